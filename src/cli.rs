@@ -1,0 +1,428 @@
+//! The command-line tree (clap derive).
+//!
+//! Global flags (`--profile`, `--dev`, `--verbose`, `--no-color`) are accepted anywhere on the
+//! line. `openclaw gateway` with no verb runs the gateway in the foreground, like `gateway run`.
+//! `daemon` is an alias of `gateway`, as in the reference CLI.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::Shell;
+
+use crate::invocation::GlobalOptions;
+
+/// OpenClaw: the always-on Gateway and the toolkit that supervises it.
+#[derive(Debug, Parser)]
+#[command(
+    name = "openclaw",
+    version,
+    about,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Flags accepted before or after any verb.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags accepted anywhere on the line.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Use an isolated profile: its own state dir (~/.openclaw-<NAME>), port and service names.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Use the dev profile (profile `dev`, default port 19001).
+    #[arg(long, global = true)]
+    pub dev: bool,
+    /// Mirror debug logs to stderr.
+    #[arg(long, global = true)]
+    pub verbose: bool,
+    /// Never colour output (NO_COLOR is honoured too).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+}
+
+impl GlobalArgs {
+    /// The global options as the invocation resolver takes them.
+    pub fn options(&self) -> GlobalOptions {
+        GlobalOptions {
+            profile: self.profile.clone(),
+            dev: self.dev,
+            verbose: self.verbose,
+            no_color: self.no_color,
+        }
+    }
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gateway, or manage it as an OS service.
+    #[command(alias = "daemon")]
+    Gateway(GatewayArgs),
+    /// Audit the installation and repair what is wrong.
+    Doctor(DoctorArgs),
+    /// Show the gateway's log (tails it over the gateway connection).
+    Logs(LogsArgs),
+    /// Print shell completions.
+    Completions(CompletionsArgs),
+}
+
+/// `openclaw gateway [verb]`.
+#[derive(Debug, Args)]
+#[command(subcommand_required = false)]
+pub struct GatewayArgs {
+    /// The verb; none runs the gateway in the foreground.
+    #[command(subcommand)]
+    pub verb: Option<GatewayVerb>,
+    /// Options of `gateway run`, when no verb is given.
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// Verbs of `openclaw gateway`.
+#[derive(Debug, Subcommand)]
+pub enum GatewayVerb {
+    /// Run the gateway in the foreground (what the service runs).
+    Run(RunArgs),
+    /// Install the gateway as a service (systemd user unit, LaunchAgent or scheduled task).
+    Install(InstallArgs),
+    /// Stop and remove the service; config, state and logs are kept.
+    Uninstall(UninstallArgs),
+    /// Start the installed service.
+    Start(ServiceActionArgs),
+    /// Stop the installed service.
+    Stop(StopArgs),
+    /// Restart the installed service.
+    Restart(ServiceActionArgs),
+    /// Show the service (supervisor view) and whether the gateway answers (RPC view).
+    Status(StatusArgs),
+    /// Ask the running gateway for its health.
+    Health(RpcArgs),
+    /// Call a gateway method and print its result.
+    Call(CallArgs),
+}
+
+/// Options of `gateway run`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
+pub struct RunArgs {
+    /// Port for WebSocket and HTTP (default: by profile; see `gateway status`).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub port: Option<u16>,
+    /// Where to listen: loopback, lan, custom, auto or tailnet.
+    #[arg(long, value_name = "MODE")]
+    pub bind: Option<String>,
+    /// Auth mode: none, token, password or trusted-proxy.
+    #[arg(long, value_name = "MODE")]
+    pub auth: Option<String>,
+    /// Shared token clients must present (default: OPENCLAW_GATEWAY_TOKEN, config, generated).
+    #[arg(long)]
+    pub token: Option<String>,
+    /// Read the shared token from a file (OPENCLAW_GATEWAY_TOKEN_FILE).
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<std::path::PathBuf>,
+    /// Shared password clients must present (default: OPENCLAW_GATEWAY_PASSWORD, config).
+    #[arg(long)]
+    pub password: Option<String>,
+    /// Read the shared password from a file.
+    #[arg(long, value_name = "PATH")]
+    pub password_file: Option<std::path::PathBuf>,
+    /// Start even when no config file exists.
+    #[arg(long)]
+    pub allow_unconfigured: bool,
+    /// Stop whatever listens on the port first.
+    #[arg(long)]
+    pub force: bool,
+}
+
+impl GatewayArgs {
+    /// The verb to run, refusing `gateway run` options given together with another verb
+    /// (`openclaw gateway --port 1 install`).
+    pub fn into_verb(self) -> Result<GatewayVerb, String> {
+        match self.verb {
+            None => Ok(GatewayVerb::Run(self.run)),
+            Some(GatewayVerb::Run(run)) if self.run == RunArgs::default() => Ok(GatewayVerb::Run(run)),
+            Some(verb) if self.run == RunArgs::default() => Ok(verb),
+            Some(_) => Err(
+                "options of `gateway run` (--port, --bind, --token, ...) must follow the verb they belong to, e.g. `openclaw gateway install --port 1234`".to_owned(),
+            ),
+        }
+    }
+}
+
+/// The platforms a service plan can be rendered for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlatformArg {
+    /// systemd.
+    Linux,
+    /// launchd.
+    Macos,
+    /// Task Scheduler.
+    Windows,
+}
+
+/// Options of `gateway install`.
+#[derive(Debug, Clone, Args)]
+pub struct InstallArgs {
+    /// Port the service listens on.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub port: Option<u16>,
+    /// Rewrite the service even if it is already installed.
+    #[arg(long)]
+    pub force: bool,
+    /// Print the plan (files and manager actions) without changing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Render the plan for another platform (with --dry-run).
+    #[arg(long, value_enum)]
+    pub platform: Option<PlatformArg>,
+    /// Do not use socket activation (systemd).
+    #[arg(long)]
+    pub no_socket_activation: bool,
+    /// Install a system unit in /etc/systemd/system (root required).
+    #[arg(long)]
+    pub system: bool,
+    /// Account the system unit runs as (with --system).
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+    /// Let the service start without a config file.
+    #[arg(long)]
+    pub allow_unconfigured: bool,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `gateway uninstall`.
+#[derive(Debug, Clone, Args)]
+pub struct UninstallArgs {
+    /// Print the plan without changing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Render the plan for another platform (with --dry-run).
+    #[arg(long, value_enum)]
+    pub platform: Option<PlatformArg>,
+    /// Act on the system unit.
+    #[arg(long)]
+    pub system: bool,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `gateway start` and `gateway restart`.
+#[derive(Debug, Clone, Args)]
+pub struct ServiceActionArgs {
+    /// Act on the system unit.
+    #[arg(long)]
+    pub system: bool,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `gateway stop`.
+#[derive(Debug, Clone, Args)]
+pub struct StopArgs {
+    /// Stop without asking (required in non-interactive shells).
+    #[arg(long)]
+    pub force: bool,
+    /// Act on the system unit.
+    #[arg(long)]
+    pub system: bool,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// How a client reaches the gateway.
+#[derive(Debug, Clone, Args)]
+pub struct RpcArgs {
+    /// Gateway URL (default: ws://127.0.0.1:<resolved port>).
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Token (default: OPENCLAW_GATEWAY_TOKEN, config, then <state>/gateway.token).
+    #[arg(long)]
+    pub token: Option<String>,
+    /// Password (default: OPENCLAW_GATEWAY_PASSWORD, config).
+    #[arg(long)]
+    pub password: Option<String>,
+    /// Timeout in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 10_000)]
+    pub timeout: u64,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `gateway status`.
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    /// Do not connect to the gateway; show the supervisor view only.
+    #[arg(long)]
+    pub no_probe: bool,
+    /// Also scan for other gateway-like services and port listeners.
+    #[arg(long)]
+    pub deep: bool,
+    /// Exit 1 when the gateway does not answer.
+    #[arg(long)]
+    pub require_rpc: bool,
+    /// How to reach the gateway.
+    #[command(flatten)]
+    pub rpc: RpcArgs,
+}
+
+/// Options of `gateway call`.
+#[derive(Debug, Clone, Args)]
+pub struct CallArgs {
+    /// Method name, e.g. `health`.
+    pub method: String,
+    /// Params as JSON.
+    #[arg(long, default_value = "{}")]
+    pub params: String,
+    /// How to reach the gateway.
+    #[command(flatten)]
+    pub rpc: RpcArgs,
+}
+
+/// Options of `doctor`.
+#[derive(Debug, Clone, Args)]
+pub struct DoctorArgs {
+    /// Apply the fixes (asks per fix on a terminal).
+    #[arg(long)]
+    pub fix: bool,
+    /// Assume yes to every question.
+    #[arg(long)]
+    pub yes: bool,
+    /// Never prompt; apply only safe fixes.
+    #[arg(long)]
+    pub non_interactive: bool,
+    /// Also audit and repair system units / LaunchDaemons.
+    #[arg(long)]
+    pub system: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `logs`.
+#[derive(Debug, Clone, Args)]
+pub struct LogsArgs {
+    /// Keep polling for new lines.
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+    /// Lines to show.
+    #[arg(long, default_value_t = 200)]
+    pub limit: usize,
+    /// Most bytes to read per poll.
+    #[arg(long, default_value_t = 250_000)]
+    pub max_bytes: u64,
+    /// Poll interval in milliseconds (with --follow).
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    pub interval: u64,
+    /// How to reach the gateway (and --json).
+    #[command(flatten)]
+    pub rpc: RpcArgs,
+}
+
+/// Options of `completions`.
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_tree_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(args).unwrap_or_else(|e| panic!("{args:?}: {e}"))
+    }
+
+    #[test]
+    fn global_flags_are_accepted_before_and_after_the_verb() {
+        let before = parse(&["openclaw", "--profile", "rescue", "gateway", "install"]);
+        let after = parse(&["openclaw", "gateway", "install", "--profile", "rescue"]);
+        let middle = parse(&["openclaw", "gateway", "--profile=rescue", "install"]);
+        for cli in [&before, &after, &middle] {
+            assert_eq!(cli.global.profile.as_deref(), Some("rescue"));
+            assert!(matches!(
+                &cli.command,
+                Command::Gateway(GatewayArgs {
+                    verb: Some(GatewayVerb::Install(_)),
+                    ..
+                })
+            ));
+        }
+        let cli = parse(&["openclaw", "doctor", "--dev", "--verbose", "--no-color"]);
+        assert!(cli.global.dev && cli.global.verbose && cli.global.no_color);
+    }
+
+    #[test]
+    fn gateway_without_a_verb_takes_run_options() {
+        let cli = parse(&[
+            "openclaw",
+            "gateway",
+            "--port",
+            "1234",
+            "--allow-unconfigured",
+        ]);
+        match cli.command {
+            Command::Gateway(GatewayArgs { verb: None, run }) => {
+                assert_eq!(run.port, Some(1234));
+                assert!(run.allow_unconfigured);
+            }
+            other => panic!("{other:?}"),
+        }
+        let cli = parse(&["openclaw", "daemon", "status", "--no-probe"]);
+        assert!(matches!(
+            cli.command,
+            Command::Gateway(GatewayArgs {
+                verb: Some(GatewayVerb::Status(_)),
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn ports_outside_1_to_65535_are_rejected_naming_the_flag() {
+        for bad in ["0", "65536", "x"] {
+            let err =
+                Cli::try_parse_from(["openclaw", "gateway", "run", "--port", bad]).unwrap_err();
+            assert!(err.to_string().contains("--port"), "{bad}: {err}");
+            assert_eq!(err.exit_code(), 2);
+        }
+    }
+
+    #[test]
+    fn run_options_cannot_be_mixed_with_another_verb() {
+        let cli = parse(&["openclaw", "gateway", "--port", "1", "install"]);
+        let Command::Gateway(gateway) = cli.command else {
+            panic!()
+        };
+        assert!(
+            gateway
+                .into_verb()
+                .unwrap_err()
+                .contains("must follow the verb")
+        );
+        let cli = parse(&["openclaw", "gateway", "run", "--port", "7"]);
+        let Command::Gateway(gateway) = cli.command else {
+            panic!()
+        };
+        assert!(matches!(
+            gateway.into_verb(),
+            Ok(GatewayVerb::Run(RunArgs { port: Some(7), .. }))
+        ));
+    }
+}

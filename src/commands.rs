@@ -1,0 +1,48 @@
+//! Dispatch: turns a parsed command line into the module that carries it out.
+
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::CommandFactory;
+
+use crate::cli::{Cli, Command, GatewayVerb};
+use crate::environment::Environment;
+use crate::exit_status::{CliError, ExitStatus};
+use crate::invocation::Invocation;
+
+/// Runs a parsed command line with the given environment and returns the exit code.
+pub fn run(cli: Cli, env: Environment) -> ExitCode {
+    match execute(cli, env) {
+        Ok(status) => status.into(),
+        Err(err) => {
+            let mut stderr = io::stderr().lock();
+            let _ = writeln!(stderr, "error: {err}");
+            err.status.into()
+        }
+    }
+}
+
+fn execute(cli: Cli, env: Environment) -> Result<ExitStatus, CliError> {
+    if let Command::Completions(args) = &cli.command {
+        let mut command = Cli::command();
+        clap_complete::generate(args.shell, &mut command, "openclaw", &mut io::stdout());
+        return Ok(ExitStatus::Ok);
+    }
+    let invocation = Invocation::resolve(&cli.global.options(), env, io::stderr().is_terminal())?;
+    match cli.command {
+        Command::Gateway(gateway) => match gateway.into_verb().map_err(CliError::usage)? {
+            GatewayVerb::Run(run) => crate::gateway_run::run(&invocation, &run),
+            GatewayVerb::Install(_) => Err(CliError::not_implemented("gateway install")),
+            GatewayVerb::Uninstall(_) => Err(CliError::not_implemented("gateway uninstall")),
+            GatewayVerb::Start(_) => Err(CliError::not_implemented("gateway start")),
+            GatewayVerb::Stop(_) => Err(CliError::not_implemented("gateway stop")),
+            GatewayVerb::Restart(_) => Err(CliError::not_implemented("gateway restart")),
+            GatewayVerb::Status(_) => Err(CliError::not_implemented("gateway status")),
+            GatewayVerb::Health(_) => Err(CliError::not_implemented("gateway health")),
+            GatewayVerb::Call(_) => Err(CliError::not_implemented("gateway call")),
+        },
+        Command::Doctor(_) => Err(CliError::not_implemented("doctor")),
+        Command::Logs(_) => Err(CliError::not_implemented("logs")),
+        Command::Completions(_) => unreachable!("handled above"),
+    }
+}

@@ -1,0 +1,573 @@
+//! Reading and writing `openclaw.json`.
+//!
+//! Reading: JSON5 text → raw document (as written, `${VAR}` references intact) → env-substituted
+//! document → typed [`Config`]. A missing file means defaults; a broken one is an error with the
+//! file, line and column, and the file is never touched. Writing: edits go to the raw document,
+//! so references, unknown keys and key order survive; the file is replaced atomically, the
+//! previous content is kept as `<file>.bak` (0600), and the mode stays 0600 when the file holds
+//! secrets. A file that changed on disk since it was read is not overwritten.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use super::env_substitution::{MissingEnvVar, substitute_env};
+use super::locate::{LineColumn, Segment, line_column_at, locate_value};
+use super::model::Config;
+use crate::atomic_write::{SECRET_FILE_MODE, file_mode, write_atomic};
+use crate::environment::Environment;
+
+/// Why a config file could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file exists but could not be read.
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        /// The config file.
+        path: PathBuf,
+        /// The I/O error.
+        source: io::Error,
+    },
+    /// The file is not valid JSON5.
+    #[error(
+        "{path}:{line}:{column}: invalid JSON5 in config: {message} (fix the file; it was not modified)"
+    )]
+    Syntax {
+        /// The config file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What the parser expected.
+        message: String,
+    },
+    /// The top level is not an object.
+    #[error(
+        "{path}:1:1: config must be a JSON5 object ({{ ... }}), found {found} (fix the file; it was not modified)"
+    )]
+    NotAnObject {
+        /// The config file.
+        path: PathBuf,
+        /// The JSON type found.
+        found: &'static str,
+    },
+    /// A `${VAR}` reference to an unset variable.
+    #[error("{path}{}: {source}", at_suffix(.at))]
+    MissingEnvVar {
+        /// The config file.
+        path: PathBuf,
+        /// Where the reference stands.
+        at: Option<LineColumn>,
+        /// The variable and key.
+        source: MissingEnvVar,
+    },
+    /// A known key holds a value of the wrong type or an unknown enumerated value.
+    #[error("{path}{}: invalid config value at {key_path}: {message} (fix the file; it was not modified)", at_suffix(.at))]
+    Invalid {
+        /// The config file.
+        path: PathBuf,
+        /// Where the value stands.
+        at: Option<LineColumn>,
+        /// The dotted key.
+        key_path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The file changed on disk between reading and writing.
+    #[error(
+        "config {path} changed on disk since it was read; nothing was written (run the command again)"
+    )]
+    ChangedOnDisk {
+        /// The config file.
+        path: PathBuf,
+    },
+    /// An edit addressed a key below a value that is not an object.
+    #[error("cannot set config key {key_path}: {parent} is not an object")]
+    NotAnObjectAt {
+        /// The dotted key being set.
+        key_path: String,
+        /// The dotted key of the non-object value.
+        parent: String,
+    },
+    /// Writing the new file failed (the old file is unchanged).
+    #[error("cannot write config {path}: {source} (the previous file is unchanged)")]
+    Write {
+        /// The config file.
+        path: PathBuf,
+        /// The I/O error.
+        source: io::Error,
+    },
+}
+
+fn at_suffix(at: &Option<LineColumn>) -> String {
+    at.map(|lc| format!(":{}:{}", lc.line, lc.column))
+        .unwrap_or_default()
+}
+
+/// A config file as read: where it is, what it says (raw and typed), and the bytes read.
+#[derive(Debug, Clone)]
+pub struct LoadedConfig {
+    /// The config file path.
+    pub path: PathBuf,
+    /// False when the file does not exist (defaults apply).
+    pub exists: bool,
+    /// The document as written (references unexpanded); an empty object for a missing file.
+    pub raw: Value,
+    /// The typed, env-substituted config.
+    pub config: Config,
+    original: Option<Vec<u8>>,
+}
+
+impl LoadedConfig {
+    /// Reads `path`; a missing file yields defaults.
+    pub fn load(path: &Path, env: &Environment) -> Result<Self, ConfigError> {
+        match fs::read(path) {
+            Ok(bytes) => {
+                let text = String::from_utf8(bytes.clone()).map_err(|e| {
+                    let at = line_column_at(
+                        &String::from_utf8_lossy(&bytes),
+                        e.utf8_error().valid_up_to(),
+                    );
+                    ConfigError::Syntax {
+                        path: path.to_owned(),
+                        line: at.line,
+                        column: at.column,
+                        message: "file is not valid UTF-8".to_owned(),
+                    }
+                })?;
+                let (raw, config) = parse_config_text(path, &text, env)?;
+                Ok(Self {
+                    path: path.to_owned(),
+                    exists: true,
+                    raw,
+                    config,
+                    original: Some(bytes),
+                })
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Self {
+                path: path.to_owned(),
+                exists: false,
+                raw: Value::Object(Map::new()),
+                config: Config::default(),
+                original: None,
+            }),
+            Err(source) => Err(ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            }),
+        }
+    }
+
+    /// Sets the dotted key `key_path` (e.g. `gateway.mode`) in the raw document, creating
+    /// intermediate objects.
+    pub fn set(&mut self, key_path: &str, value: Value) -> Result<(), ConfigError> {
+        let mut node = &mut self.raw;
+        let parts: Vec<&str> = key_path.split('.').collect();
+        for (depth, part) in parts.iter().enumerate() {
+            let Value::Object(map) = node else {
+                return Err(ConfigError::NotAnObjectAt {
+                    key_path: key_path.to_owned(),
+                    parent: parts[..depth].join("."),
+                });
+            };
+            if depth + 1 == parts.len() {
+                map.insert((*part).to_owned(), value);
+                return Ok(());
+            }
+            node = map
+                .entry((*part).to_owned())
+                .or_insert_with(|| Value::Object(Map::new()));
+        }
+        Ok(())
+    }
+
+    /// Writes the raw document back atomically (see the module doc), then re-reads it so
+    /// `config` reflects what is on disk.
+    pub fn write(&mut self, env: &Environment) -> Result<(), ConfigError> {
+        let current = match fs::read(&self.path) {
+            Ok(bytes) => Some(bytes),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: self.path.clone(),
+                    source,
+                });
+            }
+        };
+        if current != self.original {
+            return Err(ConfigError::ChangedOnDisk {
+                path: self.path.clone(),
+            });
+        }
+        let write_err = |source| ConfigError::Write {
+            path: self.path.clone(),
+            source,
+        };
+        let mut text = serde_json::to_string_pretty(&self.raw)
+            .map_err(io::Error::other)
+            .map_err(write_err)?;
+        text.push('\n');
+        // Validate what we are about to write with the same reader the gateway uses.
+        let (_, config) = parse_config_text(&self.path, &text, env)?;
+        let existing_mode = file_mode(&self.path);
+        let mode = if holds_secrets(&self.raw) {
+            SECRET_FILE_MODE
+        } else {
+            existing_mode.unwrap_or(SECRET_FILE_MODE) & 0o666
+        };
+        if let Some(previous) = &current {
+            let backup = backup_path(&self.path);
+            write_atomic(&backup, previous, SECRET_FILE_MODE).map_err(write_err)?;
+        }
+        write_atomic(&self.path, text.as_bytes(), mode).map_err(write_err)?;
+        self.exists = true;
+        self.config = config;
+        self.original = Some(text.into_bytes());
+        Ok(())
+    }
+}
+
+/// `<config>.bak`, where the previous content is kept by [`LoadedConfig::write`].
+pub fn backup_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".bak");
+    path.with_file_name(name)
+}
+
+/// True when the document holds an inline gateway token or password (not a `${VAR}` reference).
+pub fn holds_secrets(raw: &Value) -> bool {
+    let auth = &raw["gateway"]["auth"];
+    ["token", "password"].iter().any(|key| match &auth[*key] {
+        Value::String(s) => !s.trim().is_empty() && !super::env_substitution::has_env_reference(s),
+        Value::Object(_) => false,
+        _ => false,
+    }) || raw["gateway"]["remote"]["token"]
+        .as_str()
+        .is_some_and(|s| !s.is_empty())
+        || raw["gateway"]["remote"]["password"]
+            .as_str()
+            .is_some_and(|s| !s.is_empty())
+}
+
+/// Parses config text: JSON5 → raw document → substituted → typed.
+pub fn parse_config_text(
+    path: &Path,
+    text: &str,
+    env: &Environment,
+) -> Result<(Value, Config), ConfigError> {
+    let raw: Value = if text.trim_start_matches('\u{feff}').trim().is_empty() {
+        Value::Object(Map::new())
+    } else {
+        json5::from_str(text.trim_start_matches('\u{feff}')).map_err(|e| {
+            let (line, column) = e.position().map_or((1, 1), |p| (p.line + 1, p.column + 1));
+            let message = e
+                .code()
+                .map_or_else(|| e.to_string(), |code| code.to_string());
+            ConfigError::Syntax {
+                path: path.to_owned(),
+                line,
+                column,
+                message,
+            }
+        })?
+    };
+    if !raw.is_object() {
+        return Err(ConfigError::NotAnObject {
+            path: path.to_owned(),
+            found: json_type(&raw),
+        });
+    }
+    let substituted = substitute_env(&raw, env).map_err(|source| {
+        let segments: Vec<Segment> = source
+            .key_path
+            .split('.')
+            .map(|k| Segment::Key(k.to_owned()))
+            .collect();
+        ConfigError::MissingEnvVar {
+            path: path.to_owned(),
+            at: locate_value(text, &segments),
+            source,
+        }
+    })?;
+    let config: Config = serde_path_to_error::deserialize(&substituted).map_err(|e| {
+        let segments = path_segments(e.path());
+        let key_path = segments
+            .iter()
+            .map(|s| match s {
+                Segment::Key(k) => k.clone(),
+                Segment::Index(i) => i.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(".");
+        ConfigError::Invalid {
+            path: path.to_owned(),
+            at: locate_value(text, &segments),
+            key_path,
+            message: e.inner().to_string(),
+        }
+    })?;
+    Ok((raw, config))
+}
+
+fn path_segments(path: &serde_path_to_error::Path) -> Vec<Segment> {
+    use serde_path_to_error::Segment as S;
+    path.iter()
+        .filter_map(|s| match s {
+            S::Map { key } => Some(Segment::Key(key.clone())),
+            S::Seq { index } => Some(Segment::Index(*index)),
+            S::Enum { .. } | S::Unknown => None,
+        })
+        .collect()
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::model::{BindMode, GatewayMode, LogLevel, ReloadMode, SecretInput};
+    use serde_json::json;
+
+    fn parse(text: &str) -> Result<(Value, Config), ConfigError> {
+        parse_config_text(
+            Path::new("/c/openclaw.json"),
+            text,
+            &Environment::empty().with("TOK", "from-env"),
+        )
+    }
+
+    #[test]
+    fn json5_features_parse_into_typed_keys() {
+        let (_, c) = parse(
+            "// comment\n{\n  gateway: { mode: 'local', port: 18790, bind: \"lan\", auth: { token: '${TOK}', },\n    reload: { mode: 'hot', debounceMs: 50 } },\n  logging: { level: 'debug', maxFileBytes: 1000 },\n  commands: { restart: true },\n  agents: { defaults: { workspace: '~/ws' } },\n  canvasHost: { enabled: false, port: 1234 },\n}\n",
+        )
+        .unwrap();
+        assert_eq!(c.gateway_mode(), Some(GatewayMode::Local));
+        assert_eq!(c.gateway_port(), Some(18790));
+        assert_eq!(c.gateway_bind().map(|b| b.mode()), Some(BindMode::Lan));
+        assert_eq!(
+            c.auth().unwrap().token,
+            Some(SecretInput::Plain("from-env".into()))
+        );
+        assert_eq!(c.reload_mode(), ReloadMode::Hot);
+        assert_eq!(c.reload_debounce_ms(), 50);
+        assert_eq!(c.log_level(), LogLevel::Debug);
+        assert!(c.restart_command_enabled());
+        assert_eq!(c.workspace(), Some("~/ws"));
+        assert!(!c.canvas_host_enabled());
+        assert_eq!(c.canvas_host_port(), Some(1234));
+    }
+
+    #[test]
+    fn empty_config_applies_documented_defaults() {
+        let (_, c) = parse("{}").unwrap();
+        assert_eq!(c.reload_mode(), ReloadMode::Hybrid);
+        assert_eq!(c.reload_debounce_ms(), 300);
+        assert_eq!(c.log_level(), LogLevel::Info);
+        assert!(!c.restart_command_enabled());
+        assert!(c.canvas_host_enabled());
+        let rl = c.rate_limit();
+        assert_eq!(
+            (
+                rl.max_attempts,
+                rl.window_ms,
+                rl.lockout_ms,
+                rl.exempt_loopback
+            ),
+            (10, 60_000, 300_000, true)
+        );
+        assert!(parse("  \n").is_ok(), "a blank file is an empty config");
+    }
+
+    #[test]
+    fn unknown_keys_survive_a_typed_round_trip() {
+        let text = r#"{"gateway": {"port": 1, "controlUi": {"enabled": true}}, "channels": {"x": [1, 2]}, "meta": "m"}"#;
+        let (raw, c) = parse(text).unwrap();
+        let back = serde_json::to_value(&c).unwrap();
+        assert_eq!(back, raw);
+    }
+
+    #[test]
+    fn syntax_errors_report_file_line_and_column() {
+        let err = parse("{\n  gateway: {\n    port: 18789\n    mode: 'local'\n  }\n}").unwrap_err();
+        match &err {
+            ConfigError::Syntax { line, column, .. } => assert_eq!((*line, *column), (4, 5)),
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            err.to_string()
+                .starts_with("/c/openclaw.json:4:5: invalid JSON5 in config:"),
+            "{err}"
+        );
+        let err = parse("{a: 1,,}").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ConfigError::Syntax {
+                    line: 1,
+                    column: 7,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn wrong_types_and_unknown_enum_values_name_key_line_and_column() {
+        let err = parse("{\n  gateway: {\n    port: 'abc',\n  },\n}").unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with("/c/openclaw.json:3:11: invalid config value at gateway.port:"),
+            "{msg}"
+        );
+        let err = parse("{gateway: {bind: 'everywhere'}}").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("gateway.bind: unknown bind mode \"everywhere\""),
+            "{err}"
+        );
+        let err = parse("{gateway: {reload: {mode: 'sometimes'}}}").unwrap_err();
+        assert!(err.to_string().contains("gateway.reload.mode"), "{err}");
+        let err = parse("{gateway: {port: 70000}}").unwrap_err();
+        assert!(err.to_string().contains("gateway.port"), "{err}");
+    }
+
+    #[test]
+    fn legacy_bind_hosts_are_read_as_the_mode_they_meant() {
+        let (_, c) = parse("{gateway: {bind: '0.0.0.0'}}").unwrap();
+        assert_eq!(c.gateway_bind().unwrap().mode(), BindMode::Lan);
+        assert!(matches!(
+            c.gateway_bind(),
+            Some(crate::config::BindSetting::LegacyHost(_))
+        ));
+        let (_, c) = parse("{gateway: {bind: 'localhost'}}").unwrap();
+        assert_eq!(c.gateway_bind().unwrap().mode(), BindMode::Loopback);
+    }
+
+    #[test]
+    fn top_level_must_be_an_object() {
+        let err = parse("[1]").unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::NotAnObject {
+                found: "an array",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn missing_env_reference_names_variable_key_and_position() {
+        let err = parse("{\n gateway: {auth: {password: '${NOPE}'}}}").unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.starts_with("/c/openclaw.json:2:29: missing env var NOPE referenced at config key gateway.auth.password"), "{msg}");
+    }
+
+    #[test]
+    fn missing_file_means_defaults_and_broken_file_is_never_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("openclaw.json");
+        let env = Environment::empty();
+        let loaded = LoadedConfig::load(&path, &env).unwrap();
+        assert!(!loaded.exists);
+        assert_eq!(loaded.config, Config::default());
+        fs::write(&path, "{ broken").unwrap();
+        assert!(LoadedConfig::load(&path, &env).is_err());
+        assert_eq!(fs::read_to_string(&path).unwrap(), "{ broken");
+    }
+
+    #[test]
+    fn writes_keep_references_unknown_keys_and_order_with_a_private_backup() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("openclaw.json");
+        fs::write(
+            &path,
+            "// mine\n{zeta: 1, gateway: {auth: {token: '${TOK}'}}, alpha: {x: true}}",
+        )
+        .unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        let env = Environment::empty().with("TOK", "secret-value");
+        let mut loaded = LoadedConfig::load(&path, &env).unwrap();
+        loaded.set("gateway.mode", json!("local")).unwrap();
+        loaded.write(&env).unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(
+            !text.contains("secret-value"),
+            "substituted values are never written"
+        );
+        let v: Value = serde_json::from_str(&text).unwrap();
+        let keys: Vec<_> = v.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(keys, ["zeta", "gateway", "alpha"]);
+        assert_eq!(v["gateway"]["auth"]["token"], "${TOK}");
+        assert_eq!(v["gateway"]["mode"], "local");
+        assert_eq!(loaded.config.gateway_mode(), Some(GatewayMode::Local));
+        assert_eq!(file_mode(&path), Some(0o644), "no inline secret: mode kept");
+        let backup = backup_path(&path);
+        assert!(fs::read_to_string(&backup).unwrap().starts_with("// mine"));
+        assert_eq!(file_mode(&backup), Some(0o600));
+    }
+
+    #[test]
+    fn a_config_with_an_inline_secret_is_written_0600() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("openclaw.json");
+        let env = Environment::empty();
+        let mut loaded = LoadedConfig::load(&path, &env).unwrap();
+        loaded.set("gateway.auth.token", json!("abc123")).unwrap();
+        loaded.write(&env).unwrap();
+        assert_eq!(file_mode(&path), Some(0o600));
+        assert!(
+            !backup_path(&path).exists(),
+            "nothing to back up for a new file"
+        );
+    }
+
+    #[test]
+    fn a_file_changed_since_it_was_read_is_not_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("openclaw.json");
+        fs::write(&path, "{a: 1}").unwrap();
+        let env = Environment::empty();
+        let mut loaded = LoadedConfig::load(&path, &env).unwrap();
+        fs::write(&path, "{a: 2}").unwrap();
+        loaded.set("b", json!(1)).unwrap();
+        assert!(matches!(
+            loaded.write(&env),
+            Err(ConfigError::ChangedOnDisk { .. })
+        ));
+        assert_eq!(fs::read_to_string(&path).unwrap(), "{a: 2}");
+    }
+
+    #[test]
+    fn setting_below_a_scalar_is_an_error() {
+        let mut loaded = LoadedConfig {
+            path: PathBuf::from("/x"),
+            exists: false,
+            raw: json!({"gateway": 5}),
+            config: Config::default(),
+            original: None,
+        };
+        let err = loaded.set("gateway.mode", json!("local")).unwrap_err();
+        assert!(
+            err.to_string().contains("gateway is not an object"),
+            "{err}"
+        );
+    }
+}

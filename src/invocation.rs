@@ -1,0 +1,88 @@
+//! The resolved context of one command: environment, profile, paths and service names.
+//!
+//! Built once from the global flags before any command runs, so a bad profile or a missing home
+//! fails the same way for every verb, and `--profile` means the same wherever it was written.
+
+use crate::config::LoadedConfig;
+use crate::environment::Environment;
+use crate::exit_status::CliError;
+use crate::paths::Paths;
+use crate::ports::{PortInputs, ResolvedPorts, resolve_ports};
+use crate::profile::ProfileSelection;
+use crate::service_names::ServiceNames;
+
+/// The global flags, as parsed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GlobalOptions {
+    /// `--profile <name>`.
+    pub profile: Option<String>,
+    /// `--dev`.
+    pub dev: bool,
+    /// `--verbose`.
+    pub verbose: bool,
+    /// `--no-color`.
+    pub no_color: bool,
+}
+
+/// Everything a command needs to know about where and as whom it runs.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    /// The environment snapshot.
+    pub env: Environment,
+    /// The selected profile.
+    pub profile: ProfileSelection,
+    /// State dir, config path, home.
+    pub paths: Paths,
+    /// Service names of the profile (with env overrides).
+    pub names: ServiceNames,
+    /// `--verbose`.
+    pub verbose: bool,
+    /// Whether to colour terminal output.
+    pub color: bool,
+}
+
+impl Invocation {
+    /// Resolves the context; errors are usage errors (exit 2).
+    pub fn resolve(
+        options: &GlobalOptions,
+        env: Environment,
+        stderr_is_terminal: bool,
+    ) -> Result<Self, CliError> {
+        let profile = ProfileSelection::resolve(options.profile.as_deref(), options.dev, &env)
+            .map_err(|e| CliError::usage(e.to_string()))?;
+        let paths = Paths::resolve(&profile, &env).map_err(|e| CliError::usage(e.to_string()))?;
+        let names = ServiceNames::resolve(&profile.profile, &env)
+            .map_err(|e| CliError::usage(e.to_string()))?;
+        let color = !options.no_color
+            && env.get("NO_COLOR").is_none_or(str::is_empty)
+            && stderr_is_terminal;
+        Ok(Self {
+            env,
+            profile,
+            paths,
+            names,
+            verbose: options.verbose,
+            color,
+        })
+    }
+
+    /// Reads the config file; a broken file is a configuration error (exit 78).
+    pub fn load_config(&self) -> Result<LoadedConfig, CliError> {
+        LoadedConfig::load(&self.paths.config_path, &self.env)
+            .map_err(|e| CliError::config(e.to_string()))
+    }
+
+    /// Resolves the gateway port and its derived ports against `config`.
+    pub fn ports(
+        &self,
+        cli_port: Option<u16>,
+        config: &LoadedConfig,
+    ) -> Result<ResolvedPorts, CliError> {
+        let inputs = PortInputs {
+            cli_port,
+            config_port: config.config.gateway_port(),
+            config_canvas_port: config.config.canvas_host_port(),
+        };
+        resolve_ports(&self.profile, &self.env, inputs).map_err(|e| CliError::config(e.to_string()))
+    }
+}

@@ -1,0 +1,19 @@
+//! OpenClaw: the Gateway service and the toolkit that supervises it.
+//!
+//! Foundation modules: [`environment`] (explicit env snapshot), [`profile`], [`paths`], [`ports`],
+//! [`service_names`], [`config`], [`atomic_write`], [`logging`]; the command line in [`cli`] and
+//! [`commands`]; the gateway process in [`gateway_run`].
+
+pub mod atomic_write;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod environment;
+pub mod exit_status;
+pub mod gateway_run;
+pub mod invocation;
+pub mod logging;
+pub mod paths;
+pub mod ports;
+pub mod profile;
+pub mod service_names;
