@@ -31,7 +31,7 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// Use an isolated profile: its own state dir (~/.openclaw-<NAME>), port and service names.
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, value_name = "NAME", allow_hyphen_values = true)]
     pub profile: Option<String>,
     /// Use the dev profile (profile `dev`, default port 19001).
     #[arg(long, global = true)]
@@ -335,10 +335,47 @@ pub struct CompletionsArgs {
     pub shell: Shell,
 }
 
+/// Parses the command line; errors about `--profile` use the documented wording.
+pub fn parse_args<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    Cli::try_parse_from(args).map_err(|err| {
+        let about_profile = matches!(
+            err.get(ContextKind::InvalidArg),
+            Some(ContextValue::String(arg)) if arg.starts_with("--profile")
+        );
+        if about_profile && err.kind() == ErrorKind::InvalidValue {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            cmd.error(ErrorKind::InvalidValue, "--profile requires a value")
+        } else {
+            err
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    #[test]
+    fn a_profile_flag_without_value_says_it_requires_one() {
+        let err = parse_args(["openclaw", "gateway", "status", "--profile"]).unwrap_err();
+        assert!(
+            err.to_string().contains("--profile requires a value"),
+            "{err}"
+        );
+        assert_eq!(err.exit_code(), 2);
+        let cli = parse_args(["openclaw", "--profile", "-x", "doctor"]).unwrap();
+        assert_eq!(
+            cli.global.profile.as_deref(),
+            Some("-x"),
+            "hyphen values reach the validator"
+        );
+    }
 
     #[test]
     fn the_command_tree_is_consistent() {

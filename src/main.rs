@@ -2,9 +2,10 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = openclaw::cli::Cli::parse();
+    let cli = match openclaw::cli::parse_args(std::env::args_os()) {
+        Ok(cli) => cli,
+        Err(err) => err.exit(),
+    };
     openclaw::commands::run(cli, openclaw::environment::Environment::from_process())
 }

@@ -432,7 +432,7 @@ pub fn classify_service_name(platform: Platform, name: &str) -> Option<KnownServ
         .filter(|entry| entry.platform == platform)
         .find_map(|entry| {
             let profile = match_pattern(entry.pattern, name)?;
-            (!reserved_label(&profile)).then(|| KnownServiceMatch {
+            (!reserved_label(&profile)).then_some(KnownServiceMatch {
                 entry: *entry,
                 profile,
             })
@@ -557,7 +557,8 @@ mod tests {
     fn known_names_are_classified_with_their_profile() {
         use Platform::*;
         use Treatment::*;
-        let cases: &[(Platform, &str, Option<(Treatment, Option<&str>)>)] = &[
+        type Case<'a> = (Platform, &'a str, Option<(Treatment, Option<&'a str>)>);
+        let cases: &[Case] = &[
             (
                 Systemd,
                 "openclaw-gateway.service",

@@ -63,8 +63,8 @@ impl Scanner<'_> {
             let rest = &self.text[self.pos..];
             if rest.starts_with("//") {
                 self.pos += rest.find('\n').unwrap_or(rest.len());
-            } else if rest.starts_with("/*") {
-                self.pos += rest[2..].find("*/").map_or(rest.len(), |i| i + 4);
+            } else if let Some(after) = rest.strip_prefix("/*") {
+                self.pos += after.find("*/").map_or(rest.len(), |i| i + 4);
             } else if self
                 .peek()
                 .is_some_and(|c| c.is_whitespace() || c == '\u{feff}')

@@ -230,6 +230,18 @@ pub enum AuthMode {
     TrustedProxy,
 }
 
+impl AuthMode {
+    /// The config and wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Token => "token",
+            Self::Password => "password",
+            Self::TrustedProxy => "trusted-proxy",
+        }
+    }
+}
+
 /// A secret as written in the config: the value itself, or a reference object resolved elsewhere
 /// (e.g. `{ "source": "env", "id": "MY_TOKEN" }`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

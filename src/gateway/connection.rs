@@ -1,0 +1,845 @@
+//! One WebSocket connection: challenge, `connect` handshake, then the request loop.
+//!
+//! Handshake refusals follow the reference exactly: a non-JSON first frame or a handshake timeout
+//! is a silent close 1000; JSON that is not a frame closes 1008 `invalid request frame`; every
+//! other refusal answers an error response first and then closes (1002 for a protocol mismatch,
+//! 1008 otherwise) with the error message as reason.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::stream::{SplitStream, StreamExt};
+use serde_json::{Value, json};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::task::JoinSet;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+
+use super::device_identity::{DeviceProof, SignedFields, VerifyContext, verify_device};
+use super::methods;
+use super::outbound::{ConnectionSender, connection_queue, run_writer};
+use super::pairing_store::{DevicePairingInput, PairingCheck};
+use super::presence::PresenceEntry;
+use super::rate_limit::CredentialKind;
+use super::registry::{ConnInfo, Role};
+use super::settings::AuthSettings;
+use super::state::{GatewayState, lock, now_ms};
+use crate::config::AuthMode;
+use crate::protocol::connect::{
+    ConnectParams, Features, HelloAuth, HelloOk, Policy, ServerInfo, Snapshot,
+};
+use crate::protocol::constants::*;
+use crate::protocol::errors::GatewayError;
+use crate::protocol::frames::{ErrorCode, Frame, RequestFrame, response_error, response_ok};
+use crate::protocol::schema_validation::Validators;
+
+/// Most requests one connection may have in flight.
+pub const MAX_INFLIGHT_REQUESTS: usize = 64;
+
+/// Events this gateway may send (`hello-ok.features.events`).
+pub const EVENTS: &[&str] = &[
+    "connect.challenge",
+    "tick",
+    "shutdown",
+    "presence",
+    "health",
+    "heartbeat",
+    "node.invoke.request",
+    "node.pair.requested",
+    "node.pair.resolved",
+    "device.pair.requested",
+    "device.pair.resolved",
+];
+
+/// The peer of a connection.
+#[derive(Debug, Clone)]
+pub struct Peer {
+    /// Remote address.
+    pub ip: IpAddr,
+    /// True for loopback peers.
+    pub is_loopback: bool,
+}
+
+/// Turns the pre-auth byte budget off once `connect` succeeded.
+pub trait PreauthBudget: Send {
+    /// Lifts the pre-auth cap.
+    fn lift(&self);
+}
+
+/// A refused `connect`: the error to answer and the close code.
+type Refused = Box<(GatewayError, u16)>;
+
+/// How a handshake ended without a connection.
+enum Refusal {
+    /// Close without a response frame.
+    Close { code: u16, reason: String },
+    /// Answer `id` with `error`, then close.
+    Error {
+        id: String,
+        error: GatewayError,
+        code: u16,
+    },
+}
+
+impl Refusal {
+    fn error(id: &str, error: GatewayError) -> Self {
+        Self::Error {
+            id: id.to_owned(),
+            error,
+            code: close_code::POLICY_VIOLATION,
+        }
+    }
+}
+
+/// Serves one upgraded WebSocket until it closes or the gateway stops.
+pub async fn serve<S>(
+    ws: WebSocketStream<S>,
+    peer: Peer,
+    state: Arc<GatewayState>,
+    budget: Box<dyn PreauthBudget>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let conn_id = uuid::Uuid::new_v4().to_string();
+    let (sink, mut stream) = ws.split();
+    let (sender, queue) = connection_queue(MAX_BUFFERED_BYTES);
+    let writer = state.tasks.spawn(run_writer(sink, queue));
+    let nonce = uuid::Uuid::new_v4().to_string();
+    let challenge = json!({"type": "event", "event": "connect.challenge", "payload": {"nonce": nonce, "ts": now_ms()}});
+    sender.send_text(challenge.to_string());
+
+    let outcome = tokio::select! {
+        outcome = handshake(&mut stream, &state, &peer, &conn_id, &nonce) => outcome,
+        () = state.shutdown.cancelled() => Err(Refusal::Close { code: close_code::SERVICE_RESTART, reason: "service restart".into() }),
+    };
+    let (info, hello) = match outcome {
+        Ok(accepted) => accepted,
+        Err(Refusal::Close { code, reason }) => {
+            sender.close(code, &reason);
+            drop(sender);
+            let _ = writer.await;
+            return;
+        }
+        Err(Refusal::Error { id, error, code }) => {
+            tracing::debug!(conn = %conn_id, ip = %peer.ip, message = %error.message, "connect refused");
+            sender.send_text(response_error(&id, &error.to_shape()));
+            sender.close(code, &error.message);
+            drop(sender);
+            let _ = writer.await;
+            return;
+        }
+    };
+    budget.lift();
+    sender.send_text(hello);
+    let info = state.registry.register(sender.clone(), info);
+    if let Some(key) = &info.presence_key {
+        let entry = presence_entry(&info);
+        let key = key.clone();
+        state.update_presence(|p| p.upsert(&key, entry));
+    }
+    tracing::debug!(conn = %conn_id, client = %info.client_id, role = info.role.as_str(), "client connected");
+
+    request_loop(&mut stream, &state, &info, &sender).await;
+
+    state.registry.remove(&conn_id);
+    if let Some(key) = &info.presence_key {
+        let key = key.clone();
+        state.update_presence(|p| {
+            p.mark_disconnected(&key, now_ms());
+        });
+    }
+    methods::connection_closed(&state, &info);
+    drop(sender);
+    let _ = writer.await;
+    tracing::debug!(conn = %conn_id, "client disconnected");
+}
+
+async fn next_payload<S>(
+    stream: &mut SplitStream<WebSocketStream<S>>,
+) -> Option<Result<Vec<u8>, u16>>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    loop {
+        match stream.next().await? {
+            Ok(Message::Text(text)) => return Some(Ok(text.as_bytes().to_vec())),
+            Ok(Message::Binary(bytes)) => return Some(Ok(bytes.to_vec())),
+            Ok(Message::Close(_)) => return None,
+            Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_)) => continue,
+            Err(tokio_tungstenite::tungstenite::Error::Capacity(_)) => {
+                return Some(Err(close_code::MESSAGE_TOO_BIG));
+            }
+            Err(tokio_tungstenite::tungstenite::Error::Io(e))
+                if e.kind() == std::io::ErrorKind::QuotaExceeded =>
+            {
+                return Some(Err(close_code::MESSAGE_TOO_BIG));
+            }
+            Err(_) => return None,
+        }
+    }
+}
+
+async fn handshake<S>(
+    stream: &mut SplitStream<WebSocketStream<S>>,
+    state: &Arc<GatewayState>,
+    peer: &Peer,
+    conn_id: &str,
+    nonce: &str,
+) -> Result<(ConnInfo, String), Refusal>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let silent = || Refusal::Close {
+        code: close_code::NORMAL,
+        reason: String::new(),
+    };
+    let first = tokio::time::timeout(state.settings.handshake_timeout, next_payload(stream))
+        .await
+        .map_err(|_| silent())?;
+    let bytes = match first {
+        None => return Err(silent()),
+        Some(Err(code)) => {
+            return Err(Refusal::Close {
+                code,
+                reason: "max payload size exceeded".into(),
+            });
+        }
+        Some(Ok(bytes)) if bytes.len() > MAX_PREAUTH_PAYLOAD_BYTES => {
+            return Err(Refusal::Close {
+                code: close_code::MESSAGE_TOO_BIG,
+                reason: "max payload size exceeded".into(),
+            });
+        }
+        Some(Ok(bytes)) => bytes,
+    };
+    let value: Value = serde_json::from_slice(&bytes).map_err(|_| silent())?;
+    let invalid_frame = || Refusal::Close {
+        code: close_code::POLICY_VIOLATION,
+        reason: "invalid request frame".into(),
+    };
+    let frame: Frame = match Validators::get().check_frame(&value) {
+        Ok(()) => serde_json::from_value(value).map_err(|_| invalid_frame())?,
+        Err(_) => {
+            // A request-shaped frame with a bad method still gets the handshake answer.
+            return Err(
+                match (
+                    value.get("type").and_then(Value::as_str),
+                    value.get("id").and_then(Value::as_str),
+                ) {
+                    (Some("req"), Some(id))
+                        if value.get("method").and_then(Value::as_str) != Some("connect") =>
+                    {
+                        Refusal::error(
+                            id,
+                            GatewayError::invalid_request(
+                                "invalid handshake: first request must be connect",
+                            ),
+                        )
+                    }
+                    _ => invalid_frame(),
+                },
+            );
+        }
+    };
+    let Frame::Request(RequestFrame { id, method, params }) = frame else {
+        return Err(invalid_frame());
+    };
+    if method != "connect" {
+        return Err(Refusal::error(
+            &id,
+            GatewayError::invalid_request("invalid handshake: first request must be connect"),
+        ));
+    }
+    let params = params.unwrap_or_else(|| json!({}));
+    let bad_params =
+        |reason: &str| Refusal::error(&id, GatewayError::invalid_params("connect", reason));
+    Validators::get()
+        .check_connect(&params)
+        .map_err(|reason| bad_params(&reason))?;
+    let params: ConnectParams =
+        serde_json::from_value(params).map_err(|e| bad_params(&e.to_string()))?;
+    accept(state, peer, conn_id, nonce, &id, params)
+        .await
+        .map_err(|refused| {
+            let (error, code) = *refused;
+            Refusal::Error { id, error, code }
+        })
+}
+
+fn client_is_probe(params: &ConnectParams) -> bool {
+    params.client.mode.eq_ignore_ascii_case("probe")
+        || params.client.id.to_ascii_lowercase().ends_with("-probe")
+}
+
+fn auth_hint(client_id: &str) -> &'static str {
+    if client_id == "cli" {
+        "use this gateway's gateway.auth.token or pair the device"
+    } else {
+        "provide gateway auth token"
+    }
+}
+
+fn auth_failure(reason: &str, client_id: &str, device_present: bool) -> GatewayError {
+    let (message, code, next) = match reason {
+        "token_missing" => (
+            format!(
+                "unauthorized: gateway token missing ({})",
+                auth_hint(client_id)
+            ),
+            "AUTH_TOKEN_MISSING",
+            "update_auth_credentials",
+        ),
+        "token_mismatch" => (
+            format!(
+                "unauthorized: gateway token mismatch ({})",
+                auth_hint(client_id)
+            ),
+            "AUTH_TOKEN_MISMATCH",
+            "update_auth_credentials",
+        ),
+        "password_missing" => (
+            "unauthorized: gateway password missing (provide gateway auth password)".to_owned(),
+            "AUTH_PASSWORD_MISSING",
+            "update_auth_credentials",
+        ),
+        "password_mismatch" => (
+            "unauthorized: gateway password mismatch (provide gateway auth password)".to_owned(),
+            "AUTH_PASSWORD_MISMATCH",
+            "update_auth_credentials",
+        ),
+        "device_token_mismatch" => (
+            "unauthorized: device token mismatch (pair the device again)".to_owned(),
+            "AUTH_DEVICE_TOKEN_MISMATCH",
+            "update_auth_credentials",
+        ),
+        _ => (
+            "unauthorized".to_owned(),
+            "AUTH_UNAUTHORIZED",
+            "review_auth_configuration",
+        ),
+    };
+    GatewayError::invalid_request(message).with_details(json!({
+        "code": code,
+        "authReason": reason,
+        "canRetryWithDeviceToken": device_present && reason == "token_mismatch",
+        "recommendedNextStep": next,
+    }))
+}
+
+fn rate_limited(retry_after: Duration) -> GatewayError {
+    let ms = retry_after.as_millis() as u64;
+    GatewayError::invalid_request("unauthorized: too many failed authentication attempts (retry later)")
+        .with_details(json!({"code": "AUTH_RATE_LIMITED", "authReason": "rate_limited", "canRetryWithDeviceToken": false, "recommendedNextStep": "wait_then_retry"}))
+        .retry_after(ms)
+}
+
+/// The outcome of the shared-secret check.
+enum SharedAuth {
+    /// Passed, with the method name.
+    Passed(&'static str),
+    /// Failed with a reason; may still pass as a device token.
+    Failed(&'static str),
+}
+
+fn check_shared_secret(auth: &AuthSettings, params: &ConnectParams) -> SharedAuth {
+    let presented = params.auth.clone().unwrap_or_default();
+    match auth.mode {
+        AuthMode::None => SharedAuth::Passed("none"),
+        AuthMode::Token => match (
+            &auth.token,
+            presented.token.as_deref().filter(|t| !t.trim().is_empty()),
+        ) {
+            (_, None) => SharedAuth::Failed("token_missing"),
+            (Some(secret), Some(token)) if secret.matches(token) => SharedAuth::Passed("token"),
+            _ => SharedAuth::Failed("token_mismatch"),
+        },
+        AuthMode::Password => match (
+            &auth.password,
+            presented.password.as_deref().filter(|p| !p.is_empty()),
+        ) {
+            (_, None) => SharedAuth::Failed("password_missing"),
+            (Some(secret), Some(pw)) if secret.matches(pw) => SharedAuth::Passed("password"),
+            _ => SharedAuth::Failed("password_mismatch"),
+        },
+        AuthMode::TrustedProxy => SharedAuth::Failed("unauthorized"),
+    }
+}
+
+async fn accept(
+    state: &Arc<GatewayState>,
+    peer: &Peer,
+    conn_id: &str,
+    nonce: &str,
+    request_id: &str,
+    params: ConnectParams,
+) -> Result<(ConnInfo, String), Refused> {
+    let policy = close_code::POLICY_VIOLATION;
+    let refuse = |e: GatewayError| Box::new((e, policy));
+    // Protocol negotiation.
+    let role = match params.role.as_deref().unwrap_or("operator") {
+        "operator" => Role::Operator,
+        "node" => Role::Node,
+        _ => return Err(refuse(GatewayError::invalid_request("invalid role"))),
+    };
+    let probe = client_is_probe(&params);
+    let minimum = if role == Role::Node || probe {
+        MIN_NODE_PROTOCOL_VERSION.min(MIN_PROBE_PROTOCOL_VERSION)
+    } else {
+        MIN_CLIENT_PROTOCOL_VERSION
+    };
+    let protocol =
+        if params.min_protocol <= PROTOCOL_VERSION && PROTOCOL_VERSION <= params.max_protocol {
+            PROTOCOL_VERSION
+        } else if params.min_protocol <= minimum
+            && minimum <= params.max_protocol
+            && params.max_protocol < PROTOCOL_VERSION
+        {
+            params.max_protocol
+        } else {
+            return Err(Box::new((
+                GatewayError::invalid_request("protocol mismatch").with_details(json!({
+                    "code": "PROTOCOL_MISMATCH",
+                    "clientMinProtocol": params.min_protocol,
+                    "clientMaxProtocol": params.max_protocol,
+                    "expectedProtocol": PROTOCOL_VERSION,
+                    "minimumProbeProtocol": MIN_PROBE_PROTOCOL_VERSION,
+                })),
+                close_code::PROTOCOL_ERROR,
+            )));
+        };
+    let client_id = params.client.id.to_ascii_lowercase();
+    if !KNOWN_CLIENT_IDS.contains(&client_id.as_str()) {
+        return Err(refuse(GatewayError::invalid_params(
+            "connect",
+            &format!("unknown client id {:?}", params.client.id),
+        )));
+    }
+    let client_mode = params.client.mode.to_ascii_lowercase();
+    if !KNOWN_CLIENT_MODES.contains(&client_mode.as_str()) {
+        return Err(refuse(GatewayError::invalid_params(
+            "connect",
+            &format!("unknown client mode {:?}", params.client.mode),
+        )));
+    }
+
+    let auth = &state.settings.auth;
+    let presented = params.auth.clone().unwrap_or_default();
+    let nothing_presented = presented.token.is_none()
+        && presented.password.is_none()
+        && presented.device_token.is_none();
+    if params.device.is_none() && nothing_presented && auth.mode != AuthMode::None {
+        return Err(refuse(
+            GatewayError::new(ErrorCode::NotPaired, "device identity required")
+                .with_details(json!({"code": "DEVICE_IDENTITY_REQUIRED"})),
+        ));
+    }
+
+    let now = Instant::now();
+    if let Err(retry) = lock(&state.rate_limiter).check(peer.ip, CredentialKind::SharedSecret, now)
+    {
+        return Err(refuse(rate_limited(retry)));
+    }
+    let shared = check_shared_secret(auth, &params);
+    let requested_scopes: Vec<String> = params.scopes.clone().unwrap_or_default();
+
+    // Device identity, when presented.
+    let verified = match &params.device {
+        None => None,
+        Some(device) => {
+            let token_for_signature = presented
+                .token
+                .as_deref()
+                .or(presented.device_token.as_deref());
+            let fields = SignedFields {
+                client_id: &params.client.id,
+                client_mode: &params.client.mode,
+                role: role.as_str(),
+                scopes: &requested_scopes,
+                token: token_for_signature,
+                platform: Some(&params.client.platform),
+                device_family: params.client.device_family.as_deref(),
+                instance_id: params.client.instance_id.as_deref(),
+            };
+            let proof = DeviceProof {
+                id: &device.id,
+                public_key: &device.public_key,
+                signature: &device.signature,
+                signed_at_ms: device.signed_at,
+                nonce: device.nonce.as_deref(),
+            };
+            let ctx = VerifyContext {
+                challenge_nonce: nonce,
+                now_ms: now_ms(),
+                is_loopback: peer.is_loopback,
+                nonce_required: protocol >= PROTOCOL_VERSION || !peer.is_loopback,
+            };
+            match verify_device(&proof, &fields, &ctx) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    return Err(refuse(
+                        GatewayError::invalid_request(e.message())
+                            .with_details(json!({"code": e.detail_code()})),
+                    ));
+                }
+            }
+        }
+    };
+
+    // Shared secret, or a device token when a verified device presented one.
+    let mut auth_method = match shared {
+        SharedAuth::Passed(method) => {
+            lock(&state.rate_limiter).record_success(peer.ip, CredentialKind::SharedSecret);
+            Some(method)
+        }
+        SharedAuth::Failed(reason) => {
+            let device_token = presented
+                .device_token
+                .as_deref()
+                .or(presented.token.as_deref());
+            match (&verified, device_token) {
+                (Some(device), Some(token)) => {
+                    let check = lock(&state.pairing).verify_token(
+                        &device.device_id,
+                        role.as_str(),
+                        token,
+                        &requested_scopes,
+                    );
+                    if check.is_valid() {
+                        Some("device-token")
+                    } else {
+                        let mut limiter = lock(&state.rate_limiter);
+                        limiter.record_failure(peer.ip, CredentialKind::DeviceToken, now);
+                        limiter.record_failure(peer.ip, CredentialKind::SharedSecret, now);
+                        let reason = if presented.token.is_some() {
+                            reason
+                        } else {
+                            "device_token_mismatch"
+                        };
+                        return Err(refuse(auth_failure(reason, &client_id, true)));
+                    }
+                }
+                (Some(_), None) if reason.ends_with("_missing") => None,
+                _ => {
+                    lock(&state.rate_limiter).record_failure(
+                        peer.ip,
+                        CredentialKind::SharedSecret,
+                        now,
+                    );
+                    return Err(refuse(auth_failure(reason, &client_id, verified.is_some())));
+                }
+            }
+        }
+    };
+
+    // Pairing for device connections; scope rules for device-less ones.
+    let mut issued = None;
+    let scopes = match &verified {
+        Some(device) => {
+            let check = lock(&state.pairing).check(
+                &device.device_id,
+                &device.public_key_base64url,
+                role.as_str(),
+                &requested_scopes,
+            );
+            if !check.is_paired() {
+                pair_or_refuse(
+                    state,
+                    peer,
+                    &params,
+                    device,
+                    role,
+                    &requested_scopes,
+                    &check,
+                )?;
+            }
+            if auth_method.is_none() {
+                // A paired device without any secret: only trusted on loopback (local pairing).
+                if !peer.is_loopback {
+                    return Err(refuse(auth_failure("token_missing", &client_id, true)));
+                }
+                auth_method = Some("device");
+            }
+            let token = lock(&state.pairing)
+                .ensure_token(
+                    &device.device_id,
+                    role.as_str(),
+                    &requested_scopes,
+                    now_ms(),
+                )
+                .map_err(|e| refuse(GatewayError::unavailable(format!("device token: {e}"))))?;
+            issued = Some(token);
+            if role == Role::Node {
+                Vec::new()
+            } else {
+                requested_scopes.clone()
+            }
+        }
+        None => {
+            let trusted = peer.is_loopback
+                && auth_method.is_some()
+                && ((client_id == "gateway-client" && client_mode == "backend")
+                    || (client_id == "cli" && client_mode == "cli"));
+            if trusted && role == Role::Operator {
+                requested_scopes.clone()
+            } else {
+                Vec::new()
+            }
+        }
+    };
+
+    let node_id = (role == Role::Node).then(|| {
+        verified
+            .as_ref()
+            .map(|d| d.device_id.clone())
+            .or_else(|| params.client.instance_id.clone())
+            .unwrap_or_else(|| conn_id.to_owned())
+    });
+    let tracked = client_mode != "cli" && !probe;
+    let presence_key = tracked.then(|| {
+        verified
+            .as_ref()
+            .map(|d| d.device_id.clone())
+            .or_else(|| params.client.instance_id.clone())
+            .unwrap_or_else(|| conn_id.to_owned())
+    });
+    let info = ConnInfo {
+        conn_id: conn_id.to_owned(),
+        role,
+        scopes: scopes.clone(),
+        client_id,
+        client_mode,
+        display_name: params.client.display_name.clone(),
+        client_version: params.client.version.clone(),
+        platform: params.client.platform.clone(),
+        device_id: verified.as_ref().map(|d| d.device_id.clone()),
+        node_id,
+        caps: params.caps.clone(),
+        commands: params.commands.clone().unwrap_or_default(),
+        presence_key,
+        remote_ip: peer.ip,
+        connected_at_ms: now_ms(),
+        protocol,
+    };
+    let is_admin = info.has_scope(scope::ADMIN);
+    let settings = &state.settings;
+    let hello = HelloOk {
+        kind: "hello-ok".into(),
+        protocol,
+        server: ServerInfo {
+            version: settings.version.clone(),
+            conn_id: conn_id.to_owned(),
+            boot_id: Some(state.boot_id.clone()),
+        },
+        features: Features {
+            methods: methods::METHODS.iter().map(|m| m.name.to_owned()).collect(),
+            events: EVENTS.iter().map(|e| (*e).to_owned()).collect(),
+        },
+        snapshot: Snapshot {
+            presence: state
+                .presence_list()
+                .into_iter()
+                .filter_map(|e| serde_json::to_value(e).ok())
+                .collect(),
+            health: state.health(),
+            state_version: state.state_version(),
+            uptime_ms: state.uptime_ms(),
+            config_path: is_admin.then(|| settings.config_path.display().to_string()),
+            state_dir: is_admin.then(|| settings.state_dir.display().to_string()),
+            auth_mode: is_admin.then(|| settings.auth.mode.as_str().to_owned()),
+        },
+        auth: HelloAuth {
+            method: auth_method.map(str::to_owned),
+            role: role.as_str().to_owned(),
+            scopes: issued.as_ref().map_or(scopes, |t| t.scopes.clone()),
+            device_token: issued.as_ref().map(|t| t.token.expose_secret().to_owned()),
+            issued_at_ms: issued.as_ref().map(|t| t.issued_at_ms),
+        },
+        policy: Policy {
+            max_payload: MAX_PAYLOAD_BYTES,
+            max_buffered_bytes: MAX_BUFFERED_BYTES,
+            tick_interval_ms: settings.tick_interval.as_millis() as u64,
+        },
+    };
+    let payload = serde_json::to_value(&hello)
+        .map_err(|e| refuse(GatewayError::unavailable(e.to_string())))?;
+    Ok((info, response_ok(request_id, &payload)))
+}
+
+/// Auto-approves a local device, or files a pairing request and refuses the connection.
+fn pair_or_refuse(
+    state: &Arc<GatewayState>,
+    peer: &Peer,
+    params: &ConnectParams,
+    device: &super::device_identity::VerifiedDevice,
+    role: Role,
+    scopes: &[String],
+    check: &PairingCheck,
+) -> Result<(), Refused> {
+    let input = DevicePairingInput {
+        device_id: device.device_id.clone(),
+        public_key: device.public_key_base64url.clone(),
+        display_name: params.client.display_name.clone(),
+        platform: Some(params.client.platform.clone()),
+        device_family: params.client.device_family.clone(),
+        client_id: Some(params.client.id.to_ascii_lowercase()),
+        client_mode: Some(params.client.mode.to_ascii_lowercase()),
+        role: Some(role.as_str().to_owned()),
+        scopes: scopes.to_vec(),
+        remote_ip: (!peer.is_loopback).then(|| peer.ip.to_string()),
+        silent: peer.is_loopback,
+    };
+    let unavailable = |e: super::pairing_store::PairingStoreError| {
+        (
+            GatewayError::unavailable(format!("pairing store: {e}")),
+            close_code::POLICY_VIOLATION,
+        )
+    };
+    let now = now_ms();
+    let mut store = lock(&state.pairing);
+    let (request, is_new) = store.request(input, now).map_err(unavailable)?;
+    if peer.is_loopback && auto_approve_local(state) {
+        store
+            .approve(&request.request_id, now)
+            .map_err(unavailable)?;
+        drop(store);
+        let resolved = json!({"requestId": request.request_id, "deviceId": device.device_id, "decision": "approved", "ts": now});
+        state
+            .registry
+            .broadcast("device.pair.resolved", &resolved, None, false, |_| true);
+        return Ok(());
+    }
+    drop(store);
+    if is_new {
+        if let Ok(payload) = serde_json::to_value(&request) {
+            state
+                .registry
+                .broadcast("device.pair.requested", &payload, None, false, |_| true);
+        }
+    }
+    let reason = check.reason().unwrap_or("not-paired");
+    let message = format!(
+        "pairing required: device is not approved yet (requestId: {})",
+        request.request_id
+    );
+    Err(Box::new((
+        GatewayError::new(ErrorCode::NotPaired, message).with_details(json!({
+            "code": "PAIRING_REQUIRED",
+            "reason": reason,
+            "requestId": request.request_id,
+            "recommendedNextStep": "approve the device on the gateway host: openclaw devices approve",
+            "retryable": true,
+            "pauseReconnect": true,
+            "requestedRole": role.as_str(),
+            "requestedScopes": scopes,
+        })),
+        close_code::POLICY_VIOLATION,
+    )))
+}
+
+fn auto_approve_local(state: &GatewayState) -> bool {
+    state
+        .settings
+        .config
+        .gateway
+        .as_ref()
+        .and_then(|g| g.other.get("nodes"))
+        .and_then(|n| n.get("pairing"))
+        .and_then(|p| p.get("autoApproveLocal"))
+        .and_then(Value::as_bool)
+        .unwrap_or(true)
+}
+
+fn presence_entry(info: &ConnInfo) -> PresenceEntry {
+    PresenceEntry {
+        host: Some(
+            info.display_name
+                .clone()
+                .unwrap_or_else(|| info.client_id.clone()),
+        ),
+        ip: (!info.remote_ip.is_loopback()).then(|| info.remote_ip.to_string()),
+        version: Some(info.client_version.clone()),
+        platform: Some(info.platform.clone()),
+        mode: Some(info.client_mode.clone()),
+        reason: Some("connect".into()),
+        ts: now_ms(),
+        device_id: info.device_id.clone(),
+        roles: Some(vec![info.role.as_str().to_owned()]),
+        scopes: Some(info.scopes.clone()),
+        ..Default::default()
+    }
+}
+
+async fn request_loop<S>(
+    stream: &mut SplitStream<WebSocketStream<S>>,
+    state: &Arc<GatewayState>,
+    info: &Arc<ConnInfo>,
+    sender: &ConnectionSender,
+) where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut inflight = JoinSet::new();
+    loop {
+        tokio::select! {
+            () = state.shutdown.cancelled() => break,
+            () = sender.killed() => break,
+            Some(_) = inflight.join_next(), if !inflight.is_empty() => {}
+            next = next_payload(stream) => match next {
+                None => break,
+                Some(Err(code)) => {
+                    sender.close(code, "max payload size exceeded");
+                    break;
+                }
+                Some(Ok(bytes)) => handle_frame(&bytes, state, info, sender, &mut inflight),
+            },
+        }
+    }
+    inflight.abort_all();
+}
+
+fn handle_frame(
+    bytes: &[u8],
+    state: &Arc<GatewayState>,
+    info: &Arc<ConnInfo>,
+    sender: &ConnectionSender,
+    inflight: &mut JoinSet<()>,
+) {
+    let Ok(value) = serde_json::from_slice::<Value>(bytes) else {
+        tracing::debug!(conn = %info.conn_id, "ignoring a frame that is not JSON");
+        return;
+    };
+    let id = value
+        .get("id")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .unwrap_or("invalid")
+        .to_owned();
+    let invalid = |reason: &str| {
+        let error = GatewayError::invalid_request(format!("invalid request frame: {reason}"));
+        sender.send_text(response_error(&id, &error.to_shape()));
+    };
+    if let Err(reason) = Validators::get().check_frame(&value) {
+        return invalid(&reason);
+    }
+    let request = match serde_json::from_value::<Frame>(value) {
+        Ok(Frame::Request(request)) => request,
+        Ok(_) => return invalid("only req frames are accepted"),
+        Err(e) => return invalid(&e.to_string()),
+    };
+    if inflight.len() >= MAX_INFLIGHT_REQUESTS {
+        let error = GatewayError::unavailable("too many requests in flight").retry_after(100);
+        sender.send_text(response_error(&request.id, &error.to_shape()));
+        return;
+    }
+    let state = state.clone();
+    let info = info.clone();
+    let sender = sender.clone();
+    inflight.spawn(async move {
+        let params = request.params.unwrap_or_else(|| json!({}));
+        let reply = match methods::dispatch(&state, &info, &sender, &request.method, params).await {
+            Ok(payload) => response_ok(&request.id, &payload),
+            Err(error) => response_error(&request.id, &error.to_shape()),
+        };
+        sender.send_text(reply);
+    });
+}

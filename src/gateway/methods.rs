@@ -1,0 +1,331 @@
+//! Method dispatch: the table of implemented methods, authorization, param validation, handlers.
+//!
+//! `hello-ok.features.methods` is exactly [`METHODS`]; every entry has a params schema in
+//! `schemas/protocol/methods/` (a test checks it). Authorization: `operator.admin` satisfies every
+//! operator scope and `operator.write` also allows read; node-only methods need `role: node`.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+use super::logs_tail::{DEFAULT_LIMIT, DEFAULT_MAX_BYTES, resolve_log_file, tail};
+use super::outbound::ConnectionSender;
+use super::registry::{ConnInfo, Role};
+use super::state::{GatewayState, now_ms};
+use crate::protocol::constants::scope;
+use crate::protocol::errors::GatewayError;
+use crate::protocol::schema_validation::Validators;
+
+/// Who may call a method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// `operator.read` (or write/admin).
+    Read,
+    /// `operator.write` (or admin).
+    Write,
+    /// `operator.admin`.
+    Admin,
+    /// `operator.pairing` (or admin).
+    Pairing,
+    /// Only `role: node` connections.
+    NodeOnly,
+}
+
+/// One implemented method.
+#[derive(Debug, Clone, Copy)]
+pub struct MethodSpec {
+    /// Name on the wire.
+    pub name: &'static str,
+    /// Who may call it.
+    pub access: Access,
+}
+
+const fn m(name: &'static str, access: Access) -> MethodSpec {
+    MethodSpec { name, access }
+}
+
+/// Every method this gateway implements (and advertises).
+pub const METHODS: &[MethodSpec] = &[
+    m("health", Access::Read),
+    m("status", Access::Read),
+    m("system-presence", Access::Read),
+    m("system-event", Access::Admin),
+    m("last-heartbeat", Access::Read),
+    m("set-heartbeats", Access::Admin),
+    m("logs.tail", Access::Read),
+    m("config.get", Access::Admin),
+];
+
+/// Looks a method up.
+pub fn find(name: &str) -> Option<&'static MethodSpec> {
+    METHODS.iter().find(|spec| spec.name == name)
+}
+
+fn authorize(info: &ConnInfo, access: Access) -> Result<(), GatewayError> {
+    let needed = match access {
+        Access::NodeOnly => {
+            return if info.role == Role::Node {
+                Ok(())
+            } else {
+                Err(GatewayError::new(
+                    crate::protocol::frames::ErrorCode::Forbidden,
+                    "unauthorized role: operator",
+                ))
+            };
+        }
+        Access::Read => scope::READ,
+        Access::Write => scope::WRITE,
+        Access::Admin => scope::ADMIN,
+        Access::Pairing => scope::PAIRING,
+    };
+    if info.role == Role::Node {
+        return Err(GatewayError::new(
+            crate::protocol::frames::ErrorCode::Forbidden,
+            "unauthorized role: node",
+        ));
+    }
+    if info.has_scope(needed) {
+        Ok(())
+    } else {
+        let required: &[&str] = match access {
+            Access::Read => &[scope::READ, scope::WRITE, scope::ADMIN],
+            Access::Write => &[scope::WRITE, scope::ADMIN],
+            Access::Pairing => &[scope::PAIRING, scope::ADMIN],
+            _ => &[scope::ADMIN],
+        };
+        Err(GatewayError::missing_scope(needed, required))
+    }
+}
+
+/// Handles one request.
+pub async fn dispatch(
+    state: &Arc<GatewayState>,
+    info: &Arc<ConnInfo>,
+    _sender: &ConnectionSender,
+    method: &str,
+    params: Value,
+) -> Result<Value, GatewayError> {
+    let spec = find(method).ok_or_else(|| GatewayError::unknown_method(method))?;
+    authorize(info, spec.access)?;
+    if let Some(Err(reason)) = Validators::get().check_method(method, &params) {
+        return Err(GatewayError::invalid_params(method, &reason));
+    }
+    let params = params.as_object().cloned().unwrap_or_default();
+    match method {
+        "health" => Ok(state.health()),
+        "status" => Ok(status(state, info)),
+        "system-presence" => {
+            Ok(serde_json::to_value(state.presence_list()).unwrap_or_else(|_| json!([])))
+        }
+        "system-event" => system_event(state, &params),
+        "last-heartbeat" => Ok(Value::Null),
+        "set-heartbeats" => {
+            let enabled = params
+                .get("enabled")
+                .and_then(Value::as_bool)
+                .unwrap_or(true);
+            state.set_heartbeats_enabled(enabled);
+            Ok(json!({"ok": true, "enabled": enabled}))
+        }
+        "logs.tail" => logs_tail(state, &params),
+        "config.get" => Ok(config_get(state)),
+        _ => Err(GatewayError::unknown_method(method)),
+    }
+}
+
+/// Cleans up what a closing connection leaves behind.
+pub fn connection_closed(_state: &Arc<GatewayState>, _info: &ConnInfo) {}
+
+fn process_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb * 1024)
+}
+
+fn status(state: &Arc<GatewayState>, info: &ConnInfo) -> Value {
+    let settings = &state.settings;
+    let mut out = json!({
+        "runtimeVersion": settings.version,
+        "runtime": "rust",
+        "pid": std::process::id(),
+        "uptimeMs": state.uptime_ms(),
+        "heartbeat": {"enabled": state.heartbeats_enabled()},
+        "channelSummary": [],
+        "queuedSystemEvents": state.system_events(),
+        "connections": state.registry.len(),
+        "processMemory": {"rssBytes": process_rss_bytes()},
+    });
+    if info.has_scope(scope::ADMIN) {
+        out["configPath"] = json!(settings.config_path.display().to_string());
+        out["stateDir"] = json!(settings.state_dir.display().to_string());
+        out["port"] = json!(settings.ports.port);
+        out["bind"] = json!(settings.bind.mode.as_str());
+        out["authMode"] = json!(settings.auth.mode.as_str());
+    }
+    out
+}
+
+fn system_event(
+    state: &Arc<GatewayState>,
+    params: &Map<String, Value>,
+) -> Result<Value, GatewayError> {
+    let text = params
+        .get("text")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .unwrap_or("");
+    if text.is_empty() {
+        return Err(GatewayError::invalid_request("text required"));
+    }
+    let mut params = params.clone();
+    params.insert("text".into(), json!(text));
+    let now = now_ms();
+    state.update_presence(|p| p.merge_beacon(&params, now));
+    state.push_system_event(json!({"text": text, "ts": now}));
+    Ok(json!({"ok": true}))
+}
+
+fn logs_tail(
+    state: &Arc<GatewayState>,
+    params: &Map<String, Value>,
+) -> Result<Value, GatewayError> {
+    let cursor = params.get("cursor").and_then(Value::as_u64);
+    let limit = params
+        .get("limit")
+        .and_then(Value::as_u64)
+        .map_or(DEFAULT_LIMIT, |l| l as usize);
+    let max_bytes = params
+        .get("maxBytes")
+        .and_then(Value::as_u64)
+        .unwrap_or(DEFAULT_MAX_BYTES);
+    let Some(current) = &state.log_file else {
+        return Ok(
+            json!({"file": "", "cursor": 0, "size": 0, "lines": [], "truncated": false, "reset": false}),
+        );
+    };
+    let file = resolve_log_file(current);
+    let result = tail(&file, cursor, limit, max_bytes)
+        .map_err(|e| GatewayError::unavailable(format!("log read failed: {e}")))?;
+    serde_json::to_value(result).map_err(|e| GatewayError::unavailable(e.to_string()))
+}
+
+/// Replaces secrets in a config document with a marker; returns the secret values found.
+fn redact(value: &mut Value, found: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, item) in map.iter_mut() {
+                let lower = key.to_ascii_lowercase();
+                let secret_key = [
+                    "token",
+                    "password",
+                    "secret",
+                    "apikey",
+                    "api_key",
+                    "privatekey",
+                ]
+                .iter()
+                .any(|s| lower.contains(s));
+                match item {
+                    Value::String(s) if secret_key && !s.is_empty() => {
+                        found.push(s.clone());
+                        *item = json!(REDACTED);
+                    }
+                    _ => redact(item, found),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| redact(i, found)),
+        _ => {}
+    }
+}
+
+/// The marker that replaces secrets in `config.get`.
+pub const REDACTED: &str = "__OPENCLAW_REDACTED__";
+
+fn config_get(state: &Arc<GatewayState>) -> Value {
+    let path = &state.settings.config_path;
+    let raw_text = std::fs::read_to_string(path).ok();
+    let hash = raw_text.as_ref().map(|t| {
+        let digest = Sha256::digest(t.as_bytes());
+        digest
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    });
+    let (parsed, valid, issues) = match &raw_text {
+        None => (Value::Null, true, vec![]),
+        Some(text) => match crate::config::parse_config_text(
+            path,
+            text,
+            &crate::environment::Environment::from_process(),
+        ) {
+            Ok((raw, _)) => (raw, true, vec![]),
+            Err(e) => (
+                Value::Null,
+                false,
+                vec![json!({"path": "", "message": e.to_string()})],
+            ),
+        },
+    };
+    let mut secrets = Vec::new();
+    let mut parsed_redacted = parsed.clone();
+    redact(&mut parsed_redacted, &mut secrets);
+    let mut config = serde_json::to_value(&state.settings.config).unwrap_or(Value::Null);
+    redact(&mut config, &mut secrets);
+    let raw_redacted = raw_text.map(|mut text| {
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        for secret in secrets.iter().filter(|s| s.len() >= 4) {
+            text = text.replace(secret.as_str(), REDACTED);
+        }
+        text
+    });
+    json!({
+        "path": path.display().to_string(),
+        "exists": raw_redacted.is_some(),
+        "raw": raw_redacted,
+        "parsed": parsed_redacted,
+        "valid": valid,
+        "config": config,
+        "hash": hash,
+        "issues": issues,
+        "warnings": [],
+        "legacyIssues": [],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_advertised_method_has_a_params_schema() {
+        let v = Validators::get();
+        for spec in METHODS {
+            assert!(
+                v.has_method(spec.name),
+                "schemas/protocol/methods/{}.params.schema.json is missing",
+                spec.name
+            );
+        }
+    }
+
+    #[test]
+    fn redaction_replaces_secret_values_anywhere() {
+        let mut v = json!({"gateway": {"auth": {"token": "abcd1234", "mode": "token"}}, "x": [{"apiKey": "k-1"}], "plain": "keep"});
+        let mut found = vec![];
+        redact(&mut v, &mut found);
+        assert_eq!(v["gateway"]["auth"]["token"], REDACTED);
+        assert_eq!(v["gateway"]["auth"]["mode"], "token");
+        assert_eq!(v["x"][0]["apiKey"], REDACTED);
+        assert_eq!(v["plain"], "keep");
+        assert_eq!(found, ["abcd1234", "k-1"]);
+    }
+}

@@ -1,0 +1,208 @@
+//! The gateway's shared state: one value, owned by an `Arc`, handed to every task.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::device_identity::GatewayIdentity;
+use super::health::health_summary;
+use super::pairing_store::PairingStore;
+use super::presence::{PresenceEntry, PresenceStore};
+use super::rate_limit::AuthRateLimiter;
+use super::registry::ConnectionRegistry;
+use super::settings::GatewaySettings;
+use crate::protocol::frames::StateVersion;
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Locks a mutex, recovering the data if a panicking thread poisoned it.
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Whether the gateway accepts work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Phase {
+    /// Listeners are being bound.
+    Starting = 0,
+    /// Serving.
+    Ready = 1,
+    /// Stopping or restarting: `/readyz` answers 503.
+    Draining = 2,
+}
+
+/// Most queued system events kept for `status`.
+const SYSTEM_EVENTS_KEPT: usize = 20;
+
+/// Everything the gateway's tasks share.
+#[derive(Debug)]
+pub struct GatewayState {
+    /// Resolved settings.
+    pub settings: GatewaySettings,
+    /// Process start.
+    pub started: Instant,
+    /// Boot id (UUID) of this process.
+    pub boot_id: String,
+    /// Authenticated connections.
+    pub registry: ConnectionRegistry,
+    /// Failed-auth limiter.
+    pub rate_limiter: Mutex<AuthRateLimiter>,
+    /// Device and node pairing.
+    pub pairing: Mutex<PairingStore>,
+    /// The gateway's own device identity.
+    pub identity: GatewayIdentity,
+    /// The file log (for `logs.tail`), if any.
+    pub log_file: Option<PathBuf>,
+    /// Cancelled when the gateway stops.
+    pub shutdown: CancellationToken,
+    /// Every spawned connection/background task.
+    pub tasks: TaskTracker,
+    presence: Mutex<PresenceStore>,
+    presence_version: AtomicU64,
+    health_version: AtomicU64,
+    heartbeats_enabled: AtomicBool,
+    system_events: Mutex<VecDeque<Value>>,
+    phase: AtomicU8,
+}
+
+impl GatewayState {
+    /// Builds the state.
+    pub fn new(
+        settings: GatewaySettings,
+        pairing: PairingStore,
+        identity: GatewayIdentity,
+        log_file: Option<PathBuf>,
+        self_presence: PresenceEntry,
+    ) -> Self {
+        let rate_limit = settings.auth.rate_limit;
+        Self {
+            settings,
+            started: Instant::now(),
+            boot_id: uuid::Uuid::new_v4().to_string(),
+            registry: ConnectionRegistry::default(),
+            rate_limiter: Mutex::new(AuthRateLimiter::new(rate_limit)),
+            pairing: Mutex::new(pairing),
+            identity,
+            log_file,
+            shutdown: CancellationToken::new(),
+            tasks: TaskTracker::new(),
+            presence: Mutex::new(PresenceStore::new(self_presence)),
+            presence_version: AtomicU64::new(1),
+            health_version: AtomicU64::new(1),
+            heartbeats_enabled: AtomicBool::new(true),
+            system_events: Mutex::new(VecDeque::new()),
+            phase: AtomicU8::new(Phase::Starting as u8),
+        }
+    }
+
+    /// Uptime in ms.
+    pub fn uptime_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    /// The current phase.
+    pub fn phase(&self) -> Phase {
+        match self.phase.load(Ordering::Acquire) {
+            0 => Phase::Starting,
+            1 => Phase::Ready,
+            _ => Phase::Draining,
+        }
+    }
+
+    /// Moves to `phase`.
+    pub fn set_phase(&self, phase: Phase) {
+        self.phase.store(phase as u8, Ordering::Release);
+    }
+
+    /// The version counters.
+    pub fn state_version(&self) -> StateVersion {
+        StateVersion {
+            presence: self.presence_version.load(Ordering::Acquire),
+            health: self.health_version.load(Ordering::Acquire),
+        }
+    }
+
+    /// The presence list (pruned, newest first).
+    pub fn presence_list(&self) -> Vec<PresenceEntry> {
+        lock(&self.presence).list(now_ms())
+    }
+
+    /// Applies `change` to presence, bumps its version and broadcasts `presence`.
+    pub fn update_presence(&self, change: impl FnOnce(&mut PresenceStore)) {
+        let list = {
+            let mut store = lock(&self.presence);
+            change(&mut store);
+            store.list(now_ms())
+        };
+        self.presence_version.fetch_add(1, Ordering::AcqRel);
+        let payload = json!({ "presence": list });
+        self.registry.broadcast(
+            "presence",
+            &payload,
+            Some(self.state_version()),
+            true,
+            |_| true,
+        );
+    }
+
+    /// The health summary.
+    pub fn health(&self) -> Value {
+        let sessions = self
+            .settings
+            .state_dir
+            .join("agents/main/sessions/sessions.json");
+        health_summary(
+            now_ms(),
+            &sessions.display().to_string(),
+            self.heartbeats_enabled(),
+        )
+    }
+
+    /// Refreshes health: bumps its version and broadcasts `health`.
+    pub fn refresh_health(&self) {
+        self.health_version.fetch_add(1, Ordering::AcqRel);
+        let payload = self.health();
+        self.registry
+            .broadcast("health", &payload, Some(self.state_version()), true, |_| {
+                true
+            });
+    }
+
+    /// Whether heartbeats are enabled (`set-heartbeats`).
+    pub fn heartbeats_enabled(&self) -> bool {
+        self.heartbeats_enabled.load(Ordering::Acquire)
+    }
+
+    /// Sets the heartbeat switch.
+    pub fn set_heartbeats_enabled(&self, enabled: bool) {
+        self.heartbeats_enabled.store(enabled, Ordering::Release);
+    }
+
+    /// Queues a system event (the newest [`SYSTEM_EVENTS_KEPT`] are kept).
+    pub fn push_system_event(&self, event: Value) {
+        let mut events = lock(&self.system_events);
+        events.push_back(event);
+        while events.len() > SYSTEM_EVENTS_KEPT {
+            events.pop_front();
+        }
+    }
+
+    /// The queued system events, oldest first.
+    pub fn system_events(&self) -> Vec<Value> {
+        lock(&self.system_events).iter().cloned().collect()
+    }
+}

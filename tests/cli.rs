@@ -1,0 +1,167 @@
+//! The `openclaw` binary's command line, run as a user would run it.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn openclaw(args: &[&str], home: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_openclaw"))
+        .args(args)
+        .env_clear()
+        .env("HOME", home)
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .expect("run openclaw")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn help_shows_the_whole_command_tree() {
+    let home = tempfile::tempdir().unwrap();
+    let out = openclaw(&["--help"], home.path());
+    assert!(out.status.success());
+    let text = stdout(&out);
+    for word in [
+        "gateway",
+        "doctor",
+        "logs",
+        "completions",
+        "--profile",
+        "--dev",
+        "--verbose",
+        "--no-color",
+    ] {
+        assert!(text.contains(word), "missing {word} in:\n{text}");
+    }
+    let out = openclaw(&["gateway", "--help"], home.path());
+    let text = stdout(&out);
+    for verb in [
+        "run",
+        "install",
+        "uninstall",
+        "start",
+        "stop",
+        "restart",
+        "status",
+        "health",
+        "call",
+    ] {
+        assert!(
+            text.contains(&format!("  {verb} ")),
+            "missing {verb} in:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn a_bad_profile_exits_2_with_the_documented_message() {
+    let home = tempfile::tempdir().unwrap();
+    for args in [
+        &["--profile", "bad name!", "gateway", "status"][..],
+        &["gateway", "status", "--profile", "-x"][..],
+        &["doctor", "--profile=a.b"][..],
+    ] {
+        let out = openclaw(args, home.path());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&out).contains("Invalid --profile (use letters, numbers, \"_\", \"-\" only)"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn a_bad_openclaw_profile_env_is_refused_the_same_way() {
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_openclaw"))
+        .args(["gateway", "status"])
+        .env_clear()
+        .env("HOME", home.path())
+        .env("OPENCLAW_PROFILE", "no way")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("Invalid --profile"));
+}
+
+#[test]
+fn dev_with_profile_exits_2() {
+    let home = tempfile::tempdir().unwrap();
+    let out = openclaw(
+        &["--dev", "--profile", "x", "gateway", "status"],
+        home.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("Cannot combine --dev with --profile"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn verbs_of_later_releases_exit_2_without_fake_output() {
+    let home = tempfile::tempdir().unwrap();
+    for (args, verb) in [
+        (&["gateway", "install"][..], "gateway install"),
+        (&["gateway", "uninstall"][..], "gateway uninstall"),
+        (&["gateway", "start"][..], "gateway start"),
+        (&["gateway", "stop"][..], "gateway stop"),
+        (&["gateway", "restart"][..], "gateway restart"),
+        (&["doctor"][..], "doctor"),
+    ] {
+        let out = openclaw(args, home.path());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stdout(&out).is_empty(), "{args:?} printed {}", stdout(&out));
+        assert!(
+            stderr(&out).contains(&format!("not implemented yet: {verb}")),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    assert!(
+        std::fs::read_dir(home.path()).unwrap().next().is_none(),
+        "nothing written to HOME"
+    );
+}
+
+#[test]
+fn completions_are_generated_for_each_shell() {
+    let home = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let out = openclaw(&["completions", shell], home.path());
+        assert!(out.status.success(), "{shell}");
+        let text = stdout(&out);
+        assert!(
+            text.contains("openclaw") && text.contains("gateway"),
+            "{shell}"
+        );
+    }
+    let out = openclaw(&["completions", "tcsh"], home.path());
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn missing_home_is_a_clear_usage_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_openclaw"))
+        .args(["gateway", "status"])
+        .env_clear()
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("Missing HOME"), "{}", stderr(&out));
+}
+
+#[test]
+fn version_prints_the_crate_version() {
+    let home = tempfile::tempdir().unwrap();
+    let out = openclaw(&["--version"], home.path());
+    assert!(stdout(&out).starts_with(&format!("openclaw {}", env!("CARGO_PKG_VERSION"))));
+}
