@@ -104,7 +104,9 @@ pub async fn serve<S>(
     let conn_id = uuid::Uuid::new_v4().to_string();
     let (sink, mut stream) = ws.split();
     let (sender, queue) = connection_queue(MAX_BUFFERED_BYTES);
-    let writer = state.tasks.spawn(run_writer(sink, queue));
+    let writer = state
+        .tasks
+        .spawn(run_writer(sink, queue, state.shutdown.clone()));
     let nonce = uuid::Uuid::new_v4().to_string();
     let challenge = json!({"type": "event", "event": "connect.challenge", "payload": {"nonce": nonce, "ts": now_ms()}});
     sender.send_text(challenge.to_string());
@@ -661,7 +663,7 @@ async fn accept(
             tick_interval_ms: settings.tick_interval.as_millis() as u64,
         },
     };
-    let payload = serde_json::to_value(&hello)
+    let payload = serde_json::value::to_raw_value(&hello)
         .map_err(|e| refuse(GatewayError::unavailable(e.to_string())))?;
     Ok((info, response_ok(request_id, &payload)))
 }

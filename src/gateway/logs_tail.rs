@@ -3,7 +3,9 @@
 //! No cursor: the last `maxBytes`. A cursor beyond the file size (rotated or truncated): `reset`
 //! and the last `maxBytes`. More than `maxBytes` since the cursor: `reset` + `truncated`, last
 //! `maxBytes`. Otherwise from the cursor. A partial first line is dropped when the read starts
-//! mid-line; the last `limit` lines are kept; the returned cursor is the file size.
+//! mid-line; the last `limit` lines are kept (`truncated` when lines were dropped for it).
+//! As the reference gateway does, the returned cursor is the offset just after the last complete
+//! line, so a line still being written is returned whole by the next poll instead of being cut.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -103,7 +105,10 @@ pub fn tail(
     }
     let mut buf = Vec::with_capacity((size - start) as usize);
     file.take(size - start).read_to_end(&mut buf)?;
-    let text = String::from_utf8_lossy(&buf);
+    // Stop after the last complete line; an unfinished one waits for the next poll.
+    let complete = buf.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let cursor = start + complete as u64;
+    let text = String::from_utf8_lossy(&buf[..complete]);
     let mut lines: Vec<&str> = text.split('\n').collect();
     if drop_first && !lines.is_empty() {
         lines.remove(0);
@@ -114,13 +119,13 @@ pub fn tail(
     let keep_from = lines.len().saturating_sub(limit);
     Ok(TailResult {
         file: file_name,
-        cursor: size,
+        cursor,
         size,
         lines: lines[keep_from..]
             .iter()
             .map(|l| l.trim_end_matches('\r').to_owned())
             .collect(),
-        truncated,
+        truncated: truncated || keep_from > 0,
         reset,
     })
 }
@@ -189,9 +194,25 @@ mod tests {
     }
 
     #[test]
-    fn limit_keeps_the_last_lines() {
+    fn limit_keeps_the_last_lines_and_says_it_truncated() {
         let (_d, p) = file_with("1\n2\n3\n4\n");
-        assert_eq!(tail(&p, None, 2, 1000).unwrap().lines, ["3", "4"]);
+        let r = tail(&p, None, 2, 1000).unwrap();
+        assert_eq!(r.lines, ["3", "4"]);
+        assert!(r.truncated);
+        assert!(!tail(&p, None, 4, 1000).unwrap().truncated);
+    }
+
+    #[test]
+    fn a_line_still_being_written_is_left_for_the_next_poll() {
+        let (_d, p) = file_with("done\nhalf");
+        let r = tail(&p, None, 10, 1000).unwrap();
+        assert_eq!(r.lines, ["done"]);
+        assert_eq!((r.cursor, r.size), (5, 9));
+        let mut f = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
+        std::io::Write::write_all(&mut f, b"-way\n").unwrap();
+        let r = tail(&p, Some(r.cursor), 10, 1000).unwrap();
+        assert_eq!(r.lines, ["half-way"]);
+        assert_eq!(r.cursor, r.size);
     }
 
     #[test]

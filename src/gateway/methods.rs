@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use serde_json::value::{RawValue, to_raw_value};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
@@ -98,8 +99,36 @@ fn authorize(info: &ConnInfo, access: Access) -> Result<(), GatewayError> {
     }
 }
 
-/// Handles one request.
+/// Handles one request; the payload comes back serialised.
 pub async fn dispatch(
+    state: &Arc<GatewayState>,
+    info: &Arc<ConnInfo>,
+    sender: &ConnectionSender,
+    method: &str,
+    params: Value,
+) -> Result<Box<RawValue>, GatewayError> {
+    if method == "logs.tail" {
+        authorize(info, Access::Read)?;
+        check_params(method, &params)?;
+        // File I/O and megabyte-sized results (read and serialised) stay off the async workers.
+        let state = state.clone();
+        let params = params.as_object().cloned().unwrap_or_default();
+        return tokio::task::spawn_blocking(move || logs_tail(&state, &params))
+            .await
+            .map_err(|e| GatewayError::unavailable(format!("log read failed: {e}")))?;
+    }
+    let payload = dispatch_value(state, info, sender, method, params).await?;
+    to_raw_value(&payload).map_err(|e| GatewayError::unavailable(e.to_string()))
+}
+
+fn check_params(method: &str, params: &Value) -> Result<(), GatewayError> {
+    match Validators::get().check_method(method, params) {
+        Some(Err(reason)) => Err(GatewayError::invalid_params(method, &reason)),
+        _ => Ok(()),
+    }
+}
+
+async fn dispatch_value(
     state: &Arc<GatewayState>,
     info: &Arc<ConnInfo>,
     _sender: &ConnectionSender,
@@ -108,9 +137,7 @@ pub async fn dispatch(
 ) -> Result<Value, GatewayError> {
     let spec = find(method).ok_or_else(|| GatewayError::unknown_method(method))?;
     authorize(info, spec.access)?;
-    if let Some(Err(reason)) = Validators::get().check_method(method, &params) {
-        return Err(GatewayError::invalid_params(method, &reason));
-    }
+    check_params(method, &params)?;
     let params = params.as_object().cloned().unwrap_or_default();
     match method {
         "health" => Ok(state.health()),
@@ -128,7 +155,6 @@ pub async fn dispatch(
             state.set_heartbeats_enabled(enabled);
             Ok(json!({"ok": true, "enabled": enabled}))
         }
-        "logs.tail" => logs_tail(state, &params),
         "config.get" => Ok(config_get(state)),
         _ => Err(GatewayError::unknown_method(method)),
     }
@@ -196,7 +222,7 @@ fn system_event(
 fn logs_tail(
     state: &Arc<GatewayState>,
     params: &Map<String, Value>,
-) -> Result<Value, GatewayError> {
+) -> Result<Box<RawValue>, GatewayError> {
     let cursor = params.get("cursor").and_then(Value::as_u64);
     let limit = params
         .get("limit")
@@ -207,14 +233,13 @@ fn logs_tail(
         .and_then(Value::as_u64)
         .unwrap_or(DEFAULT_MAX_BYTES);
     let Some(current) = &state.log_file else {
-        return Ok(
-            json!({"file": "", "cursor": 0, "size": 0, "lines": [], "truncated": false, "reset": false}),
-        );
+        let empty = json!({"file": "", "cursor": 0, "size": 0, "lines": [], "truncated": false, "reset": false});
+        return to_raw_value(&empty).map_err(|e| GatewayError::unavailable(e.to_string()));
     };
     let file = resolve_log_file(current);
     let result = tail(&file, cursor, limit, max_bytes)
         .map_err(|e| GatewayError::unavailable(format!("log read failed: {e}")))?;
-    serde_json::to_value(result).map_err(|e| GatewayError::unavailable(e.to_string()))
+    to_raw_value(&result).map_err(|e| GatewayError::unavailable(e.to_string()))
 }
 
 /// Replaces secrets in a config document with a marker; returns the secret values found.

@@ -180,8 +180,12 @@ fn close_message(code: u16, reason: &str) -> Message {
     }))
 }
 
-/// Drains `queue` into `sink` until a close, a kill, or every sender is gone.
-pub async fn run_writer<S>(mut sink: S, mut queue: ConnectionQueue)
+/// How long a killed slow consumer's socket is kept so the 1008 close can still get through.
+pub const SLOW_CONSUMER_CLOSE_GRACE: Duration = Duration::from_secs(10);
+
+/// Drains `queue` into `sink` until a close, a kill, or every sender is gone. `stop` (the
+/// gateway's shutdown) cuts the slow-consumer grace period short.
+pub async fn run_writer<S>(mut sink: S, mut queue: ConnectionQueue, stop: CancellationToken)
 where
     S: Sink<Message> + Unpin,
 {
@@ -231,12 +235,20 @@ where
             return;
         }
     }
-    // Killed as a slow consumer: try to say why, briefly; the socket is congested.
-    let _ = tokio::time::timeout(
-        Duration::from_millis(500),
-        sink.send(close_message(close_code::POLICY_VIOLATION, "slow consumer")),
-    )
-    .await;
+    // Killed as a slow consumer: free what it queued at once, then keep the socket a bounded
+    // while so the close frame reaches a client that resumes reading.
+    queue.rx.close();
+    while let Ok(item) = queue.rx.try_recv() {
+        queue
+            .shared
+            .queued
+            .fetch_sub(item.budget_bytes(), Ordering::Relaxed);
+    }
+    let close = sink.send(close_message(close_code::POLICY_VIOLATION, "slow consumer"));
+    tokio::select! {
+        _ = tokio::time::timeout(SLOW_CONSUMER_CLOSE_GRACE, close) => {}
+        () = stop.cancelled() => {}
+    }
 }
 
 #[cfg(test)]
@@ -291,7 +303,7 @@ mod tests {
         }
         tx.close(1012, "service restart");
         tx.send_text("never".into());
-        run_writer(sink_tx, queue).await;
+        run_writer(sink_tx, queue, CancellationToken::new()).await;
         let mut got = vec![];
         while let Ok(m) = sink_rx.try_recv() {
             got.push(m);

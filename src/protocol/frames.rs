@@ -134,14 +134,40 @@ pub struct OutboundEvent<'a> {
     pub state_version: Option<StateVersion>,
 }
 
-/// Serialises a response frame.
-pub fn response_ok(id: &str, payload: &Value) -> String {
-    serde_json::json!({"type": "res", "id": id, "ok": true, "payload": payload}).to_string()
+#[derive(Serialize)]
+struct OutboundResponse<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: &'a str,
+    ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payload: Option<&'a RawValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a ErrorShape>,
+}
+
+/// Serialises a response frame around an already serialised payload.
+pub fn response_ok(id: &str, payload: &RawValue) -> String {
+    let frame = OutboundResponse {
+        kind: "res",
+        id,
+        ok: true,
+        payload: Some(payload),
+        error: None,
+    };
+    serde_json::to_string(&frame).unwrap_or_default()
 }
 
 /// Serialises an error response frame.
 pub fn response_error(id: &str, error: &ErrorShape) -> String {
-    serde_json::json!({"type": "res", "id": id, "ok": false, "error": error}).to_string()
+    let frame = OutboundResponse {
+        kind: "res",
+        id,
+        ok: false,
+        payload: None,
+        error: Some(error),
+    };
+    serde_json::to_string(&frame).unwrap_or_default()
 }
 
 #[cfg(test)]
