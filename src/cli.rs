@@ -319,6 +319,9 @@ pub struct LogsArgs {
     /// Most bytes to read per poll.
     #[arg(long, default_value_t = 250_000)]
     pub max_bytes: u64,
+    /// Plain `<time> <level> <subsystem> <message>` lines (the default; accepted for compatibility).
+    #[arg(long, conflicts_with = "json")]
+    pub plain: bool,
     /// Poll interval in milliseconds (with --follow).
     #[arg(long, value_name = "MS", default_value_t = 1000)]
     pub interval: u64,

@@ -38,11 +38,11 @@ fn execute(cli: Cli, env: Environment) -> Result<ExitStatus, CliError> {
             GatewayVerb::Stop(_) => Err(CliError::not_implemented("gateway stop")),
             GatewayVerb::Restart(_) => Err(CliError::not_implemented("gateway restart")),
             GatewayVerb::Status(_) => Err(CliError::not_implemented("gateway status")),
-            GatewayVerb::Health(_) => Err(CliError::not_implemented("gateway health")),
-            GatewayVerb::Call(_) => Err(CliError::not_implemented("gateway call")),
+            GatewayVerb::Health(args) => crate::rpc_commands::health(&invocation, &args),
+            GatewayVerb::Call(args) => crate::rpc_commands::call(&invocation, &args),
         },
         Command::Doctor(_) => Err(CliError::not_implemented("doctor")),
-        Command::Logs(_) => Err(CliError::not_implemented("logs")),
+        Command::Logs(args) => crate::rpc_commands::logs(&invocation, &args),
         Command::Completions(_) => unreachable!("handled above"),
     }
 }

@@ -18,4 +18,6 @@ pub mod paths;
 pub mod ports;
 pub mod profile;
 pub mod protocol;
+pub mod rpc_client;
+pub mod rpc_commands;
 pub mod service_names;

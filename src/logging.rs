@@ -340,11 +340,18 @@ fn hostname() -> String {
         .unwrap_or_else(|| "localhost".to_owned())
 }
 
-/// The subsystem of a tracing target: `openclaw::gateway::server` → `gateway`.
+/// The subsystem of a tracing target, named like the reference gateway's: the gateway process
+/// logs as `gateway`, its WebSocket side as `gateway/ws`, other modules by their first segment.
 pub fn subsystem_of(target: &str) -> &str {
-    match target.strip_prefix("openclaw::") {
-        Some(rest) => rest.split("::").next().unwrap_or(rest),
-        None => target,
+    let Some(rest) = target.strip_prefix("openclaw::") else {
+        return target;
+    };
+    let mut parts = rest.split("::");
+    match (parts.next(), parts.next()) {
+        (Some("gateway"), Some("connection" | "server" | "outbound")) => "gateway/ws",
+        (Some("gateway" | "gateway_run"), _) => "gateway",
+        (Some(first), _) => first,
+        (None, _) => rest,
     }
 }
 
@@ -548,7 +555,10 @@ mod tests {
         assert_eq!(r["time"], "2026-11-21T03:00:00.000+00:00");
         assert_eq!(r["message"], "listening");
         assert_eq!(r["fields"]["port"], 18789);
-        assert_eq!(subsystem_of("openclaw::gateway::server"), "gateway");
+        assert_eq!(subsystem_of("openclaw::gateway::server"), "gateway/ws");
+        assert_eq!(subsystem_of("openclaw::gateway_run"), "gateway");
+        assert_eq!(subsystem_of("openclaw::gateway::methods"), "gateway");
+        assert_eq!(subsystem_of("openclaw::config"), "config");
         assert_eq!(subsystem_of("hyper::proto"), "hyper::proto");
     }
 

@@ -406,9 +406,11 @@ async fn a_remote_device_needs_pairing_approval() {
 
 #[tokio::test]
 async fn a_client_that_stops_reading_is_closed_as_a_slow_consumer_and_others_keep_their_ticks() {
-    // A big log file makes every logs.tail answer about 1 MB.
-    let gw =
-        TestGateway::start_with(GatewayOptions::default().env("OPENCLAW_TICK_INTERVAL_MS", "100"));
+    // A 2 MB send-buffer cap and a 1 MB log make a client that stops reading overflow quickly.
+    let options = GatewayOptions::default()
+        .env("OPENCLAW_TICK_INTERVAL_MS", "100")
+        .env("OPENCLAW_MAX_BUFFERED_BYTES", "2000000");
+    let gw = TestGateway::start_with(options);
     let logs = gw.state_dir().join("logs");
     let file = std::fs::read_dir(&logs)
         .unwrap()
@@ -424,7 +426,8 @@ async fn a_client_that_stops_reading_is_closed_as_a_slow_consumer_and_others_kee
     for _ in 0..1000 {
         std::io::Write::write_all(&mut f, line.as_bytes()).unwrap();
     }
-    let (mut good, _) = connected_cli(gw.port).await;
+    let (mut good, hello) = connected_cli(gw.port).await;
+    assert_eq!(hello["policy"]["maxBufferedBytes"], 2_000_000);
     let (mut slow, _) = connected_cli(gw.port).await;
     for i in 0..64 {
         slow.send(req(
@@ -435,24 +438,48 @@ async fn a_client_that_stops_reading_is_closed_as_a_slow_consumer_and_others_kee
         .await
         .unwrap();
     }
-    // The slow client reads nothing; the good one keeps getting ticks meanwhile.
+    // While the slow client reads nothing, the good one keeps getting its ticks...
     let started = Instant::now();
     let mut ticks = 0;
-    while started.elapsed() < Duration::from_secs(2) {
+    while started.elapsed() < Duration::from_millis(1500) {
         next_event(&mut good, "tick", Duration::from_secs(1)).await;
         ticks += 1;
     }
-    assert!(ticks >= 10, "good client got {ticks} ticks in 2 s");
-    // Now drain the slow client: it must end with close 1008 "slow consumer".
+    assert!(ticks >= 7, "good client got {ticks} ticks in 1.5 s");
+    // ...and the gateway drops the slow one once its buffer passes the cap.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let status = call(
+            &mut good,
+            &format!("s{}", started.elapsed().as_millis()),
+            "status",
+            json!({}),
+        )
+        .await;
+        if status["payload"]["connections"] == 1 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "slow consumer never dropped: {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        next_event(&mut good, "tick", Duration::from_secs(1)).await["event"],
+        "tick"
+    );
+    // The slow client, once it reads again, finds the 1008 close after what was already sent.
+    let deadline = Instant::now() + Duration::from_secs(20);
     let mut close = None;
-    while let Ok(Some(msg)) = tokio::time::timeout(Duration::from_secs(10), slow.next()).await {
-        match msg {
-            Ok(Message::Close(Some(f))) => {
+    while Instant::now() < deadline {
+        match tokio::time::timeout(Duration::from_secs(5), slow.next()).await {
+            Ok(Some(Ok(Message::Close(Some(f))))) => {
                 close = Some((u16::from(f.code), f.reason.to_string()));
                 break;
             }
-            Ok(_) => {}
-            Err(_) => break,
+            Ok(Some(Ok(_))) => {}
+            _ => break,
         }
     }
     assert_eq!(close, Some((1008, "slow consumer".to_owned())));

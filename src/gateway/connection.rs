@@ -103,7 +103,7 @@ pub async fn serve<S>(
 {
     let conn_id = uuid::Uuid::new_v4().to_string();
     let (sink, mut stream) = ws.split();
-    let (sender, queue) = connection_queue(MAX_BUFFERED_BYTES);
+    let (sender, queue) = connection_queue(state.settings.max_buffered_bytes);
     let writer = state
         .tasks
         .spawn(run_writer(sink, queue, state.shutdown.clone()));
@@ -659,7 +659,7 @@ async fn accept(
         },
         policy: Policy {
             max_payload: MAX_PAYLOAD_BYTES,
-            max_buffered_bytes: MAX_BUFFERED_BYTES,
+            max_buffered_bytes: settings.max_buffered_bytes,
             tick_interval_ms: settings.tick_interval.as_millis() as u64,
         },
     };

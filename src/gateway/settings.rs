@@ -25,7 +25,7 @@ use crate::config::{
 use crate::environment::Environment;
 use crate::invocation::Invocation;
 use crate::ports::ResolvedPorts;
-use crate::protocol::constants::{HANDSHAKE_TIMEOUT_MS, TICK_INTERVAL_MS};
+use crate::protocol::constants::{HANDSHAKE_TIMEOUT_MS, MAX_BUFFERED_BYTES, TICK_INTERVAL_MS};
 
 use super::secret::{Secret, generate_token};
 
@@ -106,6 +106,8 @@ pub struct GatewaySettings {
     pub tick_interval: Duration,
     /// Pre-auth handshake timeout.
     pub handshake_timeout: Duration,
+    /// Per-connection send-buffer cap (`OPENCLAW_MAX_BUFFERED_BYTES`, default 50 MiB).
+    pub max_buffered_bytes: usize,
     /// The server version string (`OPENCLAW_VERSION` or the crate version).
     pub version: String,
     /// The state dir.
@@ -148,12 +150,21 @@ pub fn resolve(
     let tick_ms = env_millis(env, "OPENCLAW_TICK_INTERVAL_MS")?.unwrap_or(TICK_INTERVAL_MS);
     let handshake_ms =
         env_millis(env, "OPENCLAW_HANDSHAKE_TIMEOUT_MS")?.unwrap_or(HANDSHAKE_TIMEOUT_MS);
+    let max_buffered_bytes = match env.get_nonempty("OPENCLAW_MAX_BUFFERED_BYTES") {
+        None => MAX_BUFFERED_BYTES,
+        Some(raw) => raw.parse::<usize>().ok().filter(|b| *b >= 65_536).ok_or_else(|| {
+            refuse(format!(
+                "invalid OPENCLAW_MAX_BUFFERED_BYTES: {raw:?} (use a byte count of at least 65536)"
+            ))
+        })?,
+    };
     Ok(GatewaySettings {
         ports,
         bind,
         auth,
         tick_interval: Duration::from_millis(tick_ms),
         handshake_timeout: Duration::from_millis(handshake_ms),
+        max_buffered_bytes,
         version: env
             .get_nonempty("OPENCLAW_VERSION")
             .unwrap_or(env!("CARGO_PKG_VERSION"))
