@@ -86,3 +86,37 @@ impl Invocation {
         resolve_ports(&self.profile, &self.env, inputs).map_err(|e| CliError::config(e.to_string()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::parse_args;
+
+    fn resolve(args: &[&str]) -> Invocation {
+        let cli = parse_args(args).unwrap();
+        let env = Environment::empty().with("HOME", "/home/u");
+        Invocation::resolve(&cli.global.options(), env, false).unwrap()
+    }
+
+    #[test]
+    fn profile_after_the_verb_resolves_the_same_context_as_before_it() {
+        let before = resolve(&["openclaw", "--profile", "rescue", "gateway", "install"]);
+        let after = resolve(&["openclaw", "gateway", "install", "--profile", "rescue"]);
+        assert_eq!(before.profile, after.profile);
+        assert_eq!(before.paths, after.paths);
+        assert_eq!(before.names, after.names);
+        assert_eq!(after.paths.state_dir, std::path::PathBuf::from("/home/u/.openclaw-rescue"));
+        assert_eq!(after.names.systemd_unit, "openclaw-gateway-rescue");
+    }
+
+    #[test]
+    fn no_color_and_no_color_env_disable_colour_even_on_a_terminal() {
+        let env = Environment::empty().with("HOME", "/h");
+        let on = Invocation::resolve(&GlobalOptions::default(), env.clone(), true).unwrap();
+        assert!(on.color);
+        let flag = GlobalOptions { no_color: true, ..GlobalOptions::default() };
+        assert!(!Invocation::resolve(&flag, env.clone(), true).unwrap().color);
+        let no_color_env = env.with("NO_COLOR", "1");
+        assert!(!Invocation::resolve(&GlobalOptions::default(), no_color_env, true).unwrap().color);
+    }
+}
