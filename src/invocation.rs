@@ -105,7 +105,10 @@ mod tests {
         assert_eq!(before.profile, after.profile);
         assert_eq!(before.paths, after.paths);
         assert_eq!(before.names, after.names);
-        assert_eq!(after.paths.state_dir, std::path::PathBuf::from("/home/u/.openclaw-rescue"));
+        assert_eq!(
+            after.paths.state_dir,
+            std::path::PathBuf::from("/home/u/.openclaw-rescue")
+        );
         assert_eq!(after.names.systemd_unit, "openclaw-gateway-rescue");
     }
 
@@ -114,9 +117,16 @@ mod tests {
         let env = Environment::empty().with("HOME", "/h");
         let on = Invocation::resolve(&GlobalOptions::default(), env.clone(), true).unwrap();
         assert!(on.color);
-        let flag = GlobalOptions { no_color: true, ..GlobalOptions::default() };
+        let flag = GlobalOptions {
+            no_color: true,
+            ..GlobalOptions::default()
+        };
         assert!(!Invocation::resolve(&flag, env.clone(), true).unwrap().color);
         let no_color_env = env.with("NO_COLOR", "1");
-        assert!(!Invocation::resolve(&GlobalOptions::default(), no_color_env, true).unwrap().color);
+        assert!(
+            !Invocation::resolve(&GlobalOptions::default(), no_color_env, true)
+                .unwrap()
+                .color
+        );
     }
 }
