@@ -1,24 +1,32 @@
 //! `openclaw gateway run`: the foreground gateway process.
 //!
 //! Order: read the config (a broken one exits 78 with file:line:col), resolve settings (startup
-//! guards exit 78), set up logging, bind every listener, open the pairing store and the gateway
-//! identity, then serve until SIGTERM/SIGINT: broadcast `shutdown`, close every client with 1012,
-//! and exit 0 within 5 s.
+//! guards exit 78), set up logging, take the sockets the service manager passed (socket
+//! activation) or bind every listener, then serve. The listening sockets belong to the process:
+//! an in-process restart (SIGUSR1 when `commands.restart` is true, or a config change that needs
+//! one) stops the gateway state, tells clients `gateway restarting`, re-reads the config and
+//! starts a fresh state on the same sockets, so connections queue in the backlog and none is
+//! refused. SIGTERM/SIGINT: `STOPPING=1`, `shutdown` to every client, close 1012, exit 0 within 5 s.
 
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 use crate::cli::RunArgs;
 use crate::exit_status::{CliError, ExitStatus};
+use crate::gateway::config_watch::{self, LifecycleEvent};
 use crate::gateway::device_identity::GatewayIdentity;
 use crate::gateway::pairing_store::PairingStore;
 use crate::gateway::presence::PresenceEntry;
 use crate::gateway::server;
 use crate::gateway::settings::{self, GatewaySettings};
 use crate::gateway::state::{GatewayState, Phase, now_ms};
+use crate::gateway::supervision::{self, Notifier};
 use crate::invocation::Invocation;
 use crate::logging::{self, FileTarget, LogSettings};
 use crate::protocol::constants::close_code;
@@ -27,6 +35,8 @@ use crate::protocol::constants::close_code;
 pub const SHUTDOWN_BUDGET: Duration = Duration::from_secs(5);
 /// Health refresh cadence.
 pub const HEALTH_REFRESH: Duration = Duration::from_secs(60);
+/// What clients are told to expect after `gateway restarting`.
+pub const RESTART_EXPECTED_MS: u64 = 1500;
 
 /// Runs the gateway until it is told to stop.
 pub fn run(invocation: &Invocation, args: &RunArgs) -> Result<ExitStatus, CliError> {
@@ -61,12 +71,232 @@ pub fn run(invocation: &Invocation, args: &RunArgs) -> Result<ExitStatus, CliErr
         color: invocation.color,
         journald: logging::stderr_is_journal(&invocation.env),
     });
+    // Before any thread starts: taking the sockets clears LISTEN_* from the environment.
+    let activated = supervision::take_activated_listeners(&invocation.env)
+        .map_err(|e| CliError::config(format!("socket activation: {e}")))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("openclaw-gateway")
         .build()
         .map_err(|e| CliError::failure(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(serve(settings, log_file))
+    let process = Process {
+        invocation: invocation.clone(),
+        args: args.clone(),
+        log_file,
+        notifier: Notifier::from_env(&invocation.env),
+    };
+    let result = runtime.block_on(process.run(settings, activated));
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    result
+}
+
+struct Process {
+    invocation: Invocation,
+    args: RunArgs,
+    log_file: Option<std::path::PathBuf>,
+    notifier: Notifier,
+}
+
+enum Next {
+    Stop(&'static str),
+    Restart(String),
+}
+
+impl Process {
+    async fn run(
+        self,
+        mut settings: GatewaySettings,
+        activated: Option<Vec<std::net::TcpListener>>,
+    ) -> Result<ExitStatus, CliError> {
+        let process_stop = CancellationToken::new();
+        if let Some(interval) = supervision::watchdog_interval() {
+            tracing::info!("watchdog: pinging every {}ms", (interval / 2).as_millis());
+            supervision::spawn_watchdog(interval, process_stop.clone());
+        }
+        debug_hooks::maybe_stall_runtime(&self.invocation);
+        let socket_activated = activated.is_some();
+        let mut listeners = match activated {
+            Some(sockets) => {
+                let listeners = sockets
+                    .into_iter()
+                    .map(|s| TcpListener::from_std(s).map(Arc::new))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| CliError::failure(format!("socket activation: {e}")))?;
+                tracing::info!(
+                    "using {} listening socket(s) passed by the service manager",
+                    listeners.len()
+                );
+                listeners
+            }
+            None => bind(&settings)?,
+        };
+        let (events_tx, mut events_rx) = mpsc::channel(8);
+        spawn_signal_listener(events_tx.clone(), process_stop.clone());
+
+        loop {
+            let state = self.start_state(settings.clone(), &listeners, &events_tx)?;
+            let next = loop {
+                match events_rx.recv().await {
+                    None => break Next::Stop("event channel closed"),
+                    Some(LifecycleEvent::Stop(signal)) => break Next::Stop(signal),
+                    Some(LifecycleEvent::RestartSignal) if !state.settings.restart_command => {
+                        tracing::warn!(
+                            "SIGUSR1 restart ignored (not authorized; enable commands.restart or use gateway tool)."
+                        );
+                    }
+                    Some(LifecycleEvent::RestartSignal) => break Next::Restart("SIGUSR1".into()),
+                    Some(LifecycleEvent::ConfigRestart(reason)) => break Next::Restart(reason),
+                }
+            };
+            match next {
+                Next::Stop(signal) => {
+                    tracing::info!("received {signal}; shutting down");
+                    self.notifier.stopping("stopping");
+                    shutdown(&state, "gateway stopping", None).await;
+                    break;
+                }
+                Next::Restart(reason) => {
+                    tracing::info!("restarting in-process ({reason})");
+                    self.notifier.reloading(&format!("restarting ({reason})"));
+                    shutdown(&state, "gateway restarting", Some(RESTART_EXPECTED_MS)).await;
+                    drop(state);
+                    match self.reload_settings() {
+                        Ok(mut new) => {
+                            let moved =
+                                new.ports.port != settings.ports.port || new.bind != settings.bind;
+                            if moved && socket_activated {
+                                tracing::warn!(
+                                    "port/bind changes are ignored under socket activation; edit the .socket unit instead"
+                                );
+                                new.ports = settings.ports.clone();
+                                new.bind = settings.bind.clone();
+                            } else if moved {
+                                drop(listeners);
+                                listeners = match bind(&new) {
+                                    Ok(l) => l,
+                                    Err(e) => {
+                                        tracing::error!("{}; keeping the previous port", e.message);
+                                        new.ports = settings.ports.clone();
+                                        new.bind = settings.bind.clone();
+                                        bind(&settings)?
+                                    }
+                                };
+                            }
+                            settings = new;
+                        }
+                        Err(e) => tracing::warn!("restart keeps the previous config: {e}"),
+                    }
+                }
+            }
+        }
+        process_stop.cancel();
+        Ok(ExitStatus::Ok)
+    }
+
+    fn reload_settings(&self) -> Result<GatewaySettings, String> {
+        let config = self.invocation.load_config().map_err(|e| e.message)?;
+        settings::resolve(&self.invocation, &self.args, &config).map_err(|e| e.message)
+    }
+
+    fn start_state(
+        &self,
+        settings: GatewaySettings,
+        listeners: &[Arc<TcpListener>],
+        events: &mpsc::Sender<LifecycleEvent>,
+    ) -> Result<Arc<GatewayState>, CliError> {
+        let pairing =
+            PairingStore::open(&settings.state_dir).map_err(|e| CliError::config(e.to_string()))?;
+        let identity = GatewayIdentity::load_or_create(&settings.state_dir, now_ms())
+            .map_err(|e| CliError::config(e.to_string()))?;
+        if settings.auth.generated {
+            tracing::info!(
+                "generated a gateway token in {} (clients on this host read it from there)",
+                settings.auth.source
+            );
+        }
+        tracing::info!(
+            "auth: {} (secret from {})",
+            settings.auth.mode.as_str(),
+            settings.auth.source
+        );
+        let presence = self_presence(&settings.version);
+        let state = Arc::new(GatewayState::new(
+            settings,
+            pairing,
+            identity,
+            self.log_file.clone(),
+            presence,
+        ));
+        server::serve(listeners, &state);
+        spawn_ticker(&state, self.notifier);
+        spawn_health_refresh(&state);
+        config_watch::spawn(
+            state.clone(),
+            self.invocation.env.clone(),
+            self.notifier,
+            events.clone(),
+        );
+        state.set_phase(Phase::Ready);
+        let port = state.settings.ports.port;
+        let url = format!("ws://{}:{port}", fmt_host(state.settings.bind.probe_host()));
+        let bound: Vec<String> = listeners
+            .iter()
+            .filter_map(|l| l.local_addr().ok())
+            .map(|a| a.to_string())
+            .collect();
+        tracing::info!(
+            port,
+            pid = std::process::id(),
+            "listening on {url} ({}); ready",
+            bound.join(", ")
+        );
+        if let Some(file) = &self.log_file {
+            tracing::info!("log file: {}", file.display());
+        }
+        self.notifier.ready(&format!("serving on {url}"));
+        Ok(state)
+    }
+}
+
+fn bind(settings: &GatewaySettings) -> Result<Vec<Arc<TcpListener>>, CliError> {
+    server::bind(&settings.bind, settings.ports.port)
+        .map(|ls| ls.into_iter().map(Arc::new).collect())
+        .map_err(|e| CliError::failure(e.to_string()))
+}
+
+fn spawn_signal_listener(events: mpsc::Sender<LifecycleEvent>, stop: CancellationToken) {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let (Ok(mut term), Ok(mut int), Ok(mut usr1)) = (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::interrupt()),
+                signal(SignalKind::user_defined1()),
+            ) else {
+                tracing::error!("cannot install signal handlers");
+                return;
+            };
+            loop {
+                let event = tokio::select! {
+                    () = stop.cancelled() => return,
+                    _ = term.recv() => LifecycleEvent::Stop("SIGTERM"),
+                    _ = int.recv() => LifecycleEvent::Stop("SIGINT"),
+                    _ = usr1.recv() => LifecycleEvent::RestartSignal,
+                };
+                if events.send(event).await.is_err() {
+                    return;
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            tokio::select! {
+                () = stop.cancelled() => {}
+                _ = tokio::signal::ctrl_c() => { let _ = events.send(LifecycleEvent::Stop("Ctrl-C")).await; }
+            }
+        }
+    });
 }
 
 fn hostname() -> String {
@@ -118,63 +348,6 @@ fn self_presence(version: &str) -> PresenceEntry {
     }
 }
 
-async fn serve(
-    settings: GatewaySettings,
-    log_file: Option<std::path::PathBuf>,
-) -> Result<ExitStatus, CliError> {
-    let port = settings.ports.port;
-    let listeners =
-        server::bind(&settings.bind, port).map_err(|e| CliError::failure(e.to_string()))?;
-    let bound: Vec<String> = listeners
-        .iter()
-        .filter_map(|l| l.local_addr().ok())
-        .map(|a| a.to_string())
-        .collect();
-    let pairing =
-        PairingStore::open(&settings.state_dir).map_err(|e| CliError::config(e.to_string()))?;
-    let identity = GatewayIdentity::load_or_create(&settings.state_dir, now_ms())
-        .map_err(|e| CliError::config(e.to_string()))?;
-    if settings.auth.generated {
-        tracing::info!(
-            "generated a gateway token in {} (clients on this host read it from there)",
-            settings.auth.source
-        );
-    }
-    tracing::info!(
-        "auth: {} (secret from {})",
-        settings.auth.mode.as_str(),
-        settings.auth.source
-    );
-    let presence = self_presence(&settings.version);
-    let state = Arc::new(GatewayState::new(
-        settings,
-        pairing,
-        identity,
-        log_file.clone(),
-        presence,
-    ));
-    server::serve(listeners, &state);
-    spawn_ticker(&state);
-    spawn_health_refresh(&state);
-    state.set_phase(Phase::Ready);
-    let probe_host = state.settings.bind.probe_host();
-    tracing::info!(
-        port,
-        pid = std::process::id(),
-        "listening on ws://{}:{port} ({}); ready",
-        fmt_host(probe_host),
-        bound.join(", ")
-    );
-    if let Some(file) = &log_file {
-        tracing::info!("log file: {}", file.display());
-    }
-
-    wait_for_stop_signal().await;
-    tracing::info!("shutting down");
-    shutdown(&state, "gateway stopping", None).await;
-    Ok(ExitStatus::Ok)
-}
-
 fn fmt_host(ip: IpAddr) -> String {
     match ip {
         IpAddr::V6(v6) => format!("[{v6}]"),
@@ -182,25 +355,8 @@ fn fmt_host(ip: IpAddr) -> String {
     }
 }
 
-async fn wait_for_stop_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate()).ok();
-        let mut int = signal(SignalKind::interrupt()).ok();
-        tokio::select! {
-            _ = async { match term.as_mut() { Some(s) => s.recv().await, None => std::future::pending().await } } => tracing::info!("received SIGTERM"),
-            _ = async { match int.as_mut() { Some(s) => s.recv().await, None => std::future::pending().await } } => tracing::info!("received SIGINT"),
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
 /// Tells every client, closes every connection with 1012 and waits (at most
-/// [`SHUTDOWN_BUDGET`]) for all tasks to finish.
+/// [`SHUTDOWN_BUDGET`]) for the state's tasks to finish.
 pub async fn shutdown(state: &Arc<GatewayState>, reason: &str, restart_expected_ms: Option<u64>) {
     let started = std::time::Instant::now();
     state.set_phase(Phase::Draining);
@@ -226,17 +382,23 @@ pub async fn shutdown(state: &Arc<GatewayState>, reason: &str, restart_expected_
     }
 }
 
-fn spawn_ticker(state: &Arc<GatewayState>) {
+fn spawn_ticker(state: &Arc<GatewayState>, notifier: Notifier) {
     let state = state.clone();
     let interval = state.settings.tick_interval;
     state.tasks.clone().spawn(async move {
         let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last_count = usize::MAX;
         loop {
             tokio::select! {
                 () = state.shutdown.cancelled() => return,
                 _ = ticker.tick() => {
                     state.registry.broadcast("tick", &json!({"ts": now_ms()}), None, true, |_| true);
+                    let count = state.registry.len();
+                    if count != last_count {
+                        last_count = count;
+                        notifier.status(&format!("serving {count} client(s) on port {}", state.settings.ports.port));
+                    }
                 }
             }
         }
@@ -255,4 +417,34 @@ fn spawn_health_refresh(state: &Arc<GatewayState>) {
             }
         }
     });
+}
+
+/// Hooks that exist only in debug (test) builds.
+mod debug_hooks {
+    use crate::invocation::Invocation;
+
+    /// `OPENCLAW_DEBUG_STALL_RUNTIME_AFTER_MS=<ms>` (debug builds only): after `<ms>`, block every
+    /// runtime worker, simulating a wedged gateway so tests can check that the watchdog stops.
+    pub fn maybe_stall_runtime(invocation: &Invocation) {
+        #[cfg(debug_assertions)]
+        if let Some(ms) = invocation
+            .env
+            .get_nonempty("OPENCLAW_DEBUG_STALL_RUNTIME_AFTER_MS")
+            .and_then(|v| v.parse::<u64>().ok())
+        {
+            tokio::spawn(async move {
+                tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+                tracing::warn!("debug hook: stalling the runtime");
+                let workers = tokio::runtime::Handle::current().metrics().num_workers();
+                for _ in 0..workers {
+                    tokio::spawn(async {
+                        std::thread::sleep(std::time::Duration::from_secs(3600))
+                    });
+                }
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+            });
+        }
+        #[cfg(not(debug_assertions))]
+        let _ = invocation;
+    }
 }

@@ -1,5 +1,6 @@
 //! The gateway process: one port serving HTTP and the WebSocket protocol.
 
+pub mod config_watch;
 pub mod connection;
 pub mod device_identity;
 pub mod health;
@@ -12,7 +13,9 @@ pub mod preauth_budget;
 pub mod presence;
 pub mod rate_limit;
 pub mod registry;
+pub mod reload_plan;
 pub mod secret;
 pub mod server;
 pub mod settings;
 pub mod state;
+pub mod supervision;

@@ -106,15 +106,19 @@ fn ws_config() -> WebSocketConfig {
         .max_frame_size(Some(MAX_PAYLOAD_BYTES))
 }
 
-/// Spawns an accept loop per listener; they stop when the gateway shuts down.
-pub fn serve(listeners: Vec<TcpListener>, state: &Arc<GatewayState>) {
+/// Spawns an accept loop per listener; they stop when the gateway state shuts down, leaving the
+/// sockets open for the next state (in-process restart).
+pub fn serve(listeners: &[Arc<TcpListener>], state: &Arc<GatewayState>) {
     for listener in listeners {
         let state = state.clone();
-        state.tasks.clone().spawn(accept_loop(listener, state));
+        state
+            .tasks
+            .clone()
+            .spawn(accept_loop(listener.clone(), state));
     }
 }
 
-async fn accept_loop(listener: TcpListener, state: Arc<GatewayState>) {
+async fn accept_loop(listener: Arc<TcpListener>, state: Arc<GatewayState>) {
     loop {
         let accepted = tokio::select! {
             () = state.shutdown.cancelled() => return,

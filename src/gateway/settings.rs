@@ -118,6 +118,8 @@ pub struct GatewaySettings {
     pub restart_command: bool,
     /// The typed config in force.
     pub config: Config,
+    /// The config document as written (for reload diffs).
+    pub config_raw: serde_json::Value,
 }
 
 /// Resolves the settings; `config` is the loaded config file.
@@ -173,6 +175,7 @@ pub fn resolve(
         config_path: config.path.clone(),
         restart_command: cfg.restart_command_enabled(),
         config: cfg.clone(),
+        config_raw: config.raw.clone(),
     })
 }
 
