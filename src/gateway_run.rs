@@ -22,6 +22,7 @@ use crate::exit_status::{CliError, ExitStatus};
 use crate::gateway::config_watch::{self, LifecycleEvent};
 use crate::gateway::device_identity::GatewayIdentity;
 use crate::gateway::pairing_store::PairingStore;
+use crate::gateway::port_owner;
 use crate::gateway::presence::PresenceEntry;
 use crate::gateway::server;
 use crate::gateway::settings::{self, GatewaySettings};
@@ -128,7 +129,21 @@ impl Process {
                 );
                 listeners
             }
-            None => bind(&settings)?,
+            None => {
+                if self.args.force {
+                    let port = settings.ports.port;
+                    let stopped = tokio::task::spawn_blocking(move || {
+                        port_owner::take_over(port, Duration::from_secs(10))
+                    })
+                    .await
+                    .map_err(|e| CliError::failure(e.to_string()))?
+                    .map_err(|e| CliError::failure(e.to_string()))?;
+                    if !stopped.is_empty() {
+                        tracing::info!("--force: port {port} freed");
+                    }
+                }
+                bind(&settings)?
+            }
         };
         let (events_tx, mut events_rx) = mpsc::channel(8);
         spawn_signal_listener(events_tx.clone(), process_stop.clone());
@@ -259,9 +274,27 @@ impl Process {
 }
 
 fn bind(settings: &GatewaySettings) -> Result<Vec<Arc<TcpListener>>, CliError> {
-    server::bind(&settings.bind, settings.ports.port)
+    let port = settings.ports.port;
+    server::bind(&settings.bind, port)
         .map(|ls| ls.into_iter().map(Arc::new).collect())
-        .map_err(|e| CliError::failure(e.to_string()))
+        .map_err(|e| {
+            let mut error = CliError::failure(e.to_string());
+            if let server::BindError::InUse { .. } = e {
+                match port_owner::find_listeners(port) {
+                    Ok(owners) if !owners.is_empty() => {
+                        let who = owners
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        error = error.with_hint(format!("port {port} is held by {who}"));
+                    }
+                    Ok(_) => {}
+                    Err(scan) => error = error.with_hint(scan.to_string()),
+                }
+            }
+            error
+        })
 }
 
 fn spawn_signal_listener(events: mpsc::Sender<LifecycleEvent>, stop: CancellationToken) {

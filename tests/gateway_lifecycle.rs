@@ -430,3 +430,83 @@ async fn a_restart_key_restarts_in_process_and_an_invalid_edit_is_ignored() {
         "the old config keeps serving"
     );
 }
+
+fn foreign_listener(port: u16) -> Child {
+    let script = format!(
+        "import socket,time\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind(('127.0.0.1',{port}))\ns.listen()\nprint('up',flush=True)\ntime.sleep(60)\n"
+    );
+    let mut child = Command::new("python3")
+        .args(["-c", &script])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line.trim(), "up");
+    child
+}
+
+#[test]
+fn a_busy_port_names_its_owner_and_force_takes_it_over() {
+    let port = free_port();
+    let mut holder = foreign_listener(port);
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_openclaw"))
+        .args([
+            "gateway",
+            "run",
+            "--allow-unconfigured",
+            "--port",
+            &port.to_string(),
+        ])
+        .env_clear()
+        .env("HOME", home.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("held by pid {}", holder.id())) && stderr.contains("python3"),
+        "{stderr}"
+    );
+
+    let mut gw = Command::new(env!("CARGO_BIN_EXE_openclaw"))
+        .args([
+            "gateway",
+            "run",
+            "--allow-unconfigured",
+            "--force",
+            "--port",
+            &port.to_string(),
+        ])
+        .env_clear()
+        .env("HOME", home.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while http_get(port, "/readyz").is_none_or(|(code, _)| code != 200) {
+        assert!(
+            Instant::now() < deadline,
+            "gateway did not take the port over"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = holder.wait().unwrap();
+    assert!(!status.success(), "the holder was terminated: {status}");
+    Command::new("kill")
+        .args(["-TERM", &gw.id().to_string()])
+        .status()
+        .unwrap();
+    let out = gw.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("--force: sent SIGTERM to pid {}", holder.id())),
+        "{stderr}"
+    );
+}

@@ -9,6 +9,7 @@ pub mod logs_tail;
 pub mod methods;
 pub mod outbound;
 pub mod pairing_store;
+pub mod port_owner;
 pub mod preauth_budget;
 pub mod presence;
 pub mod rate_limit;
