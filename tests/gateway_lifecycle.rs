@@ -474,7 +474,7 @@ fn a_busy_port_names_its_owner_and_force_takes_it_over() {
         "{stderr}"
     );
 
-    let mut gw = Command::new(env!("CARGO_BIN_EXE_openclaw"))
+    let gw = Command::new(env!("CARGO_BIN_EXE_openclaw"))
         .args([
             "gateway",
             "run",
