@@ -145,11 +145,13 @@ impl Process {
                 bind(&settings)?
             }
         };
+        let canvas_listeners = bind_canvas(&settings);
         let (events_tx, mut events_rx) = mpsc::channel(8);
         spawn_signal_listener(events_tx.clone(), process_stop.clone());
 
         loop {
             let state = self.start_state(settings.clone(), &listeners, &events_tx)?;
+            server::serve(&canvas_listeners, &state, server::ListenerRole::Canvas);
             let next = loop {
                 match events_rx.recv().await {
                     None => break Next::Stop("event channel closed"),
@@ -242,7 +244,7 @@ impl Process {
             self.log_file.clone(),
             presence,
         ));
-        server::serve(listeners, &state);
+        server::serve(listeners, &state, server::ListenerRole::Gateway);
         spawn_ticker(&state, self.notifier);
         spawn_health_refresh(&state);
         config_watch::spawn(
@@ -295,6 +297,34 @@ fn bind(settings: &GatewaySettings) -> Result<Vec<Arc<TcpListener>>, CliError> {
             }
             error
         })
+}
+
+/// Binds the canvas port (kept for the process). A failure only disables the dedicated port:
+/// canvas files stay reachable on the gateway port.
+fn bind_canvas(settings: &GatewaySettings) -> Vec<Arc<TcpListener>> {
+    let Some(canvas) = &settings.canvas else {
+        return vec![];
+    };
+    let Some(port) = canvas.port else {
+        tracing::warn!(
+            "canvas host: no port (gateway port + 4 exceeds 65535); canvas files are served on the gateway port only"
+        );
+        return vec![];
+    };
+    match server::bind(&settings.bind, port) {
+        Ok(listeners) => {
+            let host = fmt_host(settings.bind.probe_host());
+            tracing::info!(
+                "canvas host: http://{host}:{port}/__openclaw__/canvas/ from {}",
+                canvas.root.display()
+            );
+            listeners.into_iter().map(Arc::new).collect()
+        }
+        Err(e) => {
+            tracing::warn!("canvas host: {e}; canvas files are served on the gateway port only");
+            vec![]
+        }
+    }
 }
 
 fn spawn_signal_listener(events: mpsc::Sender<LifecycleEvent>, stop: CancellationToken) {

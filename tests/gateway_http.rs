@@ -131,3 +131,75 @@ fn a_busy_port_is_a_clear_error() {
         "{stderr}"
     );
 }
+
+fn raw_get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut r = String::new();
+    s.read_to_string(&mut r).unwrap();
+    r
+}
+
+#[test]
+fn the_canvas_host_serves_workspace_files_on_its_port_and_refuses_traversal() {
+    let canvas_port = free_port();
+    let home = tempfile::tempdir().unwrap();
+    let options =
+        GatewayOptions::default().env("OPENCLAW_CANVAS_HOST_PORT", &canvas_port.to_string());
+    let gw = TestGateway::start_with(options);
+    let canvas = gw.home().join(".openclaw/workspace/canvas");
+    std::fs::create_dir_all(&canvas).unwrap();
+    std::fs::write(canvas.join("index.html"), "<h1>canvas</h1>").unwrap();
+    std::fs::write(canvas.join("app.js"), "console.log(1)").unwrap();
+    drop(home);
+    let index = raw_get(canvas_port, "/__openclaw__/canvas/");
+    assert!(index.starts_with("HTTP/1.1 200"), "{index}");
+    assert!(
+        index
+            .to_ascii_lowercase()
+            .contains("content-type: text/html; charset=utf-8"),
+        "{index}"
+    );
+    assert!(index.ends_with("<h1>canvas</h1>"));
+    let js = raw_get(canvas_port, "/__openclaw__/canvas/app.js");
+    assert!(
+        js.to_ascii_lowercase()
+            .contains("content-type: text/javascript"),
+        "{js}"
+    );
+    for attack in [
+        "/__openclaw__/canvas/../../openclaw.json",
+        "/__openclaw__/canvas/..%2f..%2fgateway.token",
+        "/__openclaw__/canvas/%2e%2e/%2e%2e/gateway.token",
+    ] {
+        let r = raw_get(canvas_port, attack);
+        assert!(
+            r.starts_with("HTTP/1.1 403")
+                || r.starts_with("HTTP/1.1 400")
+                || r.starts_with("HTTP/1.1 404"),
+            "{attack}: {r}"
+        );
+        assert!(!r.contains(TOKEN));
+    }
+    let r = raw_get(canvas_port, "/__openclaw__/canvas/..%2f..%2fgateway.token");
+    assert!(r.starts_with("HTTP/1.1 403"), "{r}");
+    assert!(
+        raw_get(canvas_port, "/healthz").starts_with("HTTP/1.1 404"),
+        "the canvas port serves only canvas paths"
+    );
+    assert!(
+        raw_get(gw.port, "/__openclaw__/canvas/app.js").starts_with("HTTP/1.1 200"),
+        "also on the gateway port"
+    );
+}
+
+#[test]
+fn the_canvas_host_can_be_switched_off() {
+    let gw = TestGateway::start();
+    assert!(raw_get(gw.port, "/__openclaw__/canvas/").starts_with("HTTP/1.1 404"));
+}

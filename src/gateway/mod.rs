@@ -1,5 +1,6 @@
 //! The gateway process: one port serving HTTP and the WebSocket protocol.
 
+pub mod canvas_host;
 pub mod config_watch;
 pub mod connection;
 pub mod device_identity;

@@ -23,6 +23,7 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role as WsRole, WebSocketConfig};
 
+use super::canvas_host;
 use super::connection::{self, Peer};
 use super::http_routes::{json_response, route};
 use super::preauth_budget::{Budget, Budgeted};
@@ -106,19 +107,28 @@ fn ws_config() -> WebSocketConfig {
         .max_frame_size(Some(MAX_PAYLOAD_BYTES))
 }
 
+/// What a listener serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListenerRole {
+    /// The gateway port: HTTP endpoints, WebSocket protocol, canvas paths.
+    Gateway,
+    /// The canvas port: canvas files only.
+    Canvas,
+}
+
 /// Spawns an accept loop per listener; they stop when the gateway state shuts down, leaving the
 /// sockets open for the next state (in-process restart).
-pub fn serve(listeners: &[Arc<TcpListener>], state: &Arc<GatewayState>) {
+pub fn serve(listeners: &[Arc<TcpListener>], state: &Arc<GatewayState>, role: ListenerRole) {
     for listener in listeners {
         let state = state.clone();
         state
             .tasks
             .clone()
-            .spawn(accept_loop(listener.clone(), state));
+            .spawn(accept_loop(listener.clone(), state, role));
     }
 }
 
-async fn accept_loop(listener: Arc<TcpListener>, state: Arc<GatewayState>) {
+async fn accept_loop(listener: Arc<TcpListener>, state: Arc<GatewayState>, role: ListenerRole) {
     loop {
         let accepted = tokio::select! {
             () = state.shutdown.cancelled() => return,
@@ -128,7 +138,10 @@ async fn accept_loop(listener: Arc<TcpListener>, state: Arc<GatewayState>) {
             Ok((stream, peer)) => {
                 let _ = stream.set_nodelay(true);
                 let state = state.clone();
-                state.tasks.clone().spawn(serve_http(stream, peer, state));
+                state
+                    .tasks
+                    .clone()
+                    .spawn(serve_http(stream, peer, state, role));
             }
             Err(e) => {
                 // EMFILE and friends: back off instead of spinning.
@@ -139,11 +152,16 @@ async fn accept_loop(listener: Arc<TcpListener>, state: Arc<GatewayState>) {
     }
 }
 
-async fn serve_http(stream: tokio::net::TcpStream, peer: SocketAddr, state: Arc<GatewayState>) {
+async fn serve_http(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    state: Arc<GatewayState>,
+    role: ListenerRole,
+) {
     let service_state = state.clone();
     let service = service_fn(move |request| {
         let state = service_state.clone();
-        async move { Ok::<_, Infallible>(handle(request, peer, state)) }
+        async move { Ok::<_, Infallible>(handle(request, peer, state, role).await) }
     });
     let mut builder = http1::Builder::new();
     builder
@@ -177,11 +195,21 @@ fn is_websocket_upgrade(request: &Request<Incoming>) -> bool {
     has_token(UPGRADE, "websocket") && has_token(CONNECTION, "upgrade")
 }
 
-fn handle(
+async fn handle(
     mut request: Request<Incoming>,
     peer: SocketAddr,
     state: Arc<GatewayState>,
+    role: ListenerRole,
 ) -> Response<Full<Bytes>> {
+    let canvas_path = canvas_host::is_canvas_path(request.uri().path());
+    match (&state.settings.canvas, role, canvas_path) {
+        (Some(canvas), _, true) => return canvas_host::serve(canvas, &request).await,
+        (_, ListenerRole::Canvas, _) => {
+            let body = json!({"ok": false, "error": {"type": "not_found", "message": "Not Found"}});
+            return json_response(StatusCode::NOT_FOUND, &body, false);
+        }
+        _ => {}
+    }
     if !is_websocket_upgrade(&request) {
         return route(&request, &state);
     }

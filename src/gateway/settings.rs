@@ -25,6 +25,8 @@ use crate::config::{
 use crate::environment::Environment;
 use crate::invocation::Invocation;
 use crate::ports::ResolvedPorts;
+
+use super::canvas_host::CanvasSettings;
 use crate::protocol::constants::{HANDSHAKE_TIMEOUT_MS, MAX_BUFFERED_BYTES, TICK_INTERVAL_MS};
 
 use super::secret::{Secret, generate_token};
@@ -120,6 +122,8 @@ pub struct GatewaySettings {
     pub config: Config,
     /// The config document as written (for reload diffs).
     pub config_raw: serde_json::Value,
+    /// The canvas host, unless disabled.
+    pub canvas: Option<CanvasSettings>,
 }
 
 /// Resolves the settings; `config` is the loaded config file.
@@ -160,6 +164,7 @@ pub fn resolve(
             ))
         })?,
     };
+    let canvas = canvas_settings(invocation, cfg, &ports);
     Ok(GatewaySettings {
         ports,
         bind,
@@ -176,6 +181,36 @@ pub fn resolve(
         restart_command: cfg.restart_command_enabled(),
         config: cfg.clone(),
         config_raw: config.raw.clone(),
+        canvas,
+    })
+}
+
+fn canvas_settings(
+    invocation: &Invocation,
+    cfg: &Config,
+    ports: &ResolvedPorts,
+) -> Option<CanvasSettings> {
+    let env = &invocation.env;
+    if !cfg.canvas_host_enabled() || env.flag("OPENCLAW_SKIP_CANVAS_HOST") {
+        return None;
+    }
+    let configured = cfg
+        .canvas_host
+        .as_ref()
+        .and_then(|c| c.root.as_deref())
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    let root = match configured {
+        Some(root) => env.resolve_user_path(root, &invocation.paths.home),
+        None => invocation
+            .paths
+            .workspace_dir(cfg.workspace(), env)
+            .0
+            .join("canvas"),
+    };
+    Some(CanvasSettings {
+        root,
+        port: ports.canvas_host_port,
     })
 }
 

@@ -91,6 +91,14 @@ impl TestGateway {
         if !options.no_token {
             cmd.env("OPENCLAW_GATEWAY_TOKEN", TOKEN);
         }
+        // The canvas host would take gateway port + 4, which another test may have picked.
+        if !options
+            .env
+            .iter()
+            .any(|(k, _)| k == "OPENCLAW_CANVAS_HOST_PORT")
+        {
+            cmd.env("OPENCLAW_SKIP_CANVAS_HOST", "1");
+        }
         for (k, v) in &options.env {
             cmd.env(k, v);
         }
