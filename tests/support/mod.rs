@@ -14,6 +14,10 @@ use tokio::net::TcpStream as TokioTcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+/// A private, real `systemd --user` manager per test (Linux, root); see `SYSTEMD_HARNESS.md`.
+#[cfg(target_os = "linux")]
+pub mod systemd_harness;
+
 pub type Ws = WebSocketStream<MaybeTlsStream<TokioTcpStream>>;
 
 pub const TOKEN: &str = "test-token-0123456789";
