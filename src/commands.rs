@@ -9,14 +9,17 @@ use crate::cli::{Cli, Command, GatewayVerb};
 use crate::environment::Environment;
 use crate::exit_status::{CliError, ExitStatus};
 use crate::invocation::Invocation;
+use crate::service_commands::Lifecycle;
 
 /// Runs a parsed command line with the given environment and returns the exit code.
 pub fn run(cli: Cli, env: Environment) -> ExitCode {
     match execute(cli, env) {
         Ok(status) => status.into(),
         Err(err) => {
-            let mut stderr = io::stderr().lock();
-            let _ = writeln!(stderr, "error: {err}");
+            if !err.message.is_empty() {
+                let mut stderr = io::stderr().lock();
+                let _ = writeln!(stderr, "error: {err}");
+            }
             err.status.into()
         }
     }
@@ -32,11 +35,15 @@ fn execute(cli: Cli, env: Environment) -> Result<ExitStatus, CliError> {
     match cli.command {
         Command::Gateway(gateway) => match gateway.into_verb().map_err(CliError::usage)? {
             GatewayVerb::Run(run) => crate::gateway_run::run(&invocation, &run),
-            GatewayVerb::Install(_) => Err(CliError::not_implemented("gateway install")),
-            GatewayVerb::Uninstall(_) => Err(CliError::not_implemented("gateway uninstall")),
-            GatewayVerb::Start(_) => Err(CliError::not_implemented("gateway start")),
-            GatewayVerb::Stop(_) => Err(CliError::not_implemented("gateway stop")),
-            GatewayVerb::Restart(_) => Err(CliError::not_implemented("gateway restart")),
+            GatewayVerb::Install(args) => crate::service_commands::install(&invocation, &args),
+            GatewayVerb::Uninstall(args) => crate::service_commands::uninstall(&invocation, &args),
+            GatewayVerb::Start(args) => {
+                crate::service_commands::start_or_restart(&invocation, Lifecycle::Start, &args)
+            }
+            GatewayVerb::Stop(args) => crate::service_commands::stop(&invocation, &args),
+            GatewayVerb::Restart(args) => {
+                crate::service_commands::start_or_restart(&invocation, Lifecycle::Restart, &args)
+            }
             GatewayVerb::Status(_) => Err(CliError::not_implemented("gateway status")),
             GatewayVerb::Health(args) => crate::rpc_commands::health(&invocation, &args),
             GatewayVerb::Call(args) => crate::rpc_commands::call(&invocation, &args),

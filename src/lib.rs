@@ -20,4 +20,6 @@ pub mod profile;
 pub mod protocol;
 pub mod rpc_client;
 pub mod rpc_commands;
+pub mod service;
+pub mod service_commands;
 pub mod service_names;

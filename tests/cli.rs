@@ -113,7 +113,7 @@ fn verbs_of_later_releases_exit_2_without_fake_output() {
         (&["gateway", "install"][..], "gateway install"),
         (&["gateway", "uninstall"][..], "gateway uninstall"),
         (&["gateway", "start"][..], "gateway start"),
-        (&["gateway", "stop"][..], "gateway stop"),
+        (&["gateway", "stop", "--force"][..], "gateway stop"),
         (&["gateway", "restart"][..], "gateway restart"),
         (&["doctor"][..], "doctor"),
     ] {

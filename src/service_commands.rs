@@ -1,0 +1,225 @@
+//! `openclaw gateway install|uninstall|start|stop|restart`: build the service spec, ask the
+//! platform backend for a plan or an action, and report it the way scripts expect.
+//!
+//! `--dry-run` prints the plan (text or `--json`) and changes nothing; `--platform` renders the
+//! plan for another platform (dry runs only). With `--json` exactly one JSON object is printed:
+//! `{"action","ok":true,"result","messages","warnings"?,"service"}` or
+//! `{"action","ok":false,"error","hints","hintItems"}`. Exit 0 on success, 1 on failure.
+
+use std::io::{self, Write};
+
+use serde_json::{Value, json};
+
+use crate::cli::{InstallArgs, PlatformArg, ServiceActionArgs, StopArgs, UninstallArgs};
+use crate::exit_status::{CliError, ExitStatus};
+use crate::invocation::Invocation;
+use crate::service::spec::{ServiceSpec, SpecOptions};
+use crate::service::{ActionOutcome, PlatformKind, ServiceError, backend_for};
+
+fn platform_of(arg: Option<PlatformArg>) -> PlatformKind {
+    match arg {
+        Some(PlatformArg::Linux) => PlatformKind::Linux,
+        Some(PlatformArg::Macos) => PlatformKind::Macos,
+        Some(PlatformArg::Windows) => PlatformKind::Windows,
+        None => PlatformKind::host(),
+    }
+}
+
+fn out(text: &str) {
+    let _ = writeln!(io::stdout().lock(), "{text}");
+}
+
+fn spec_for(invocation: &Invocation, options: &SpecOptions) -> Result<ServiceSpec, CliError> {
+    let config = invocation.load_config()?;
+    ServiceSpec::build(invocation, &config, options).map_err(|e| failure(e, false, "install"))
+}
+
+fn failure(error: ServiceError, json_output: bool, action: &str) -> CliError {
+    if error.kind == "not-implemented" {
+        return CliError::not_implemented(&format!("gateway {action} ({})", error.message));
+    }
+    if json_output {
+        let hint_items: Vec<Value> = error
+            .hints
+            .iter()
+            .map(|h| json!({"kind": error.kind, "text": h}))
+            .collect();
+        out(&json!({"action": action, "ok": false, "error": error.message, "hints": error.hints, "hintItems": hint_items}).to_string());
+        // The JSON already said it; the exit status carries the failure.
+        return CliError::new(ExitStatus::Failure, String::new());
+    }
+    let mut cli = CliError::failure(error.message);
+    for hint in error.hints {
+        cli = cli.with_hint(hint);
+    }
+    cli
+}
+
+fn report(
+    action: &str,
+    outcome: &ActionOutcome,
+    spec: &ServiceSpec,
+    platform: PlatformKind,
+    json_output: bool,
+) -> ExitStatus {
+    if json_output {
+        let mut v = json!({
+            "action": action,
+            "ok": true,
+            "result": outcome.result,
+            "messages": outcome.messages,
+            "service": {"label": platform.supervisor(), "name": service_name(spec, platform)},
+        });
+        if !outcome.warnings.is_empty() {
+            v["warnings"] = json!(outcome.warnings);
+        }
+        out(&v.to_string());
+    } else {
+        for line in &outcome.messages {
+            out(line);
+        }
+        for warning in &outcome.warnings {
+            eprintln!("warning: {warning}");
+        }
+    }
+    ExitStatus::Ok
+}
+
+fn service_name(spec: &ServiceSpec, platform: PlatformKind) -> String {
+    match platform {
+        PlatformKind::Linux => spec.names.systemd_service_file(),
+        PlatformKind::Macos => spec.names.launchd_label.clone(),
+        PlatformKind::Windows => spec.names.windows_task.clone(),
+    }
+}
+
+fn require_host(platform: PlatformKind, dry_run: bool) -> Result<(), CliError> {
+    if !dry_run && platform != PlatformKind::host() {
+        return Err(CliError::usage(format!(
+            "--platform {platform} renders plans only: add --dry-run (this machine runs {})",
+            PlatformKind::host()
+        )));
+    }
+    Ok(())
+}
+
+/// `openclaw gateway install`.
+pub fn install(invocation: &Invocation, args: &InstallArgs) -> Result<ExitStatus, CliError> {
+    let platform = platform_of(args.platform);
+    require_host(platform, args.dry_run)?;
+    let options = SpecOptions {
+        port: args.port,
+        no_socket_activation: args.no_socket_activation,
+        system: args.system,
+        system_user: args.user.clone(),
+        allow_unconfigured: args.allow_unconfigured,
+        program: None,
+    };
+    let spec = spec_for(invocation, &options)?;
+    let mut backend =
+        backend_for(platform, invocation).map_err(|e| failure(e, args.json, "install"))?;
+    let plan = backend
+        .plan_install(&spec)
+        .map_err(|e| failure(e, args.json, "install"))?;
+    if args.dry_run {
+        out(&if args.json {
+            serde_json::to_string_pretty(&plan).unwrap_or_default()
+        } else {
+            plan.render_text()
+        });
+        return Ok(ExitStatus::Ok);
+    }
+    let outcome = backend
+        .install(&spec, &plan, args.force)
+        .map_err(|e| failure(e, args.json, "install"))?;
+    Ok(report("install", &outcome, &spec, platform, args.json))
+}
+
+/// `openclaw gateway uninstall`.
+pub fn uninstall(invocation: &Invocation, args: &UninstallArgs) -> Result<ExitStatus, CliError> {
+    let platform = platform_of(args.platform);
+    require_host(platform, args.dry_run)?;
+    let options = SpecOptions {
+        system: args.system,
+        ..SpecOptions::default()
+    };
+    let spec = spec_for(invocation, &options)?;
+    let mut backend =
+        backend_for(platform, invocation).map_err(|e| failure(e, args.json, "uninstall"))?;
+    let plan = backend
+        .plan_uninstall(&spec)
+        .map_err(|e| failure(e, args.json, "uninstall"))?;
+    if args.dry_run {
+        out(&if args.json {
+            serde_json::to_string_pretty(&plan).unwrap_or_default()
+        } else {
+            plan.render_text()
+        });
+        return Ok(ExitStatus::Ok);
+    }
+    let outcome = backend
+        .uninstall(&spec, &plan)
+        .map_err(|e| failure(e, args.json, "uninstall"))?;
+    Ok(report("uninstall", &outcome, &spec, platform, args.json))
+}
+
+/// The lifecycle verbs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifecycle {
+    /// `start`.
+    Start,
+    /// `stop`.
+    Stop,
+    /// `restart`.
+    Restart,
+}
+
+/// `openclaw gateway start|stop|restart`.
+pub fn lifecycle(
+    invocation: &Invocation,
+    verb: Lifecycle,
+    system: bool,
+    json_output: bool,
+) -> Result<ExitStatus, CliError> {
+    let action = match verb {
+        Lifecycle::Start => "start",
+        Lifecycle::Stop => "stop",
+        Lifecycle::Restart => "restart",
+    };
+    let platform = PlatformKind::host();
+    let options = SpecOptions {
+        system,
+        ..SpecOptions::default()
+    };
+    let spec = spec_for(invocation, &options)?;
+    let mut backend =
+        backend_for(platform, invocation).map_err(|e| failure(e, json_output, action))?;
+    let outcome = match verb {
+        Lifecycle::Start => backend.start(&spec),
+        Lifecycle::Stop => backend.stop(&spec),
+        Lifecycle::Restart => backend.restart(&spec),
+    }
+    .map_err(|e| failure(e, json_output, action))?;
+    Ok(report(action, &outcome, &spec, platform, json_output))
+}
+
+/// `openclaw gateway start|restart` arguments.
+pub fn start_or_restart(
+    invocation: &Invocation,
+    verb: Lifecycle,
+    args: &ServiceActionArgs,
+) -> Result<ExitStatus, CliError> {
+    lifecycle(invocation, verb, args.system, args.json)
+}
+
+/// `openclaw gateway stop`: refuses a non-interactive stop without `--force`, as the reference
+/// does, because it stops the operator's running gateway.
+pub fn stop(invocation: &Invocation, args: &StopArgs) -> Result<ExitStatus, CliError> {
+    use std::io::IsTerminal;
+    if !args.force && !io::stdin().is_terminal() {
+        return Err(CliError::failure(
+            "This stops the operator's running gateway service. Use an isolated dev gateway (openclaw gateway run --dev, or --profile <name> with a free port) for testing, or re-run with --force if you really mean it.",
+        ));
+    }
+    lifecycle(invocation, Lifecycle::Stop, args.system, args.json)
+}
