@@ -12,6 +12,7 @@ pub mod plan;
 pub mod runner;
 pub mod spec;
 pub mod status;
+pub mod systemd;
 
 use std::fmt;
 
@@ -185,9 +186,13 @@ pub fn backend_for(
     platform: PlatformKind,
     invocation: &crate::invocation::Invocation,
 ) -> Result<Box<dyn ServiceManager>, ServiceError> {
-    let _ = invocation;
-    Err(ServiceError::new(
-        "not-implemented",
-        format!("{} backend", platform.supervisor()),
-    ))
+    match platform {
+        PlatformKind::Linux => Ok(Box::new(systemd::SystemdBackend::new(
+            invocation.env.clone(),
+        ))),
+        PlatformKind::Macos | PlatformKind::Windows => Err(ServiceError::new(
+            "not-implemented",
+            format!("{} backend", platform.supervisor()),
+        )),
+    }
 }

@@ -85,6 +85,10 @@ pub struct SupervisorStatus {
     pub enabled: Option<bool>,
     /// The supervisor needs a reload to see the files on disk (`NeedDaemonReload`).
     pub reload_pending: bool,
+    /// Why the service is in this state, in words (a config error, the start-limit latch, a
+    /// watchdog kill, …), when there is something to explain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 impl SupervisorStatus {
@@ -107,6 +111,7 @@ impl SupervisorStatus {
             detail: None,
             enabled: None,
             reload_pending: false,
+            reason: None,
         }
     }
 }

@@ -1,0 +1,1268 @@
+//! The systemd backend: install, uninstall, start, stop, restart and inspect the gateway's units
+//! over D-Bus (no `systemctl` for control).
+//!
+//! - **Reaching the manager** ([`dbus`]): user scope via `DBUS_SESSION_BUS_ADDRESS`, then
+//!   `$XDG_RUNTIME_DIR/bus`, then the manager's private socket; system scope via the system bus.
+//!   When nothing answers, [`diagnose`] says which of `XDG_RUNTIME_DIR`, the bus socket and the
+//!   private socket is missing, with WSL, linger, container and `--system` hints.
+//! - **Plans** come from the unit renderer (`install_plan` / `uninstall_plan`); this module
+//!   carries them out: files are written atomically (and removals done) right before the first
+//!   `Reload` step, then every `Step::Dbus` becomes its Manager call. Jobs (`StartUnit`,
+//!   `StopUnit`, `RestartUnit`) are waited for through `JobRemoved` and their result (`done`,
+//!   `failed`, `timeout`, …) is reported; `Step::WaitReady` waits until the unit is `active`
+//!   (with `Type=notify` that means the gateway sent `READY=1`) and its `/readyz` answers 200,
+//!   or reports the failure with `ExecMainStatus`, `Result`, `StatusText` and, where a journal
+//!   exists, the last log lines. A `RestartUnit` of a `.socket` whose file did not change is
+//!   run as `StartUnit` (restarting a listening socket would refuse connections), and when it
+//!   did change the service is stopped first (systemd refuses to restart a socket while its
+//!   service runs).
+//! - **Install semantics**: files equal to the plan and every enabled unit enabled and active ⇒
+//!   `already-installed`, nothing touched (exit 0). Files equal but units disabled or stopped ⇒
+//!   the plan's steps run again (a repair). Installed unit files that differ from the plan ⇒
+//!   **drift**: reported file by file (binary, port, profile, version, listen addresses, other
+//!   keys; secret files only as "differ") and *not applied* unless `--force` (exit 1, kind
+//!   `drift`), so an operator's edit or an older install is never overwritten silently. `--force`
+//!   rewrites and re-applies. A user unit is refused while a system unit of the same name exists.
+//! - **Uninstall**: stop, disable, remove the unit files and the env file, reload; config, state
+//!   and logs are kept (and the output says so); nothing installed ⇒ `not-installed`. The
+//!   manager must be reachable: nothing is deleted on uncertainty.
+//! - **start/restart** clear a `failed` state and the start-limit latch with `ResetFailedUnit`
+//!   first, make sure the socket listens, then wait for the job and for readiness.
+//! - **Guards**: `sudo openclaw gateway …` for the user scope is refused (the files would belong
+//!   to root and root's manager would be driven); the system scope needs root.
+//! - **Linger** (user scope): `install` warns with the exact `loginctl enable-linger <user>`
+//!   command when `/var/lib/systemd/linger/<user>` is absent ([`linger`]).
+
+pub mod dbus;
+pub mod diagnose;
+pub mod drift;
+pub mod linger;
+pub mod private_socket;
+pub mod provisional;
+pub mod state;
+
+use std::collections::HashSet;
+use std::io::{Read, Write};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use self::dbus::{
+    ConnectTargets, DbusError, JobMethod, JobOutcome, ManagerConnection, ManagerScope,
+    UnitProperties,
+};
+use self::diagnose::HostFacts;
+use self::linger::Linger;
+use self::state::{EXIT_CONFIG, StatusInputs, explain_end, start_limit_hit, supervisor_status};
+use super::plan::{Plan, PlannedFile, Step};
+use super::runner::{CommandRunner, SystemRunner};
+use super::spec::{Scope, ServiceSpec};
+use super::status::{ServiceState, SupervisorStatus};
+use super::{ActionOutcome, ActionResult, PlatformKind, ServiceError, ServiceManager};
+use crate::atomic_write::file_mode;
+use crate::environment::Environment;
+
+/// How long `start` waits for readiness (spec §7.5).
+pub const START_READY_TIMEOUT: Duration = Duration::from_secs(45);
+/// How long `restart` waits for readiness (spec §7.7).
+pub const RESTART_READY_TIMEOUT: Duration = Duration::from_secs(60);
+/// Added to the unit's own start/stop timeout when waiting for a job.
+const JOB_MARGIN: Duration = Duration::from_secs(15);
+/// The longest any job wait may take.
+const JOB_CAP: Duration = Duration::from_secs(15 * 60);
+/// Poll interval of the readiness wait.
+const POLL: Duration = Duration::from_millis(200);
+/// Directories holding system units (a user unit of the same name would duel with them).
+const SYSTEM_UNIT_DIRS: [&str; 3] = [
+    "/etc/systemd/system",
+    "/usr/lib/systemd/system",
+    "/lib/systemd/system",
+];
+
+/// The systemd backend.
+#[derive(Debug, Clone)]
+pub struct SystemdBackend {
+    env: Environment,
+    euid: u32,
+    user: String,
+    linger_dir: PathBuf,
+}
+
+impl SystemdBackend {
+    /// A backend acting with the invocation's environment (bus addresses, `SUDO_USER`, …) as
+    /// the current effective user.
+    pub fn new(env: Environment) -> Self {
+        let euid = nix::unistd::geteuid().as_raw();
+        let user = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(euid))
+            .ok()
+            .flatten()
+            .map(|u| u.name)
+            .or_else(|| env.get_nonempty("USER").map(str::to_owned))
+            .unwrap_or_else(|| euid.to_string());
+        let linger_dir = linger::linger_dir(&env);
+        Self {
+            env,
+            euid,
+            user,
+            linger_dir,
+        }
+    }
+
+    /// Reads linger from `dir` instead of `/var/lib/systemd/linger`.
+    pub fn with_linger_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.linger_dir = dir.into();
+        self
+    }
+
+    /// Linger of the current user.
+    pub fn linger(&self) -> Linger {
+        linger::linger(&self.linger_dir, &self.user)
+    }
+
+    fn facts(&self) -> HostFacts {
+        let linger = match self.linger() {
+            Linger::On => Some(true),
+            Linger::Off => Some(false),
+            Linger::Unknown(_) => None,
+        };
+        HostFacts::probe(&self.env, &self.user, self.euid, linger)
+    }
+
+    /// Connects to the manager that owns `spec`'s units.
+    pub fn connect(&self, spec: &ServiceSpec) -> Result<ManagerConnection, ServiceError> {
+        let scope = manager_scope(spec);
+        let facts = self.facts();
+        let targets = ConnectTargets {
+            session_bus_address: facts.session_bus_address.clone(),
+            runtime_dir: facts.runtime_dir(),
+        };
+        ManagerConnection::connect(scope, &targets)
+            .map_err(|failure| diagnose::diagnose(scope, &failure, &facts))
+    }
+
+    /// Refuses what cannot work: sudo-to-root for the user scope, the system scope without root.
+    fn guard(&self, spec: &ServiceSpec, action: &str) -> Result<(), ServiceError> {
+        match &spec.scope {
+            Scope::User => {
+                let sudo_user = self.env.get_nonempty("SUDO_USER").filter(|u| *u != "root");
+                if let (0, Some(invoker)) = (self.euid, sudo_user) {
+                    return Err(ServiceError::new(
+                        "sudo-user-scope",
+                        format!(
+                            "Gateway {action} blocked: under sudo this would {action} root's user service (files owned by root, driven by root's user manager), not {invoker}'s."
+                        ),
+                    )
+                    .hint(format!(
+                        "Run it as {invoker} without sudo: {}",
+                        cli_command(spec, &format!("gateway {action}"))
+                    ))
+                    .hint(format!(
+                        "Or use a system unit: sudo {}",
+                        cli_command(spec, &format!("gateway {action} --system"))
+                    )));
+                }
+            }
+            Scope::System { .. } => {
+                if self.euid != 0 {
+                    return Err(ServiceError::new(
+                        "access-denied",
+                        format!(
+                            "Gateway {action} of a system unit needs root (it lives in /etc/systemd/system and is driven through PID 1)."
+                        ),
+                    )
+                    .hint(format!(
+                        "Run: sudo {}",
+                        cli_command(spec, &format!("gateway {action} --system"))
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn executor<'a>(
+        &'a self,
+        mgr: &'a ManagerConnection,
+        spec: &'a ServiceSpec,
+        changed: HashSet<String>,
+        probe: SocketAddr,
+    ) -> Executor<'a> {
+        let units = Units::of(spec);
+        Executor {
+            mgr,
+            spec,
+            units,
+            probe,
+            changed,
+            log: Vec::new(),
+        }
+    }
+}
+
+/// The manager scope of a spec.
+pub fn manager_scope(spec: &ServiceSpec) -> ManagerScope {
+    match spec.scope {
+        Scope::User => ManagerScope::User,
+        Scope::System { .. } => ManagerScope::System,
+    }
+}
+
+/// `openclaw [--profile p] <rest>`, the way users retype it.
+pub fn cli_command(spec: &ServiceSpec, rest: &str) -> String {
+    match spec.profile.name() {
+        Some(p) => format!("openclaw --profile {p} {rest}"),
+        None => format!("openclaw {rest}"),
+    }
+}
+
+/// The unit names and paths of one spec.
+#[derive(Debug, Clone)]
+struct Units {
+    dir: PathBuf,
+    service: String,
+    socket: String,
+    user: bool,
+}
+
+impl Units {
+    fn of(spec: &ServiceSpec) -> Self {
+        Self {
+            dir: provisional::unit_dir(spec),
+            service: spec.names.systemd_service_file(),
+            socket: spec.names.systemd_socket_file(),
+            user: spec.scope == Scope::User,
+        }
+    }
+
+    fn service_path(&self) -> PathBuf {
+        self.dir.join(&self.service)
+    }
+
+    fn socket_path(&self) -> PathBuf {
+        self.dir.join(&self.socket)
+    }
+
+    fn socket_installed(&self) -> bool {
+        self.socket_path().exists()
+    }
+
+    /// Where the installed gateway answers: the `--port` of the installed `ExecStart=` (the
+    /// unit may have been installed with `--port`), else the spec's port.
+    fn installed_probe_address(&self, spec: &ServiceSpec) -> SocketAddr {
+        let mut addr = probe_address(spec);
+        if let Ok(text) = std::fs::read_to_string(self.service_path()) {
+            let facts = drift::gateway_facts(&drift::UnitFile::parse(&text));
+            if let Some(port) = facts.port.and_then(|p| p.parse::<u16>().ok()) {
+                addr.set_port(port);
+            }
+        }
+        addr
+    }
+
+    fn systemctl(&self) -> &'static str {
+        if self.user {
+            "systemctl --user"
+        } else {
+            "systemctl"
+        }
+    }
+
+    fn journal_hint(&self, unit: &str) -> String {
+        if self.user {
+            format!("Logs: journalctl --user-unit {unit} -n 50 --no-pager")
+        } else {
+            format!("Logs: journalctl -u {unit} -n 50 --no-pager")
+        }
+    }
+}
+
+fn now_usec() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+}
+
+fn usec(d: u64) -> Option<Duration> {
+    (d > 0 && d != u64::MAX).then(|| Duration::from_micros(d))
+}
+
+/// How long to wait for a job on a unit with these properties.
+fn job_timeout(props: Option<&UnitProperties>, method: JobMethod) -> Duration {
+    let default = Duration::from_secs(90);
+    let (start, stop) = match props {
+        Some(p) => (
+            usec(p.timeout_start_usec).unwrap_or(default),
+            usec(p.timeout_stop_usec).unwrap_or(default),
+        ),
+        None => (default, default),
+    };
+    let base = match method {
+        JobMethod::Start => start,
+        JobMethod::Stop => stop,
+        JobMethod::Restart => start + stop,
+    };
+    (base + JOB_MARGIN).min(JOB_CAP)
+}
+
+/// `GET /readyz` on `addr`: the HTTP status code.
+pub fn probe_readyz(addr: SocketAddr, timeout: Duration) -> Result<u16, String> {
+    let mut stream = TcpStream::connect_timeout(&addr, timeout).map_err(|e| e.to_string())?;
+    stream
+        .set_read_timeout(Some(timeout))
+        .and_then(|()| stream.set_write_timeout(Some(timeout)))
+        .map_err(|e| e.to_string())?;
+    write!(
+        stream,
+        "GET /readyz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nUser-Agent: openclaw-service\r\n\r\n"
+    )
+    .map_err(|e| e.to_string())?;
+    let mut head = [0u8; 64];
+    let mut len = 0;
+    while len < 12 {
+        let n = stream.read(&mut head[len..]).map_err(|e| e.to_string())?;
+        if n == 0 {
+            break;
+        }
+        len += n;
+    }
+    let line = String::from_utf8_lossy(&head[..len]);
+    line.split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| format!("not an HTTP answer: {line:?}"))
+}
+
+/// Where to probe the gateway of `spec`: a loopback address it listens on.
+pub fn probe_address(spec: &ServiceSpec) -> SocketAddr {
+    let ip = spec
+        .listen_addresses
+        .iter()
+        .copied()
+        .find(|ip| ip.is_loopback() && ip.is_ipv4())
+        .or_else(|| {
+            spec.listen_addresses
+                .iter()
+                .copied()
+                .find(|ip| !ip.is_unspecified())
+        })
+        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    SocketAddr::new(ip, spec.port)
+}
+
+/// The last lines of the unit's journal, when a journal exists (best effort, 5 s).
+fn journal_tail(unit: &str, user: bool) -> Vec<String> {
+    let args: Vec<String> = [
+        if user { "--user-unit" } else { "-u" },
+        unit,
+        "-n",
+        "15",
+        "--no-pager",
+        "-o",
+        "short-iso",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    match SystemRunner.run("journalctl", &args, Duration::from_secs(5)) {
+        Ok(out) if out.success() => out
+            .stdout
+            .lines()
+            .filter(|l| !l.starts_with("-- ") && !l.trim().is_empty())
+            .filter(|l| !l.contains("No journal files were found"))
+            .map(str::to_owned)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Carries out plan steps on one manager, remembering what it did.
+struct Executor<'a> {
+    mgr: &'a ManagerConnection,
+    spec: &'a ServiceSpec,
+    units: Units,
+    /// Where `/readyz` is probed.
+    probe: SocketAddr,
+    /// File names (`x.service`, `x.socket`) whose content this run changed.
+    changed: HashSet<String>,
+    log: Vec<String>,
+}
+
+fn systemd_error(what: &str, e: &DbusError) -> ServiceError {
+    ServiceError::new("systemd-failed", format!("{what} failed: {e}"))
+}
+
+impl Executor<'_> {
+    fn props(&self, unit: &str) -> Result<UnitProperties, ServiceError> {
+        self.mgr
+            .unit_properties(unit)
+            .map_err(|e| systemd_error(&format!("reading {unit}"), &e))
+    }
+
+    /// Runs the plan's steps; `file_ops` runs right before the first `Reload` (or first, when
+    /// `files_first`, or last otherwise, when the plan has no `Reload`).
+    fn run_plan(
+        &mut self,
+        plan: &Plan,
+        files_first: bool,
+        file_ops: &mut dyn FnMut() -> Result<(), ServiceError>,
+    ) -> Result<(), ServiceError> {
+        let reload_at = plan
+            .steps
+            .iter()
+            .position(|s| matches!(s, Step::Dbus { method, .. } if method == "Reload"));
+        let at = reload_at.unwrap_or(if files_first { 0 } else { plan.steps.len() });
+        for (i, step) in plan.steps.iter().enumerate() {
+            if i == at {
+                file_ops()?;
+            }
+            self.step(step)?;
+        }
+        if at >= plan.steps.len() {
+            file_ops()?;
+        }
+        Ok(())
+    }
+
+    fn step(&mut self, step: &Step) -> Result<(), ServiceError> {
+        match step {
+            Step::Dbus { method, args, .. } => match method.as_str() {
+                "Reload" => self.reload(),
+                "EnableUnitFiles" => self.enable(args),
+                "DisableUnitFiles" => self.disable(args),
+                "ResetFailedUnit" => {
+                    for unit in args {
+                        // Not failed / not loaded is fine.
+                        let _ = self.mgr.reset_failed(unit);
+                    }
+                    Ok(())
+                }
+                "StartUnit" => self.each(args, JobMethod::Start),
+                "StopUnit" => self.each(args, JobMethod::Stop),
+                "RestartUnit" => self.each(args, JobMethod::Restart),
+                other => Err(ServiceError::new(
+                    "unsupported-step",
+                    format!("the systemd backend does not know the D-Bus step {other}"),
+                )),
+            },
+            Step::WaitReady {
+                target,
+                timeout_secs,
+            } => {
+                let unit = if target.ends_with(".service") {
+                    target.clone()
+                } else {
+                    self.units.service.clone()
+                };
+                let pid = self.wait_ready(&unit, Duration::from_secs(*timeout_secs))?;
+                self.log.push(format!(
+                    "{unit} is active and ready (pid {pid}, /readyz on {})",
+                    self.probe
+                ));
+                Ok(())
+            }
+            Step::Command { program, .. } => Err(ServiceError::new(
+                "unsupported-step",
+                format!("the systemd backend does not run external commands ({program})"),
+            )),
+        }
+    }
+
+    fn reload(&mut self) -> Result<(), ServiceError> {
+        self.mgr
+            .reload()
+            .map_err(|e| systemd_error("systemd daemon-reload", &e))
+    }
+
+    fn enable(&mut self, files: &[String]) -> Result<(), ServiceError> {
+        let result = match self.mgr.enable_unit_files(files) {
+            Err(e) if e.is_not_found() => {
+                // The manager may not have seen the new files yet: reload once and retry.
+                self.reload()?;
+                self.mgr.enable_unit_files(files)
+            }
+            other => other,
+        };
+        result.map_err(|e| {
+            systemd_error(
+                &format!("{} enable {}", self.units.systemctl(), files.join(" ")),
+                &e,
+            )
+        })?;
+        Ok(())
+    }
+
+    fn disable(&mut self, files: &[String]) -> Result<(), ServiceError> {
+        match self.mgr.disable_unit_files(files) {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_not_found() => {
+                // One of them is gone already: disable the others one by one.
+                for file in files {
+                    match self.mgr.disable_unit_files(std::slice::from_ref(file)) {
+                        Ok(_) => {}
+                        Err(e) if e.is_not_found() => {}
+                        Err(e) => {
+                            return Err(systemd_error(
+                                &format!("{} disable {file}", self.units.systemctl()),
+                                &e,
+                            ));
+                        }
+                    }
+                }
+                Ok(())
+            }
+            Err(e) => Err(systemd_error(
+                &format!("{} disable {}", self.units.systemctl(), files.join(" ")),
+                &e,
+            )),
+        }
+    }
+
+    fn each(&mut self, units: &[String], method: JobMethod) -> Result<(), ServiceError> {
+        for unit in units {
+            self.job(unit, method)?;
+        }
+        Ok(())
+    }
+
+    /// Runs one job and checks its result.
+    fn job(&mut self, unit: &str, method: JobMethod) -> Result<(), ServiceError> {
+        let mut method = method;
+        if method == JobMethod::Restart && unit.ends_with(".socket") {
+            if self.changed.contains(unit) {
+                // systemd refuses to restart a socket while its service runs.
+                let service = self.units.service.clone();
+                if self.props(&service)?.active_state != "inactive" {
+                    self.job(&service, JobMethod::Stop)?;
+                }
+            } else {
+                // Unchanged: keep it listening (a restart would refuse connections).
+                method = JobMethod::Start;
+            }
+        }
+        let before = self.props(unit).ok();
+        if method == JobMethod::Stop && before.as_ref().is_some_and(|p| !p.is_loaded()) {
+            return Ok(());
+        }
+        let outcome = match self
+            .mgr
+            .run_job(method, unit, job_timeout(before.as_ref(), method))
+        {
+            Ok(o) => o,
+            Err(e) if method == JobMethod::Stop && e.is_not_found() => return Ok(()),
+            Err(e) if e.name.is_none() && e.message.contains("still running") => {
+                return Err(ServiceError::new(
+                    "still-starting",
+                    format!("{} {unit}: {}", method.verb(), e.message),
+                )
+                .hint(self.units.journal_hint(unit)));
+            }
+            Err(e) => {
+                return Err(systemd_error(
+                    &format!("{} {} {unit}", self.units.systemctl(), method.verb()),
+                    &e,
+                ));
+            }
+        };
+        if !outcome.is_done() {
+            return Err(self.failure(unit, method, Some(&outcome)));
+        }
+        Ok(())
+    }
+
+    /// Explains why `unit` did not do what `method` asked.
+    fn failure(&self, unit: &str, method: JobMethod, job: Option<&JobOutcome>) -> ServiceError {
+        let props = self.props(unit).unwrap_or_default();
+        let mut message = format!("{unit} failed to {}", method.verb());
+        if let Some(job) = job {
+            message.push_str(&format!(" (job result: {})", job.result));
+        }
+        let kind;
+        if unit.ends_with(".socket") {
+            kind = "socket-failed";
+            message.push_str(&format!(
+                ": the socket could not listen (Result={}); is port {} already in use?",
+                props.result,
+                self.probe.port()
+            ));
+        } else {
+            kind = if props.exec_main_code == 1 && props.exec_main_status == EXIT_CONFIG {
+                "config-error"
+            } else if start_limit_hit(&props) {
+                "start-limit-hit"
+            } else {
+                "start-failed"
+            };
+            message.push_str(&format!(
+                ": {} [{}/{}, Result={}, ExecMainStatus={}]",
+                explain_end(&props),
+                props.active_state,
+                props.sub_state,
+                props.result,
+                props.exec_main_status
+            ));
+        }
+        let mut error = ServiceError::new(kind, message);
+        if !props.status_text.is_empty() {
+            error = error.hint(format!("Last status: {}", props.status_text));
+        }
+        let tail = journal_tail(unit, self.units.user);
+        if !tail.is_empty() {
+            error = error.hint(format!("Last log lines:\n  {}", tail.join("\n  ")));
+        }
+        if kind == "config-error" {
+            error = error.hint(format!(
+                "Check the config at {} (run `{}` in a terminal to see the exact error), then `{}`.",
+                self.spec.config_path.display(),
+                cli_command(self.spec, "gateway run"),
+                cli_command(self.spec, "gateway start")
+            ));
+        }
+        error.hint(self.units.journal_hint(unit))
+    }
+
+    /// Waits until `unit` is active and `/readyz` answers 200; returns its main PID.
+    fn wait_ready(&self, unit: &str, within: Duration) -> Result<u32, ServiceError> {
+        let deadline = Instant::now() + within;
+        let addr = self.probe;
+        let mut last_probe = String::from("not probed");
+        loop {
+            let props = self.props(unit)?;
+            match props.active_state.as_str() {
+                "failed" => return Err(self.failure(unit, JobMethod::Start, None)),
+                "inactive" if !props.result.is_empty() && props.result != "success" => {
+                    return Err(self.failure(unit, JobMethod::Start, None));
+                }
+                "active" | "reloading" => match probe_readyz(addr, Duration::from_secs(2)) {
+                    Ok(200) => return Ok(props.main_pid),
+                    Ok(code) => last_probe = format!("/readyz answered {code}"),
+                    Err(e) => last_probe = format!("/readyz: {e}"),
+                },
+                _ => {}
+            }
+            if Instant::now() >= deadline {
+                let mut e = ServiceError::new(
+                    "still-starting",
+                    format!(
+                        "{unit} is not ready after {}s: state {}/{}, {last_probe} on {addr}",
+                        within.as_secs(),
+                        props.active_state,
+                        props.sub_state
+                    ),
+                );
+                if !props.status_text.is_empty() {
+                    e = e.hint(format!("Last status: {}", props.status_text));
+                }
+                return Err(e.hint(self.units.journal_hint(unit)));
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Enabled and active, as install's "already installed" needs it.
+fn installed_and_running(
+    mgr: &ManagerConnection,
+    plan: &Plan,
+    units: &Units,
+) -> Result<Option<UnitProperties>, ServiceError> {
+    let mut enabled_units: Vec<String> = Vec::new();
+    for step in &plan.steps {
+        if let Step::Dbus { method, args, .. } = step {
+            if method == "EnableUnitFiles" {
+                enabled_units.extend(args.iter().cloned());
+            }
+        }
+    }
+    let mut service_props = None;
+    let mut all = enabled_units.clone();
+    if !all.contains(&units.service) {
+        all.push(units.service.clone());
+    }
+    for unit in &all {
+        let props = mgr
+            .unit_properties(unit)
+            .map_err(|e| systemd_error(&format!("reading {unit}"), &e))?;
+        let enabled_ok = !enabled_units.contains(unit) || props.is_enabled();
+        if !props.is_loaded() || props.need_daemon_reload || !enabled_ok {
+            return Ok(None);
+        }
+        if props.active_state != "active" {
+            return Ok(None);
+        }
+        if *unit == units.service {
+            service_props = Some(props);
+        }
+    }
+    Ok(service_props)
+}
+
+impl ServiceManager for SystemdBackend {
+    fn platform(&self) -> PlatformKind {
+        PlatformKind::Linux
+    }
+
+    fn plan_install(&self, spec: &ServiceSpec) -> Result<Plan, ServiceError> {
+        provisional::install_plan(spec)
+    }
+
+    fn plan_uninstall(&self, spec: &ServiceSpec) -> Result<Plan, ServiceError> {
+        Ok(provisional::uninstall_plan(spec))
+    }
+
+    fn install(
+        &mut self,
+        spec: &ServiceSpec,
+        plan: &Plan,
+        force: bool,
+    ) -> Result<ActionOutcome, ServiceError> {
+        self.guard(spec, "install")?;
+        let units = Units::of(spec);
+        if units.user {
+            for dir in SYSTEM_UNIT_DIRS {
+                let path = Path::new(dir).join(&units.service);
+                if path.exists() {
+                    return Err(ServiceError::new(
+                        "system-unit-exists",
+                        format!(
+                            "Gateway install blocked: {} is already a system unit ({}); a user unit of the same name would run a second gateway beside it.",
+                            units.service,
+                            path.display()
+                        ),
+                    )
+                    .hint(format!(
+                        "Manage the system unit with `sudo systemctl status {}`, or remove it first: sudo {}",
+                        units.service,
+                        cli_command(spec, "gateway uninstall --system")
+                    )));
+                }
+            }
+        }
+        let mgr = self.connect(spec)?;
+        let differing: Vec<&PlannedFile> = plan.differing_files();
+        let units_on_disk = plan.files.iter().any(|f| !f.secret && f.path.exists());
+        let mut messages = Vec::new();
+        if !force {
+            if differing.is_empty() {
+                if let Some(props) = installed_and_running(&mgr, plan, &units)? {
+                    let mut outcome = ActionOutcome::new(
+                        ActionResult::AlreadyInstalled,
+                        "Gateway service already enabled.",
+                    );
+                    outcome.messages.push(format!(
+                        "{} is active (pid {}); its files equal the plan.",
+                        units.service, props.main_pid
+                    ));
+                    outcome.messages.push(format!(
+                        "Reinstall with: {}",
+                        cli_command(spec, "gateway install --force")
+                    ));
+                    return Ok(outcome);
+                }
+                messages.push(format!(
+                    "{} is installed but not enabled and active: enabling and starting it.",
+                    units.service
+                ));
+            } else if units_on_disk {
+                let mut error = ServiceError::new(
+                    "drift",
+                    format!(
+                        "Gateway service already installed, but {} differs from what this install would write (drift); nothing was changed.",
+                        units.service
+                    ),
+                );
+                for file in &differing {
+                    for line in drift::describe(
+                        file,
+                        std::fs::read(&file.path).ok().as_deref(),
+                        file_mode(&file.path),
+                    ) {
+                        error = error.hint(format!("Drift: {line}"));
+                    }
+                }
+                return Err(error.hint(format!(
+                    "Apply the new definition with: {}",
+                    cli_command(spec, "gateway install --force")
+                )));
+            }
+        }
+        let changed: HashSet<String> = differing.iter().map(|f| file_name(&f.path)).collect();
+        let mut written: Vec<PathBuf> = Vec::new();
+        let mut exec = self.executor(&mgr, spec, changed, probe_address(spec));
+        exec.run_plan(plan, true, &mut || {
+            written = plan.write_files().map_err(|e| {
+                ServiceError::new("write-failed", format!("Gateway install failed: {e}"))
+                    .hint("Check that you own the unit directory and the state directory.")
+            })?;
+            Ok(())
+        })
+        .map_err(|e| ServiceError {
+            message: if e.message.starts_with("Gateway install") {
+                e.message.clone()
+            } else {
+                format!("Gateway install failed: {}", e.message)
+            },
+            ..e
+        })?;
+        // Verify: every unit the plan enables is enabled.
+        for step in &plan.steps {
+            if let Step::Dbus { method, args, .. } = step {
+                if method == "EnableUnitFiles" {
+                    for unit in args {
+                        let state = mgr.unit_file_state(unit).unwrap_or_default();
+                        if !matches!(state.as_str(), "enabled" | "enabled-runtime" | "linked") {
+                            return Err(ServiceError::new(
+                                "verify-failed",
+                                format!(
+                                    "Gateway install verification failed: {unit} is not enabled (UnitFileState={state})."
+                                ),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        let verb = if force && units_on_disk {
+            "Rewrote"
+        } else {
+            "Installed"
+        };
+        messages.push(format!(
+            "{verb} systemd service: {}",
+            units.service_path().display()
+        ));
+        if units.socket_installed() && plan.files.iter().any(|f| f.path == units.socket_path()) {
+            messages.push(format!(
+                "{verb} systemd socket: {}",
+                units.socket_path().display()
+            ));
+        }
+        for path in &written {
+            if *path != units.service_path() && *path != units.socket_path() {
+                messages.push(format!("Wrote {} (mode 0600)", path.display()));
+            }
+        }
+        messages.extend(exec.log);
+        messages.push(format!(
+            "Gateway service installed on port {} via the systemd {} manager {} (systemd {}).",
+            spec.port,
+            if units.user { "user" } else { "system" },
+            mgr.transport(),
+            mgr.version()
+        ));
+        let mut outcome = ActionOutcome {
+            result: ActionResult::Installed,
+            messages,
+            warnings: Vec::new(),
+        };
+        if units.user {
+            if let Some(w) = linger::warning(&self.user, &self.linger()) {
+                outcome.warnings.push(w);
+            }
+        }
+        Ok(outcome)
+    }
+
+    fn uninstall(
+        &mut self,
+        spec: &ServiceSpec,
+        plan: &Plan,
+    ) -> Result<ActionOutcome, ServiceError> {
+        self.guard(spec, "uninstall")?;
+        let units = Units::of(spec);
+        let mgr = self.connect(spec).map_err(|e| ServiceError {
+            message: format!(
+                "Gateway uninstall aborted because the service state is unknown (nothing was deleted): {}",
+                e.message
+            ),
+            ..e
+        })?;
+        let svc = mgr
+            .unit_properties(&units.service)
+            .map_err(|e| systemd_error(&format!("reading {}", units.service), &e))?;
+        let files_present = units.service_path().exists() || units.socket_installed();
+        if !files_present && !svc.is_loaded() {
+            return Ok(ActionOutcome::new(
+                ActionResult::NotInstalled,
+                format!(
+                    "Systemd service not found at {}; nothing to uninstall.",
+                    units.service_path().display()
+                ),
+            ));
+        }
+        let mut removed: Vec<PathBuf> = Vec::new();
+        let mut exec = self.executor(
+            &mgr,
+            spec,
+            HashSet::new(),
+            units.installed_probe_address(spec),
+        );
+        exec.run_plan(plan, false, &mut || {
+            removed = plan.remove_files().map_err(|e| {
+                ServiceError::new("remove-failed", format!("Gateway uninstall failed: {e}"))
+            })?;
+            Ok(())
+        })
+        .map_err(|e| ServiceError {
+            message: if e.message.starts_with("Gateway uninstall") {
+                e.message.clone()
+            } else {
+                format!("Gateway uninstall failed: {}", e.message)
+            },
+            ..e
+        })?;
+        let after = mgr
+            .unit_properties(&units.service)
+            .map_err(|e| systemd_error(&format!("reading {}", units.service), &e))?;
+        if after.is_loaded() || !matches!(after.active_state.as_str(), "inactive" | "failed" | "") {
+            return Err(ServiceError::new(
+                "still-loaded",
+                format!(
+                    "Gateway service still loaded after uninstall ({}: LoadState={}, ActiveState={}).",
+                    units.service, after.load_state, after.active_state
+                ),
+            ));
+        }
+        let mut outcome = ActionOutcome::new(
+            ActionResult::Uninstalled,
+            format!(
+                "Removed systemd service: {}",
+                units.service_path().display()
+            ),
+        );
+        for path in &removed {
+            if *path != units.service_path() {
+                outcome.messages.push(format!("Removed {}", path.display()));
+            }
+        }
+        outcome.messages.extend(
+            plan.notes
+                .iter()
+                .filter(|n| n.to_ascii_lowercase().contains("kept"))
+                .cloned(),
+        );
+        if !outcome.messages.iter().any(|m| m.contains("kept")) {
+            outcome.messages.push(format!(
+                "Config, state and logs in {} are kept.",
+                spec.state_dir.display()
+            ));
+        }
+        Ok(outcome)
+    }
+
+    fn start(&mut self, spec: &ServiceSpec) -> Result<ActionOutcome, ServiceError> {
+        self.guard(spec, "start")?;
+        let units = Units::of(spec);
+        let mgr = self.connect(spec)?;
+        let mut exec = self.executor(
+            &mgr,
+            spec,
+            HashSet::new(),
+            units.installed_probe_address(spec),
+        );
+        let svc = prepare_lifecycle(&mut exec, &units, spec, "start")?;
+        if svc.active_state == "active" {
+            return Ok(ActionOutcome::new(
+                ActionResult::AlreadyRunning,
+                format!("Gateway service already running (pid {}).", svc.main_pid),
+            ));
+        }
+        let latched = start_limit_hit(&svc);
+        clear_failed(&mgr, &units);
+        if units.socket_installed() {
+            exec.job(&units.socket, JobMethod::Start)?;
+        }
+        exec.job(&units.service, JobMethod::Start)?;
+        let pid = exec.wait_ready(&units.service, START_READY_TIMEOUT)?;
+        let mut outcome = ActionOutcome::new(
+            ActionResult::Started,
+            format!("Started systemd service: {} (pid {pid})", units.service),
+        );
+        if latched {
+            outcome
+                .messages
+                .push("Cleared systemd's start-limit latch (ResetFailedUnit).".into());
+        }
+        Ok(outcome)
+    }
+
+    fn stop(&mut self, spec: &ServiceSpec) -> Result<ActionOutcome, ServiceError> {
+        self.guard(spec, "stop")?;
+        let units = Units::of(spec);
+        let mgr = self.connect(spec)?;
+        let mut exec = self.executor(
+            &mgr,
+            spec,
+            HashSet::new(),
+            units.installed_probe_address(spec),
+        );
+        let svc = exec.props(&units.service)?;
+        if !svc.is_loaded() && !units.service_path().exists() {
+            return Ok(ActionOutcome::new(
+                ActionResult::NotLoaded,
+                "Gateway service disabled.",
+            ));
+        }
+        let was = if svc.active_state == "inactive" {
+            " (it was not running)"
+        } else {
+            ""
+        };
+        let mut outcome = ActionOutcome::new(
+            ActionResult::Stopped,
+            format!("Stopped systemd service: {}{was}", units.service),
+        );
+        // The socket first: otherwise a connection could start the service again.
+        let socket = exec.props(&units.socket)?;
+        if socket.is_loaded() {
+            exec.job(&units.socket, JobMethod::Stop)?;
+            outcome.messages.push(format!(
+                "Stopped systemd socket: {} (no connection will start the gateway until `{}`)",
+                units.socket,
+                cli_command(spec, "gateway start")
+            ));
+        }
+        exec.job(&units.service, JobMethod::Stop)?;
+        let after = exec.props(&units.service)?;
+        if !matches!(after.active_state.as_str(), "inactive" | "failed") {
+            return Err(ServiceError::new(
+                "still-running",
+                format!(
+                    "{} is still {} after stop.",
+                    units.service, after.active_state
+                ),
+            ));
+        }
+        Ok(outcome)
+    }
+
+    fn restart(&mut self, spec: &ServiceSpec) -> Result<ActionOutcome, ServiceError> {
+        self.guard(spec, "restart")?;
+        let units = Units::of(spec);
+        let mgr = self.connect(spec)?;
+        let mut exec = self.executor(
+            &mgr,
+            spec,
+            HashSet::new(),
+            units.installed_probe_address(spec),
+        );
+        let svc = prepare_lifecycle(&mut exec, &units, spec, "restart")?;
+        let latched = start_limit_hit(&svc);
+        clear_failed(&mgr, &units);
+        if units.socket_installed() {
+            exec.job(&units.socket, JobMethod::Start)?;
+        }
+        exec.job(&units.service, JobMethod::Restart)?;
+        let pid = exec.wait_ready(&units.service, RESTART_READY_TIMEOUT)?;
+        let old = if svc.main_pid > 0 {
+            format!("pid {} -> {pid}", svc.main_pid)
+        } else {
+            format!("pid {pid}")
+        };
+        let mut outcome = ActionOutcome::new(
+            ActionResult::Restarted,
+            format!("Restarted systemd service: {} ({old})", units.service),
+        );
+        if latched {
+            outcome
+                .messages
+                .push("Cleared systemd's start-limit latch (ResetFailedUnit).".into());
+        }
+        Ok(outcome)
+    }
+
+    fn status(&mut self, spec: &ServiceSpec) -> Result<SupervisorStatus, ServiceError> {
+        let units = Units::of(spec);
+        let supervisor = if units.user {
+            "systemd user"
+        } else {
+            "systemd system"
+        };
+        let unit_path = units.service_path();
+        let exists = unit_path.exists();
+        let mgr = match self.connect(spec) {
+            Ok(m) => m,
+            Err(e) => {
+                let state = if exists {
+                    ServiceState::Unknown
+                } else {
+                    ServiceState::NotInstalled
+                };
+                let mut st = SupervisorStatus::new(state, supervisor, &units.service);
+                st.definition_path = exists.then_some(unit_path);
+                st.reason = Some(e.message);
+                return Ok(st);
+            }
+        };
+        let svc = mgr
+            .unit_properties(&units.service)
+            .map_err(|e| systemd_error(&format!("reading {}", units.service), &e))?;
+        let socket = mgr
+            .unit_properties(&units.socket)
+            .ok()
+            .filter(|s| s.is_loaded());
+        Ok(supervisor_status(&StatusInputs {
+            supervisor,
+            service_name: &units.service,
+            unit_path: &unit_path,
+            unit_file_exists: exists,
+            service: &svc,
+            socket: socket.as_ref(),
+            now_usec: now_usec(),
+        }))
+    }
+}
+
+/// Start/restart preamble: the unit must be installed; a pending reload is done.
+fn prepare_lifecycle(
+    exec: &mut Executor<'_>,
+    units: &Units,
+    spec: &ServiceSpec,
+    action: &str,
+) -> Result<UnitProperties, ServiceError> {
+    let mut svc = exec.props(&units.service)?;
+    if svc.need_daemon_reload || (!svc.is_loaded() && units.service_path().exists()) {
+        exec.reload()?;
+        svc = exec.props(&units.service)?;
+    }
+    if !svc.is_loaded() {
+        return Err(ServiceError::new(
+            "not-installed",
+            format!(
+                "Gateway service disabled: {} is not installed ({action} needs it).",
+                units.service
+            ),
+        )
+        .hint(format!(
+            "Install it: {}",
+            cli_command(spec, "gateway install")
+        ))
+        .hint(format!(
+            "Or, if you manage the unit yourself: {} {action} {}",
+            units.systemctl(),
+            units.service
+        )));
+    }
+    Ok(svc)
+}
+
+/// `ResetFailedUnit` for the service and its socket (errors mean "nothing to reset").
+fn clear_failed(mgr: &ManagerConnection, units: &Units) {
+    let _ = mgr.reset_failed(&units.service);
+    if units.socket_installed() {
+        let _ = mgr.reset_failed(&units.socket);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_timeouts_follow_the_unit_and_are_bounded() {
+        let props = UnitProperties {
+            timeout_start_usec: 30_000_000,
+            timeout_stop_usec: 330_000_000,
+            ..UnitProperties::default()
+        };
+        assert_eq!(
+            job_timeout(Some(&props), JobMethod::Start),
+            Duration::from_secs(45)
+        );
+        assert_eq!(
+            job_timeout(Some(&props), JobMethod::Restart),
+            Duration::from_secs(375)
+        );
+        let infinite = UnitProperties {
+            timeout_stop_usec: u64::MAX,
+            ..UnitProperties::default()
+        };
+        assert_eq!(
+            job_timeout(Some(&infinite), JobMethod::Stop),
+            Duration::from_secs(105)
+        );
+        let huge = UnitProperties {
+            timeout_stop_usec: 86_400_000_000,
+            ..UnitProperties::default()
+        };
+        assert_eq!(job_timeout(Some(&huge), JobMethod::Stop), JOB_CAP);
+    }
+
+    #[test]
+    fn readyz_is_probed_over_plain_http() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 512];
+            let n = conn.read(&mut buf).unwrap();
+            assert!(String::from_utf8_lossy(&buf[..n]).starts_with("GET /readyz HTTP/1.1\r\n"));
+            conn.write_all(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n")
+                .unwrap();
+        });
+        assert_eq!(probe_readyz(addr, Duration::from_secs(5)), Ok(503));
+        server.join().unwrap();
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        assert!(probe_readyz(closed, Duration::from_secs(1)).is_err());
+    }
+
+    #[test]
+    fn hints_carry_the_profile() {
+        let env = Environment::empty().with("HOME", "/home/u");
+        let globals = crate::invocation::GlobalOptions {
+            profile: Some("rescue".into()),
+            ..Default::default()
+        };
+        let inv = crate::invocation::Invocation::resolve(&globals, env.clone(), false).unwrap();
+        let config =
+            crate::config::LoadedConfig::load(Path::new("/nonexistent.json"), &env).unwrap();
+        let spec = ServiceSpec::build(
+            &inv,
+            &config,
+            &crate::service::spec::SpecOptions {
+                program: Some("/usr/bin/openclaw".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            cli_command(&spec, "gateway install --force"),
+            "openclaw --profile rescue gateway install --force"
+        );
+        assert_eq!(probe_address(&spec), "127.0.0.1:23532".parse().unwrap());
+        // sudo to root for the user scope is refused; the system scope needs root.
+        let mut backend = SystemdBackend::new(env.clone().with("SUDO_USER", "alice"));
+        backend.euid = 0;
+        let e = backend.guard(&spec, "install").unwrap_err();
+        assert_eq!(e.kind, "sudo-user-scope");
+        assert!(
+            e.message.starts_with("Gateway install blocked: "),
+            "{}",
+            e.message
+        );
+        assert!(
+            e.hints[0].contains("as alice without sudo"),
+            "{:?}",
+            e.hints
+        );
+        let mut system = spec.clone();
+        system.scope = Scope::System {
+            user: "alice".into(),
+        };
+        assert!(backend.guard(&system, "install").is_ok());
+        backend.euid = 1000;
+        assert_eq!(
+            backend.guard(&system, "install").unwrap_err().kind,
+            "access-denied"
+        );
+        assert!(backend.guard(&spec, "install").is_ok());
+    }
+}
