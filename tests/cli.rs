@@ -109,23 +109,73 @@ fn dev_with_profile_exits_2() {
 #[test]
 fn verbs_of_later_releases_exit_2_without_fake_output() {
     let home = tempfile::tempdir().unwrap();
-    for (args, verb) in [
-        (&["gateway", "install"][..], "gateway install"),
-        (&["gateway", "uninstall"][..], "gateway uninstall"),
-        (&["gateway", "start"][..], "gateway start"),
-        (&["gateway", "stop", "--force"][..], "gateway stop"),
-        (&["gateway", "restart"][..], "gateway restart"),
-        (&["doctor"][..], "doctor"),
+    let out = openclaw(&["doctor"], home.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stdout(&out).is_empty(), "doctor printed {}", stdout(&out));
+    assert!(
+        stderr(&out).contains("not implemented yet: doctor"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        std::fs::read_dir(home.path()).unwrap().next().is_none(),
+        "nothing written to HOME"
+    );
+}
+
+/// Without a reachable user manager the service verbs fail with a diagnosis naming what is
+/// missing, and touch nothing. `XDG_RUNTIME_DIR` points at an empty directory, so the real user
+/// manager of whoever runs the tests is never contacted.
+#[cfg(target_os = "linux")]
+#[test]
+fn service_verbs_without_a_user_manager_say_what_is_missing() {
+    let home = tempfile::tempdir().unwrap();
+    let runtime = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_openclaw"))
+            .args(args)
+            .env_clear()
+            .env("HOME", home.path())
+            .env("PATH", "/usr/bin:/bin")
+            .env("XDG_RUNTIME_DIR", runtime.path())
+            .output()
+            .expect("run openclaw")
+    };
+    for args in [
+        &["gateway", "install"][..],
+        &["gateway", "uninstall"][..],
+        &["gateway", "start"][..],
+        &["gateway", "stop", "--force"][..],
+        &["gateway", "restart"][..],
     ] {
-        let out = openclaw(args, home.path());
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(stdout(&out).is_empty(), "{args:?} printed {}", stdout(&out));
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
         assert!(
-            stderr(&out).contains(&format!("not implemented yet: {verb}")),
-            "{args:?}: {}",
-            stderr(&out)
+            err.contains("systemd user manager unavailable")
+                && err.contains(&format!("{}/bus is missing", runtime.path().display()))
+                && err.contains(&format!(
+                    "private socket {}/systemd/private is missing",
+                    runtime.path().display()
+                )),
+            "{args:?}: {err}"
+        );
+        assert!(
+            err.contains("Tip: ") || err.contains("hint: "),
+            "{args:?}: {err}"
+        );
+        assert!(
+            err.contains("sudo openclaw gateway install --system"),
+            "{err}"
         );
     }
+    let out = run(&["gateway", "install", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["action"], "install");
+    assert!(!v["error"].as_str().unwrap().contains("XDG_RUNTIME_DIR"));
+    assert!(v["hints"].as_array().is_some_and(|h| !h.is_empty()), "{v}");
     assert!(
         std::fs::read_dir(home.path()).unwrap().next().is_none(),
         "nothing written to HOME"
