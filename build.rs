@@ -21,8 +21,38 @@ fn sorted_files(dir: &Path, suffix: &str) -> Vec<PathBuf> {
     files
 }
 
+/// `OPENCLAW_VERSION_LONG`: the crate version, plus the git commit (and `-dirty`) when built
+/// from a git checkout.
+fn version_long(root: &Path) {
+    let version = env::var("CARGO_PKG_VERSION").expect("package version");
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .current_dir(root)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    };
+    let long = match git(&["rev-parse", "--short=12", "HEAD"]) {
+        Some(commit) if !commit.is_empty() => {
+            let dirty = git(&["status", "--porcelain", "--untracked-files=no"])
+                .is_some_and(|s| !s.is_empty());
+            format!("{version} ({commit}{})", if dirty { "-dirty" } else { "" })
+        }
+        _ => version,
+    };
+    println!("cargo:rustc-env=OPENCLAW_VERSION_LONG={long}");
+    for path in [".git/HEAD", ".git/index"] {
+        if root.join(path).exists() {
+            println!("cargo:rerun-if-changed={}", root.join(path).display());
+        }
+    }
+}
+
 fn main() {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("manifest dir"));
+    version_long(&root);
     let protocol = root.join("schemas/protocol");
     let methods = protocol.join("methods");
     println!("cargo:rerun-if-changed={}", protocol.display());
