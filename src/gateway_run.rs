@@ -14,6 +14,7 @@ use serde_json::json;
 use crate::cli::RunArgs;
 use crate::exit_status::{CliError, ExitStatus};
 use crate::gateway::device_identity::GatewayIdentity;
+use crate::gateway::idempotency;
 use crate::gateway::pairing_store::PairingStore;
 use crate::gateway::presence::PresenceEntry;
 use crate::gateway::server;
@@ -156,6 +157,7 @@ async fn serve(
     server::serve(listeners, &state);
     spawn_ticker(&state);
     spawn_health_refresh(&state);
+    spawn_idempotency_sweep(&state);
     state.set_phase(Phase::Ready);
     let probe_host = state.settings.bind.probe_host();
     tracing::info!(
@@ -255,4 +257,13 @@ fn spawn_health_refresh(state: &Arc<GatewayState>) {
             }
         }
     });
+}
+
+fn spawn_idempotency_sweep(state: &Arc<GatewayState>) {
+    state.tasks.spawn(idempotency::run_sweeper(
+        state.idempotency.clone(),
+        idempotency::SWEEP_INTERVAL,
+        state.shutdown.clone(),
+        now_ms,
+    ));
 }

@@ -31,7 +31,9 @@ use crate::protocol::connect::{
 };
 use crate::protocol::constants::*;
 use crate::protocol::errors::GatewayError;
-use crate::protocol::frames::{ErrorCode, Frame, RequestFrame, response_error, response_ok};
+use crate::protocol::frames::{
+    ErrorCode, Frame, RequestFrame, response_error, response_error_with_payload, response_ok,
+};
 use crate::protocol::schema_validation::Validators;
 
 /// Most requests one connection may have in flight.
@@ -840,7 +842,13 @@ fn handle_frame(
         let params = request.params.unwrap_or_else(|| json!({}));
         let reply = match methods::dispatch(&state, &info, &sender, &request.method, params).await {
             Ok(payload) => response_ok(&request.id, &payload),
-            Err(error) => response_error(&request.id, &error.to_shape()),
+            Err(error) => {
+                let payload = error
+                    .payload
+                    .as_ref()
+                    .and_then(|p| serde_json::value::to_raw_value(p).ok());
+                response_error_with_payload(&request.id, payload.as_deref(), &error.to_shape())
+            }
         };
         sender.send_text(reply);
     });

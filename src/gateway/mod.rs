@@ -4,6 +4,7 @@ pub mod connection;
 pub mod device_identity;
 pub mod health;
 pub mod http_routes;
+pub mod idempotency;
 pub mod logs_tail;
 pub mod methods;
 pub mod outbound;

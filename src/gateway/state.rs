@@ -12,6 +12,7 @@ use tokio_util::task::TaskTracker;
 
 use super::device_identity::GatewayIdentity;
 use super::health::health_summary;
+use super::idempotency::IdempotencyCache;
 use super::pairing_store::PairingStore;
 use super::presence::{PresenceEntry, PresenceStore};
 use super::rate_limit::AuthRateLimiter;
@@ -71,6 +72,8 @@ pub struct GatewayState {
     pub shutdown: CancellationToken,
     /// Every spawned connection/background task.
     pub tasks: TaskTracker,
+    /// Answers of idempotent methods (`send`, `agent`, `node.invoke`), replayed for 5 min.
+    pub idempotency: IdempotencyCache,
     presence: Mutex<PresenceStore>,
     presence_version: AtomicU64,
     health_version: AtomicU64,
@@ -100,6 +103,7 @@ impl GatewayState {
             log_file,
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
+            idempotency: IdempotencyCache::default(),
             presence: Mutex::new(PresenceStore::new(self_presence)),
             presence_version: AtomicU64::new(1),
             health_version: AtomicU64::new(1),
