@@ -18,6 +18,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::device_identity::{DeviceProof, SignedFields, VerifyContext, verify_device};
 use super::methods;
+use super::node_commands::{CommandPolicy, Platform};
 use super::outbound::{ConnectionSender, connection_queue, run_writer};
 use super::pairing_store::{DevicePairingInput, PairingCheck};
 use super::presence::PresenceEntry;
@@ -618,8 +619,12 @@ async fn accept(
         platform: params.client.platform.clone(),
         device_id: verified.as_ref().map(|d| d.device_id.clone()),
         node_id,
+        device_family: params.client.device_family.clone(),
+        model_identifier: params.client.model_identifier.clone(),
+        path_env: params.path_env.clone(),
+        permissions: params.permissions.clone(),
         caps: params.caps.clone(),
-        commands: params.commands.clone().unwrap_or_default(),
+        commands: declared_commands(state, role, &params),
         presence_key,
         remote_ip: peer.ip,
         connected_at_ms: now_ms(),
@@ -739,6 +744,20 @@ fn pair_or_refuse(
         })),
         close_code::POLICY_VIOLATION,
     )))
+}
+
+/// A node keeps the declared commands its platform's allowlist admits (spec §2.5); other roles
+/// keep what they declared.
+fn declared_commands(state: &GatewayState, role: Role, params: &ConnectParams) -> Vec<String> {
+    let declared = params.commands.clone().unwrap_or_default();
+    if role != Role::Node {
+        return declared;
+    }
+    let platform = Platform::detect(
+        &params.client.platform,
+        params.client.device_family.as_deref(),
+    );
+    CommandPolicy::from_config(&state.settings.config).filter_declared(platform, &declared)
 }
 
 fn auto_approve_local(state: &GatewayState) -> bool {

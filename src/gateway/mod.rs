@@ -7,6 +7,7 @@ pub mod http_routes;
 pub mod idempotency;
 pub mod logs_tail;
 pub mod methods;
+pub mod node_commands;
 pub mod outbound;
 pub mod pairing_store;
 pub mod preauth_budget;
