@@ -1,5 +1,6 @@
-//! Node methods against the real binary: `node.list`/`node.describe`, and `node.invoke` through
-//! a second connection acting as a node (round trip, errors, timeout, disconnect, dedupe).
+//! Node and pairing methods against the real binary: `node.invoke` through a second connection
+//! acting as a node, pairing approval over RPC, device token rotation and revocation, and the
+//! `node.pair.*` flow.
 
 mod support;
 
@@ -76,6 +77,15 @@ async fn connect_node(port: u16, commands: &[&str]) -> (Ws, String) {
     (ws, key.device_id())
 }
 
+fn app_params(token: &str) -> Value {
+    json!({
+        "minProtocol": 4, "maxProtocol": 4,
+        "client": {"id": "openclaw-macos", "version": "2026.9.6", "platform": "macos", "mode": "ui", "deviceFamily": "Mac", "instanceId": "app-1"},
+        "role": "operator", "scopes": ["operator.admin"],
+        "auth": {"token": token},
+    })
+}
+
 /// True when no frame matching `pred` arrives within `within` (other frames are skipped).
 async fn quiet_for(ws: &mut Ws, within: Duration, pred: impl Fn(&Value) -> bool) -> bool {
     let deadline = Instant::now() + within;
@@ -100,6 +110,28 @@ async fn quiet_for(ws: &mut Ws, within: Duration, pred: impl Fn(&Value) -> bool)
 
 fn is_invoke_request(frame: &Value) -> bool {
     frame["type"] == "event" && frame["event"] == "node.invoke.request"
+}
+
+/// Calls `method` and returns its response with the event `event` it caused (the gateway
+/// broadcasts before it answers, so the event may come first).
+async fn call_expecting_event(
+    ws: &mut Ws,
+    id: &str,
+    method: &str,
+    params: Value,
+    event: &str,
+) -> (Value, Value) {
+    ws.send(req(id, method, params)).await.unwrap();
+    let (mut res, mut ev) = (None, None);
+    while res.is_none() || ev.is_none() {
+        let frame = recv_json(ws).await;
+        if frame["type"] == "res" && frame["id"] == id {
+            res = Some(frame);
+        } else if frame["type"] == "event" && frame["event"] == event {
+            ev = Some(frame);
+        }
+    }
+    (res.unwrap(), ev.unwrap())
 }
 
 #[tokio::test]
@@ -366,4 +398,342 @@ async fn a_node_that_disconnects_fails_its_pending_invokes_at_once() {
     )
     .await;
     assert_eq!(res["error"]["message"], "node not connected");
+}
+
+#[tokio::test]
+async fn device_pairing_is_approved_over_rpc_and_the_issued_device_token_works() {
+    let config =
+        r#"{ gateway: { mode: "local", nodes: { pairing: { autoApproveLocal: false } } } }"#;
+    let gw = TestGateway::start_with(GatewayOptions::default().config(config));
+    let (mut admin, _) = connected_cli(gw.port).await;
+    let key = DeviceKeypair::generate().unwrap();
+    let (mut ws, res) = connect_signed(gw.port, &key, app_params(TOKEN)).await;
+    assert_eq!(res["error"]["code"], "NOT_PAIRED", "{res}");
+    let request_id = res["error"]["details"]["requestId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    recv_close(&mut ws).await;
+
+    let list = call(&mut admin, "1", "device.pair.list", json!({})).await;
+    let pending = list["payload"]["pending"].as_array().unwrap();
+    assert!(
+        pending
+            .iter()
+            .any(|r| r["requestId"] == request_id.as_str()),
+        "{list}"
+    );
+
+    // A caller with only operator.pairing cannot approve a request for operator.admin.
+    let (mut pairing_only, _) = open(gw.port).await;
+    let mut p = cli_params(Some(TOKEN));
+    p["scopes"] = json!(["operator.pairing"]);
+    assert_eq!(send_connect(&mut pairing_only, p).await["ok"], true);
+    let res = call(
+        &mut pairing_only,
+        "x",
+        "device.pair.approve",
+        json!({"requestId": request_id}),
+    )
+    .await;
+    assert_eq!(
+        res["error"],
+        json!({"code": "INVALID_REQUEST", "message": "missing scope: operator.admin"})
+    );
+
+    let (res, event) = call_expecting_event(
+        &mut admin,
+        "2",
+        "device.pair.approve",
+        json!({"requestId": request_id}),
+        "device.pair.resolved",
+    )
+    .await;
+    assert_eq!(res["payload"]["requestId"], request_id.as_str(), "{res}");
+    assert_eq!(res["payload"]["device"]["deviceId"], key.device_id());
+    assert_eq!(event["payload"]["decision"], "approved");
+    assert_eq!(event["payload"]["requestId"], request_id.as_str());
+    let res = call(
+        &mut admin,
+        "3",
+        "device.pair.approve",
+        json!({"requestId": request_id}),
+    )
+    .await;
+    assert_eq!(res["error"]["message"], "unknown requestId");
+
+    // Paired now: the shared token connects and a device token is issued...
+    let (_ws, res) = connect_signed(gw.port, &key, app_params(TOKEN)).await;
+    assert_eq!(res["ok"], true, "{res}");
+    let device_token = res["payload"]["auth"]["deviceToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // ...and that device token alone connects.
+    let (mut ws, res) = connect_signed(gw.port, &key, app_params(&device_token)).await;
+    assert_eq!(res["ok"], true, "{res}");
+    assert_eq!(res["payload"]["auth"]["method"], "device-token");
+
+    // Lists never contain tokens.
+    let list = call(&mut admin, "4", "device.pair.list", json!({})).await;
+    let text = list.to_string();
+    assert!(!text.contains(&device_token), "{text}");
+    let paired = list["payload"]["paired"].as_array().unwrap();
+    let device = paired
+        .iter()
+        .find(|d| d["deviceId"] == key.device_id())
+        .unwrap();
+    assert_eq!(device["connected"], true);
+    assert_eq!(device["tokens"][0]["role"], "operator");
+    assert!(device["tokens"][0].get("token").is_none());
+
+    // Rejecting another request, and removing the paired device (its connection is closed).
+    let other = DeviceKeypair::generate().unwrap();
+    let (_x, res) = connect_signed(gw.port, &other, app_params(TOKEN)).await;
+    let other_request = res["error"]["details"]["requestId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = call(
+        &mut admin,
+        "5",
+        "device.pair.reject",
+        json!({"requestId": other_request}),
+    )
+    .await;
+    assert_eq!(
+        res["payload"],
+        json!({"requestId": other_request, "deviceId": other.device_id()})
+    );
+    let res = call(
+        &mut admin,
+        "6",
+        "device.pair.remove",
+        json!({"deviceId": key.device_id()}),
+    )
+    .await;
+    assert_eq!(res["payload"], json!({"deviceId": key.device_id()}));
+    assert_eq!(
+        recv_close(&mut ws).await,
+        (1008, "device pairing removed".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn device_tokens_rotate_in_band_only_for_the_same_device_and_revoke() {
+    let gw = TestGateway::start();
+    let (mut admin, _) = connected_cli(gw.port).await;
+    let key = DeviceKeypair::generate().unwrap();
+    let device_id = key.device_id();
+    let (mut ws, res) = connect_signed(gw.port, &key, app_params(TOKEN)).await;
+    assert_eq!(res["ok"], true, "{res}");
+    let first = res["payload"]["auth"]["deviceToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // The device rotates its own token: the new one comes back in-band.
+    let res = call(
+        &mut ws,
+        "1",
+        "device.token.rotate",
+        json!({"deviceId": device_id, "role": "operator"}),
+    )
+    .await;
+    assert_eq!(res["payload"]["tokenDelivery"], "in-band", "{res}");
+    assert_eq!(res["payload"]["scopes"], json!(["operator.admin"]));
+    let second = res["payload"]["token"].as_str().unwrap().to_owned();
+    assert_ne!(first, second);
+    let (_old, res) = connect_signed(gw.port, &key, app_params(&first)).await;
+    assert_eq!(res["ok"], false, "the old token is gone: {res}");
+    let (_ws2, res) = connect_signed(gw.port, &key, app_params(&second)).await;
+    assert_eq!(res["ok"], true, "{res}");
+
+    // Another caller rotating it gets metadata only.
+    let res = call(
+        &mut admin,
+        "2",
+        "device.token.rotate",
+        json!({"deviceId": device_id, "role": "operator"}),
+    )
+    .await;
+    assert_eq!(res["payload"]["tokenDelivery"], "withheld-cross-device");
+    assert!(res["payload"].get("token").is_none(), "{res}");
+    assert!(res["payload"]["rotatedAtMs"].is_u64());
+    let (_x, res) = connect_signed(gw.port, &key, app_params(&second)).await;
+    assert_eq!(res["ok"], false);
+
+    // The shared token still works and hands the device its current token; revoking it closes
+    // the device's connection and the token stops working.
+    let (mut ws3, res) = connect_signed(gw.port, &key, app_params(TOKEN)).await;
+    let third = res["payload"]["auth"]["deviceToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = call(
+        &mut admin,
+        "3",
+        "device.token.revoke",
+        json!({"deviceId": device_id, "role": "operator"}),
+    )
+    .await;
+    assert_eq!(res["payload"]["deviceId"], device_id.as_str(), "{res}");
+    assert_eq!(res["payload"]["role"], "operator");
+    assert!(res["payload"]["revokedAtMs"].is_u64());
+    assert_eq!(
+        recv_close(&mut ws3).await,
+        (1008, "device token revoked".to_owned())
+    );
+    let (_y, res) = connect_signed(gw.port, &key, app_params(&third)).await;
+    assert_eq!(res["ok"], false, "{res}");
+
+    let res = call(
+        &mut admin,
+        "4",
+        "device.token.rotate",
+        json!({"deviceId": "unknown-device", "role": "operator"}),
+    )
+    .await;
+    assert_eq!(
+        res["error"],
+        json!({"code": "INVALID_REQUEST", "message": "unknown deviceId"})
+    );
+}
+
+#[tokio::test]
+async fn node_pairing_request_approve_verify_rename_and_remove() {
+    let gw = TestGateway::start();
+    let (mut admin, _) = connected_cli(gw.port).await;
+    let request = json!({"nodeId": "n-1", "displayName": "Kitchen", "platform": "ios", "commands": ["canvas.snapshot"]});
+    let (res, event) = call_expecting_event(
+        &mut admin,
+        "1",
+        "node.pair.request",
+        request.clone(),
+        "node.pair.requested",
+    )
+    .await;
+    assert_eq!(res["payload"]["status"], "pending", "{res}");
+    assert_eq!(res["payload"]["created"], true);
+    let request_id = res["payload"]["request"]["requestId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(event["payload"]["requestId"], request_id.as_str());
+    let res = call(&mut admin, "2", "node.pair.request", request).await;
+    assert_eq!(res["payload"]["created"], false);
+    assert_eq!(
+        res["payload"]["request"]["requestId"],
+        request_id.as_str(),
+        "refreshed"
+    );
+
+    let list = call(&mut admin, "3", "node.pair.list", json!({})).await;
+    assert_eq!(
+        list["payload"]["pending"][0]["requestId"],
+        request_id.as_str()
+    );
+
+    let (res, event) = call_expecting_event(
+        &mut admin,
+        "4",
+        "node.pair.approve",
+        json!({"requestId": request_id}),
+        "node.pair.resolved",
+    )
+    .await;
+    assert_eq!(res["payload"]["node"]["nodeId"], "n-1", "{res}");
+    let token = res["payload"]["node"]["token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        (&event["payload"]["decision"], &event["payload"]["nodeId"]),
+        (&json!("approved"), &json!("n-1"))
+    );
+
+    let list = call(&mut admin, "5", "node.pair.list", json!({})).await;
+    assert_eq!(list["payload"]["paired"][0]["nodeId"], "n-1");
+    assert!(
+        !list.to_string().contains(&token),
+        "lists never hold tokens"
+    );
+
+    let res = call(
+        &mut admin,
+        "6",
+        "node.pair.verify",
+        json!({"nodeId": "n-1", "token": token}),
+    )
+    .await;
+    assert_eq!(res["payload"]["ok"], true);
+    assert!(!res.to_string().contains(&token));
+    let res = call(
+        &mut admin,
+        "7",
+        "node.pair.verify",
+        json!({"nodeId": "n-1", "token": "wrong"}),
+    )
+    .await;
+    assert_eq!(res["payload"], json!({"ok": false}));
+
+    let res = call(
+        &mut admin,
+        "8",
+        "node.rename",
+        json!({"nodeId": "n-1", "displayName": "Pantry"}),
+    )
+    .await;
+    assert_eq!(
+        res["payload"],
+        json!({"nodeId": "n-1", "displayName": "Pantry"})
+    );
+    let described = call(&mut admin, "9", "node.describe", json!({"nodeId": "n-1"})).await;
+    let node = &described["payload"];
+    assert_eq!(
+        (&node["displayName"], &node["paired"], &node["connected"]),
+        (&json!("Pantry"), &json!(true), &json!(false)),
+        "{described}"
+    );
+    assert_eq!(node["commands"], json!(["canvas.snapshot"]));
+
+    // A second request is rejected.
+    let res = call(
+        &mut admin,
+        "10",
+        "node.pair.request",
+        json!({"nodeId": "n-2"}),
+    )
+    .await;
+    let second = res["payload"]["request"]["requestId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = call(
+        &mut admin,
+        "11",
+        "node.pair.reject",
+        json!({"requestId": second}),
+    )
+    .await;
+    assert_eq!(
+        res["payload"],
+        json!({"requestId": second, "nodeId": "n-2"})
+    );
+
+    let res = call(
+        &mut admin,
+        "12",
+        "node.pair.remove",
+        json!({"nodeId": "n-1"}),
+    )
+    .await;
+    assert_eq!(res["payload"], json!({"nodeId": "n-1"}));
+    let res = call(&mut admin, "13", "node.describe", json!({"nodeId": "n-1"})).await;
+    assert_eq!(res["error"]["message"], "unknown nodeId");
+    let res = call(
+        &mut admin,
+        "14",
+        "node.rename",
+        json!({"nodeId": "n-1", "displayName": "x"}),
+    )
+    .await;
+    assert_eq!(res["error"]["message"], "unknown nodeId");
 }

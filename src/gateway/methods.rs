@@ -14,7 +14,7 @@ use super::logs_tail::{DEFAULT_LIMIT, DEFAULT_MAX_BYTES, resolve_log_file, tail}
 use super::outbound::ConnectionSender;
 use super::registry::{ConnInfo, Role};
 use super::state::{GatewayState, now_ms};
-use super::{node_catalog, node_invoke};
+use super::{node_catalog, node_invoke, pairing_methods};
 use crate::protocol::constants::scope;
 use crate::protocol::errors::GatewayError;
 use crate::protocol::schema_validation::Validators;
@@ -59,9 +59,22 @@ pub const METHODS: &[MethodSpec] = &[
     m("config.get", Access::Admin),
     m("node.list", Access::Read),
     m("node.describe", Access::Read),
+    m("node.rename", Access::Pairing),
     m("node.invoke", Access::Write),
     m("node.invoke.result", Access::NodeOnly),
     m("node.event", Access::NodeOnly),
+    m("node.pair.request", Access::Pairing),
+    m("node.pair.list", Access::Pairing),
+    m("node.pair.approve", Access::Pairing),
+    m("node.pair.reject", Access::Pairing),
+    m("node.pair.verify", Access::Pairing),
+    m("node.pair.remove", Access::Pairing),
+    m("device.pair.list", Access::Pairing),
+    m("device.pair.approve", Access::Pairing),
+    m("device.pair.reject", Access::Pairing),
+    m("device.pair.remove", Access::Pairing),
+    m("device.token.rotate", Access::Pairing),
+    m("device.token.revoke", Access::Pairing),
 ];
 
 /// Looks a method up.
@@ -168,9 +181,22 @@ async fn dispatch_value(
         "config.get" => Ok(config_get(state)),
         "node.list" => Ok(node_catalog::list(state)),
         "node.describe" => node_catalog::describe(state, &params),
+        "node.rename" => pairing_methods::node_rename(state, &params),
         "node.invoke" => node_invoke::invoke(state, info, params).await,
         "node.invoke.result" => node_invoke::result(state, info, &params),
         "node.event" => Ok(node_catalog::event(state, info, &params)),
+        "node.pair.request" => pairing_methods::node_request(state, &params),
+        "node.pair.list" => pairing_methods::node_list(state),
+        "node.pair.approve" => pairing_methods::node_approve(state, info, &params),
+        "node.pair.reject" => pairing_methods::node_reject(state, &params),
+        "node.pair.verify" => pairing_methods::node_verify(state, &params),
+        "node.pair.remove" => pairing_methods::node_remove(state, &params),
+        "device.pair.list" => pairing_methods::device_list(state),
+        "device.pair.approve" => pairing_methods::device_approve(state, info, &params),
+        "device.pair.reject" => pairing_methods::device_reject(state, &params),
+        "device.pair.remove" => pairing_methods::device_remove(state, info, &params),
+        "device.token.rotate" => pairing_methods::token_rotate(state, info, &params),
+        "device.token.revoke" => pairing_methods::token_revoke(state, info, &params),
         _ => Err(GatewayError::unknown_method(method)),
     }
 }

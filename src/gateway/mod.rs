@@ -11,6 +11,7 @@ pub mod node_catalog;
 pub mod node_commands;
 pub mod node_invoke;
 pub mod outbound;
+pub mod pairing_methods;
 pub mod pairing_store;
 pub mod preauth_budget;
 pub mod presence;

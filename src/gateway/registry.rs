@@ -217,6 +217,21 @@ impl ConnectionRegistry {
         report
     }
 
+    /// Queues a close on every connection passing `filter`; returns how many.
+    pub fn close_where(
+        &self,
+        code: u16,
+        reason: &str,
+        filter: impl Fn(&ConnInfo) -> bool,
+    ) -> usize {
+        let mut closed = 0;
+        for entry in self.lock().values().filter(|e| filter(&e.info)) {
+            entry.sender.close(code, reason);
+            closed += 1;
+        }
+        closed
+    }
+
     /// Queues a close on every connection.
     pub fn close_all(&self, code: u16, reason: &str) {
         for entry in self.lock().values() {
