@@ -1,6 +1,6 @@
-//! Node and pairing methods against the real binary: `node.invoke` through a second connection
-//! acting as a node, pairing approval over RPC, device token rotation and revocation, and the
-//! `node.pair.*` flow.
+//! Node, pairing, send and agent methods against the real binary: `node.invoke` through a second
+//! connection acting as a node, pairing approval over RPC, device token rotation and revocation,
+//! the `node.pair.*` flow, and the honest answers of `send` and `agent`.
 
 mod support;
 
@@ -736,4 +736,108 @@ async fn node_pairing_request_approve_verify_rename_and_remove() {
     )
     .await;
     assert_eq!(res["error"]["message"], "unknown nodeId");
+}
+
+#[tokio::test]
+async fn send_and_agent_answer_honestly_and_deduplicate_by_key() {
+    let gw = TestGateway::start();
+    let (mut admin, _) = connected_cli(gw.port).await;
+    let send = json!({"to": "+15550100", "message": "hi", "idempotencyKey": "s-1"});
+    let first = call(&mut admin, "1", "send", send.clone()).await;
+    assert_eq!(first["ok"], false);
+    assert_eq!(first["error"]["code"], "NOT_LINKED", "{first}");
+    assert_eq!(
+        first["error"]["message"],
+        "no channel is linked; configure a channel first"
+    );
+    let second = call(&mut admin, "2", "send", send).await;
+    assert_eq!(second["error"], first["error"]);
+    let res = call(&mut admin, "3", "send", json!({"to": "+1"})).await;
+    assert_eq!(
+        res["error"]["message"],
+        "invalid send params: must have required property 'idempotencyKey'"
+    );
+
+    let agent = json!({"message": "hello", "idempotencyKey": "run-1"});
+    let first = call(&mut admin, "4", "agent", agent.clone()).await;
+    assert_eq!(first["ok"], false, "{first}");
+    assert_eq!(
+        first["payload"],
+        json!({"runId": "run-1", "status": "error", "summary": "no agent runtime is configured"})
+    );
+    assert_eq!(first["error"]["code"], "UNAVAILABLE");
+    assert_eq!(first["error"]["message"], "no agent runtime is configured");
+    assert!(
+        quiet_for(&mut admin, Duration::from_millis(300), |f| f["type"]
+            == "res"
+            && f["id"] == "4")
+        .await,
+        "exactly one response: never an accepted ack for a run that cannot start"
+    );
+    let second = call(&mut admin, "5", "agent", agent).await;
+    assert_eq!(
+        (&second["payload"], &second["error"]),
+        (&first["payload"], &first["error"])
+    );
+
+    // Both need operator.write.
+    let (mut reader, _) = open(gw.port).await;
+    let mut p = cli_params(Some(TOKEN));
+    p["scopes"] = json!(["operator.read"]);
+    assert_eq!(send_connect(&mut reader, p).await["ok"], true);
+    for (id, method, params) in [
+        ("6", "send", json!({"to": "x", "idempotencyKey": "s-2"})),
+        (
+            "7",
+            "agent",
+            json!({"message": "m", "idempotencyKey": "r-2"}),
+        ),
+        (
+            "8",
+            "node.invoke",
+            json!({"nodeId": "n", "command": "c", "idempotencyKey": "i"}),
+        ),
+    ] {
+        let res = call(&mut reader, id, method, params).await;
+        assert_eq!(
+            res["error"]["message"], "missing scope: operator.write",
+            "{method}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_new_method_is_advertised_in_hello_ok() {
+    let gw = TestGateway::start();
+    let (_ws, hello) = connected_cli(gw.port).await;
+    let methods: Vec<&str> = hello["features"]["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    for method in [
+        "node.list",
+        "node.describe",
+        "node.rename",
+        "node.invoke",
+        "node.invoke.result",
+        "node.event",
+        "node.pair.request",
+        "node.pair.list",
+        "node.pair.approve",
+        "node.pair.reject",
+        "node.pair.verify",
+        "node.pair.remove",
+        "device.pair.list",
+        "device.pair.approve",
+        "device.pair.reject",
+        "device.pair.remove",
+        "device.token.rotate",
+        "device.token.revoke",
+        "send",
+        "agent",
+    ] {
+        assert!(methods.contains(&method), "{method} not advertised");
+    }
 }

@@ -14,7 +14,7 @@ use super::logs_tail::{DEFAULT_LIMIT, DEFAULT_MAX_BYTES, resolve_log_file, tail}
 use super::outbound::ConnectionSender;
 use super::registry::{ConnInfo, Role};
 use super::state::{GatewayState, now_ms};
-use super::{node_catalog, node_invoke, pairing_methods};
+use super::{node_catalog, node_invoke, pairing_methods, send_agent};
 use crate::protocol::constants::scope;
 use crate::protocol::errors::GatewayError;
 use crate::protocol::schema_validation::Validators;
@@ -75,6 +75,8 @@ pub const METHODS: &[MethodSpec] = &[
     m("device.pair.remove", Access::Pairing),
     m("device.token.rotate", Access::Pairing),
     m("device.token.revoke", Access::Pairing),
+    m("send", Access::Write),
+    m("agent", Access::Write),
 ];
 
 /// Looks a method up.
@@ -197,6 +199,8 @@ async fn dispatch_value(
         "device.pair.remove" => pairing_methods::device_remove(state, info, &params),
         "device.token.rotate" => pairing_methods::token_rotate(state, info, &params),
         "device.token.revoke" => pairing_methods::token_revoke(state, info, &params),
+        "send" => send_agent::send(state, &params).await,
+        "agent" => send_agent::agent(state, &params).await,
         _ => Err(GatewayError::unknown_method(method)),
     }
 }

@@ -18,6 +18,7 @@ pub mod presence;
 pub mod rate_limit;
 pub mod registry;
 pub mod secret;
+pub mod send_agent;
 pub mod server;
 pub mod settings;
 pub mod state;
