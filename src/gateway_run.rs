@@ -21,6 +21,7 @@ use crate::cli::RunArgs;
 use crate::exit_status::{CliError, ExitStatus};
 use crate::gateway::config_watch::{self, LifecycleEvent};
 use crate::gateway::device_identity::GatewayIdentity;
+use crate::gateway::idempotency;
 use crate::gateway::pairing_store::PairingStore;
 use crate::gateway::port_owner;
 use crate::gateway::presence::PresenceEntry;
@@ -247,6 +248,7 @@ impl Process {
         server::serve(listeners, &state, server::ListenerRole::Gateway);
         spawn_ticker(&state, self.notifier);
         spawn_health_refresh(&state);
+        spawn_idempotency_sweep(&state);
         config_watch::spawn(
             state.clone(),
             self.invocation.env.clone(),
@@ -480,6 +482,15 @@ fn spawn_health_refresh(state: &Arc<GatewayState>) {
             }
         }
     });
+}
+
+fn spawn_idempotency_sweep(state: &Arc<GatewayState>) {
+    state.tasks.spawn(idempotency::run_sweeper(
+        state.idempotency.clone(),
+        idempotency::SWEEP_INTERVAL,
+        state.shutdown.clone(),
+        now_ms,
+    ));
 }
 
 /// Hooks that exist only in debug (test) builds.

@@ -18,6 +18,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::device_identity::{DeviceProof, SignedFields, VerifyContext, verify_device};
 use super::methods;
+use super::node_commands::{CommandPolicy, Platform};
 use super::outbound::{ConnectionSender, connection_queue, run_writer};
 use super::pairing_store::{DevicePairingInput, PairingCheck};
 use super::presence::PresenceEntry;
@@ -31,7 +32,9 @@ use crate::protocol::connect::{
 };
 use crate::protocol::constants::*;
 use crate::protocol::errors::GatewayError;
-use crate::protocol::frames::{ErrorCode, Frame, RequestFrame, response_error, response_ok};
+use crate::protocol::frames::{
+    ErrorCode, Frame, RequestFrame, response_error, response_error_with_payload, response_ok,
+};
 use crate::protocol::schema_validation::Validators;
 
 /// Most requests one connection may have in flight.
@@ -616,8 +619,12 @@ async fn accept(
         platform: params.client.platform.clone(),
         device_id: verified.as_ref().map(|d| d.device_id.clone()),
         node_id,
+        device_family: params.client.device_family.clone(),
+        model_identifier: params.client.model_identifier.clone(),
+        path_env: params.path_env.clone(),
+        permissions: params.permissions.clone(),
         caps: params.caps.clone(),
-        commands: params.commands.clone().unwrap_or_default(),
+        commands: declared_commands(state, role, &params),
         presence_key,
         remote_ip: peer.ip,
         connected_at_ms: now_ms(),
@@ -739,6 +746,20 @@ fn pair_or_refuse(
     )))
 }
 
+/// A node keeps the declared commands its platform's allowlist admits (spec §2.5); other roles
+/// keep what they declared.
+fn declared_commands(state: &GatewayState, role: Role, params: &ConnectParams) -> Vec<String> {
+    let declared = params.commands.clone().unwrap_or_default();
+    if role != Role::Node {
+        return declared;
+    }
+    let platform = Platform::detect(
+        &params.client.platform,
+        params.client.device_family.as_deref(),
+    );
+    CommandPolicy::from_config(&state.settings.config).filter_declared(platform, &declared)
+}
+
 fn auto_approve_local(state: &GatewayState) -> bool {
     state
         .settings
@@ -840,7 +861,13 @@ fn handle_frame(
         let params = request.params.unwrap_or_else(|| json!({}));
         let reply = match methods::dispatch(&state, &info, &sender, &request.method, params).await {
             Ok(payload) => response_ok(&request.id, &payload),
-            Err(error) => response_error(&request.id, &error.to_shape()),
+            Err(error) => {
+                let payload = error
+                    .payload
+                    .as_ref()
+                    .and_then(|p| serde_json::value::to_raw_value(p).ok());
+                response_error_with_payload(&request.id, payload.as_deref(), &error.to_shape())
+            }
         };
         sender.send_text(reply);
     });
