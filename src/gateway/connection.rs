@@ -433,7 +433,10 @@ async fn accept(
     let nothing_presented = presented.token.is_none()
         && presented.password.is_none()
         && presented.device_token.is_none();
-    if params.device.is_none() && nothing_presented && auth.mode != AuthMode::None {
+    // Only operators may connect without a device identity; a node's pairing is its
+    // authorization, so a node must always present one (as upstream requires).
+    let device_required = role == Role::Node || (nothing_presented && auth.mode != AuthMode::None);
+    if params.device.is_none() && device_required {
         return Err(refuse(
             GatewayError::new(ErrorCode::NotPaired, "device identity required")
                 .with_details(json!({"code": "DEVICE_IDENTITY_REQUIRED"})),
