@@ -823,6 +823,20 @@ async fn request_loop<S>(
     inflight.abort_all();
 }
 
+/// The response frame of a method's result (errors may carry a payload, as `agent`'s do).
+fn reply_frame(id: &str, result: Result<Box<serde_json::value::RawValue>, GatewayError>) -> String {
+    match result {
+        Ok(payload) => response_ok(id, &payload),
+        Err(error) => {
+            let payload = error
+                .payload
+                .as_ref()
+                .and_then(|p| serde_json::value::to_raw_value(p).ok());
+            response_error_with_payload(id, payload.as_deref(), &error.to_shape())
+        }
+    }
+}
+
 fn handle_frame(
     bytes: &[u8],
     state: &Arc<GatewayState>,
@@ -852,6 +866,12 @@ fn handle_frame(
         Ok(_) => return invalid("only req frames are accepted"),
         Err(e) => return invalid(&e.to_string()),
     };
+    let params = request.params.unwrap_or_else(|| json!({}));
+    if !methods::waits(&request.method) {
+        let result = methods::dispatch_now(state, info, &request.method, params);
+        sender.send_text(reply_frame(&request.id, result));
+        return;
+    }
     if inflight.len() >= MAX_INFLIGHT_REQUESTS {
         let error = GatewayError::unavailable("too many requests in flight").retry_after(100);
         sender.send_text(response_error(&request.id, &error.to_shape()));
@@ -861,17 +881,7 @@ fn handle_frame(
     let info = info.clone();
     let sender = sender.clone();
     inflight.spawn(async move {
-        let params = request.params.unwrap_or_else(|| json!({}));
-        let reply = match methods::dispatch(&state, &info, &sender, &request.method, params).await {
-            Ok(payload) => response_ok(&request.id, &payload),
-            Err(error) => {
-                let payload = error
-                    .payload
-                    .as_ref()
-                    .and_then(|p| serde_json::value::to_raw_value(p).ok());
-                response_error_with_payload(&request.id, payload.as_deref(), &error.to_shape())
-            }
-        };
-        sender.send_text(reply);
+        let result = methods::dispatch(&state, &info, &sender, &request.method, params).await;
+        sender.send_text(reply_frame(&request.id, result));
     });
 }

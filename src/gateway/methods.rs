@@ -149,13 +149,38 @@ fn check_params(method: &str, params: &Value) -> Result<(), GatewayError> {
     }
 }
 
-async fn dispatch_value(
+/// Methods that wait for something (a node, a runtime, the disk) and run in their own task.
+const WAITING_METHODS: [&str; 4] = ["node.invoke", "send", "agent", "logs.tail"];
+
+/// True for methods that wait (a node, a runtime, the disk): they run in a task of their own
+/// through [`dispatch`]; every other method is answered at once by [`dispatch_now`].
+pub fn waits(method: &str) -> bool {
+    WAITING_METHODS.contains(&method)
+}
+
+/// Answers a method that does not wait, on the caller's task (no task spawned per request).
+/// Waiting methods are answered with an error here; route them through [`dispatch`].
+pub fn dispatch_now(
     state: &Arc<GatewayState>,
     info: &Arc<ConnInfo>,
-    _sender: &ConnectionSender,
     method: &str,
     params: Value,
-) -> Result<Value, GatewayError> {
+) -> Result<Box<RawValue>, GatewayError> {
+    let params = prepare(info, method, params)?;
+    let payload = dispatch_sync(state, info, method, &params).unwrap_or_else(|| {
+        Err(GatewayError::unavailable(format!(
+            "{method} must be dispatched in its own task"
+        )))
+    })?;
+    to_raw_value(&payload).map_err(|e| GatewayError::unavailable(e.to_string()))
+}
+
+/// Looks the method up, authorizes it and validates its params.
+fn prepare(
+    info: &ConnInfo,
+    method: &str,
+    params: Value,
+) -> Result<Map<String, Value>, GatewayError> {
     let spec = find(method).ok_or_else(|| GatewayError::unknown_method(method))?;
     authorize(info, spec.access)?;
     let mut params = params;
@@ -163,14 +188,45 @@ async fn dispatch_value(
         node_invoke::normalize_result_params(&mut params);
     }
     check_params(method, &params)?;
-    let params = params.as_object().cloned().unwrap_or_default();
+    Ok(match params {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    })
+}
+
+async fn dispatch_value(
+    state: &Arc<GatewayState>,
+    info: &Arc<ConnInfo>,
+    _sender: &ConnectionSender,
+    method: &str,
+    params: Value,
+) -> Result<Value, GatewayError> {
+    let params = prepare(info, method, params)?;
+    if let Some(result) = dispatch_sync(state, info, method, &params) {
+        return result;
+    }
     match method {
+        "node.invoke" => node_invoke::invoke(state, info, params).await,
+        "send" => send_agent::send(state, &params).await,
+        "agent" => send_agent::agent(state, &params).await,
+        _ => Err(GatewayError::unknown_method(method)),
+    }
+}
+
+/// The methods that answer without waiting; `None` for the others.
+fn dispatch_sync(
+    state: &Arc<GatewayState>,
+    info: &Arc<ConnInfo>,
+    method: &str,
+    params: &Map<String, Value>,
+) -> Option<Result<Value, GatewayError>> {
+    Some(match method {
         "health" => Ok(state.health()),
         "status" => Ok(status(state, info)),
         "system-presence" => {
             Ok(serde_json::to_value(state.presence_list()).unwrap_or_else(|_| json!([])))
         }
-        "system-event" => system_event(state, &params),
+        "system-event" => system_event(state, params),
         "last-heartbeat" => Ok(Value::Null),
         "set-heartbeats" => {
             let enabled = params
@@ -182,27 +238,24 @@ async fn dispatch_value(
         }
         "config.get" => Ok(config_get(state)),
         "node.list" => Ok(node_catalog::list(state)),
-        "node.describe" => node_catalog::describe(state, &params),
-        "node.rename" => pairing_methods::node_rename(state, &params),
-        "node.invoke" => node_invoke::invoke(state, info, params).await,
-        "node.invoke.result" => node_invoke::result(state, info, &params),
-        "node.event" => Ok(node_catalog::event(state, info, &params)),
-        "node.pair.request" => pairing_methods::node_request(state, &params),
+        "node.describe" => node_catalog::describe(state, params),
+        "node.rename" => pairing_methods::node_rename(state, params),
+        "node.invoke.result" => node_invoke::result(state, info, params),
+        "node.event" => Ok(node_catalog::event(state, info, params)),
+        "node.pair.request" => pairing_methods::node_request(state, params),
         "node.pair.list" => pairing_methods::node_list(state),
-        "node.pair.approve" => pairing_methods::node_approve(state, info, &params),
-        "node.pair.reject" => pairing_methods::node_reject(state, &params),
-        "node.pair.verify" => pairing_methods::node_verify(state, &params),
-        "node.pair.remove" => pairing_methods::node_remove(state, &params),
+        "node.pair.approve" => pairing_methods::node_approve(state, info, params),
+        "node.pair.reject" => pairing_methods::node_reject(state, params),
+        "node.pair.verify" => pairing_methods::node_verify(state, params),
+        "node.pair.remove" => pairing_methods::node_remove(state, params),
         "device.pair.list" => pairing_methods::device_list(state),
-        "device.pair.approve" => pairing_methods::device_approve(state, info, &params),
-        "device.pair.reject" => pairing_methods::device_reject(state, &params),
-        "device.pair.remove" => pairing_methods::device_remove(state, info, &params),
-        "device.token.rotate" => pairing_methods::token_rotate(state, info, &params),
-        "device.token.revoke" => pairing_methods::token_revoke(state, info, &params),
-        "send" => send_agent::send(state, &params).await,
-        "agent" => send_agent::agent(state, &params).await,
-        _ => Err(GatewayError::unknown_method(method)),
-    }
+        "device.pair.approve" => pairing_methods::device_approve(state, info, params),
+        "device.pair.reject" => pairing_methods::device_reject(state, params),
+        "device.pair.remove" => pairing_methods::device_remove(state, info, params),
+        "device.token.rotate" => pairing_methods::token_rotate(state, info, params),
+        "device.token.revoke" => pairing_methods::token_revoke(state, info, params),
+        _ => return None,
+    })
 }
 
 /// Cleans up what a closing connection leaves behind: a node's pending invokes fail at once.
