@@ -30,7 +30,7 @@ use crate::gateway::settings::{self, GatewaySettings};
 use crate::gateway::state::{GatewayState, Phase, now_ms};
 use crate::gateway::supervision::{self, Notifier};
 use crate::invocation::Invocation;
-use crate::logging::{self, FileTarget, LogSettings};
+use crate::logging::{self, LogSettings};
 use crate::protocol::constants::close_code;
 
 /// How long a graceful stop may take before the process exits anyway.
@@ -47,21 +47,7 @@ pub fn run(invocation: &Invocation, args: &RunArgs) -> Result<ExitStatus, CliErr
         settings::resolve(invocation, args, &config).map_err(|e| CliError::config(e.message))?;
     let cfg = &settings.config;
     let logging_cfg = cfg.logging.clone().unwrap_or_default();
-    let file = match logging_cfg
-        .file
-        .as_deref()
-        .map(str::trim)
-        .filter(|f| !f.is_empty())
-    {
-        Some(path) => FileTarget::Fixed(
-            invocation
-                .env
-                .resolve_user_path(path, &invocation.paths.home),
-        ),
-        None => FileTarget::Rolling {
-            dir: invocation.paths.logs_dir(),
-        },
-    };
+    let file = invocation.log_target(cfg);
     let log_file = logging::init(&LogSettings {
         file_level: cfg.log_level(),
         file: Some(file),

@@ -26,7 +26,7 @@ use crate::gateway::logs_tail::{resolve_log_file, tail};
 use crate::gateway::port_owner::{PortListener, find_listeners};
 use crate::gateway::settings::bind_plan;
 use crate::invocation::Invocation;
-use crate::logging::{FileTarget, file_for_date, local_date_today};
+use crate::logging::{file_for_date, local_date_today};
 use crate::rpc_client::{ConnectAs, GatewayClient, RpcError, RpcTarget, resolve_target};
 use crate::service::spec::{ServiceSpec, SpecOptions};
 use crate::service::status::{ServiceState, SupervisorStatus};
@@ -498,22 +498,7 @@ fn auth_fix(code: &str, target: &RpcTarget, invocation: &Invocation) -> String {
 }
 
 fn current_log_file(invocation: &Invocation, config: &LoadedConfig) -> Option<std::path::PathBuf> {
-    let logging = config.config.logging.clone().unwrap_or_default();
-    let target = match logging
-        .file
-        .as_deref()
-        .map(str::trim)
-        .filter(|f| !f.is_empty())
-    {
-        Some(path) => FileTarget::Fixed(
-            invocation
-                .env
-                .resolve_user_path(path, &invocation.paths.home),
-        ),
-        None => FileTarget::Rolling {
-            dir: invocation.paths.logs_dir(),
-        },
-    };
+    let target = invocation.log_target(&config.config);
     let file = resolve_log_file(&file_for_date(&target, &local_date_today()));
     file.exists().then_some(file)
 }
