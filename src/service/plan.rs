@@ -25,32 +25,44 @@ pub enum PlanAction {
 }
 
 /// A file the plan writes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedFile {
     /// Absolute path.
     pub path: PathBuf,
     /// Permission bits.
     pub mode: u32,
     /// Full content (binary files, e.g. UTF-16 task XML, are base64 in JSON output).
-    #[serde(serialize_with = "serialize_contents")]
     pub contents: Vec<u8>,
-    /// True for files holding secrets (their content is never printed).
+    /// True for files holding secrets (their content is never printed: `null` in JSON).
     pub secret: bool,
     /// What the file is, for humans.
     pub purpose: String,
 }
 
-fn serialize_contents<S: serde::Serializer>(contents: &[u8], s: S) -> Result<S::Ok, S::Error> {
-    match std::str::from_utf8(contents) {
-        Ok(text) => s.serialize_str(text),
-        Err(_) => {
-            use base64::Engine;
-            s.serialize_str(&format!(
-                "base64:{}",
-                base64::engine::general_purpose::STANDARD.encode(contents)
-            ))
-        }
+impl Serialize for PlannedFile {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let contents = if self.secret {
+            None
+        } else {
+            Some(match std::str::from_utf8(&self.contents) {
+                Ok(text) => text.to_owned(),
+                Err(_) => {
+                    use base64::Engine;
+                    format!(
+                        "base64:{}",
+                        base64::engine::general_purpose::STANDARD.encode(&self.contents)
+                    )
+                }
+            })
+        };
+        let mut st = s.serialize_struct("PlannedFile", 5)?;
+        st.serialize_field("path", &self.path)?;
+        st.serialize_field("mode", &self.mode)?;
+        st.serialize_field("contents", &contents)?;
+        st.serialize_field("secret", &self.secret)?;
+        st.serialize_field("purpose", &self.purpose)?;
+        st.end()
     }
 }
 
@@ -327,5 +339,15 @@ mod tests {
         let v = serde_json::to_value(&plan).unwrap();
         assert_eq!(v["files"][0]["contents"], "base64://48AA==");
         assert_eq!(v["platform"], "windows");
+    }
+
+    #[test]
+    fn json_never_shows_secret_contents() {
+        let dir = tempfile::tempdir().unwrap();
+        let v = serde_json::to_value(sample(dir.path())).unwrap();
+        assert_eq!(v["files"][0]["contents"], "[Unit]\n");
+        assert_eq!(v["files"][1]["contents"], serde_json::Value::Null);
+        assert_eq!(v["files"][1]["secret"], true);
+        assert!(!v.to_string().contains("s3cret"));
     }
 }
