@@ -186,7 +186,7 @@ impl Plan {
                 ));
                 if file.secret {
                     out.push_str("      (secret content not shown)\n");
-                } else if let Ok(text) = std::str::from_utf8(&file.contents) {
+                } else if let Some(text) = readable_text(&file.contents) {
                     for line in text.lines() {
                         out.push_str(&format!("      | {line}\n"));
                     }
@@ -259,6 +259,21 @@ impl Plan {
         }
         Ok(removed)
     }
+}
+
+/// The contents as text: UTF-8, or UTF-16 LE behind its byte-order mark (Windows task XML).
+fn readable_text(contents: &[u8]) -> Option<String> {
+    if let Some(body) = contents.strip_prefix(&[0xFF, 0xFE]) {
+        if body.len() % 2 != 0 {
+            return None;
+        }
+        let units: Vec<u16> = body
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        return String::from_utf16(&units).ok();
+    }
+    std::str::from_utf8(contents).ok().map(str::to_owned)
 }
 
 /// True when `path` is inside `dir`.
@@ -336,6 +351,10 @@ mod tests {
             secret: false,
             purpose: "task".into(),
         });
+        assert!(
+            plan.render_text().contains("      | <\n"),
+            "UTF-16 shown decoded"
+        );
         let v = serde_json::to_value(&plan).unwrap();
         assert_eq!(v["files"][0]["contents"], "base64://48AA==");
         assert_eq!(v["platform"], "windows");
