@@ -17,6 +17,7 @@ pub mod spec;
 pub mod status;
 pub mod templates;
 pub mod wait;
+pub mod windows;
 
 use std::fmt;
 
@@ -195,6 +196,11 @@ pub fn backend_for(
             Box::new(runner::SystemRunner),
             Box::new(wait::ThreadSleeper),
             launchd::LaunchdIdentity::current(&invocation.env),
+        ))),
+        PlatformKind::Windows => Ok(Box::new(windows::WindowsManager::new(
+            Box::new(runner::SystemRunner),
+            Box::new(wait::ThreadSleeper),
+            windows::WindowsAccount::current(&invocation.env),
         ))),
         _ => Err(ServiceError::new(
             "not-implemented",
