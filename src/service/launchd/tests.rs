@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use super::fake::{FakeJob, FakeLaunchctl};
 use super::*;
 use crate::config::LoadedConfig;
+use crate::environment::Environment;
 use crate::invocation::{GlobalOptions, Invocation};
 use crate::service::golden::assert_golden;
 use crate::service::spec::SpecOptions;
