@@ -246,10 +246,14 @@ fn dry_runs_render_macos_and_windows_plans_from_any_host_and_write_nothing() {
         home.path(),
         "alice",
     );
+    let text = stdout(&out);
     assert!(
-        stdout(&out).contains("      |       <RunLevel>LeastPrivilege</RunLevel>"),
-        "{}",
-        stdout(&out)
+        text.contains("      |       <RunLevel>LeastPrivilege</RunLevel>"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  4. schtasks /Query /TN \"OpenClaw Gateway\" /XML\n"),
+        "cmd.exe quoting: {text}"
     );
 
     for platform in ["macos", "windows"] {

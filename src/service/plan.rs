@@ -98,8 +98,13 @@ pub enum Step {
 }
 
 impl Step {
-    /// One line for humans.
+    /// One line for humans, quoted for a POSIX shell.
     pub fn describe(&self) -> String {
+        self.describe_on(PlatformKind::Linux)
+    }
+
+    /// One line for humans, quoted for `platform`'s shell (cmd.exe rules on Windows).
+    pub fn describe_on(&self, platform: PlatformKind) -> String {
         match self {
             Self::Dbus {
                 method,
@@ -107,8 +112,12 @@ impl Step {
                 equivalent,
             } => format!("{equivalent}    (D-Bus {method}({}))", args.join(", ")),
             Self::Command { program, args, .. } => {
+                let quote = |a: &String| match platform {
+                    PlatformKind::Windows => super::windows::task_xml::quote_windows_arg(a),
+                    _ => shell_quote(a),
+                };
                 let quoted: Vec<String> = std::iter::once(program.clone())
-                    .chain(args.iter().map(|a| shell_quote(a)))
+                    .chain(args.iter().map(quote))
                     .collect();
                 quoted.join(" ")
             }
@@ -204,7 +213,11 @@ impl Plan {
         if !self.steps.is_empty() {
             out.push_str("\nSteps:\n");
             for (i, step) in self.steps.iter().enumerate() {
-                out.push_str(&format!("  {}. {}\n", i + 1, step.describe()));
+                out.push_str(&format!(
+                    "  {}. {}\n",
+                    i + 1,
+                    step.describe_on(self.platform)
+                ));
             }
         }
         if !self.notes.is_empty() {
