@@ -8,10 +8,16 @@
 //! Plans for every platform can be rendered on any host, so all three backends are tested on
 //! Linux.
 
+#[cfg(test)]
+mod golden;
+pub mod launchd;
 pub mod plan;
 pub mod runner;
 pub mod spec;
 pub mod status;
+pub mod templates;
+pub mod wait;
+pub mod windows;
 
 use std::fmt;
 
@@ -185,9 +191,20 @@ pub fn backend_for(
     platform: PlatformKind,
     invocation: &crate::invocation::Invocation,
 ) -> Result<Box<dyn ServiceManager>, ServiceError> {
-    let _ = invocation;
-    Err(ServiceError::new(
-        "not-implemented",
-        format!("{} backend", platform.supervisor()),
-    ))
+    match platform {
+        PlatformKind::Macos => Ok(Box::new(launchd::LaunchdManager::new(
+            Box::new(runner::SystemRunner),
+            Box::new(wait::ThreadSleeper),
+            launchd::LaunchdIdentity::current(&invocation.env),
+        ))),
+        PlatformKind::Windows => Ok(Box::new(windows::WindowsManager::new(
+            Box::new(runner::SystemRunner),
+            Box::new(wait::ThreadSleeper),
+            windows::WindowsAccount::current(&invocation.env),
+        ))),
+        _ => Err(ServiceError::new(
+            "not-implemented",
+            format!("{} backend", platform.supervisor()),
+        )),
+    }
 }
