@@ -12,6 +12,7 @@ pub mod plan;
 pub mod runner;
 pub mod spec;
 pub mod status;
+pub mod systemd;
 
 use std::fmt;
 
