@@ -142,7 +142,8 @@ pub fn install_plan(spec: &ServiceSpec, features: &SystemdFeatures) -> Result<Pl
     if spec.scope == Scope::User && !features.user_namespaces {
         plan.notes.push(
             "User namespaces are unavailable here, so the unit is sandboxed with seccomp-based \
-             settings only (no PrivateTmp/ProtectSystem/ProtectHome)."
+             settings only (no PrivateTmp/ProtectSystem/ProtectHome, no capability bounding \
+             set); `--system` gets the full set."
                 .into(),
         );
     }

@@ -135,6 +135,15 @@ fn absolute<'a>(field: &str, path: &'a Path) -> Result<&'a str, ServiceError> {
     Ok(text)
 }
 
+/// True when the home, state dir or config dir of `spec` lives under `/tmp` or `/var/tmp`,
+/// where `PrivateTmp=` would hide it from the service.
+pub fn uses_temp_dirs(spec: &ServiceSpec) -> bool {
+    let config_dir = spec.config_path.parent().unwrap_or(&spec.config_path);
+    [spec.home.as_path(), spec.state_dir.as_path(), config_dir]
+        .iter()
+        .any(|p| p.starts_with("/tmp") || p.starts_with("/var/tmp"))
+}
+
 /// Renders the units and env file of `spec` for a host with `features`.
 pub fn render(
     spec: &ServiceSpec,
@@ -171,6 +180,8 @@ pub fn render(
         read_write_paths.push(format!("-{}", escape::unit_word(dir)));
     }
 
+    let private_tmp = !uses_temp_dirs(spec);
+
     let (system, user) = match &spec.scope {
         Scope::User => (false, String::new()),
         Scope::System { user } => {
@@ -205,6 +216,7 @@ pub fn render(
             socket => spec.socket_activation,
             user_namespaces => features.user_namespaces,
             read_write_paths => read_write_paths.iter().map(String::as_str).collect::<Value>(),
+            private_tmp,
             systemd_version => features.version,
         },
     )?;
@@ -443,6 +455,7 @@ pub(crate) mod tests {
         .service;
         for key in [
             "PrivateUsers=",
+            "CapabilityBoundingSet=",
             "PrivateTmp=",
             "ProtectSystem=",
             "ProtectHome=",
@@ -655,6 +668,23 @@ pub(crate) mod tests {
         spec.scope = Scope::User;
         spec.program = PathBuf::from("relative/openclaw");
         assert!(render(&spec, &V252).is_err(), "relative program");
+    }
+
+    #[test]
+    fn a_state_dir_under_tmp_gets_no_private_tmp() {
+        let mut spec = sample_spec(None, Scope::User, true);
+        spec.home = PathBuf::from("/tmp/h");
+        spec.state_dir = PathBuf::from("/tmp/h/.openclaw");
+        spec.config_path = spec.state_dir.join("openclaw.json");
+        let service = render(&spec, &V252).unwrap().service;
+        assert!(!service.contains("PrivateTmp="), "{service}");
+        assert!(service.contains("ProtectSystem=strict"));
+        assert!(
+            render(&sample_spec(None, Scope::User, true), &V252)
+                .unwrap()
+                .service
+                .contains("PrivateTmp=yes")
+        );
     }
 
     #[test]
