@@ -25,20 +25,43 @@ pub enum PlanAction {
 }
 
 /// A file the plan writes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedFile {
     /// Absolute path.
     pub path: PathBuf,
     /// Permission bits.
     pub mode: u32,
-    /// Full content (binary files, e.g. UTF-16 task XML, are base64 in JSON output).
-    #[serde(serialize_with = "serialize_contents")]
+    /// Full content (binary files, e.g. UTF-16 task XML, are base64 in JSON output; the JSON of
+    /// a secret file has `null` here, as its text rendering hides it too).
     pub contents: Vec<u8>,
     /// True for files holding secrets (their content is never printed).
     pub secret: bool,
     /// What the file is, for humans.
     pub purpose: String,
+}
+
+impl Serialize for PlannedFile {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+
+        struct Contents<'a>(&'a [u8]);
+        impl Serialize for Contents<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                serialize_contents(self.0, s)
+            }
+        }
+
+        let mut out = s.serialize_struct("PlannedFile", 5)?;
+        out.serialize_field("path", &self.path)?;
+        out.serialize_field("mode", &self.mode)?;
+        out.serialize_field(
+            "contents",
+            &(!self.secret).then_some(Contents(&self.contents)),
+        )?;
+        out.serialize_field("secret", &self.secret)?;
+        out.serialize_field("purpose", &self.purpose)?;
+        out.end()
+    }
 }
 
 fn serialize_contents<S: serde::Serializer>(contents: &[u8], s: S) -> Result<S::Ok, S::Error> {
@@ -302,6 +325,17 @@ mod tests {
     }
 
     #[test]
+    fn json_never_shows_the_content_of_secret_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let json = serde_json::to_string(&sample(dir.path())).unwrap();
+        assert!(!json.contains("s3cret"), "{json}");
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["files"][1]["contents"], serde_json::Value::Null);
+        assert_eq!(v["files"][1]["secret"], true);
+        assert_eq!(v["files"][0]["contents"], "[Unit]\n");
+    }
+
+    #[test]
     fn files_are_written_atomically_with_modes_and_then_equal_the_plan() {
         let dir = tempfile::tempdir().unwrap();
         let plan = sample(dir.path());
@@ -326,6 +360,10 @@ mod tests {
         });
         let v = serde_json::to_value(&plan).unwrap();
         assert_eq!(v["files"][0]["contents"], "base64://48AA==");
+        assert_eq!(v["files"][0]["path"], "/t.xml");
+        assert_eq!(v["files"][0]["mode"], 0o644);
+        assert_eq!(v["files"][0]["secret"], false);
+        assert_eq!(v["files"][0]["purpose"], "task");
         assert_eq!(v["platform"], "windows");
     }
 }
