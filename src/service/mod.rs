@@ -15,6 +15,7 @@ pub mod plan;
 pub mod runner;
 pub mod spec;
 pub mod status;
+pub mod systemd;
 pub mod templates;
 pub mod wait;
 pub mod windows;

@@ -342,6 +342,17 @@ mod tests {
     }
 
     #[test]
+    fn json_never_shows_the_content_of_secret_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let json = serde_json::to_string(&sample(dir.path())).unwrap();
+        assert!(!json.contains("s3cret"), "{json}");
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["files"][1]["contents"], serde_json::Value::Null);
+        assert_eq!(v["files"][1]["secret"], true);
+        assert_eq!(v["files"][0]["contents"], "[Unit]\n");
+    }
+
+    #[test]
     fn files_are_written_atomically_with_modes_and_then_equal_the_plan() {
         let dir = tempfile::tempdir().unwrap();
         let plan = sample(dir.path());
@@ -370,6 +381,10 @@ mod tests {
         );
         let v = serde_json::to_value(&plan).unwrap();
         assert_eq!(v["files"][0]["contents"], "base64://48AA==");
+        assert_eq!(v["files"][0]["path"], "/t.xml");
+        assert_eq!(v["files"][0]["mode"], 0o644);
+        assert_eq!(v["files"][0]["secret"], false);
+        assert_eq!(v["files"][0]["purpose"], "task");
         assert_eq!(v["platform"], "windows");
     }
 
