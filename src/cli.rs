@@ -13,7 +13,7 @@ use crate::invocation::GlobalOptions;
 #[derive(Debug, Parser)]
 #[command(
     name = "openclaw",
-    version,
+    version = env!("OPENCLAW_VERSION_LONG"),
     about,
     propagate_version = true,
     max_term_width = 100

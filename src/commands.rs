@@ -44,7 +44,7 @@ fn execute(cli: Cli, env: Environment) -> Result<ExitStatus, CliError> {
             GatewayVerb::Restart(args) => {
                 crate::service_commands::start_or_restart(&invocation, Lifecycle::Restart, &args)
             }
-            GatewayVerb::Status(_) => Err(CliError::not_implemented("gateway status")),
+            GatewayVerb::Status(args) => crate::status_command::status(&invocation, &args),
             GatewayVerb::Health(args) => crate::rpc_commands::health(&invocation, &args),
             GatewayVerb::Call(args) => crate::rpc_commands::call(&invocation, &args),
         },

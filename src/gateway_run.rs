@@ -21,6 +21,7 @@ use crate::cli::RunArgs;
 use crate::exit_status::{CliError, ExitStatus};
 use crate::gateway::config_watch::{self, LifecycleEvent};
 use crate::gateway::device_identity::GatewayIdentity;
+use crate::gateway::idempotency;
 use crate::gateway::pairing_store::PairingStore;
 use crate::gateway::port_owner;
 use crate::gateway::presence::PresenceEntry;
@@ -29,7 +30,7 @@ use crate::gateway::settings::{self, GatewaySettings};
 use crate::gateway::state::{GatewayState, Phase, now_ms};
 use crate::gateway::supervision::{self, Notifier};
 use crate::invocation::Invocation;
-use crate::logging::{self, FileTarget, LogSettings};
+use crate::logging::{self, LogSettings};
 use crate::protocol::constants::close_code;
 
 /// How long a graceful stop may take before the process exits anyway.
@@ -46,21 +47,7 @@ pub fn run(invocation: &Invocation, args: &RunArgs) -> Result<ExitStatus, CliErr
         settings::resolve(invocation, args, &config).map_err(|e| CliError::config(e.message))?;
     let cfg = &settings.config;
     let logging_cfg = cfg.logging.clone().unwrap_or_default();
-    let file = match logging_cfg
-        .file
-        .as_deref()
-        .map(str::trim)
-        .filter(|f| !f.is_empty())
-    {
-        Some(path) => FileTarget::Fixed(
-            invocation
-                .env
-                .resolve_user_path(path, &invocation.paths.home),
-        ),
-        None => FileTarget::Rolling {
-            dir: invocation.paths.logs_dir(),
-        },
-    };
+    let file = invocation.log_target(cfg);
     let log_file = logging::init(&LogSettings {
         file_level: cfg.log_level(),
         file: Some(file),
@@ -247,6 +234,7 @@ impl Process {
         server::serve(listeners, &state, server::ListenerRole::Gateway);
         spawn_ticker(&state, self.notifier);
         spawn_health_refresh(&state);
+        spawn_idempotency_sweep(&state);
         config_watch::spawn(
             state.clone(),
             self.invocation.env.clone(),
@@ -480,6 +468,15 @@ fn spawn_health_refresh(state: &Arc<GatewayState>) {
             }
         }
     });
+}
+
+fn spawn_idempotency_sweep(state: &Arc<GatewayState>) {
+    state.tasks.spawn(idempotency::run_sweeper(
+        state.idempotency.clone(),
+        idempotency::SWEEP_INTERVAL,
+        state.shutdown.clone(),
+        now_ms,
+    ));
 }
 
 /// Hooks that exist only in debug (test) builds.

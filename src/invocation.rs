@@ -72,6 +72,24 @@ impl Invocation {
             .map_err(|e| CliError::config(e.to_string()))
     }
 
+    /// Where the gateway's file log goes: `logging.file`, else the daily files in `<state>/logs`.
+    pub fn log_target(&self, config: &crate::config::Config) -> crate::logging::FileTarget {
+        let configured = config
+            .logging
+            .as_ref()
+            .and_then(|l| l.file.as_deref())
+            .map(str::trim)
+            .filter(|f| !f.is_empty());
+        match configured {
+            Some(path) => crate::logging::FileTarget::Fixed(
+                self.env.resolve_user_path(path, &self.paths.home),
+            ),
+            None => crate::logging::FileTarget::Rolling {
+                dir: self.paths.logs_dir(),
+            },
+        }
+    }
+
     /// Resolves the gateway port and its derived ports against `config`.
     pub fn ports(
         &self,

@@ -23,3 +23,4 @@ pub mod rpc_commands;
 pub mod service;
 pub mod service_commands;
 pub mod service_names;
+pub mod status_command;

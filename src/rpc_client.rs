@@ -263,9 +263,23 @@ fn platform() -> (&'static str, &'static str) {
     }
 }
 
+/// Who the client says it is in `connect`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectAs {
+    /// The CLI (`cli`/`cli`, protocol 4, the operator scopes).
+    Cli,
+    /// A status probe (`cli`/`probe`, protocol 3–4, read scope asked; not tracked in presence).
+    Probe,
+}
+
 impl GatewayClient {
     /// Connects and authenticates as the CLI.
     pub async fn connect(target: &RpcTarget) -> Result<Self, RpcError> {
+        Self::connect_as(target, ConnectAs::Cli).await
+    }
+
+    /// Connects and authenticates as `who`.
+    pub async fn connect_as(target: &RpcTarget, who: ConnectAs) -> Result<Self, RpcError> {
         if target.url.starts_with("wss://") {
             return Err(RpcError::Protocol("wss:// URLs are not supported by this build; use ws:// (loopback) or an SSH tunnel".into()));
         }
@@ -296,11 +310,19 @@ impl GatewayClient {
         if let Some(p) = &target.password {
             auth.insert("password".into(), json!(p.expose()));
         }
+        let (mode, min_protocol, scopes) = match who {
+            ConnectAs::Cli => ("cli", PROTOCOL_VERSION, operator_scopes()),
+            ConnectAs::Probe => (
+                "probe",
+                crate::protocol::constants::MIN_PROBE_PROTOCOL_VERSION,
+                vec![scope::READ],
+            ),
+        };
         let params = json!({
-            "minProtocol": PROTOCOL_VERSION, "maxProtocol": PROTOCOL_VERSION,
-            "client": {"id": "cli", "version": env!("CARGO_PKG_VERSION"), "platform": platform, "deviceFamily": family, "mode": "cli"},
+            "minProtocol": min_protocol, "maxProtocol": PROTOCOL_VERSION,
+            "client": {"id": "cli", "version": env!("CARGO_PKG_VERSION"), "platform": platform, "deviceFamily": family, "mode": mode},
             "role": "operator",
-            "scopes": operator_scopes(),
+            "scopes": scopes,
             "caps": [],
             "auth": auth,
         });

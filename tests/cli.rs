@@ -215,3 +215,114 @@ fn version_prints_the_crate_version() {
     let out = openclaw(&["--version"], home.path());
     assert!(stdout(&out).starts_with(&format!("openclaw {}", env!("CARGO_PKG_VERSION"))));
 }
+
+fn openclaw_as(args: &[&str], home: &Path, user: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_openclaw"))
+        .args(args)
+        .env_clear()
+        .env("HOME", home)
+        .env("USER", user)
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .expect("run openclaw")
+}
+
+#[test]
+fn dry_runs_render_macos_and_windows_plans_from_any_host_and_write_nothing() {
+    let home = tempfile::tempdir().unwrap();
+    let plist = home
+        .path()
+        .join("Library/LaunchAgents/bot.molt.rescue.plist");
+    let out = openclaw_as(
+        &[
+            "--profile",
+            "rescue",
+            "gateway",
+            "install",
+            "--dry-run",
+            "--platform",
+            "macos",
+        ],
+        home.path(),
+        "alice",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("Plan: install on macos (launchd)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("{} (mode 0644", plist.display())),
+        "{text}"
+    );
+    assert!(
+        text.contains("      | \t<string>bot.molt.rescue</string>"),
+        "{text}"
+    );
+    assert!(text.contains("launchctl enable gui/"), "{text}");
+    assert!(text.contains("launchctl bootstrap gui/"), "{text}");
+
+    let out = openclaw_as(
+        &[
+            "gateway",
+            "install",
+            "--dry-run",
+            "--platform",
+            "windows",
+            "--json",
+        ],
+        home.path(),
+        "alice",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["platform"], "windows");
+    assert!(
+        plan["files"][0]["contents"]
+            .as_str()
+            .unwrap()
+            .starts_with("base64://")
+    );
+    let steps: Vec<String> = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["args"][0].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(steps, ["/Delete", "/End", "/Create", "/Query", "/Run"]);
+    let out = openclaw_as(
+        &["gateway", "install", "--dry-run", "--platform", "windows"],
+        home.path(),
+        "alice",
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("      |       <RunLevel>LeastPrivilege</RunLevel>"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  4. schtasks /Query /TN \"OpenClaw Gateway\" /XML\n"),
+        "cmd.exe quoting: {text}"
+    );
+
+    for platform in ["macos", "windows"] {
+        let out = openclaw_as(
+            &["gateway", "uninstall", "--dry-run", "--platform", platform],
+            home.path(),
+            "alice",
+        );
+        assert!(out.status.success(), "{platform}: {}", stderr(&out));
+        assert!(stdout(&out).starts_with(&format!("Plan: uninstall on {platform}")));
+    }
+    assert!(
+        std::fs::read_dir(home.path()).unwrap().next().is_none(),
+        "nothing written to HOME"
+    );
+    let out = openclaw_as(
+        &["gateway", "install", "--platform", "macos"],
+        home.path(),
+        "alice",
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}

@@ -294,3 +294,19 @@ async fn binary_frames_carrying_json_are_accepted() {
     let res = recv_response(&mut ws, "b1").await;
     assert_eq!(res["ok"], true, "{res}");
 }
+
+#[tokio::test]
+async fn a_node_without_a_device_identity_is_refused_even_with_the_shared_token() {
+    let gw = TestGateway::start();
+    let params = json!({
+        "minProtocol": 4, "maxProtocol": 4,
+        "client": {"id": "node-host", "version": "1", "platform": "linux", "mode": "node"},
+        "role": "node", "scopes": [], "commands": ["system.run"],
+        "auth": {"token": TOKEN},
+    });
+    let (res, close) = refused(gw.port, connect_msg(params)).await;
+    let res = res.unwrap();
+    assert_eq!(res["error"]["code"], "NOT_PAIRED");
+    assert_eq!(res["error"]["details"]["code"], "DEVICE_IDENTITY_REQUIRED");
+    assert_eq!(close, (1008, "device identity required".into()));
+}

@@ -527,3 +527,49 @@ async fn sigterm_during_traffic_sends_shutdown_then_1012_and_exits_0_fast() {
     assert!(took < Duration::from_secs(5), "{took:?}");
     traffic.abort();
 }
+
+fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .count()
+}
+
+#[tokio::test]
+async fn connections_closed_by_clients_are_released_and_shutdown_stays_fast() {
+    let mut gw = TestGateway::start();
+    let pid = gw.child.id();
+    // Warm up: the first connection may open lazily created files (log file, identity).
+    drop(connected_cli(gw.port).await);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let baseline = open_fds(pid);
+    for _ in 0..50 {
+        let (mut ws, _) = connected_cli(gw.port).await;
+        assert_eq!(call(&mut ws, "h", "health", json!({})).await["ok"], true);
+        ws.close(None).await.unwrap();
+        drop(ws);
+        // Pre-auth connections closed by the client too.
+        let (ws, _) = open(gw.port).await;
+        drop(ws);
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while open_fds(pid) > baseline + 2 {
+        assert!(
+            Instant::now() < deadline,
+            "file descriptors leak: {} open vs {baseline} before",
+            open_fds(pid)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (code, took) = gw.signal_and_wait("TERM", Duration::from_secs(10));
+    assert_eq!(code, Some(0));
+    assert!(
+        took < Duration::from_secs(2),
+        "shutdown took {took:?}: {}",
+        gw.stderr()
+    );
+    assert!(
+        !gw.stderr().contains("shutdown timed out"),
+        "{}",
+        gw.stderr()
+    );
+}

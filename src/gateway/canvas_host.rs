@@ -13,7 +13,7 @@ use hyper::header::HeaderValue;
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::json;
 
-use super::http_routes::json_response;
+use super::http_routes::{json_response, method_not_allowed, not_found};
 
 /// URL prefix of canvas files.
 pub const PREFIX: &str = "/__openclaw__/canvas";
@@ -100,15 +100,7 @@ pub fn is_canvas_path(path: &str) -> bool {
 /// Serves one canvas request.
 pub async fn serve<B>(canvas: &CanvasSettings, request: &Request<B>) -> Response<Full<Bytes>> {
     if !matches!(*request.method(), Method::GET | Method::HEAD) {
-        let mut response = json_response(
-            StatusCode::METHOD_NOT_ALLOWED,
-            &json!({"ok": false, "error": {"type": "method_not_allowed", "message": "Method Not Allowed"}}),
-            false,
-        );
-        response
-            .headers_mut()
-            .insert(hyper::header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-        return response;
+        return method_not_allowed();
     }
     let rest = request.uri().path().strip_prefix(PREFIX).unwrap_or("");
     let file = match resolve_file(&canvas.root, rest) {
@@ -121,11 +113,7 @@ pub async fn serve<B>(canvas: &CanvasSettings, request: &Request<B>) -> Response
             );
         }
         Err(PathRefusal::NotFound) => {
-            return json_response(
-                StatusCode::NOT_FOUND,
-                &json!({"ok": false, "error": {"type": "not_found", "message": "Not Found"}}),
-                false,
-            );
+            return not_found(false);
         }
     };
     match tokio::fs::read(&file).await {

@@ -18,6 +18,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::device_identity::{DeviceProof, SignedFields, VerifyContext, verify_device};
 use super::methods;
+use super::node_commands::{CommandPolicy, Platform};
 use super::outbound::{ConnectionSender, connection_queue, run_writer};
 use super::pairing_store::{DevicePairingInput, PairingCheck};
 use super::presence::PresenceEntry;
@@ -31,7 +32,9 @@ use crate::protocol::connect::{
 };
 use crate::protocol::constants::*;
 use crate::protocol::errors::GatewayError;
-use crate::protocol::frames::{ErrorCode, Frame, RequestFrame, response_error, response_ok};
+use crate::protocol::frames::{
+    ErrorCode, Frame, RequestFrame, response_error, response_error_with_payload, response_ok,
+};
 use crate::protocol::schema_validation::Validators;
 
 /// Most requests one connection may have in flight.
@@ -430,7 +433,10 @@ async fn accept(
     let nothing_presented = presented.token.is_none()
         && presented.password.is_none()
         && presented.device_token.is_none();
-    if params.device.is_none() && nothing_presented && auth.mode != AuthMode::None {
+    // Only operators may connect without a device identity; a node's pairing is its
+    // authorization, so a node must always present one (as upstream requires).
+    let device_required = role == Role::Node || (nothing_presented && auth.mode != AuthMode::None);
+    if params.device.is_none() && device_required {
         return Err(refuse(
             GatewayError::new(ErrorCode::NotPaired, "device identity required")
                 .with_details(json!({"code": "DEVICE_IDENTITY_REQUIRED"})),
@@ -616,8 +622,12 @@ async fn accept(
         platform: params.client.platform.clone(),
         device_id: verified.as_ref().map(|d| d.device_id.clone()),
         node_id,
+        device_family: params.client.device_family.clone(),
+        model_identifier: params.client.model_identifier.clone(),
+        path_env: params.path_env.clone(),
+        permissions: params.permissions.clone(),
         caps: params.caps.clone(),
-        commands: params.commands.clone().unwrap_or_default(),
+        commands: declared_commands(state, role, &params),
         presence_key,
         remote_ip: peer.ip,
         connected_at_ms: now_ms(),
@@ -739,6 +749,20 @@ fn pair_or_refuse(
     )))
 }
 
+/// A node keeps the declared commands its platform's allowlist admits (spec §2.5); other roles
+/// keep what they declared.
+fn declared_commands(state: &GatewayState, role: Role, params: &ConnectParams) -> Vec<String> {
+    let declared = params.commands.clone().unwrap_or_default();
+    if role != Role::Node {
+        return declared;
+    }
+    let platform = Platform::detect(
+        &params.client.platform,
+        params.client.device_family.as_deref(),
+    );
+    CommandPolicy::from_config(&state.settings.config).filter_declared(platform, &declared)
+}
+
 fn auto_approve_local(state: &GatewayState) -> bool {
     state
         .settings
@@ -799,6 +823,20 @@ async fn request_loop<S>(
     inflight.abort_all();
 }
 
+/// The response frame of a method's result (errors may carry a payload, as `agent`'s do).
+fn reply_frame(id: &str, result: Result<Box<serde_json::value::RawValue>, GatewayError>) -> String {
+    match result {
+        Ok(payload) => response_ok(id, &payload),
+        Err(error) => {
+            let payload = error
+                .payload
+                .as_ref()
+                .and_then(|p| serde_json::value::to_raw_value(p).ok());
+            response_error_with_payload(id, payload.as_deref(), &error.to_shape())
+        }
+    }
+}
+
 fn handle_frame(
     bytes: &[u8],
     state: &Arc<GatewayState>,
@@ -828,6 +866,12 @@ fn handle_frame(
         Ok(_) => return invalid("only req frames are accepted"),
         Err(e) => return invalid(&e.to_string()),
     };
+    let params = request.params.unwrap_or_else(|| json!({}));
+    if !methods::waits(&request.method) {
+        let result = methods::dispatch_now(state, info, &request.method, params);
+        sender.send_text(reply_frame(&request.id, result));
+        return;
+    }
     if inflight.len() >= MAX_INFLIGHT_REQUESTS {
         let error = GatewayError::unavailable("too many requests in flight").retry_after(100);
         sender.send_text(response_error(&request.id, &error.to_shape()));
@@ -837,11 +881,7 @@ fn handle_frame(
     let info = info.clone();
     let sender = sender.clone();
     inflight.spawn(async move {
-        let params = request.params.unwrap_or_else(|| json!({}));
-        let reply = match methods::dispatch(&state, &info, &sender, &request.method, params).await {
-            Ok(payload) => response_ok(&request.id, &payload),
-            Err(error) => response_error(&request.id, &error.to_shape()),
-        };
-        sender.send_text(reply);
+        let result = methods::dispatch(&state, &info, &sender, &request.method, params).await;
+        sender.send_text(reply_frame(&request.id, result));
     });
 }

@@ -30,20 +30,28 @@ pub fn json_response(status: StatusCode, body: &Value, head_only: bool) -> Respo
     response
 }
 
+/// 405 with `Allow: GET, HEAD`.
+pub fn method_not_allowed() -> Response<Full<Bytes>> {
+    let body = json!({"ok": false, "error": {"type": "method_not_allowed", "message": "Method Not Allowed"}});
+    let mut response = json_response(StatusCode::METHOD_NOT_ALLOWED, &body, false);
+    response
+        .headers_mut()
+        .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+    response
+}
+
+/// A JSON 404 (`head`: no body).
+pub fn not_found(head: bool) -> Response<Full<Bytes>> {
+    let body = json!({"ok": false, "error": {"type": "not_found", "message": "Not Found"}});
+    json_response(StatusCode::NOT_FOUND, &body, head)
+}
+
 /// Answers a plain HTTP request.
 pub fn route<B>(request: &Request<B>, state: &GatewayState) -> Response<Full<Bytes>> {
     let path = request.uri().path();
     let probe = matches!(path, "/health" | "/healthz" | "/ready" | "/readyz");
     if probe && !matches!(*request.method(), Method::GET | Method::HEAD) {
-        let mut response = json_response(
-            StatusCode::METHOD_NOT_ALLOWED,
-            &json!({"ok": false, "error": {"type": "method_not_allowed", "message": "Method Not Allowed"}}),
-            false,
-        );
-        response
-            .headers_mut()
-            .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
-        return response;
+        return method_not_allowed();
     }
     let head = request.method() == Method::HEAD;
     match path {
@@ -68,10 +76,6 @@ pub fn route<B>(request: &Request<B>, state: &GatewayState) -> Response<Full<Byt
                 head,
             )
         }
-        _ => json_response(
-            StatusCode::NOT_FOUND,
-            &json!({"ok": false, "error": {"type": "not_found", "message": "Not Found"}}),
-            head,
-        ),
+        _ => not_found(head),
     }
 }

@@ -14,6 +14,7 @@ use super::logs_tail::{DEFAULT_LIMIT, DEFAULT_MAX_BYTES, resolve_log_file, tail}
 use super::outbound::ConnectionSender;
 use super::registry::{ConnInfo, Role};
 use super::state::{GatewayState, now_ms};
+use super::{node_catalog, node_invoke, pairing_methods, send_agent};
 use crate::protocol::constants::scope;
 use crate::protocol::errors::GatewayError;
 use crate::protocol::schema_validation::Validators;
@@ -56,6 +57,26 @@ pub const METHODS: &[MethodSpec] = &[
     m("set-heartbeats", Access::Admin),
     m("logs.tail", Access::Read),
     m("config.get", Access::Admin),
+    m("node.list", Access::Read),
+    m("node.describe", Access::Read),
+    m("node.rename", Access::Pairing),
+    m("node.invoke", Access::Write),
+    m("node.invoke.result", Access::NodeOnly),
+    m("node.event", Access::NodeOnly),
+    m("node.pair.request", Access::Pairing),
+    m("node.pair.list", Access::Pairing),
+    m("node.pair.approve", Access::Pairing),
+    m("node.pair.reject", Access::Pairing),
+    m("node.pair.verify", Access::Pairing),
+    m("node.pair.remove", Access::Pairing),
+    m("device.pair.list", Access::Pairing),
+    m("device.pair.approve", Access::Pairing),
+    m("device.pair.reject", Access::Pairing),
+    m("device.pair.remove", Access::Pairing),
+    m("device.token.rotate", Access::Pairing),
+    m("device.token.revoke", Access::Pairing),
+    m("send", Access::Write),
+    m("agent", Access::Write),
 ];
 
 /// Looks a method up.
@@ -128,6 +149,51 @@ fn check_params(method: &str, params: &Value) -> Result<(), GatewayError> {
     }
 }
 
+/// Methods that wait for something (a node, a runtime, the disk) and run in their own task.
+const WAITING_METHODS: [&str; 4] = ["node.invoke", "send", "agent", "logs.tail"];
+
+/// True for methods that wait (a node, a runtime, the disk): they run in a task of their own
+/// through [`dispatch`]; every other method is answered at once by [`dispatch_now`].
+pub fn waits(method: &str) -> bool {
+    WAITING_METHODS.contains(&method)
+}
+
+/// Answers a method that does not wait, on the caller's task (no task spawned per request).
+/// Waiting methods are answered with an error here; route them through [`dispatch`].
+pub fn dispatch_now(
+    state: &Arc<GatewayState>,
+    info: &Arc<ConnInfo>,
+    method: &str,
+    params: Value,
+) -> Result<Box<RawValue>, GatewayError> {
+    let params = prepare(info, method, params)?;
+    let payload = dispatch_sync(state, info, method, &params).unwrap_or_else(|| {
+        Err(GatewayError::unavailable(format!(
+            "{method} must be dispatched in its own task"
+        )))
+    })?;
+    to_raw_value(&payload).map_err(|e| GatewayError::unavailable(e.to_string()))
+}
+
+/// Looks the method up, authorizes it and validates its params.
+fn prepare(
+    info: &ConnInfo,
+    method: &str,
+    params: Value,
+) -> Result<Map<String, Value>, GatewayError> {
+    let spec = find(method).ok_or_else(|| GatewayError::unknown_method(method))?;
+    authorize(info, spec.access)?;
+    let mut params = params;
+    if method == "node.invoke.result" {
+        node_invoke::normalize_result_params(&mut params);
+    }
+    check_params(method, &params)?;
+    Ok(match params {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    })
+}
+
 async fn dispatch_value(
     state: &Arc<GatewayState>,
     info: &Arc<ConnInfo>,
@@ -135,17 +201,32 @@ async fn dispatch_value(
     method: &str,
     params: Value,
 ) -> Result<Value, GatewayError> {
-    let spec = find(method).ok_or_else(|| GatewayError::unknown_method(method))?;
-    authorize(info, spec.access)?;
-    check_params(method, &params)?;
-    let params = params.as_object().cloned().unwrap_or_default();
+    let params = prepare(info, method, params)?;
+    if let Some(result) = dispatch_sync(state, info, method, &params) {
+        return result;
+    }
     match method {
+        "node.invoke" => node_invoke::invoke(state, info, params).await,
+        "send" => send_agent::send(state, &params).await,
+        "agent" => send_agent::agent(state, &params).await,
+        _ => Err(GatewayError::unknown_method(method)),
+    }
+}
+
+/// The methods that answer without waiting; `None` for the others.
+fn dispatch_sync(
+    state: &Arc<GatewayState>,
+    info: &Arc<ConnInfo>,
+    method: &str,
+    params: &Map<String, Value>,
+) -> Option<Result<Value, GatewayError>> {
+    Some(match method {
         "health" => Ok(state.health()),
         "status" => Ok(status(state, info)),
         "system-presence" => {
             Ok(serde_json::to_value(state.presence_list()).unwrap_or_else(|_| json!([])))
         }
-        "system-event" => system_event(state, &params),
+        "system-event" => system_event(state, params),
         "last-heartbeat" => Ok(Value::Null),
         "set-heartbeats" => {
             let enabled = params
@@ -156,12 +237,36 @@ async fn dispatch_value(
             Ok(json!({"ok": true, "enabled": enabled}))
         }
         "config.get" => Ok(config_get(state)),
-        _ => Err(GatewayError::unknown_method(method)),
-    }
+        "node.list" => Ok(node_catalog::list(state)),
+        "node.describe" => node_catalog::describe(state, params),
+        "node.rename" => pairing_methods::node_rename(state, params),
+        "node.invoke.result" => node_invoke::result(state, info, params),
+        "node.event" => Ok(node_catalog::event(state, info, params)),
+        "node.pair.request" => pairing_methods::node_request(state, params),
+        "node.pair.list" => pairing_methods::node_list(state),
+        "node.pair.approve" => pairing_methods::node_approve(state, info, params),
+        "node.pair.reject" => pairing_methods::node_reject(state, params),
+        "node.pair.verify" => pairing_methods::node_verify(state, params),
+        "node.pair.remove" => pairing_methods::node_remove(state, params),
+        "device.pair.list" => pairing_methods::device_list(state),
+        "device.pair.approve" => pairing_methods::device_approve(state, info, params),
+        "device.pair.reject" => pairing_methods::device_reject(state, params),
+        "device.pair.remove" => pairing_methods::device_remove(state, info, params),
+        "device.token.rotate" => pairing_methods::token_rotate(state, info, params),
+        "device.token.revoke" => pairing_methods::token_revoke(state, info, params),
+        _ => return None,
+    })
 }
 
-/// Cleans up what a closing connection leaves behind.
-pub fn connection_closed(_state: &Arc<GatewayState>, _info: &ConnInfo) {}
+/// Cleans up what a closing connection leaves behind: a node's pending invokes fail at once.
+pub fn connection_closed(state: &Arc<GatewayState>, info: &ConnInfo) {
+    if info.role == Role::Node {
+        let failed = state.invokes.fail_connection(&info.conn_id);
+        if failed > 0 {
+            tracing::debug!(conn = %info.conn_id, failed, "node closed with invokes pending");
+        }
+    }
+}
 
 fn process_rss_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;

@@ -70,7 +70,6 @@ pub enum SendOutcome {
 
 #[derive(Debug)]
 struct Shared {
-    tx: mpsc::UnboundedSender<Outgoing>,
     queued: AtomicUsize,
     max_buffered: usize,
     kill: CancellationToken,
@@ -79,6 +78,9 @@ struct Shared {
 /// The sending side of one connection; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct ConnectionSender {
+    // The channel's senders live only here: when the last `ConnectionSender` is dropped the
+    // writer sees the channel close and ends (the shared part must never hold a sender).
+    tx: mpsc::UnboundedSender<Outgoing>,
     shared: Arc<Shared>,
 }
 
@@ -93,13 +95,13 @@ pub struct ConnectionQueue {
 pub fn connection_queue(max_buffered: usize) -> (ConnectionSender, ConnectionQueue) {
     let (tx, rx) = mpsc::unbounded_channel();
     let shared = Arc::new(Shared {
-        tx,
         queued: AtomicUsize::new(0),
         max_buffered,
         kill: CancellationToken::new(),
     });
     (
         ConnectionSender {
+            tx,
             shared: shared.clone(),
         },
         ConnectionQueue { shared, rx },
@@ -110,7 +112,7 @@ impl ConnectionSender {
     /// Offers `item`; `droppable` items are skipped when the connection is over its budget.
     pub fn offer(&self, item: Outgoing, droppable: bool) -> SendOutcome {
         let shared = &self.shared;
-        if shared.kill.is_cancelled() || shared.tx.is_closed() {
+        if shared.kill.is_cancelled() || self.tx.is_closed() {
             return SendOutcome::Closed;
         }
         let bytes = item.budget_bytes();
@@ -123,7 +125,7 @@ impl ConnectionSender {
             return SendOutcome::Killed;
         }
         shared.queued.fetch_add(bytes, Ordering::Relaxed);
-        match shared.tx.send(item) {
+        match self.tx.send(item) {
             Ok(()) => SendOutcome::Queued,
             Err(_) => {
                 shared.queued.fetch_sub(bytes, Ordering::Relaxed);
@@ -139,7 +141,7 @@ impl ConnectionSender {
 
     /// Queues a close after what is already queued.
     pub fn close(&self, code: u16, reason: &str) {
-        let _ = self.shared.tx.send(Outgoing::Close {
+        let _ = self.tx.send(Outgoing::Close {
             code,
             reason: truncate_reason(reason),
         });
@@ -275,6 +277,21 @@ mod tests {
         assert_eq!(tx.send_text("x".repeat(100)), SendOutcome::Killed);
         assert!(tx.is_killed());
         assert_eq!(tx.send_text("y".into()), SendOutcome::Closed);
+    }
+
+    #[tokio::test]
+    async fn the_writer_ends_when_every_sender_is_gone() {
+        let (tx, queue) = connection_queue(1 << 20);
+        let (sink_tx, _sink_rx) = futures_channel::mpsc::unbounded::<Message>();
+        let second = tx.clone();
+        drop(tx);
+        drop(second);
+        let ended = tokio::time::timeout(
+            Duration::from_secs(2),
+            run_writer(sink_tx, queue, CancellationToken::new()),
+        )
+        .await;
+        assert!(ended.is_ok(), "the writer must end once no sender is left");
     }
 
     #[test]

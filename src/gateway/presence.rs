@@ -138,6 +138,27 @@ impl PresenceStore {
         }
     }
 
+    /// Refreshes the entry under `key` (`ts` = `now_ms`, `reason`); false when there is none.
+    pub fn touch(&mut self, key: &str, now_ms: u64, reason: &str) -> bool {
+        match self.entries.get_mut(&normalise_key(key)) {
+            Some(entry) => {
+                entry.reason = Some(reason.to_owned());
+                entry.ts = now_ms;
+                entry.text = Some(entry.summary_text());
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The unexpired entry under `key`.
+    pub fn get(&self, key: &str, now_ms: u64) -> Option<PresenceEntry> {
+        self.entries
+            .get(&normalise_key(key))
+            .filter(|e| now_ms.saturating_sub(e.ts) <= PRESENCE_TTL_MS)
+            .cloned()
+    }
+
     /// Merges a `system-event` beacon: the key is deviceId, instanceId, host, ip or the first 64
     /// characters of the text; roles and scopes are merged as unions.
     pub fn merge_beacon(&mut self, params: &Map<String, Value>, now_ms: u64) {

@@ -58,6 +58,14 @@ pub struct ConnInfo {
     pub device_id: Option<String>,
     /// Node id (nodes only: device id, else client instance id, else connection id).
     pub node_id: Option<String>,
+    /// Client device family.
+    pub device_family: Option<String>,
+    /// Client hardware model.
+    pub model_identifier: Option<String>,
+    /// Node `PATH` (connect `pathEnv`).
+    pub path_env: Option<String>,
+    /// Node OS permissions (connect `permissions`).
+    pub permissions: Option<serde_json::Map<String, Value>>,
     /// Node capabilities.
     pub caps: Vec<String>,
     /// Node commands (after the allowlist).
@@ -209,6 +217,21 @@ impl ConnectionRegistry {
         report
     }
 
+    /// Queues a close on every connection passing `filter`; returns how many.
+    pub fn close_where(
+        &self,
+        code: u16,
+        reason: &str,
+        filter: impl Fn(&ConnInfo) -> bool,
+    ) -> usize {
+        let mut closed = 0;
+        for entry in self.lock().values().filter(|e| filter(&e.info)) {
+            entry.sender.close(code, reason);
+            closed += 1;
+        }
+        closed
+    }
+
     /// Queues a close on every connection.
     pub fn close_all(&self, code: u16, reason: &str) {
         for entry in self.lock().values() {
@@ -234,6 +257,10 @@ mod tests {
             platform: "linux".into(),
             device_id: None,
             node_id: (role == Role::Node).then(|| format!("node-{id}")),
+            device_family: None,
+            model_identifier: None,
+            path_env: None,
+            permissions: None,
             caps: vec![],
             commands: vec![],
             presence_key: None,

@@ -25,7 +25,7 @@ use tokio_tungstenite::tungstenite::protocol::{Role as WsRole, WebSocketConfig};
 
 use super::canvas_host;
 use super::connection::{self, Peer};
-use super::http_routes::{json_response, route};
+use super::http_routes::{json_response, not_found, route};
 use super::preauth_budget::{Budget, Budgeted};
 use super::settings::BindPlan;
 use super::state::{GatewayState, Phase};
@@ -205,8 +205,7 @@ async fn handle(
     match (&state.settings.canvas, role, canvas_path) {
         (Some(canvas), _, true) => return canvas_host::serve(canvas, &request).await,
         (_, ListenerRole::Canvas, _) => {
-            let body = json!({"ok": false, "error": {"type": "not_found", "message": "Not Found"}});
-            return json_response(StatusCode::NOT_FOUND, &body, false);
+            return not_found(false);
         }
         _ => {}
     }

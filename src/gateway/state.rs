@@ -12,6 +12,8 @@ use tokio_util::task::TaskTracker;
 
 use super::device_identity::GatewayIdentity;
 use super::health::health_summary;
+use super::idempotency::IdempotencyCache;
+use super::node_invoke::PendingInvokes;
 use super::pairing_store::PairingStore;
 use super::presence::{PresenceEntry, PresenceStore};
 use super::rate_limit::AuthRateLimiter;
@@ -71,6 +73,10 @@ pub struct GatewayState {
     pub shutdown: CancellationToken,
     /// Every spawned connection/background task.
     pub tasks: TaskTracker,
+    /// Answers of idempotent methods (`send`, `agent`, `node.invoke`), replayed for 5 min.
+    pub idempotency: IdempotencyCache,
+    /// `node.invoke` requests waiting for their node.
+    pub invokes: PendingInvokes,
     presence: Mutex<PresenceStore>,
     presence_version: AtomicU64,
     health_version: AtomicU64,
@@ -100,6 +106,8 @@ impl GatewayState {
             log_file,
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
+            idempotency: IdempotencyCache::default(),
+            invokes: PendingInvokes::default(),
             presence: Mutex::new(PresenceStore::new(self_presence)),
             presence_version: AtomicU64::new(1),
             health_version: AtomicU64::new(1),
@@ -139,6 +147,11 @@ impl GatewayState {
     /// The presence list (pruned, newest first).
     pub fn presence_list(&self) -> Vec<PresenceEntry> {
         lock(&self.presence).list(now_ms())
+    }
+
+    /// The unexpired presence entry under `key`.
+    pub fn presence_entry(&self, key: &str) -> Option<PresenceEntry> {
+        lock(&self.presence).get(key, now_ms())
     }
 
     /// Applies `change` to presence, bumps its version and broadcasts `presence`.

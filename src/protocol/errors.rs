@@ -11,12 +11,14 @@ pub struct GatewayError {
     pub code: ErrorCode,
     /// The message.
     pub message: String,
-    /// Structured details.
-    pub details: Option<Value>,
+    /// Structured details (boxed to keep `Result<_, GatewayError>` small).
+    pub details: Option<Box<Value>>,
     /// Whether retrying may succeed.
     pub retryable: Option<bool>,
     /// When to retry.
     pub retry_after_ms: Option<u64>,
+    /// A payload sent alongside the error (the `ok:false` final answer of `agent` carries one).
+    pub payload: Option<Box<Value>>,
 }
 
 impl GatewayError {
@@ -28,6 +30,7 @@ impl GatewayError {
             details: None,
             retryable: None,
             retry_after_ms: None,
+            payload: None,
         }
     }
 
@@ -62,7 +65,19 @@ impl GatewayError {
 
     /// Adds details.
     pub fn with_details(mut self, details: Value) -> Self {
-        self.details = Some(details);
+        self.details = Some(Box::new(details));
+        self
+    }
+
+    /// Marks it retryable (no delay advised).
+    pub fn retryable(mut self) -> Self {
+        self.retryable = Some(true);
+        self
+    }
+
+    /// Adds a payload to the error response.
+    pub fn with_payload(mut self, payload: Value) -> Self {
+        self.payload = Some(Box::new(payload));
         self
     }
 
@@ -78,7 +93,7 @@ impl GatewayError {
         ErrorShape {
             code: self.code,
             message: self.message.clone(),
-            details: self.details.clone(),
+            details: self.details.as_deref().cloned(),
             retryable: self.retryable,
             retry_after_ms: self.retry_after_ms,
         }

@@ -160,11 +160,20 @@ pub fn response_ok(id: &str, payload: &RawValue) -> String {
 
 /// Serialises an error response frame.
 pub fn response_error(id: &str, error: &ErrorShape) -> String {
+    response_error_with_payload(id, None, error)
+}
+
+/// Serialises an error response frame that also carries a payload.
+pub fn response_error_with_payload(
+    id: &str,
+    payload: Option<&RawValue>,
+    error: &ErrorShape,
+) -> String {
     let frame = OutboundResponse {
         kind: "res",
         id,
         ok: false,
-        payload: None,
+        payload,
         error: Some(error),
     };
     serde_json::to_string(&frame).unwrap_or_default()

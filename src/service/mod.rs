@@ -8,11 +8,17 @@
 //! Plans for every platform can be rendered on any host, so all three backends are tested on
 //! Linux.
 
+#[cfg(test)]
+mod golden;
+pub mod launchd;
 pub mod plan;
 pub mod runner;
 pub mod spec;
 pub mod status;
 pub mod systemd;
+pub mod templates;
+pub mod wait;
+pub mod windows;
 
 use std::fmt;
 
@@ -190,9 +196,15 @@ pub fn backend_for(
         PlatformKind::Linux => Ok(Box::new(systemd::SystemdBackend::new(
             invocation.env.clone(),
         ))),
-        PlatformKind::Macos | PlatformKind::Windows => Err(ServiceError::new(
-            "not-implemented",
-            format!("{} backend", platform.supervisor()),
-        )),
+        PlatformKind::Macos => Ok(Box::new(launchd::LaunchdManager::new(
+            Box::new(runner::SystemRunner),
+            Box::new(wait::ThreadSleeper),
+            launchd::LaunchdIdentity::current(&invocation.env),
+        ))),
+        PlatformKind::Windows => Ok(Box::new(windows::WindowsManager::new(
+            Box::new(runner::SystemRunner),
+            Box::new(wait::ThreadSleeper),
+            windows::WindowsAccount::current(&invocation.env),
+        ))),
     }
 }

@@ -25,32 +25,44 @@ pub enum PlanAction {
 }
 
 /// A file the plan writes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedFile {
     /// Absolute path.
     pub path: PathBuf,
     /// Permission bits.
     pub mode: u32,
     /// Full content (binary files, e.g. UTF-16 task XML, are base64 in JSON output).
-    #[serde(serialize_with = "serialize_contents")]
     pub contents: Vec<u8>,
-    /// True for files holding secrets (their content is never printed).
+    /// True for files holding secrets (their content is never printed: `null` in JSON).
     pub secret: bool,
     /// What the file is, for humans.
     pub purpose: String,
 }
 
-fn serialize_contents<S: serde::Serializer>(contents: &[u8], s: S) -> Result<S::Ok, S::Error> {
-    match std::str::from_utf8(contents) {
-        Ok(text) => s.serialize_str(text),
-        Err(_) => {
-            use base64::Engine;
-            s.serialize_str(&format!(
-                "base64:{}",
-                base64::engine::general_purpose::STANDARD.encode(contents)
-            ))
-        }
+impl Serialize for PlannedFile {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let contents = if self.secret {
+            None
+        } else {
+            Some(match std::str::from_utf8(&self.contents) {
+                Ok(text) => text.to_owned(),
+                Err(_) => {
+                    use base64::Engine;
+                    format!(
+                        "base64:{}",
+                        base64::engine::general_purpose::STANDARD.encode(&self.contents)
+                    )
+                }
+            })
+        };
+        let mut st = s.serialize_struct("PlannedFile", 5)?;
+        st.serialize_field("path", &self.path)?;
+        st.serialize_field("mode", &self.mode)?;
+        st.serialize_field("contents", &contents)?;
+        st.serialize_field("secret", &self.secret)?;
+        st.serialize_field("purpose", &self.purpose)?;
+        st.end()
     }
 }
 
@@ -86,8 +98,13 @@ pub enum Step {
 }
 
 impl Step {
-    /// One line for humans.
+    /// One line for humans, quoted for a POSIX shell.
     pub fn describe(&self) -> String {
+        self.describe_on(PlatformKind::Linux)
+    }
+
+    /// One line for humans, quoted for `platform`'s shell (cmd.exe rules on Windows).
+    pub fn describe_on(&self, platform: PlatformKind) -> String {
         match self {
             Self::Dbus {
                 method,
@@ -95,8 +112,12 @@ impl Step {
                 equivalent,
             } => format!("{equivalent}    (D-Bus {method}({}))", args.join(", ")),
             Self::Command { program, args, .. } => {
+                let quote = |a: &String| match platform {
+                    PlatformKind::Windows => super::windows::task_xml::quote_windows_arg(a),
+                    _ => shell_quote(a),
+                };
                 let quoted: Vec<String> = std::iter::once(program.clone())
-                    .chain(args.iter().map(|a| shell_quote(a)))
+                    .chain(args.iter().map(quote))
                     .collect();
                 quoted.join(" ")
             }
@@ -174,7 +195,7 @@ impl Plan {
                 ));
                 if file.secret {
                     out.push_str("      (secret content not shown)\n");
-                } else if let Ok(text) = std::str::from_utf8(&file.contents) {
+                } else if let Some(text) = readable_text(&file.contents) {
                     for line in text.lines() {
                         out.push_str(&format!("      | {line}\n"));
                     }
@@ -192,7 +213,11 @@ impl Plan {
         if !self.steps.is_empty() {
             out.push_str("\nSteps:\n");
             for (i, step) in self.steps.iter().enumerate() {
-                out.push_str(&format!("  {}. {}\n", i + 1, step.describe()));
+                out.push_str(&format!(
+                    "  {}. {}\n",
+                    i + 1,
+                    step.describe_on(self.platform)
+                ));
             }
         }
         if !self.notes.is_empty() {
@@ -249,6 +274,21 @@ impl Plan {
     }
 }
 
+/// The contents as text: UTF-8, or UTF-16 LE behind its byte-order mark (Windows task XML).
+fn readable_text(contents: &[u8]) -> Option<String> {
+    if let Some(body) = contents.strip_prefix(&[0xFF, 0xFE]) {
+        if body.len() % 2 != 0 {
+            return None;
+        }
+        let units: Vec<u16> = body
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        return String::from_utf16(&units).ok();
+    }
+    std::str::from_utf8(contents).ok().map(str::to_owned)
+}
+
 /// True when `path` is inside `dir`.
 pub fn is_within(path: &Path, dir: &Path) -> bool {
     path.starts_with(dir)
@@ -302,6 +342,17 @@ mod tests {
     }
 
     #[test]
+    fn json_never_shows_the_content_of_secret_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let json = serde_json::to_string(&sample(dir.path())).unwrap();
+        assert!(!json.contains("s3cret"), "{json}");
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["files"][1]["contents"], serde_json::Value::Null);
+        assert_eq!(v["files"][1]["secret"], true);
+        assert_eq!(v["files"][0]["contents"], "[Unit]\n");
+    }
+
+    #[test]
     fn files_are_written_atomically_with_modes_and_then_equal_the_plan() {
         let dir = tempfile::tempdir().unwrap();
         let plan = sample(dir.path());
@@ -324,8 +375,26 @@ mod tests {
             secret: false,
             purpose: "task".into(),
         });
+        assert!(
+            plan.render_text().contains("      | <\n"),
+            "UTF-16 shown decoded"
+        );
         let v = serde_json::to_value(&plan).unwrap();
         assert_eq!(v["files"][0]["contents"], "base64://48AA==");
+        assert_eq!(v["files"][0]["path"], "/t.xml");
+        assert_eq!(v["files"][0]["mode"], 0o644);
+        assert_eq!(v["files"][0]["secret"], false);
+        assert_eq!(v["files"][0]["purpose"], "task");
         assert_eq!(v["platform"], "windows");
+    }
+
+    #[test]
+    fn json_never_shows_secret_contents() {
+        let dir = tempfile::tempdir().unwrap();
+        let v = serde_json::to_value(sample(dir.path())).unwrap();
+        assert_eq!(v["files"][0]["contents"], "[Unit]\n");
+        assert_eq!(v["files"][1]["contents"], serde_json::Value::Null);
+        assert_eq!(v["files"][1]["secret"], true);
+        assert!(!v.to_string().contains("s3cret"));
     }
 }

@@ -41,6 +41,12 @@ const CGROUP_PREFIX: &str = "openclaw-harness-";
 const MANAGER_SCRIPT: &str = r#"set -e
 mount -t tmpfs -o mode=0755 openclaw-harness /run/systemd
 mkdir /run/systemd/system
+mkdir -m 0700 /run/systemd/unit-root
+uid=$(stat -c %u "$XDG_RUNTIME_DIR")
+[ -d /run/user ] || mkdir -m 0755 /run/user
+mount -t tmpfs -o mode=0755 openclaw-harness-user /run/user
+mkdir -m 0700 "/run/user/$uid"
+mount --bind "$XDG_RUNTIME_DIR" "/run/user/$uid"
 echo $$ > "$1"
 shift
 exec "$@""#;

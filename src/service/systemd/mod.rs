@@ -5,7 +5,7 @@
 //!   `$XDG_RUNTIME_DIR/bus`, then the manager's private socket; system scope via the system bus.
 //!   When nothing answers, [`diagnose`] says which of `XDG_RUNTIME_DIR`, the bus socket and the
 //!   private socket is missing, with WSL, linger, container and `--system` hints.
-//! - **Plans** come from the unit renderer (`install_plan` / `uninstall_plan`); this module
+//! - **Plans** come from the unit renderer ([`units`], [`plan`]); this module
 //!   carries them out: files are written atomically (and removals done) right before the first
 //!   `Reload` step, then every `Step::Dbus` becomes its Manager call. Jobs (`StartUnit`,
 //!   `StopUnit`, `RestartUnit`) are waited for through `JobRemoved` and their result (`done`,
@@ -37,9 +37,10 @@ pub mod dbus;
 pub mod diagnose;
 pub mod drift;
 pub mod linger;
+pub mod plan;
 pub mod private_socket;
-pub mod provisional;
 pub mod state;
+pub mod units;
 
 use std::collections::HashSet;
 use std::io::{Read, Write};
@@ -227,7 +228,7 @@ struct Units {
 impl Units {
     fn of(spec: &ServiceSpec) -> Self {
         Self {
-            dir: provisional::unit_dir(spec),
+            dir: units::unit_dir(spec),
             service: spec.names.systemd_service_file(),
             socket: spec.names.systemd_socket_file(),
             user: spec.scope == Scope::User,
@@ -708,11 +709,11 @@ impl ServiceManager for SystemdBackend {
     }
 
     fn plan_install(&self, spec: &ServiceSpec) -> Result<Plan, ServiceError> {
-        provisional::install_plan(spec)
+        plan::install_plan(spec, &units::SystemdFeatures::detect())
     }
 
     fn plan_uninstall(&self, spec: &ServiceSpec) -> Result<Plan, ServiceError> {
-        Ok(provisional::uninstall_plan(spec))
+        Ok(plan::uninstall_plan(spec))
     }
 
     fn install(

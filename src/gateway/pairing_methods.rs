@@ -1,0 +1,442 @@
+//! Pairing methods (`operator.pairing`): `device.pair.*`, `device.token.*`, `node.pair.*` and
+//! `node.rename`, on top of the [`PairingStore`](super::pairing_store::PairingStore).
+//!
+//! - Lists never contain tokens. `node.pair.approve` returns the new node token once, to the
+//!   approving operator who hands it to the node (upstream does the same); `device.token.rotate`
+//!   returns metadata, plus the new token only when the caller is that same device
+//!   (`tokenDelivery: "in-band"`, else `"withheld-cross-device"`).
+//! - Approving never grants more than the approver holds: a device request's operator scopes
+//!   must all be held by the caller, and a node request declaring commands needs
+//!   `operator.write` (`operator.admin` for `system.run*`), as upstream checks.
+//! - Events: `device.pair.resolved` and `node.pair.resolved` `{requestId, deviceId|nodeId,
+//!   decision, ts}` on approve/reject, `node.pair.requested` (the request) for a new node
+//!   request; the registry only delivers them to `operator.pairing` holders.
+//! - Removing a device or revoking one of its tokens closes that device's other live
+//!   connections (of that role, for a revoke) with 1008; the caller's own connection stays open
+//!   to receive its answer.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+
+use super::pairing_store::{NodePairingInput, PairingStoreError};
+use super::registry::ConnInfo;
+use super::state::{GatewayState, lock, now_ms};
+use crate::protocol::constants::{close_code, scope};
+use crate::protocol::errors::GatewayError;
+
+fn store_error(e: PairingStoreError) -> GatewayError {
+    match e {
+        PairingStoreError::Read { .. }
+        | PairingStoreError::Corrupt { .. }
+        | PairingStoreError::CreateDir { .. }
+        | PairingStoreError::Write { .. }
+        | PairingStoreError::Random(_) => GatewayError::unavailable(format!("pairing store: {e}")),
+        other => GatewayError::invalid_request(other.to_string()),
+    }
+}
+
+fn text<'a>(params: &'a Map<String, Value>, key: &str) -> &'a str {
+    params
+        .get(key)
+        .and_then(Value::as_str)
+        .map_or("", str::trim)
+}
+
+fn opt_text(params: &Map<String, Value>, key: &str) -> Option<String> {
+    params
+        .get(key)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+fn strings(params: &Map<String, Value>, key: &str) -> Option<Vec<String>> {
+    params.get(key).and_then(Value::as_array).map(|items| {
+        items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect()
+    })
+}
+
+fn resolved(
+    state: &GatewayState,
+    event: &str,
+    id_key: &str,
+    request_id: &str,
+    id: &str,
+    decision: &str,
+) {
+    let mut payload = json!({"requestId": request_id, "decision": decision, "ts": now_ms()});
+    payload[id_key] = json!(id);
+    state
+        .registry
+        .broadcast(event, &payload, None, true, |_| true);
+}
+
+/// Whether the caller may hand out `wanted` (`operator.write` also covers what it implies).
+fn caller_holds(info: &ConnInfo, wanted: &str) -> bool {
+    const IMPLIED_BY_WRITE: [&str; 4] = [
+        "operator.talk",
+        "operator.sessions.read",
+        "operator.sessions.write",
+        "operator.sessions.archive",
+    ];
+    info.has_scope(wanted) || (IMPLIED_BY_WRITE.contains(&wanted) && info.has_scope(scope::WRITE))
+}
+
+// ----- devices ---------------------------------------------------------------------------------
+
+/// `device.pair.list`: pending requests and paired devices (token metadata only), each paired
+/// device with `connected`.
+pub fn device_list(state: &GatewayState) -> Result<Value, GatewayError> {
+    let list = lock(&state.pairing).list(now_ms());
+    let live: Vec<String> = state
+        .registry
+        .infos()
+        .iter()
+        .filter_map(|i| i.device_id.clone())
+        .collect();
+    let mut out =
+        serde_json::to_value(&list).map_err(|e| GatewayError::unavailable(e.to_string()))?;
+    if let Some(paired) = out.get_mut("paired").and_then(Value::as_array_mut) {
+        for device in paired {
+            let id = device.get("deviceId").and_then(Value::as_str).unwrap_or("");
+            let connected = live.iter().any(|d| d == id);
+            device["connected"] = json!(connected);
+        }
+    }
+    Ok(out)
+}
+
+/// `device.pair.approve`.
+pub fn device_approve(
+    state: &GatewayState,
+    info: &ConnInfo,
+    params: &Map<String, Value>,
+) -> Result<Value, GatewayError> {
+    let request_id = text(params, "requestId");
+    let now = now_ms();
+    let device = {
+        let mut store = lock(&state.pairing);
+        let pending = store
+            .list(now)
+            .pending
+            .into_iter()
+            .find(|r| r.request_id == request_id)
+            .ok_or_else(|| GatewayError::invalid_request("unknown requestId"))?;
+        if let Some(missing) = pending
+            .scopes
+            .iter()
+            .flatten()
+            .find(|s| s.starts_with("operator.") && !caller_holds(info, s))
+        {
+            return Err(GatewayError::invalid_request(format!(
+                "missing scope: {missing}"
+            )));
+        }
+        store.approve(request_id, now).map_err(store_error)?
+    };
+    resolved(
+        state,
+        "device.pair.resolved",
+        "deviceId",
+        request_id,
+        &device.device_id,
+        "approved",
+    );
+    Ok(json!({"requestId": request_id, "device": device}))
+}
+
+/// `device.pair.reject`.
+pub fn device_reject(
+    state: &GatewayState,
+    params: &Map<String, Value>,
+) -> Result<Value, GatewayError> {
+    let request_id = text(params, "requestId");
+    let rejected = lock(&state.pairing)
+        .reject(request_id)
+        .map_err(store_error)?;
+    resolved(
+        state,
+        "device.pair.resolved",
+        "deviceId",
+        request_id,
+        &rejected.device_id,
+        "rejected",
+    );
+    Ok(json!({"requestId": request_id, "deviceId": rejected.device_id}))
+}
+
+/// `device.pair.remove`: unpairs the device (its tokens go with it) and closes its other
+/// connections.
+pub fn device_remove(
+    state: &GatewayState,
+    info: &ConnInfo,
+    params: &Map<String, Value>,
+) -> Result<Value, GatewayError> {
+    let device_id = text(params, "deviceId");
+    let removed = lock(&state.pairing)
+        .remove_device(device_id)
+        .map_err(store_error)?;
+    state.registry.close_where(
+        close_code::POLICY_VIOLATION,
+        "device pairing removed",
+        |c| c.device_id.as_deref() == Some(removed.device_id.as_str()) && c.conn_id != info.conn_id,
+    );
+    Ok(json!({"deviceId": removed.device_id}))
+}
+
+/// `device.token.rotate`.
+pub fn token_rotate(
+    state: &GatewayState,
+    info: &ConnInfo,
+    params: &Map<String, Value>,
+) -> Result<Value, GatewayError> {
+    let device_id = text(params, "deviceId");
+    let role = text(params, "role");
+    if role != "operator" && role != "node" {
+        return Err(GatewayError::invalid_request("invalid role"));
+    }
+    let scopes = strings(params, "scopes");
+    let token = lock(&state.pairing)
+        .rotate_token(device_id, role, scopes.as_deref(), now_ms())
+        .map_err(store_error)?;
+    let same_device = info.device_id.as_deref() == Some(device_id);
+    let mut out = json!({
+        "deviceId": device_id,
+        "role": token.role,
+        "scopes": token.scopes,
+        "rotatedAtMs": token.issued_at_ms,
+        "tokenDelivery": if same_device { "in-band" } else { "withheld-cross-device" },
+    });
+    if same_device {
+        out["token"] = json!(token.token.expose_secret());
+    }
+    Ok(out)
+}
+
+/// `device.token.revoke`: revokes the role's token and closes the device's other connections in
+/// that role.
+pub fn token_revoke(
+    state: &GatewayState,
+    info: &ConnInfo,
+    params: &Map<String, Value>,
+) -> Result<Value, GatewayError> {
+    let device_id = text(params, "deviceId");
+    let role = text(params, "role");
+    let now = now_ms();
+    let summary = lock(&state.pairing)
+        .revoke_token(device_id, role, now)
+        .map_err(store_error)?;
+    state
+        .registry
+        .close_where(close_code::POLICY_VIOLATION, "device token revoked", |c| {
+            c.device_id.as_deref() == Some(device_id)
+                && c.role.as_str() == summary.role
+                && c.conn_id != info.conn_id
+        });
+    Ok(json!({
+        "deviceId": device_id,
+        "role": summary.role,
+        "revokedAtMs": summary.revoked_at_ms.unwrap_or(now),
+    }))
+}
+
+// ----- nodes -----------------------------------------------------------------------------------
+
+/// `node.pair.request`: files (or refreshes) a pending node request.
+pub fn node_request(
+    state: &GatewayState,
+    params: &Map<String, Value>,
+) -> Result<Value, GatewayError> {
+    let input = NodePairingInput {
+        node_id: text(params, "nodeId").to_owned(),
+        display_name: opt_text(params, "displayName"),
+        platform: opt_text(params, "platform"),
+        version: opt_text(params, "version"),
+        core_version: opt_text(params, "coreVersion"),
+        ui_version: opt_text(params, "uiVersion"),
+        device_family: opt_text(params, "deviceFamily"),
+        model_identifier: opt_text(params, "modelIdentifier"),
+        caps: strings(params, "caps"),
+        commands: strings(params, "commands"),
+        permissions: params
+            .get("permissions")
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| v.as_bool().map(|b| (k.clone(), b)))
+                    .collect::<BTreeMap<_, _>>()
+            }),
+        remote_ip: opt_text(params, "remoteIp"),
+        silent: params
+            .get("silent")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+    };
+    let (request, created) = lock(&state.pairing)
+        .node_request(input, now_ms())
+        .map_err(store_error)?;
+    let request =
+        serde_json::to_value(&request).map_err(|e| GatewayError::unavailable(e.to_string()))?;
+    if created {
+        state
+            .registry
+            .broadcast("node.pair.requested", &request, None, true, |_| true);
+    }
+    Ok(json!({"status": "pending", "request": request, "created": created}))
+}
+
+/// `node.pair.list`.
+pub fn node_list(state: &GatewayState) -> Result<Value, GatewayError> {
+    serde_json::to_value(lock(&state.pairing).node_list(now_ms()))
+        .map_err(|e| GatewayError::unavailable(e.to_string()))
+}
+
+/// `node.pair.approve`: returns the paired node with its new token (once).
+pub fn node_approve(
+    state: &GatewayState,
+    info: &ConnInfo,
+    params: &Map<String, Value>,
+) -> Result<Value, GatewayError> {
+    let request_id = text(params, "requestId");
+    let now = now_ms();
+    let approval = {
+        let mut store = lock(&state.pairing);
+        let pending = store
+            .node_list(now)
+            .pending
+            .into_iter()
+            .find(|r| r.request_id == request_id)
+            .ok_or_else(|| GatewayError::invalid_request("unknown requestId"))?;
+        let commands = pending.commands.unwrap_or_default();
+        let needed = if commands
+            .iter()
+            .any(|c| c.starts_with("system.run") || c == "system.which")
+        {
+            Some(scope::ADMIN)
+        } else if !commands.is_empty() {
+            Some(scope::WRITE)
+        } else {
+            None
+        };
+        if let Some(needed) = needed.filter(|s| !info.has_scope(s)) {
+            return Err(GatewayError::invalid_request(format!(
+                "missing scope: {needed}"
+            )));
+        }
+        store.node_approve(request_id, now).map_err(store_error)?
+    };
+    resolved(
+        state,
+        "node.pair.resolved",
+        "nodeId",
+        request_id,
+        &approval.node.node_id,
+        "approved",
+    );
+    let mut node = serde_json::to_value(&approval.node)
+        .map_err(|e| GatewayError::unavailable(e.to_string()))?;
+    node["token"] = json!(approval.token.expose_secret());
+    Ok(json!({"requestId": request_id, "node": node}))
+}
+
+/// `node.pair.reject`.
+pub fn node_reject(
+    state: &GatewayState,
+    params: &Map<String, Value>,
+) -> Result<Value, GatewayError> {
+    let request_id = text(params, "requestId");
+    let rejected = lock(&state.pairing)
+        .node_reject(request_id)
+        .map_err(store_error)?;
+    resolved(
+        state,
+        "node.pair.resolved",
+        "nodeId",
+        request_id,
+        &rejected.node_id,
+        "rejected",
+    );
+    Ok(json!({"requestId": request_id, "nodeId": rejected.node_id}))
+}
+
+/// `node.pair.remove`: unpairs a node approved through `node.pair.*`, or a device paired only
+/// as a node; its live node connections are closed.
+pub fn node_remove(
+    state: &GatewayState,
+    params: &Map<String, Value>,
+) -> Result<Value, GatewayError> {
+    let node_id = text(params, "nodeId").to_owned();
+    {
+        let mut store = lock(&state.pairing);
+        match store.node_remove(&node_id) {
+            Ok(_) => {}
+            Err(PairingStoreError::UnknownNodeId(_)) => {
+                let node_only = store
+                    .get_device(&node_id)
+                    .is_some_and(|d| !d.roles.is_empty() && d.roles.iter().all(|r| r == "node"));
+                if !node_only {
+                    return Err(GatewayError::invalid_request("unknown nodeId"));
+                }
+                store.remove_device(&node_id).map_err(store_error)?;
+            }
+            Err(e) => return Err(store_error(e)),
+        }
+    }
+    state
+        .registry
+        .close_where(close_code::POLICY_VIOLATION, "node pairing removed", |c| {
+            c.node_id.as_deref() == Some(node_id.as_str())
+        });
+    Ok(json!({"nodeId": node_id}))
+}
+
+/// `node.pair.verify`: `{ok:true, node}` when `token` is the paired node's token.
+pub fn node_verify(
+    state: &GatewayState,
+    params: &Map<String, Value>,
+) -> Result<Value, GatewayError> {
+    let node_id = text(params, "nodeId");
+    let token = params.get("token").and_then(Value::as_str).unwrap_or("");
+    let store = lock(&state.pairing);
+    if !store.node_verify(node_id, token) {
+        return Ok(json!({"ok": false}));
+    }
+    let node = store.get_node(node_id);
+    Ok(json!({"ok": true, "node": node}))
+}
+
+/// `node.rename`: renames a node approved through `node.pair.*`, or a device paired as a node.
+pub fn node_rename(
+    state: &GatewayState,
+    params: &Map<String, Value>,
+) -> Result<Value, GatewayError> {
+    let node_id = text(params, "nodeId");
+    let display_name = text(params, "displayName");
+    if display_name.is_empty() {
+        return Err(GatewayError::invalid_request("displayName required"));
+    }
+    let mut store = lock(&state.pairing);
+    let name = match store.node_rename(node_id, display_name) {
+        Ok(node) => node.display_name,
+        Err(PairingStoreError::UnknownNodeId(_)) => {
+            let is_node = store
+                .get_device(node_id)
+                .is_some_and(|d| d.roles.iter().any(|r| r == "node"));
+            if !is_node {
+                return Err(GatewayError::invalid_request("unknown nodeId"));
+            }
+            store
+                .rename_device(node_id, display_name)
+                .map_err(store_error)?
+                .display_name
+        }
+        Err(e) => return Err(store_error(e)),
+    };
+    Ok(json!({"nodeId": node_id, "displayName": name}))
+}

@@ -1,0 +1,130 @@
+//! `openclaw gateway status` against real gateways, with `--json` outputs validated against
+//! `schemas/status.schema.json`.
+
+mod support;
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use support::*;
+
+fn status(home: &std::path::Path, port: u16, args: &[&str]) -> (Output, Option<Value>) {
+    let out = Command::new(env!("CARGO_BIN_EXE_openclaw"))
+        .args(["gateway", "status"])
+        .args(args)
+        .env_clear()
+        .env("HOME", home)
+        .env("OPENCLAW_GATEWAY_PORT", port.to_string())
+        .output()
+        .unwrap();
+    let json = serde_json::from_slice(&out.stdout).ok();
+    (out, json)
+}
+
+fn schema() -> jsonschema::Validator {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/schemas/status.schema.json"
+    ))
+    .unwrap();
+    jsonschema::draft202012::new(&serde_json::from_str(&text).unwrap()).unwrap()
+}
+
+fn assert_valid(report: &Value) {
+    let errors: Vec<String> = schema()
+        .iter_errors(report)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}\n{report:#}");
+}
+
+#[test]
+fn a_running_gateway_is_reported_connected_with_its_listener() {
+    let gw = TestGateway::start_with(GatewayOptions {
+        no_token: true,
+        ..Default::default()
+    });
+    let (out, report) = status(gw.home(), gw.port, &["--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let report = report.unwrap();
+    assert_valid(&report);
+    assert_eq!(report["rpc"]["outcome"], "connected");
+    assert_eq!(
+        report["rpc"]["capability"], "connected_no_operator_scope",
+        "a probe gets no operator scope"
+    );
+    assert_eq!(report["port"]["status"], "busy");
+    assert_eq!(report["port"]["listeners"][0]["pid"], gw.child.id());
+    assert_eq!(report["gateway"]["portSource"], "env");
+    let (out, report) = status(gw.home(), gw.port, &["--json", "--require-rpc"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "read RPC through the generated token"
+    );
+    assert_eq!(report.unwrap()["rpc"]["capability"], "admin");
+}
+
+#[test]
+fn nothing_running_is_unreachable_with_a_free_port_and_exit_0_unless_required() {
+    let home = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let (out, report) = status(home.path(), port, &["--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let report = report.unwrap();
+    assert_valid(&report);
+    assert_eq!(report["rpc"]["outcome"], "unreachable");
+    assert_eq!(report["port"]["status"], "free");
+    let (out, _) = status(home.path(), port, &["--require-rpc"]);
+    assert_eq!(out.status.code(), Some(1));
+    let (out, report) = status(home.path(), port, &["--json", "--no-probe"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(report.unwrap()["rpc"]["outcome"], "skipped");
+}
+
+#[test]
+fn a_token_mismatch_is_its_own_state_with_the_fix() {
+    let gw = TestGateway::start();
+    let (out, report) = status(gw.home(), gw.port, &["--json", "--token", "wrong"]);
+    assert_eq!(out.status.code(), Some(0));
+    let report = report.unwrap();
+    assert_valid(&report);
+    assert_eq!(report["rpc"]["outcome"], "auth-failed");
+    assert!(
+        report["rpc"]["fix"]
+            .as_str()
+            .unwrap()
+            .contains("gateway.token")
+    );
+    let (out, _) = status(gw.home(), gw.port, &["--token", "wrong"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("auth-failed") && text.contains("Fix"),
+        "{text}"
+    );
+    assert!(
+        !text.contains('\u{1b}'),
+        "no colour when stdout is not a terminal"
+    );
+}
+
+#[test]
+fn require_rpc_with_no_probe_is_refused() {
+    let home = tempfile::tempdir().unwrap();
+    let (out, _) = status(home.path(), free_port(), &["--require-rpc", "--no-probe"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--require-rpc needs probing enabled"));
+}
+
+#[test]
+fn a_broken_config_is_reported_not_fatal() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join(".openclaw")).unwrap();
+    std::fs::write(home.path().join(".openclaw/openclaw.json"), "{ broken").unwrap();
+    let (out, report) = status(home.path(), free_port(), &["--json", "--no-probe"]);
+    assert_eq!(out.status.code(), Some(0));
+    let report = report.unwrap();
+    assert_valid(&report);
+    assert_eq!(report["config"]["valid"], false);
+    assert!(report["config"]["error"].as_str().unwrap().contains(":1:"));
+}
