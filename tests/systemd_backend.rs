@@ -325,6 +325,13 @@ fn stop_start_and_restart_drive_the_units_and_wait_for_them() {
     let port = support::free_port();
     f.install(None, port, &[]);
     let pid = f.main_pid(None);
+    // `gateway status` shows this backend's supervisor view.
+    let (out, v) = f.oc_json(&["gateway", "status"]);
+    assert!(out.success(), "{out}");
+    let runtime = &v["service"]["runtime"];
+    assert_eq!(runtime["state"], "running", "{v}");
+    assert_eq!(runtime["pid"], pid, "{v}");
+    assert_eq!(runtime["supervisor"], "systemd user", "{v}");
 
     // stop: the socket first (no connection restarts it), then the service.
     let (out, v) = f.oc_json(&["gateway", "stop", "--force"]);
@@ -336,6 +343,8 @@ fn stop_start_and_restart_drive_the_units_and_wait_for_them() {
     let st = f.status(None, port);
     assert_eq!(st.state, ServiceState::Stopped, "{st:?}");
     assert_eq!(st.pid, None);
+    let (_, v) = f.oc_json(&["gateway", "status"]);
+    assert_eq!(v["service"]["runtime"]["state"], "stopped", "{v}");
     let (out, v) = f.oc_json(&["gateway", "stop", "--force"]);
     assert!(out.success(), "{out}");
     assert!(messages(&v).contains("it was not running"), "{v}");
