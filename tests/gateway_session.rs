@@ -573,3 +573,31 @@ async fn connections_closed_by_clients_are_released_and_shutdown_stays_fast() {
         gw.stderr()
     );
 }
+
+#[tokio::test]
+async fn the_cached_health_summary_follows_set_heartbeats_and_is_broadcast() {
+    let gw = TestGateway::start();
+    let (mut ws, hello) = connected_cli(gw.port).await;
+    assert_eq!(hello["snapshot"]["health"]["heartbeatsEnabled"], true);
+    let version = hello["snapshot"]["stateVersion"]["health"]
+        .as_u64()
+        .unwrap();
+    ws.send(req("1", "set-heartbeats", json!({"enabled": false})))
+        .await
+        .unwrap();
+    let (mut res, mut event) = (None, None);
+    while res.is_none() || event.is_none() {
+        let frame = recv_json(&mut ws).await;
+        if frame["type"] == "res" && frame["id"] == "1" {
+            res = Some(frame);
+        } else if frame["type"] == "event" && frame["event"] == "health" {
+            event = Some(frame);
+        }
+    }
+    let (res, event) = (res.unwrap(), event.unwrap());
+    assert_eq!(res["payload"], json!({"ok": true, "enabled": false}));
+    assert_eq!(event["payload"]["heartbeatsEnabled"], false);
+    assert!(event["stateVersion"]["health"].as_u64().unwrap() > version);
+    let health = call(&mut ws, "2", "health", json!({})).await;
+    assert_eq!(health["payload"]["heartbeatsEnabled"], false);
+}

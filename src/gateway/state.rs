@@ -3,9 +3,10 @@
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -80,6 +81,7 @@ pub struct GatewayState {
     presence: Mutex<PresenceStore>,
     presence_version: AtomicU64,
     health_version: AtomicU64,
+    health_cache: Mutex<Arc<RawValue>>,
     heartbeats_enabled: AtomicBool,
     system_events: Mutex<VecDeque<Value>>,
     phase: AtomicU8,
@@ -94,6 +96,7 @@ impl GatewayState {
         log_file: Option<PathBuf>,
         self_presence: PresenceEntry,
     ) -> Self {
+        let health_cache = Mutex::new(Self::build_health(&settings, true));
         let rate_limit = settings.auth.rate_limit;
         Self {
             settings,
@@ -111,6 +114,7 @@ impl GatewayState {
             presence: Mutex::new(PresenceStore::new(self_presence)),
             presence_version: AtomicU64::new(1),
             health_version: AtomicU64::new(1),
+            health_cache,
             heartbeats_enabled: AtomicBool::new(true),
             system_events: Mutex::new(VecDeque::new()),
             phase: AtomicU8::new(Phase::Starting as u8),
@@ -172,21 +176,36 @@ impl GatewayState {
         );
     }
 
-    /// The health summary.
-    pub fn health(&self) -> Value {
-        let sessions = self
-            .settings
+    fn build_health(settings: &GatewaySettings, heartbeats_enabled: bool) -> Arc<RawValue> {
+        let sessions = settings
             .state_dir
             .join("agents/main/sessions/sessions.json");
-        health_summary(
+        let summary = health_summary(
             now_ms(),
             &sessions.display().to_string(),
-            self.heartbeats_enabled(),
-        )
+            heartbeats_enabled,
+        );
+        serde_json::value::to_raw_value(&summary)
+            .map(Arc::from)
+            .unwrap_or_else(|_| {
+                Arc::from(RawValue::from_string("{}".to_owned()).unwrap_or_default())
+            })
     }
 
-    /// Refreshes health: bumps its version and broadcasts `health`.
+    /// The cached health summary, serialised (rebuilt by [`GatewayState::refresh_health`]).
+    pub fn health_payload(&self) -> Arc<RawValue> {
+        lock(&self.health_cache).clone()
+    }
+
+    /// The cached health summary as a value (for the `hello-ok` snapshot).
+    pub fn health(&self) -> Value {
+        serde_json::from_str(self.health_payload().get()).unwrap_or(Value::Null)
+    }
+
+    /// Refreshes health: rebuilds the cached summary, bumps its version and broadcasts `health`.
     pub fn refresh_health(&self) {
+        let fresh = Self::build_health(&self.settings, self.heartbeats_enabled());
+        *lock(&self.health_cache) = fresh;
         self.health_version.fetch_add(1, Ordering::AcqRel);
         let payload = self.health();
         self.registry
@@ -200,9 +219,11 @@ impl GatewayState {
         self.heartbeats_enabled.load(Ordering::Acquire)
     }
 
-    /// Sets the heartbeat switch.
+    /// Sets the heartbeat switch (health changes with it).
     pub fn set_heartbeats_enabled(&self, enabled: bool) {
-        self.heartbeats_enabled.store(enabled, Ordering::Release);
+        if self.heartbeats_enabled.swap(enabled, Ordering::AcqRel) != enabled {
+            self.refresh_health();
+        }
     }
 
     /// Queues a system event (the newest [`SYSTEM_EVENTS_KEPT`] are kept).
