@@ -158,8 +158,10 @@ pub fn uninstall_plan(spec: &ServiceSpec) -> Plan {
     let service = spec.names.systemd_service_file();
     let socket = spec.names.systemd_socket_file();
     let m = Manager::of(spec);
-    plan.steps.push(m.unit("StopUnit", "stop", &service));
+    // The socket first: with the service stopped first, a connection in between would start it
+    // again through the still-listening socket.
     plan.steps.push(m.unit("StopUnit", "stop", &socket));
+    plan.steps.push(m.unit("StopUnit", "stop", &service));
     plan.steps
         .push(m.step("DisableUnitFiles", "disable", &[&socket, &service]));
     plan.removals.push(dir.join(&service));
