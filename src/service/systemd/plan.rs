@@ -300,15 +300,15 @@ mod tests {
     }
 
     #[test]
-    fn uninstall_stops_disables_removes_then_reloads_and_keeps_state() {
+    fn uninstall_stops_the_socket_first_disables_removes_then_reloads_and_keeps_state() {
         let plan = uninstall_plan(&sample_spec(None, Scope::User, false));
         assert_eq!(plan.action, PlanAction::Uninstall);
         assert!(plan.files.is_empty());
         assert_eq!(
             calls(&plan),
             [
-                "StopUnit(openclaw-gateway.service)",
                 "StopUnit(openclaw-gateway.socket)",
+                "StopUnit(openclaw-gateway.service)",
                 "DisableUnitFiles(openclaw-gateway.socket, openclaw-gateway.service)",
                 "Reload()",
             ]
