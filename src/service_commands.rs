@@ -103,6 +103,15 @@ fn require_host(platform: PlatformKind, dry_run: bool) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Prints a plan for `--dry-run`: text, or the plan as JSON.
+fn print_plan(plan: &crate::service::plan::Plan, json_output: bool) {
+    out(&if json_output {
+        serde_json::to_string_pretty(plan).unwrap_or_default()
+    } else {
+        plan.render_text()
+    });
+}
+
 /// `openclaw gateway install`.
 pub fn install(invocation: &Invocation, args: &InstallArgs) -> Result<ExitStatus, CliError> {
     let platform = platform_of(args.platform);
@@ -122,11 +131,7 @@ pub fn install(invocation: &Invocation, args: &InstallArgs) -> Result<ExitStatus
         .plan_install(&spec)
         .map_err(|e| failure(e, args.json, "install"))?;
     if args.dry_run {
-        out(&if args.json {
-            serde_json::to_string_pretty(&plan).unwrap_or_default()
-        } else {
-            plan.render_text()
-        });
+        print_plan(&plan, args.json);
         return Ok(ExitStatus::Ok);
     }
     let outcome = backend
@@ -150,11 +155,7 @@ pub fn uninstall(invocation: &Invocation, args: &UninstallArgs) -> Result<ExitSt
         .plan_uninstall(&spec)
         .map_err(|e| failure(e, args.json, "uninstall"))?;
     if args.dry_run {
-        out(&if args.json {
-            serde_json::to_string_pretty(&plan).unwrap_or_default()
-        } else {
-            plan.render_text()
-        });
+        print_plan(&plan, args.json);
         return Ok(ExitStatus::Ok);
     }
     let outcome = backend
