@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::task::JoinSet;
 use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{Bytes, Message};
 
 use super::device_identity::{DeviceProof, SignedFields, VerifyContext, verify_device};
 use super::methods;
@@ -160,16 +160,14 @@ pub async fn serve<S>(
     tracing::debug!(conn = %conn_id, "client disconnected");
 }
 
-async fn next_payload<S>(
-    stream: &mut SplitStream<WebSocketStream<S>>,
-) -> Option<Result<Vec<u8>, u16>>
+async fn next_payload<S>(stream: &mut SplitStream<WebSocketStream<S>>) -> Option<Result<Bytes, u16>>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     loop {
         match stream.next().await? {
-            Ok(Message::Text(text)) => return Some(Ok(text.as_bytes().to_vec())),
-            Ok(Message::Binary(bytes)) => return Some(Ok(bytes.to_vec())),
+            Ok(Message::Text(text)) => return Some(Ok(text.into())),
+            Ok(Message::Binary(bytes)) => return Some(Ok(bytes)),
             Ok(Message::Close(_)) => return None,
             Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_)) => continue,
             Err(tokio_tungstenite::tungstenite::Error::Capacity(_)) => {
@@ -805,10 +803,14 @@ async fn request_loop<S>(
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let mut inflight = JoinSet::new();
+    // Created once: a fresh wait future per frame would register a waiter every time.
+    let shutdown = state.shutdown.cancelled();
+    let killed = sender.killed();
+    tokio::pin!(shutdown, killed);
     loop {
         tokio::select! {
-            () = state.shutdown.cancelled() => break,
-            () = sender.killed() => break,
+            () = &mut shutdown => break,
+            () = &mut killed => break,
             Some(_) = inflight.join_next(), if !inflight.is_empty() => {}
             next = next_payload(stream) => match next {
                 None => break,
@@ -861,12 +863,12 @@ fn handle_frame(
     if let Err(reason) = Validators::get().check_frame(&value) {
         return invalid(&reason);
     }
-    let request = match serde_json::from_value::<Frame>(value) {
-        Ok(Frame::Request(request)) => request,
-        Ok(_) => return invalid("only req frames are accepted"),
-        Err(e) => return invalid(&e.to_string()),
+    // The envelope schema has checked the shape: take the fields out of the parsed map instead
+    // of deserialising the value a second time.
+    let Some(request) = RequestParts::take(value) else {
+        return invalid("only req frames are accepted");
     };
-    let params = request.params.unwrap_or_else(|| json!({}));
+    let params = request.params;
     if !methods::waits(&request.method) {
         let result = methods::dispatch_now(state, info, &request.method, params);
         sender.send_text(reply_frame(&request.id, result));
@@ -884,4 +886,32 @@ fn handle_frame(
         let result = methods::dispatch(&state, &info, &sender, &request.method, params).await;
         sender.send_text(reply_frame(&request.id, result));
     });
+}
+
+/// The parts of a request frame that passed the envelope schema.
+struct RequestParts {
+    id: String,
+    method: String,
+    params: Value,
+}
+
+impl RequestParts {
+    /// Moves `id`, `method` and `params` (absent = `{}`) out of a schema-checked frame; `None`
+    /// for a frame that is not a request.
+    fn take(value: Value) -> Option<Self> {
+        let Value::Object(mut map) = value else {
+            return None;
+        };
+        if map.get("type").and_then(Value::as_str) != Some("req") {
+            return None;
+        }
+        let mut text = |key: &str| match map.swap_remove(key) {
+            Some(Value::String(s)) => Some(s),
+            _ => None,
+        };
+        let id = text("id")?;
+        let method = text("method")?;
+        let params = map.swap_remove("params").unwrap_or_else(|| json!({}));
+        Some(Self { id, method, params })
+    }
 }

@@ -169,8 +169,8 @@ pub fn dispatch_now(
     let params = prepare(info, method, params)?;
     if method == "health" {
         // The cached snapshot, already serialised (the reference serves a cached summary too).
-        return RawValue::from_string(state.health_payload().get().to_owned())
-            .map_err(|e| GatewayError::unavailable(e.to_string()));
+        // `to_owned` copies the text; `RawValue::from_string` would parse it again.
+        return Ok(RawValue::to_owned(&state.health_payload()));
     }
     let payload = dispatch_sync(state, info, method, &params).unwrap_or_else(|| {
         Err(GatewayError::unavailable(format!(

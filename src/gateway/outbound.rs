@@ -192,11 +192,15 @@ where
     S: Sink<Message> + Unpin,
 {
     let kill = queue.shared.kill.clone();
+    // One wait future for the whole loop: a fresh `cancelled()` per message would register and
+    // unregister a waiter every time.
+    let killed = kill.cancelled();
+    tokio::pin!(killed);
     let mut seq: u64 = 0;
     loop {
         let item = tokio::select! {
             biased;
-            () = kill.cancelled() => break,
+            () = &mut killed => break,
             item = queue.rx.recv() => item,
         };
         let Some(item) = item else {
@@ -228,7 +232,7 @@ where
         };
         let sent = tokio::select! {
             biased;
-            () = kill.cancelled() => break,
+            () = &mut killed => break,
             sent = sink.send(message) => sent.is_ok(),
         };
         queue.shared.queued.fetch_sub(bytes, Ordering::Relaxed);

@@ -146,6 +146,17 @@ struct OutboundResponse<'a> {
     error: Option<&'a ErrorShape>,
 }
 
+/// Serialises `frame` into a buffer sized for it up front (`size_hint` plus the envelope), so
+/// large payloads are copied once instead of through repeated regrowth.
+fn to_frame_text(frame: &impl Serialize, size_hint: usize) -> String {
+    let mut buffer = Vec::with_capacity(size_hint + 48);
+    if serde_json::to_writer(&mut buffer, frame).is_err() {
+        return String::new();
+    }
+    // serde_json writes UTF-8 only; the check is a formality on the way to a `String`.
+    String::from_utf8(buffer).unwrap_or_default()
+}
+
 /// Serialises a response frame around an already serialised payload.
 pub fn response_ok(id: &str, payload: &RawValue) -> String {
     let frame = OutboundResponse {
@@ -155,7 +166,7 @@ pub fn response_ok(id: &str, payload: &RawValue) -> String {
         payload: Some(payload),
         error: None,
     };
-    serde_json::to_string(&frame).unwrap_or_default()
+    to_frame_text(&frame, payload.get().len() + id.len())
 }
 
 /// Serialises an error response frame.
@@ -176,7 +187,10 @@ pub fn response_error_with_payload(
         payload,
         error: Some(error),
     };
-    serde_json::to_string(&frame).unwrap_or_default()
+    to_frame_text(
+        &frame,
+        payload.map_or(0, |p| p.get().len()) + id.len() + 128,
+    )
 }
 
 #[cfg(test)]
