@@ -283,7 +283,7 @@ fn summary(path: &Path, argv: &[String], port: Option<u16>) -> String {
     if !argv.is_empty() {
         detail.push_str(&format!(", runs {}", argv.join(" ")));
     }
-    if let Some(p) = port {
+    if let Some(p) = port.filter(|p| !argv.iter().any(|a| a.ends_with(&p.to_string()))) {
         detail.push_str(&format!(", port {p}"));
     }
     detail
