@@ -32,11 +32,11 @@ use crate::logging::{file_for_date, local_date_today};
 use crate::paths::Paths;
 use crate::profile::ProfileSelection;
 use crate::rpc_client::{ConnectAs, GatewayClient, RpcError, RpcTarget, resolve_target};
-use crate::service::discovery::{self, DiscoveryRoots, DiscoveryScope, ServiceClass};
+use crate::service::discovery::{self, DiscoveryRoots, DiscoveryScope, PlistJob, ServiceClass};
 use crate::service::runner::SystemRunner;
 use crate::service::spec::{ServiceSpec, SpecOptions};
 use crate::service::status::{ServiceState, SupervisorStatus};
-use crate::service::systemd::drift::UnitFile;
+use crate::service::systemd::drift::{UnitFile, flag_value};
 use crate::service::systemd::journal::{self, looks_like_startup_failure};
 use crate::service::{PlatformKind, backend_for};
 
@@ -502,27 +502,13 @@ impl ServiceDefinition {
                 unit.exec_start()
             }
             Some("plist") => {
-                let value = plist::Value::from_file(path).ok()?;
-                let dict = value.as_dictionary()?;
-                if let Some(env) = dict
-                    .get("EnvironmentVariables")
-                    .and_then(plist::Value::as_dictionary)
-                {
-                    for key in Self::KEYS {
-                        if let Some(v) = env.get(key).and_then(plist::Value::as_string) {
-                            vars.push((key, v.to_owned()));
-                        }
+                let job = PlistJob::read(path)?;
+                for key in Self::KEYS {
+                    if let Some(v) = job.env(key) {
+                        vars.push((key, v));
                     }
                 }
-                dict.get("ProgramArguments")
-                    .and_then(plist::Value::as_array)
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(plist::Value::as_string)
-                            .map(str::to_owned)
-                            .collect()
-                    })
-                    .unwrap_or_default()
+                job.argv
             }
             _ => return None,
         };
@@ -531,16 +517,7 @@ impl ServiceDefinition {
 
     /// The last `--name V` / `--name=V` of the command line.
     fn flag(&self, name: &str) -> Option<String> {
-        let eq = format!("{name}=");
-        let mut value = None;
-        for (i, a) in self.argv.iter().enumerate() {
-            if a == name {
-                value = self.argv.get(i + 1).cloned();
-            } else if let Some(v) = a.strip_prefix(&eq) {
-                value = Some(v.to_owned());
-            }
-        }
-        value
+        flag_value(&self.argv, name)
     }
 
     /// `--port N` of the command line (invalid values count as absent).

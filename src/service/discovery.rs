@@ -24,7 +24,7 @@ use serde::Serialize;
 
 use super::plan::shell_quote;
 use super::runner::CommandRunner;
-use super::systemd::drift::{UnitFile, gateway_facts, split_words};
+use super::systemd::drift::{UnitFile, flag_value, split_words};
 use super::windows::schtasks::Schtasks;
 use super::windows::task_xml::{TaskDefinition, normalise_query_output, parse_task_xml};
 use super::{PlatformKind, ServiceError};
@@ -210,6 +210,16 @@ fn classify(facts: &Facts<'_>, label_rule: bool) -> Option<ServiceClass> {
     {
         return Some(ServiceClass::NodeCompanion);
     }
+    if let Some(parts) = facts
+        .description
+        .as_deref()
+        .and_then(parse_service_description)
+    {
+        // `OpenClaw Gateway (profile: p)`: the description every release writes.
+        return Some(ServiceClass::ProfileService {
+            profile: profile_of(parts.profile),
+        });
+    }
     let line = facts.argv.join(" ");
     // Word-wise, so `sh -c "openclaw gateway restart"` (a restart-storm job, §3.5) counts.
     let by_command = line.split_whitespace().any(|w| w == "gateway") && mentions_release(&line);
@@ -229,25 +239,64 @@ fn classify(facts: &Facts<'_>, label_rule: bool) -> Option<ServiceClass> {
     })
 }
 
+/// What the detection rules concluded about one definition.
+struct Inspected {
+    class: ServiceClass,
+    marker: Option<String>,
+    port: Option<u16>,
+    embeds_secret: bool,
+    argv: Vec<String>,
+}
+
+/// Classifies a definition from its name, command line, description and environment (`env`
+/// answers non-empty values only). `label_rule`: a label containing `clawdbot` is gateway-like
+/// (launchd).
+fn inspect(
+    label: &str,
+    known: Option<KnownServiceMatch>,
+    argv: Vec<String>,
+    description: Option<String>,
+    env: &dyn Fn(&str) -> Option<String>,
+    label_rule: bool,
+) -> Option<Inspected> {
+    let facts = Facts {
+        label,
+        known,
+        marker: env("OPENCLAW_SERVICE_MARKER"),
+        kind: env("OPENCLAW_SERVICE_KIND"),
+        profile: env("OPENCLAW_PROFILE")
+            .or_else(|| flag_value(&argv, "--profile"))
+            .or_else(|| {
+                description
+                    .as_deref()
+                    .and_then(parse_service_description)
+                    .and_then(|d| d.profile)
+            }),
+        description,
+        argv,
+    };
+    let class = classify(&facts, label_rule)?;
+    let port = port_of(
+        flag_value(&facts.argv, "--port").as_deref(),
+        &[env("OPENCLAW_GATEWAY_PORT"), env("CLAWDBOT_GATEWAY_PORT")],
+    );
+    let embeds_secret =
+        SECRET_VARS.iter().any(|k| env(k).is_some()) || argv_embeds_secret(&facts.argv);
+    Some(Inspected {
+        class,
+        marker: facts.marker,
+        port,
+        embeds_secret,
+        argv: facts.argv,
+    })
+}
+
 /// `--port N` / `--port=N`, else a `[host:]port` environment value.
 fn port_of(flag: Option<&str>, env_values: &[Option<String>]) -> Option<u16> {
     let parse = |v: &str| v.trim().rsplit(':').next()?.parse::<u16>().ok();
     flag.and_then(parse)
         .or_else(|| env_values.iter().flatten().find_map(|v| parse(v)))
         .filter(|p| *p > 0)
-}
-
-fn flag_value(argv: &[String], name: &str) -> Option<String> {
-    let eq = format!("{name}=");
-    let mut value = None;
-    for (i, a) in argv.iter().enumerate() {
-        if a == name {
-            value = argv.get(i + 1).cloned();
-        } else if let Some(v) = a.strip_prefix(&eq) {
-            value = Some(v.to_owned());
-        }
-    }
-    value
 }
 
 const SECRET_VARS: [&str; 4] = [
@@ -338,32 +387,15 @@ fn systemd_unit(scope: DiscoveryScope, path: &Path) -> Option<DiscoveredService>
     }
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let unit = UnitFile::parse(&text);
-    let argv = unit.exec_start();
     let env = |k: &str| unit.environment(k).filter(|v| !v.is_empty());
-    let description = unit.last("Unit", "Description").map(str::to_owned);
-    let facts = Facts {
-        label: &name,
+    let found = inspect(
+        &name,
         known,
-        marker: env("OPENCLAW_SERVICE_MARKER"),
-        kind: env("OPENCLAW_SERVICE_KIND"),
-        profile: env("OPENCLAW_PROFILE")
-            .or_else(|| gateway_facts(&unit).profile)
-            .or_else(|| {
-                description
-                    .as_deref()
-                    .and_then(parse_service_description)
-                    .and_then(|d| d.profile)
-            }),
-        description,
-        argv,
-    };
-    let class = classify(&facts, false)?;
-    let port = port_of(
-        gateway_facts(&unit).port.as_deref(),
-        &[env("OPENCLAW_GATEWAY_PORT"), env("CLAWDBOT_GATEWAY_PORT")],
-    );
-    let embeds_secret =
-        SECRET_VARS.iter().any(|k| env(k).is_some()) || argv_embeds_secret(&facts.argv);
+        unit.exec_start(),
+        unit.last("Unit", "Description").map(str::to_owned),
+        &env,
+        false,
+    )?;
     let quoted = shell_quote(&path.display().to_string());
     let removal = if name.ends_with(".bak") {
         match scope {
@@ -388,15 +420,68 @@ fn systemd_unit(scope: DiscoveryScope, path: &Path) -> Option<DiscoveredService>
     Some(DiscoveredService {
         platform: PlatformKind::Linux,
         scope,
-        class,
-        label: name.clone(),
+        class: found.class,
+        label: name,
         path: Some(path.to_owned()),
-        marker: facts.marker.clone(),
-        port,
-        embeds_secret,
-        detail: summary(path, &facts.argv, port),
+        marker: found.marker,
+        port: found.port,
+        embeds_secret: found.embeds_secret,
+        detail: summary(path, &found.argv, found.port),
         removal,
     })
+}
+
+/// A launchd job definition read with the `plist` crate (XML or binary).
+#[derive(Debug, Clone, Default)]
+pub struct PlistJob {
+    /// The top-level dictionary.
+    pub dict: plist::Dictionary,
+    /// `ProgramArguments`, else `[Program]`.
+    pub argv: Vec<String>,
+}
+
+impl PlistJob {
+    /// Reads `path`; `None` when it is not a plist dictionary.
+    pub fn read(path: &Path) -> Option<Self> {
+        let dict = plist::Value::from_file(path).ok()?.into_dictionary()?;
+        let mut argv: Vec<String> = dict
+            .get("ProgramArguments")
+            .and_then(plist::Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(plist::Value::as_string)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if argv.is_empty() {
+            argv.extend(
+                dict.get("Program")
+                    .and_then(plist::Value::as_string)
+                    .map(str::to_owned),
+            );
+        }
+        Some(Self { dict, argv })
+    }
+
+    /// A top-level string value.
+    pub fn string(&self, key: &str) -> Option<String> {
+        self.dict
+            .get(key)
+            .and_then(plist::Value::as_string)
+            .map(str::to_owned)
+    }
+
+    /// A non-empty `EnvironmentVariables` value.
+    pub fn env(&self, key: &str) -> Option<String> {
+        self.dict
+            .get("EnvironmentVariables")
+            .and_then(plist::Value::as_dictionary)
+            .and_then(|d| d.get(key))
+            .and_then(plist::Value::as_string)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    }
 }
 
 /// LaunchAgents (and with `include_daemons`, `/Library/LaunchAgents` and
@@ -442,61 +527,18 @@ fn launchd_job(
         .to_str()?
         .strip_suffix(".plist")?
         .to_owned();
-    let value = plist::Value::from_file(path).ok();
-    let dict = value.as_ref().and_then(plist::Value::as_dictionary);
-    let string = |key: &str| {
-        dict.and_then(|d| d.get(key))
-            .and_then(plist::Value::as_string)
-            .map(str::to_owned)
-    };
-    let label = string("Label").unwrap_or(stem);
-    let mut argv: Vec<String> = dict
-        .and_then(|d| d.get("ProgramArguments"))
-        .and_then(plist::Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(plist::Value::as_string)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
-    if argv.is_empty() {
-        argv.extend(string("Program"));
-    }
-    let env_dict = dict
-        .and_then(|d| d.get("EnvironmentVariables"))
-        .and_then(plist::Value::as_dictionary);
-    let env = |k: &str| {
-        env_dict
-            .and_then(|d| d.get(k))
-            .and_then(plist::Value::as_string)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-    };
-    let description = string("Comment");
-    let facts = Facts {
-        label: &label,
-        known: classify_service_name(Platform::Launchd, &label),
-        marker: env("OPENCLAW_SERVICE_MARKER"),
-        kind: env("OPENCLAW_SERVICE_KIND"),
-        profile: env("OPENCLAW_PROFILE")
-            .or_else(|| flag_value(&argv, "--profile"))
-            .or_else(|| {
-                description
-                    .as_deref()
-                    .and_then(parse_service_description)
-                    .and_then(|d| d.profile)
-            }),
-        description,
+    let job = PlistJob::read(path).unwrap_or_default();
+    let label = job.string("Label").unwrap_or(stem);
+    let env = |k: &str| job.env(k);
+    let argv = job.argv.clone();
+    let found = inspect(
+        &label,
+        classify_service_name(Platform::Launchd, &label),
         argv,
-    };
-    let class = classify(&facts, true)?;
-    let port = port_of(
-        flag_value(&facts.argv, "--port").as_deref(),
-        &[env("OPENCLAW_GATEWAY_PORT"), env("CLAWDBOT_GATEWAY_PORT")],
-    );
-    let embeds_secret =
-        SECRET_VARS.iter().any(|k| env(k).is_some()) || argv_embeds_secret(&facts.argv);
+        job.string("Comment"),
+        &env,
+        true,
+    )?;
     let quoted = shell_quote(&path.display().to_string());
     let q_label = shell_quote(&label);
     let removal = if daemon {
@@ -519,13 +561,13 @@ fn launchd_job(
     Some(DiscoveredService {
         platform: PlatformKind::Macos,
         scope,
-        class,
-        label: label.clone(),
+        class: found.class,
+        label,
         path: Some(path.to_owned()),
-        marker: facts.marker.clone(),
-        port,
-        embeds_secret,
-        detail: summary(path, &facts.argv, port),
+        marker: found.marker,
+        port: found.port,
+        embeds_secret: found.embeds_secret,
+        detail: summary(path, &found.argv, found.port),
         removal,
     })
 }
@@ -586,55 +628,26 @@ fn windows_task(name: &str, def: &TaskDefinition) -> Option<DiscoveredService> {
     let mut argv = vec![command.to_owned()];
     argv.extend(split_words(arguments));
     argv.retain(|w| !w.is_empty());
-    let description = def.get("RegistrationInfo/Description").map(str::to_owned);
-    let facts = Facts {
-        label: name,
-        known: classify_service_name(Platform::Windows, name),
-        marker: None,
-        kind: None,
-        profile: flag_value(&argv, "--profile").or_else(|| {
-            description
-                .as_deref()
-                .and_then(parse_service_description)
-                .and_then(|d| d.profile)
-        }),
-        description,
+    // Tasks carry no environment we can read here: the name table, the description and the
+    // command line decide.
+    let found = inspect(
+        name,
+        classify_service_name(Platform::Windows, name),
         argv,
-    };
-    // Our own task names a script (`gateway.cmd`) in older releases: the script's name is not
-    // proof, so only the name table, the description and the command line decide.
-    let class = match classify(&facts, false) {
-        Some(class) => class,
-        None if facts
-            .description
-            .as_deref()
-            .and_then(parse_service_description)
-            .is_some() =>
-        {
-            ServiceClass::ProfileService {
-                profile: facts.profile.clone().unwrap_or_else(|| "default".into()),
-            }
-        }
-        None => return None,
-    };
-    let port = port_of(flag_value(&facts.argv, "--port").as_deref(), &[]);
-    let detail = {
-        let mut d = format!("task runs {}", facts.argv.join(" "));
-        if let Some(p) = port {
-            d.push_str(&format!(", port {p}"));
-        }
-        d
-    };
+        def.get("RegistrationInfo/Description").map(str::to_owned),
+        &|_| None,
+        false,
+    )?;
     Some(DiscoveredService {
         platform: PlatformKind::Windows,
         scope: DiscoveryScope::User,
-        class,
+        class: found.class,
         label: name.to_owned(),
         path: None,
         marker: None,
-        port,
-        embeds_secret: argv_embeds_secret(&facts.argv),
-        detail,
+        port: found.port,
+        embeds_secret: found.embeds_secret,
+        detail: format!("task runs {}", found.argv.join(" ")),
         removal: vec![format!("schtasks /Delete /F /TN \"{name}\"")],
     })
 }
