@@ -9,6 +9,13 @@
 //! Plus where things are (config, state dir, profile, log file), the bind mode and host, port and
 //! where the port came from, the probe URL, who listens on the port, and — when the service
 //! looks running but the gateway does not answer — the last error line of the gateway log.
+//! The probe goes to the port of the installed service's command line when it has one
+//! (`portSource: "service args"`); a service that reads another config than this CLI is reported
+//! as `config.mismatch` with the fix. The last error line comes from the unit's journal, else
+//! the gateway's log file. Other gateway-like services ([`crate::service::discovery`]: user
+//! definitions always, system folders and scheduled tasks with `--deep`) are listed with the
+//! exact command to remove each; `--deep` also warns about a port shared by a user and a system
+//! unit and about listeners on our port that are not our service. Nothing is changed.
 //! `--json` prints one object matching `schemas/status.schema.json`. Exit 0 unless
 //! `--require-rpc` fails or the command itself fails.
 
