@@ -128,3 +128,84 @@ fn a_broken_config_is_reported_not_fatal() {
     assert_eq!(report["config"]["valid"], false);
     assert!(report["config"]["error"].as_str().unwrap().contains(":1:"));
 }
+
+/// `gateway status <args>` on a pseudo-terminal (util-linux `script`): what it printed.
+fn status_on_a_terminal(home: &std::path::Path, args: &str, no_color_env: bool) -> String {
+    let mut cmd = Command::new("script");
+    cmd.args([
+        "-qec",
+        &format!(
+            "'{}' gateway status --no-probe {args}",
+            env!("CARGO_BIN_EXE_openclaw")
+        ),
+        "/dev/null",
+    ])
+    .env_clear()
+    .env("HOME", home)
+    .env("PATH", "/usr/bin:/bin")
+    .env("TERM", "xterm")
+    .env("OPENCLAW_GATEWAY_PORT", free_port().to_string());
+    if no_color_env {
+        cmd.env("NO_COLOR", "1");
+    }
+    let out = cmd
+        .output()
+        .expect("script (util-linux) runs the command on a pty");
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn colours_only_on_a_terminal_and_never_with_no_color_or_the_no_color_env() {
+    let home = tempfile::tempdir().unwrap();
+    let text = status_on_a_terminal(home.path(), "", false);
+    assert!(
+        text.contains("\u{1b}[1mService") || text.contains("\u{1b}[1mGateway"),
+        "bold block titles on a terminal: {text:?}"
+    );
+    for (args, env) in [("--no-color", false), ("", true)] {
+        let text = status_on_a_terminal(home.path(), args, env);
+        assert!(text.contains("Gateway"), "{text:?}");
+        assert!(
+            !text.contains('\u{1b}'),
+            "{args} / NO_COLOR={env}: {text:?}"
+        );
+    }
+}
+
+#[test]
+fn deep_warns_about_a_gateway_on_our_port_that_no_supervisor_runs() {
+    let gw = TestGateway::start_with(GatewayOptions {
+        no_token: true,
+        ..Default::default()
+    });
+    let root = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_openclaw"))
+        .args(["gateway", "status", "--json", "--deep"])
+        .env_clear()
+        .env("HOME", gw.home())
+        .env("OPENCLAW_GATEWAY_PORT", gw.port.to_string())
+        .env("OPENCLAW_DISCOVERY_ROOT", root.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_valid(&report);
+    assert_eq!(report["deep"], true);
+    assert_eq!(report["extraServices"], serde_json::json!([]));
+    let warnings = report["warnings"].to_string();
+    assert!(
+        warnings.contains(&format!(
+            "port {} is held by pid {} (",
+            gw.port,
+            gw.child.id()
+        )),
+        "{report:#}"
+    );
+    let (_, shallow) = status(gw.home(), gw.port, &["--json"]);
+    assert_eq!(
+        shallow.unwrap()["warnings"],
+        serde_json::json!([]),
+        "port findings are a --deep scan"
+    );
+}

@@ -139,6 +139,20 @@ pub fn split_words(line: &str) -> Vec<String> {
     words
 }
 
+/// The value of the last `--name V` / `--name=V` in `argv`.
+pub fn flag_value(argv: &[String], name: &str) -> Option<String> {
+    let eq = format!("{name}=");
+    let mut value = None;
+    for (i, a) in argv.iter().enumerate() {
+        if a == name {
+            value = argv.get(i + 1).cloned();
+        } else if let Some(v) = a.strip_prefix(&eq) {
+            value = Some(v.to_owned());
+        }
+    }
+    value
+}
+
 /// What a gateway unit says about the things users care about.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GatewayFacts {
@@ -157,18 +171,7 @@ pub struct GatewayFacts {
 /// Reads [`GatewayFacts`] from a parsed unit.
 pub fn gateway_facts(unit: &UnitFile) -> GatewayFacts {
     let argv = unit.exec_start();
-    let flag = |name: &str| {
-        let eq = format!("{name}=");
-        let mut value = None;
-        for (i, a) in argv.iter().enumerate() {
-            if a == name {
-                value = argv.get(i + 1).cloned();
-            } else if let Some(v) = a.strip_prefix(&eq) {
-                value = Some(v.to_owned());
-            }
-        }
-        value
-    };
+    let flag = |name: &str| flag_value(&argv, name);
     let version = unit.environment("OPENCLAW_SERVICE_VERSION").or_else(|| {
         unit.last("Unit", "Description")
             .and_then(parse_service_description)
