@@ -1182,11 +1182,13 @@ mod tests {
         });
         assert_eq!(probe_readyz(addr, Duration::from_secs(5)), Ok(503));
         server.join().unwrap();
-        let closed = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap();
-        assert!(probe_readyz(closed, Duration::from_secs(1)).is_err());
+        // A peer that hangs up without an HTTP answer is an error (a freed ephemeral port is
+        // not used for this: another process may take it before the probe runs).
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let silent_addr = silent.local_addr().unwrap();
+        let hang_up = std::thread::spawn(move || drop(silent.accept().unwrap()));
+        assert!(probe_readyz(silent_addr, Duration::from_secs(1)).is_err());
+        hang_up.join().unwrap();
     }
 
     #[test]
