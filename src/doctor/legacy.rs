@@ -50,9 +50,7 @@ pub fn legacy_units(unit_dir: &Path) -> Vec<Item> {
                     "Legacy gateway unit {name} ({}) is installed; it competes with the current gateway for the port.{secret}",
                     known.entry.used_by
                 ),
-                format!(
-                    "`openclaw doctor --fix` stops, disables and deletes it (and its .bak), then reloads; run `openclaw gateway install` afterwards if no current service exists"
-                ),
+                "`openclaw doctor --fix` stops, disables and deletes it (and its .bak), then reloads; run `openclaw gateway install` afterwards if no current service exists",
                 RepairKind::Safe,
             )
             .path(&path),
