@@ -75,6 +75,10 @@ pub fn run(invocation: &Invocation, args: &RunArgs) -> Result<ExitStatus, CliErr
         notifier: Notifier::from_env(&invocation.env),
     };
     let result = runtime.block_on(process.run(settings, activated));
+    if let Err(e) = &result {
+        // Into the file log, where `gateway status` finds the last gateway error.
+        tracing::error!(target: logging::FATAL_TARGET, "gateway stopped: {}", e.message);
+    }
     runtime.shutdown_timeout(Duration::from_secs(1));
     result
 }

@@ -95,6 +95,10 @@ pub fn stderr_is_journal(env: &Environment) -> bool {
     }
 }
 
+/// The tracing target of the error that ends the gateway: written to the file log only (the CLI
+/// prints it on stderr, which the journal captures under systemd).
+pub const FATAL_TARGET: &str = "openclaw::fatal";
+
 /// Installs the global subscriber for this process. Returns the path of the file log, if any.
 ///
 /// A file log that cannot be opened is reported on stderr and skipped: logging must never stop
@@ -118,9 +122,16 @@ pub fn init(settings: &LogSettings) -> Option<PathBuf> {
             .with_ansi(settings.color)
             .with_target(false)
     });
+    // Fatal errors are printed on stderr by the CLI itself; the console layers skip them so
+    // they appear once, while the file log (read by `gateway status`) still gets them.
+    let not_fatal = tracing_subscriber::filter::filter_fn(|meta| meta.target() != FATAL_TARGET);
     let console = journald
-        .map(|l| l.with_filter(console_level).boxed())
-        .or_else(|| stderr.map(|l| l.with_filter(console_level).boxed()));
+        .map(|l| {
+            l.with_filter(console_level)
+                .with_filter(not_fatal.clone())
+                .boxed()
+        })
+        .or_else(|| stderr.map(|l| l.with_filter(console_level).with_filter(not_fatal).boxed()));
 
     let (file_layer, file_path) = match (&settings.file, level_filter(settings.file_level)) {
         (Some(target), Some(level)) => match JsonFileWriter::open(target.clone(), settings) {

@@ -14,6 +14,7 @@
 
 use std::io::{self, Write};
 use std::net::IpAddr;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -21,15 +22,22 @@ use serde_json::{Value, json};
 
 use crate::cli::StatusArgs;
 use crate::config::{BindMode, LoadedConfig};
+use crate::environment::Environment;
 use crate::exit_status::{CliError, ExitStatus};
 use crate::gateway::logs_tail::{resolve_log_file, tail};
 use crate::gateway::port_owner::{PortListener, find_listeners};
 use crate::gateway::settings::bind_plan;
 use crate::invocation::Invocation;
 use crate::logging::{file_for_date, local_date_today};
+use crate::paths::Paths;
+use crate::profile::ProfileSelection;
 use crate::rpc_client::{ConnectAs, GatewayClient, RpcError, RpcTarget, resolve_target};
+use crate::service::discovery::{self, DiscoveryRoots, DiscoveryScope, ServiceClass};
+use crate::service::runner::SystemRunner;
 use crate::service::spec::{ServiceSpec, SpecOptions};
 use crate::service::status::{ServiceState, SupervisorStatus};
+use crate::service::systemd::drift::UnitFile;
+use crate::service::systemd::journal::{self, looks_like_startup_failure};
 use crate::service::{PlatformKind, backend_for};
 
 /// The whole report (the `--json` output).
@@ -57,6 +65,46 @@ pub struct StatusReport {
     /// The last gateway error line, when the service looks up but the gateway does not answer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+    /// Where [`StatusReport::last_error`] was read: `journal` or `log-file`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error_source: Option<String>,
+    /// Whether the system-level scans of `--deep` ran.
+    pub deep: bool,
+    /// Gateway-like services that are not this profile's service (user units always; system
+    /// folders, LaunchDaemons and scheduled tasks with `--deep`).
+    pub extra_services: Vec<ExtraServiceView>,
+    /// Findings of the scans: a port shared by a user and a system unit, a foreign listener.
+    pub warnings: Vec<String>,
+}
+
+/// One entry of `extraServices`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExtraServiceView {
+    /// `linux`, `macos`, `windows`.
+    pub platform: String,
+    /// Unit file name, launchd label or task name.
+    pub label: String,
+    /// Where it is and what it runs.
+    pub detail: String,
+    /// `user` or `system`.
+    pub scope: String,
+    /// Its `OPENCLAW_SERVICE_MARKER`.
+    pub marker: Option<String>,
+    /// True for names and markers of older releases.
+    pub legacy: bool,
+    /// `profile-service`, `other-release`, `legacy`, `foreign`.
+    pub class: String,
+    /// The definition file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The port it serves, when its definition says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// A token or password is written inline in its definition.
+    pub embeds_secret: bool,
+    /// The exact commands that remove it, in order.
+    pub removal: Vec<String>,
 }
 
 /// `cli`.
@@ -79,6 +127,30 @@ pub struct ConfigView {
     /// The error when it does not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The config the installed service reads (from its `OPENCLAW_STATE_DIR` /
+    /// `OPENCLAW_CONFIG_PATH` / profile), when a definition could be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub daemon: Option<DaemonConfigView>,
+    /// True when the service reads another config than this CLI.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mismatch: Option<bool>,
+    /// Why, and the fix, when `mismatch`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mismatch_fix: Option<String>,
+}
+
+/// `config.daemon`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DaemonConfigView {
+    /// The config path the service uses.
+    pub path: String,
+    /// Whether it exists.
+    pub exists: bool,
+    /// The state dir the service uses.
+    pub state_dir: String,
+    /// The definition it was read from.
+    pub source: String,
 }
 
 /// `gateway`.
@@ -201,6 +273,9 @@ pub fn status(invocation: &Invocation, args: &StatusArgs) -> Result<ExitStatus, 
                 exists: c.exists,
                 valid: true,
                 error: None,
+                daemon: None,
+                mismatch: None,
+                mismatch_fix: None,
             };
             (c, view)
         }
@@ -218,6 +293,9 @@ pub fn status(invocation: &Invocation, args: &StatusArgs) -> Result<ExitStatus, 
                     exists: true,
                     valid: false,
                     error: Some(e.message),
+                    daemon: None,
+                    mismatch: None,
+                    mismatch_fix: None,
                 },
             )
         }
@@ -231,7 +309,22 @@ pub fn status(invocation: &Invocation, args: &StatusArgs) -> Result<ExitStatus, 
     let host = bind_plan(mode, cfg.custom_bind_host())
         .map(|p| p.probe_host())
         .unwrap_or(IpAddr::from([127, 0, 0, 1]));
-    let target = resolve_target(invocation, &args.rpc, &config)?;
+    let mut target = resolve_target(invocation, &args.rpc, &config)?;
+    let service = supervisor_view(invocation, &config);
+    let definition = service
+        .runtime
+        .as_ref()
+        .and_then(|r| r.definition_path.as_deref())
+        .and_then(ServiceDefinition::read);
+    // The port the installed service runs with beats env and config (spec §5.2): the probe
+    // goes where the service listens, and a differing CLI config shows as config.mismatch.
+    let (port_number, port_source) = match definition.as_ref().and_then(|d| d.port()) {
+        Some(p) if target.url_source == "local" => {
+            target.url = replace_port(&target.url, p);
+            (p, "service args".to_owned())
+        }
+        _ => (ports.port, ports.port_source.as_str().to_owned()),
+    };
     let probe_note = match mode {
         BindMode::Loopback => "Loopback-only gateway; only local clients can connect.".to_owned(),
         BindMode::Lan => {
@@ -242,14 +335,13 @@ pub fn status(invocation: &Invocation, args: &StatusArgs) -> Result<ExitStatus, 
     let gateway = GatewayView {
         bind_mode: mode.to_string(),
         bind_host: host.to_string(),
-        port: ports.port,
-        port_source: ports.port_source.as_str().to_owned(),
+        port: port_number,
+        port_source,
         probe_url: target.url.clone(),
         probe_note,
     };
 
-    let service = supervisor_view(invocation, &config);
-    let port = port_view(ports.port);
+    let port = port_view(port_number);
     let rpc = if args.no_probe {
         RpcView {
             probed: false,
@@ -276,9 +368,35 @@ pub fn status(invocation: &Invocation, args: &StatusArgs) -> Result<ExitStatus, 
         .runtime
         .as_ref()
         .is_some_and(|r| matches!(r.state, ServiceState::Running | ServiceState::Starting));
-    let last_error = (service_up && (!rpc.ok || port.status == "free"))
-        .then(|| log_file.as_deref().and_then(last_error_line))
-        .flatten();
+    let (last_error, last_error_source) = if service_up && (!rpc.ok || port.status == "free") {
+        match service.runtime.as_ref().and_then(journal_last_error) {
+            Some(line) => (Some(line), Some("journal".to_owned())),
+            None => match log_file.as_deref().and_then(last_error_line) {
+                Some(line) => (Some(line), Some("log-file".to_owned())),
+                None => (None, None),
+            },
+        }
+    } else {
+        (None, None)
+    };
+    let mut config_view = config_view;
+    if let Some(daemon) = service
+        .runtime
+        .as_ref()
+        .zip(definition.as_ref())
+        .and_then(|(r, d)| daemon_config(invocation, r, d))
+    {
+        let mismatch = Path::new(&daemon.path) != invocation.paths.config_path;
+        config_view.mismatch_fix = mismatch.then(|| {
+            format!(
+                "the service reads {} but this CLI reads {}: run `openclaw gateway install --force` from the profile and environment you intend the service to use (or run this CLI with the service's profile)",
+                daemon.path, config_view.path
+            )
+        });
+        config_view.mismatch = Some(mismatch);
+        config_view.daemon = Some(daemon);
+    }
+    let scan = scan_services(invocation, &service, &port, args.deep);
     let report = StatusReport {
         cli: CliInfo {
             version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -292,6 +410,10 @@ pub fn status(invocation: &Invocation, args: &StatusArgs) -> Result<ExitStatus, 
         port,
         rpc,
         last_error,
+        last_error_source,
+        deep: args.deep,
+        extra_services: scan.extras,
+        warnings: scan.warnings,
     };
     if args.rpc.json {
         out(&serde_json::to_string_pretty(&report).map_err(|e| CliError::failure(e.to_string()))?);
@@ -335,6 +457,237 @@ fn supervisor_view(invocation: &Invocation, config: &LoadedConfig) -> ServiceVie
         },
         Err(e) => inspection(e),
     }
+}
+
+/// The newest error line of the systemd unit's journal (none for other supervisors, or
+/// without a journal).
+fn journal_last_error(runtime: &SupervisorStatus) -> Option<String> {
+    let user = match runtime.supervisor.as_str() {
+        "systemd user" => true,
+        "systemd system" => false,
+        _ => return None,
+    };
+    journal::last_error(&mut SystemRunner, &runtime.name, user)
+}
+
+/// What a service definition (unit file or plist) says about its environment and arguments.
+struct ServiceDefinition {
+    /// Path-related variables of its environment (never secrets).
+    vars: Vec<(&'static str, String)>,
+    /// Its command line.
+    argv: Vec<String>,
+}
+
+impl ServiceDefinition {
+    const KEYS: [&'static str; 6] = [
+        "OPENCLAW_STATE_DIR",
+        "CLAWDBOT_STATE_DIR",
+        "OPENCLAW_CONFIG_PATH",
+        "CLAWDBOT_CONFIG_PATH",
+        "OPENCLAW_PROFILE",
+        "HOME",
+    ];
+
+    /// Reads a `.service` or `.plist` file; `None` for anything else or an unreadable file.
+    fn read(path: &Path) -> Option<Self> {
+        let mut vars = Vec::new();
+        let argv = match path.extension().and_then(|e| e.to_str()) {
+            Some("service") => {
+                let unit = UnitFile::parse(&std::fs::read_to_string(path).ok()?);
+                for key in Self::KEYS {
+                    if let Some(v) = unit.environment(key).filter(|v| !v.is_empty()) {
+                        vars.push((key, v));
+                    }
+                }
+                unit.exec_start()
+            }
+            Some("plist") => {
+                let value = plist::Value::from_file(path).ok()?;
+                let dict = value.as_dictionary()?;
+                if let Some(env) = dict
+                    .get("EnvironmentVariables")
+                    .and_then(plist::Value::as_dictionary)
+                {
+                    for key in Self::KEYS {
+                        if let Some(v) = env.get(key).and_then(plist::Value::as_string) {
+                            vars.push((key, v.to_owned()));
+                        }
+                    }
+                }
+                dict.get("ProgramArguments")
+                    .and_then(plist::Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(plist::Value::as_string)
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            }
+            _ => return None,
+        };
+        Some(Self { vars, argv })
+    }
+
+    /// The last `--name V` / `--name=V` of the command line.
+    fn flag(&self, name: &str) -> Option<String> {
+        let eq = format!("{name}=");
+        let mut value = None;
+        for (i, a) in self.argv.iter().enumerate() {
+            if a == name {
+                value = self.argv.get(i + 1).cloned();
+            } else if let Some(v) = a.strip_prefix(&eq) {
+                value = Some(v.to_owned());
+            }
+        }
+        value
+    }
+
+    /// `--port N` of the command line (invalid values count as absent).
+    fn port(&self) -> Option<u16> {
+        self.flag("--port")
+            .and_then(|p| p.parse::<u16>().ok())
+            .filter(|p| *p > 0)
+    }
+}
+
+/// `ws://host:old` → `ws://host:port`.
+fn replace_port(url: &str, port: u16) -> String {
+    match url.rsplit_once(':') {
+        Some((head, tail)) if tail.chars().all(|c| c.is_ascii_digit()) => {
+            format!("{head}:{port}")
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// The config the installed service reads: its definition's `OPENCLAW_STATE_DIR` /
+/// `OPENCLAW_CONFIG_PATH` (or legacy `CLAWDBOT_*`), `OPENCLAW_PROFILE` / `--profile` and `HOME`,
+/// resolved exactly as the gateway resolves its own paths. Values kept in an env file (secrets
+/// only, by design) are not read.
+fn daemon_config(
+    invocation: &Invocation,
+    runtime: &SupervisorStatus,
+    definition: &ServiceDefinition,
+) -> Option<DaemonConfigView> {
+    let source = runtime.definition_path.as_ref()?;
+    let mut env = Environment::empty().with("HOME", &invocation.paths.home.display().to_string());
+    for (key, value) in &definition.vars {
+        env = env.with(key, value);
+    }
+    let profile_flag = definition.flag("--profile");
+    let selection = ProfileSelection::resolve(profile_flag.as_deref(), false, &env).ok()?;
+    let paths = Paths::resolve(&selection, &env).ok()?;
+    Some(DaemonConfigView {
+        exists: paths.config_path.exists(),
+        path: paths.config_path.display().to_string(),
+        state_dir: paths.state_dir.display().to_string(),
+        source: source.display().to_string(),
+    })
+}
+
+#[derive(Default)]
+struct Scan {
+    extras: Vec<ExtraServiceView>,
+    warnings: Vec<String>,
+}
+
+/// Other gateway-like services (user definitions always; system folders, LaunchDaemons and
+/// scheduled tasks with `--deep`), and with `--deep` the port findings: a user and a system
+/// unit serving the same port, and listeners on our port that are not our service.
+fn scan_services(
+    invocation: &Invocation,
+    service: &ServiceView,
+    port: &PortView,
+    deep: bool,
+) -> Scan {
+    let mut scan = Scan::default();
+    let roots = DiscoveryRoots::from_env(invocation.paths.home.clone(), &invocation.env);
+    let found = match PlatformKind::host() {
+        PlatformKind::Linux => discovery::discover_systemd(&roots, deep),
+        PlatformKind::Macos => discovery::discover_launchd(&roots, deep),
+        PlatformKind::Windows if deep => discovery::query_windows_tasks(&mut SystemRunner)
+            .unwrap_or_else(|e| {
+                scan.warnings
+                    .push(format!("scheduled tasks could not be listed: {e}"));
+                Vec::new()
+            }),
+        PlatformKind::Windows => Vec::new(),
+    };
+    let runtime = service.runtime.as_ref();
+    let ours = runtime.and_then(|r| r.definition_path.as_ref());
+    scan.extras = found
+        .iter()
+        .filter(|s| discovery::is_extra(s) && s.path.as_ref() != ours)
+        .map(|s| ExtraServiceView {
+            platform: s.platform.to_string(),
+            label: s.label.clone(),
+            detail: s.detail.clone(),
+            scope: s.scope.as_str().to_owned(),
+            marker: s.marker.clone(),
+            legacy: s.is_legacy(),
+            class: match &s.class {
+                ServiceClass::ProfileService { .. } => "profile-service",
+                ServiceClass::OtherRelease => "other-release",
+                ServiceClass::Legacy => "legacy",
+                ServiceClass::Foreign => "foreign",
+                ServiceClass::NodeCompanion => "node-companion",
+            }
+            .to_owned(),
+            path: s.path.as_ref().map(|p| p.display().to_string()),
+            port: s.port,
+            embeds_secret: s.embeds_secret,
+            removal: s.removal.clone(),
+        })
+        .collect();
+    if !deep {
+        return scan;
+    }
+    let gateways = || {
+        found
+            .iter()
+            .filter(|s| !matches!(s.class, ServiceClass::NodeCompanion))
+    };
+    for system in gateways().filter(|s| s.scope == DiscoveryScope::System) {
+        for user in gateways().filter(|s| s.scope == DiscoveryScope::User) {
+            if let (Some(p), Some(q)) = (system.port, user.port) {
+                if p == q {
+                    scan.warnings.push(format!(
+                        "user unit {} and system unit {} both serve port {p}: only one can listen. Keep one; to remove the system unit: {}",
+                        user.label,
+                        system.label,
+                        system.removal_command()
+                    ));
+                }
+            }
+        }
+    }
+    let main_pid = runtime.and_then(|r| r.pid);
+    for l in &port.listeners {
+        // With socket activation the service manager holds the listening socket too.
+        if Some(l.pid) == main_pid || l.command == "systemd" {
+            continue;
+        }
+        let who = l.command_line.as_deref().unwrap_or(&l.command);
+        scan.warnings.push(match (runtime, main_pid) {
+            (Some(r), Some(pid)) => format!(
+                "port {} is also held by pid {} ({who}), not by {} (pid {pid})",
+                port.port, l.pid, r.name
+            ),
+            (Some(r), None) => format!(
+                "port {} is held by pid {} ({who}), not by the {} service ({})",
+                port.port,
+                l.pid,
+                r.name,
+                r.state.label()
+            ),
+            _ => format!(
+                "port {} is held by pid {} ({who}), which no supervisor runs for this profile",
+                port.port, l.pid
+            ),
+        });
+    }
+    scan
 }
 
 fn port_view(port: u16) -> PortView {
@@ -507,20 +860,10 @@ fn current_log_file(invocation: &Invocation, config: &LoadedConfig) -> Option<st
 /// matching the reference's startup-failure patterns.
 pub fn last_error_line(file: &std::path::Path) -> Option<String> {
     let page = tail(file, None, 5000, 256 * 1024).ok()?;
-    let patterns = [
-        "enospc",
-        "no space left on device",
-        "refusing to bind gateway",
-        "gateway auth mode",
-        "gateway start blocked",
-        "failed to bind gateway socket",
-        "already in use",
-    ];
     page.lines.iter().rev().find_map(|line| {
         let parsed = crate::rpc_commands::parse_log_line(line);
         let is_error = parsed.level.as_deref() == Some("error");
-        let lower = parsed.message.to_lowercase();
-        (is_error || patterns.iter().any(|p| lower.contains(p))).then(|| {
+        (is_error || looks_like_startup_failure(&parsed.message)).then(|| {
             format!("{} {}", parsed.time.unwrap_or_default(), parsed.message)
                 .trim()
                 .to_owned()
@@ -680,17 +1023,38 @@ fn print_human(report: &StatusReport, color: bool, require_rpc: bool) {
                 );
             }
         }
-        "free" => line(
-            "Listener",
-            &paint(&format!("nothing listens on port {}", g.port), warn, color),
-        ),
+        "free" => {
+            let up =
+                report.service.runtime.as_ref().is_some_and(|r| {
+                    matches!(r.state, ServiceState::Running | ServiceState::Starting)
+                });
+            let text = if up {
+                format!(
+                    "nothing listens on port {} (service appears running)",
+                    g.port
+                )
+            } else {
+                format!("nothing listens on port {}", g.port)
+            };
+            line(
+                "Listener",
+                &paint(&text, if up { bad } else { warn }, color),
+            );
+        }
         _ => line(
             "Listener",
             report.port.detail.as_deref().unwrap_or("unknown"),
         ),
     }
     if let Some(err) = &report.last_error {
-        line("Last error", &paint(err, bad, color));
+        let from = match report.last_error_source.as_deref() {
+            Some("journal") => "journal",
+            _ => "log file",
+        };
+        line(
+            "Last error",
+            &format!("{} (from the {from})", paint(err, bad, color)),
+        );
     }
     out("");
     out(&format!(
@@ -708,6 +1072,21 @@ fn print_human(report: &StatusReport, color: bool, require_rpc: bool) {
     if let Some(e) = &report.config.error {
         line("Error", e);
     }
+    if let Some(daemon) = &report.config.daemon {
+        if report.config.mismatch == Some(true) {
+            line(
+                "Service",
+                &paint(
+                    &format!("{} (differs from the CLI's)", daemon.path),
+                    warn,
+                    color,
+                ),
+            );
+            if let Some(fix) = &report.config.mismatch_fix {
+                line("Fix", fix);
+            }
+        }
+    }
     out(&format!(
         "{} {} · profile {}",
         paint("State", bold, color),
@@ -717,7 +1096,35 @@ fn print_human(report: &StatusReport, color: bool, require_rpc: bool) {
     if let Some(file) = &report.log_file {
         out(&format!("{} {file}", paint("Logs", bold, color)));
     }
+    if !report.extra_services.is_empty() {
+        out("");
+        out(&paint(
+            "Other gateway-like services detected (best effort):",
+            warn,
+            color,
+        ));
+        for extra in &report.extra_services {
+            out(&format!(
+                "- {} ({}, {})",
+                extra.label, extra.scope, extra.detail
+            ));
+            if !extra.removal.is_empty() {
+                out(&format!("    remove: {}", extra.removal.join(" && ")));
+            }
+        }
+        out(ONE_GATEWAY_ADVICE);
+    }
+    if !report.warnings.is_empty() {
+        out("");
+        for warning in &report.warnings {
+            out(&format!("{} {warning}", paint("Warning:", warn, color)));
+        }
+    }
 }
+
+/// The advice printed under the extra services.
+pub const ONE_GATEWAY_ADVICE: &str =
+    "One gateway per machine is recommended; use isolated profiles/ports for a rescue bot.";
 
 fn human_duration(secs: u64) -> String {
     match secs {

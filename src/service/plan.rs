@@ -129,7 +129,8 @@ impl Step {
     }
 }
 
-fn shell_quote(arg: &str) -> String {
+/// Quotes `arg` for a POSIX shell when it holds anything but plain path characters.
+pub fn shell_quote(arg: &str) -> String {
     if !arg.is_empty()
         && arg
             .chars()

@@ -36,6 +36,7 @@
 pub mod dbus;
 pub mod diagnose;
 pub mod drift;
+pub mod journal;
 pub mod linger;
 pub mod plan;
 pub mod private_socket;
@@ -56,7 +57,6 @@ use self::diagnose::HostFacts;
 use self::linger::Linger;
 use self::state::{EXIT_CONFIG, StatusInputs, explain_end, start_limit_hit, supervisor_status};
 use super::plan::{Plan, PlannedFile, Step};
-use super::runner::{CommandRunner, SystemRunner};
 use super::spec::{Scope, ServiceSpec};
 use super::status::{ServiceState, SupervisorStatus};
 use super::{ActionOutcome, ActionResult, PlatformKind, ServiceError, ServiceManager};
@@ -351,32 +351,6 @@ pub fn probe_address(spec: &ServiceSpec) -> SocketAddr {
     SocketAddr::new(ip, spec.port)
 }
 
-/// The last lines of the unit's journal, when a journal exists (best effort, 5 s).
-fn journal_tail(unit: &str, user: bool) -> Vec<String> {
-    let args: Vec<String> = [
-        if user { "--user-unit" } else { "-u" },
-        unit,
-        "-n",
-        "15",
-        "--no-pager",
-        "-o",
-        "short-iso",
-    ]
-    .iter()
-    .map(|s| (*s).to_owned())
-    .collect();
-    match SystemRunner.run("journalctl", &args, Duration::from_secs(5)) {
-        Ok(out) if out.success() => out
-            .stdout
-            .lines()
-            .filter(|l| !l.starts_with("-- ") && !l.trim().is_empty())
-            .filter(|l| !l.contains("No journal files were found"))
-            .map(str::to_owned)
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
 /// Carries out plan steps on one manager, remembering what it did.
 struct Executor<'a> {
     mgr: &'a ManagerConnection,
@@ -607,7 +581,7 @@ impl Executor<'_> {
         if !props.status_text.is_empty() {
             error = error.hint(format!("Last status: {}", props.status_text));
         }
-        let tail = journal_tail(unit, self.units.user);
+        let tail = journal::tail(unit, self.units.user);
         if !tail.is_empty() {
             error = error.hint(format!("Last log lines:\n  {}", tail.join("\n  ")));
         }

@@ -274,6 +274,22 @@ impl FakeScheduler {
                 Some(task) => ok(task.xml.clone()),
                 None => self.not_found(),
             },
+            ["/Query", "/XML", "ONE"] => {
+                // Every task in one document, each after a `<!-- \<name> -->` comment, as the
+                // real tool prints it (the per-task XML declaration dropped).
+                let mut out =
+                    String::from("<?xml version=\"1.0\" encoding=\"UTF-16\"?>\r\n<Tasks>\r\n");
+                for (name, task) in &self.tasks {
+                    let body = task.xml.trim_start_matches('\u{feff}');
+                    let body = match body.find("?>") {
+                        Some(end) if body.trim_start().starts_with("<?xml") => &body[end + 2..],
+                        _ => body,
+                    };
+                    out.push_str(&format!("<!-- \\{name} -->\r\n{}\r\n", body.trim()));
+                }
+                out.push_str("</Tasks>\r\n");
+                ok(out)
+            }
             ["/Run", "/TN", name] => self.run(name),
             ["/End", "/TN", name] => self.end(name),
             ["/Delete", "/TN", name, "/F"] => self.delete(name),

@@ -13,7 +13,7 @@ pub mod schtasks;
 pub mod task_xml;
 
 #[cfg(test)]
-mod fake;
+pub(crate) mod fake;
 #[cfg(test)]
 mod tests;
 
