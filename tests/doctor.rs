@@ -317,7 +317,7 @@ fn a_legacy_com_openclaw_launch_agent_in_a_test_home_gets_a_bootout_and_trash_pl
     std::fs::write(
         &plist,
         format!(
-            "<plist><dict><key>OPENCLAW_GATEWAY_TOKEN</key><string>{TOKEN}</string></dict></plist>"
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<plist version=\"1.0\"><dict><key>Label</key><string>com.openclaw.gateway</string><key>ProgramArguments</key><array><string>/usr/local/bin/openclaw</string><string>gateway</string><string>--port</string><string>18789</string></array><key>EnvironmentVariables</key><dict><key>OPENCLAW_GATEWAY_TOKEN</key><string>{TOKEN}</string></dict></dict></plist>\n"
         ),
     )
     .unwrap();

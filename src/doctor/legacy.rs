@@ -1,162 +1,246 @@
-//! Services of older releases (minimal, self-contained detection, to be replaced by
-//! `service::discovery` once it lands): systemd user units under legacy names
-//! (`clawdbot-gateway.service`, `moltbot-gateway.service`, `clawdis-gateway.service`, their
-//! `.bak` leftovers) and legacy or other-release LaunchAgents (`com.openclaw.*`,
-//! `com.clawdbot.gateway`, …, `ai.openclaw.*`) in `~/Library/LaunchAgents`.
+//! Other gateway services, from [`crate::service::discovery`]: legacy services (older names or
+//! the `clawdbot` marker) in the user scope are repaired (a systemd unit is stopped, disabled and
+//! deleted; a LaunchAgent is booted out and moved to `~/.Trash`); other releases' gateways,
+//! foreign gateway-like services and everything in the system scope are reported with the exact
+//! removal commands (never touched); and gateways sharing a port are reported.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
-use crate::service::launchd::layout::foreign_agents;
-use crate::service_names::{Platform, Treatment, classify_service_name};
+use crate::service::PlatformKind;
+use crate::service::discovery::{DiscoveredService, DiscoveryScope, ServiceClass};
 
 use super::file_audit::Item;
 use super::findings::{Finding, RepairKind, Severity};
 use super::repair::Action;
-use super::unit_migration::holds_secrets;
 
-/// Legacy systemd user units in `unit_dir`.
-pub fn legacy_units(unit_dir: &Path) -> Vec<Item> {
-    let Ok(entries) = std::fs::read_dir(unit_dir) else {
-        return Vec::new();
-    };
-    let mut names: Vec<String> = entries
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .collect();
-    names.sort();
-    let mut out = Vec::new();
-    for name in names {
-        let unit = name.strip_suffix(".bak").unwrap_or(&name).to_owned();
-        let Some(known) = classify_service_name(Platform::Systemd, &unit) else {
-            continue;
-        };
-        if known.entry.treatment != Treatment::LegacyToMigrate {
-            continue;
-        }
-        if name.ends_with(".bak") && names_contains(unit_dir, &unit) {
-            continue; // reported with its unit
-        }
-        let path = unit_dir.join(&name);
-        let text = std::fs::read_to_string(&path).unwrap_or_default();
-        let secret = if holds_secrets(&text) {
-            " It embeds a gateway token or other secret in a world-readable file."
-        } else {
-            ""
-        };
-        out.push((
-            Finding::new(
-                "legacy-service",
-                if secret.is_empty() { Severity::Warning } else { Severity::Error },
-                format!(
-                    "Legacy gateway unit {name} ({}) is installed; it competes with the current gateway for the port.{secret}",
-                    known.entry.used_by
-                ),
-                "`openclaw doctor --fix` stops, disables and deletes it (and its .bak), then reloads; run `openclaw gateway install` afterwards if no current service exists",
-                RepairKind::Safe,
-            )
-            .path(&path),
-            Some(Action::RemoveLegacyUnit {
-                unit: unit.clone(),
-                path: unit_dir.join(&unit),
-            }),
-        ));
+fn secret_note(s: &DiscoveredService) -> &'static str {
+    if s.embeds_secret {
+        " It embeds a gateway token or password inline."
+    } else {
+        ""
     }
-    out
 }
 
-fn names_contains(dir: &Path, name: &str) -> bool {
-    dir.join(name).exists()
+fn severity(s: &DiscoveredService) -> Severity {
+    if s.embeds_secret {
+        Severity::Error
+    } else {
+        Severity::Warning
+    }
 }
 
-/// Legacy and other-release LaunchAgents under `home`.
-pub fn launch_agents(home: &Path, uid: u32) -> Vec<Item> {
-    let dir = home.join("Library/LaunchAgents");
+/// Findings for the discovered services that are not this project's user-scope profile services.
+pub fn other_services(services: &[DiscoveredService], home: &Path, uid: u32) -> Vec<Item> {
     let mut out = Vec::new();
-    for (label, plist, treatment) in foreign_agents(&dir) {
-        let text = std::fs::read_to_string(&plist).unwrap_or_default();
-        let secret =
-            if text.contains("OPENCLAW_GATEWAY_TOKEN") || text.contains("CLAWDBOT_GATEWAY_TOKEN") {
-                " Its plist embeds a gateway token."
-            } else {
-                ""
-            };
-        if treatment == Treatment::LegacyToMigrate {
-            out.push((
+    for s in services {
+        let path = s.path.clone().unwrap_or_default();
+        let scope = s.scope.as_str();
+        let removal = s.removal_command();
+        match (&s.class, s.scope) {
+            (ServiceClass::NodeCompanion, _) | (ServiceClass::ProfileService { .. }, DiscoveryScope::User) => {}
+            (_, DiscoveryScope::System) => out.push((
                 Finding::new(
-                    "legacy-launch-agent",
-                    if secret.is_empty() { Severity::Warning } else { Severity::Error },
-                    format!("Legacy LaunchAgent {label} is installed.{secret}"),
-                    "`openclaw doctor --fix` boots it out and moves the plist to ~/.Trash (macOS); then run `openclaw gateway install`",
-                    RepairKind::Safe,
-                )
-                .path(&plist),
-                Some(Action::TrashLaunchAgent {
-                    label: label.clone(),
-                    plist: plist.clone(),
-                    domain: format!("gui/{uid}"),
-                    trash: home.join(".Trash").join(format!("{label}.plist")),
-                }),
-            ));
-        } else {
-            out.push((
-                Finding::new(
-                    "other-release-launch-agent",
-                    Severity::Warning,
-                    format!("LaunchAgent {label} is the gateway of another OpenClaw release; two gateways compete for ports.{secret}"),
-                    format!("If it is no longer wanted: launchctl bootout gui/{uid}/{label} && mv {} ~/.Trash/", plist.display()),
+                    "system-service-present",
+                    severity(s),
+                    format!(
+                        "A system-scope gateway service {} exists ({}); doctor never modifies system units or LaunchDaemons.{}",
+                        s.label,
+                        s.detail,
+                        secret_note(s)
+                    ),
+                    format!("If it is not wanted: {removal}"),
                     RepairKind::Manual,
                 )
-                .path(&plist),
+                .path(&path),
                 None,
-            ));
+            )),
+            (ServiceClass::Legacy, _) if s.is_legacy() || s.class.is_legacy() => {
+                let action = match s.platform {
+                    PlatformKind::Linux => Some(Action::RemoveLegacyUnit {
+                        unit: s.label.strip_suffix(".bak").unwrap_or(&s.label).to_owned(),
+                        path: strip_bak(&path),
+                    }),
+                    PlatformKind::Macos => Some(Action::TrashLaunchAgent {
+                        label: s.label.clone(),
+                        plist: path.clone(),
+                        domain: format!("gui/{uid}"),
+                        trash: home.join(".Trash").join(format!("{}.plist", s.label)),
+                    }),
+                    PlatformKind::Windows => None,
+                };
+                let (id, fix) = match s.platform {
+                    PlatformKind::Macos => (
+                        "legacy-launch-agent",
+                        "`openclaw doctor --fix` boots it out and moves the plist to ~/.Trash (macOS); then run `openclaw gateway install`".to_owned(),
+                    ),
+                    _ => (
+                        "legacy-service",
+                        "`openclaw doctor --fix` stops, disables and deletes it (and its .bak), then reloads; run `openclaw gateway install` afterwards if no current service exists".to_owned(),
+                    ),
+                };
+                let repair = if action.is_some() { RepairKind::Safe } else { RepairKind::Manual };
+                out.push((
+                    Finding::new(
+                        id,
+                        severity(s),
+                        format!(
+                            "Legacy gateway service {} ({scope}) is installed: {}.{}",
+                            s.label,
+                            s.detail,
+                            secret_note(s)
+                        ),
+                        if action.is_some() { fix } else { format!("Remove it: {removal}") },
+                        repair,
+                    )
+                    .path(&path),
+                    action,
+                ));
+            }
+            (ServiceClass::OtherRelease, _) => out.push((
+                Finding::new(
+                    "other-release-service",
+                    Severity::Warning,
+                    format!(
+                        "{} is the gateway of another OpenClaw release ({}); two gateways compete for ports.{}",
+                        s.label,
+                        s.detail,
+                        secret_note(s)
+                    ),
+                    format!("If it is no longer wanted: {removal}"),
+                    RepairKind::Manual,
+                )
+                .path(&path),
+                None,
+            )),
+            _ => out.push((
+                Finding::new(
+                    "foreign-gateway-service",
+                    Severity::Warning,
+                    format!(
+                        "{} looks like a gateway service not written by OpenClaw's installer ({}).{}",
+                        s.label,
+                        s.detail,
+                        secret_note(s)
+                    ),
+                    format!("If it is not wanted: {removal}"),
+                    RepairKind::Manual,
+                )
+                .path(&path),
+                None,
+            )),
         }
     }
     out
+}
+
+fn strip_bak(path: &Path) -> PathBuf {
+    let text = path.display().to_string();
+    PathBuf::from(text.strip_suffix(".bak").unwrap_or(&text))
+}
+
+/// Gateway services (any scope, not `.bak` leftovers, not node companions) sharing a port.
+pub fn duplicate_ports(services: &[DiscoveredService]) -> Vec<Item> {
+    let mut by_port: BTreeMap<u16, Vec<String>> = BTreeMap::new();
+    for s in services {
+        if s.class == ServiceClass::NodeCompanion || s.label.ends_with(".bak") {
+            continue;
+        }
+        if let Some(port) = s.port {
+            by_port
+                .entry(port)
+                .or_default()
+                .push(format!("{} ({})", s.label, s.scope.as_str()));
+        }
+    }
+    by_port
+        .into_iter()
+        .filter(|(_, labels)| labels.len() > 1)
+        .map(|(port, labels)| {
+            (
+                Finding::new(
+                    "duplicate-port",
+                    Severity::Error,
+                    format!(
+                        "Several gateway services use port {port}: {}",
+                        labels.join(", ")
+                    ),
+                    "Keep one: remove the legacy or extra one (see the other findings) or give each profile its own port",
+                    RepairKind::Manual,
+                ),
+                None,
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::service::discovery::{DiscoveryRoots, discover_launchd, discover_systemd};
+
+    fn roots(home: &Path, root: &Path) -> DiscoveryRoots {
+        DiscoveryRoots {
+            home: home.to_owned(),
+            root: root.to_owned(),
+        }
+    }
 
     #[test]
-    fn legacy_units_and_their_backups_are_found_and_ours_are_not() {
-        let dir = tempfile::tempdir().unwrap();
-        for name in [
-            "clawdbot-gateway.service",
-            "clawdbot-gateway.service.bak",
-            "moltbot-gateway.service.bak",
-            "openclaw-gateway.service",
-            "openclaw-node.service",
-        ] {
-            std::fs::write(
-                dir.path().join(name),
-                "[Service]\nEnvironment=CLAWDBOT_GATEWAY_TOKEN=x\n",
-            )
-            .unwrap();
-        }
-        let found = legacy_units(dir.path());
-        let paths: Vec<String> = found
-            .iter()
-            .map(|(f, _)| {
-                f.path
-                    .as_ref()
-                    .unwrap()
-                    .file_name()
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned()
-            })
-            .collect();
+    fn a_legacy_user_unit_is_removed_and_a_system_unit_only_reported() {
+        let home = tempfile::tempdir().unwrap();
+        let root = tempfile::tempdir().unwrap();
+        let user = home.path().join(".config/systemd/user");
+        std::fs::create_dir_all(&user).unwrap();
+        std::fs::write(
+            user.join("clawdbot-gateway.service"),
+            "[Service]\nExecStart=/usr/bin/clawdbot gateway --port 18789\nEnvironment=CLAWDBOT_GATEWAY_TOKEN=x\n",
+        )
+        .unwrap();
+        std::fs::write(
+            user.join("openclaw-gateway.service"),
+            "[Service]\nExecStart=/usr/bin/openclaw gateway --port 18789\n",
+        )
+        .unwrap();
+        let system = root.path().join("etc/systemd/system");
+        std::fs::create_dir_all(&system).unwrap();
+        std::fs::write(
+            system.join("openclaw-gateway.service"),
+            "[Service]\nExecStart=/usr/bin/openclaw gateway --port 19000\n",
+        )
+        .unwrap();
+        let found = discover_systemd(&roots(home.path(), root.path()), true);
+        let items = other_services(&found, home.path(), 1000);
+        let ids: Vec<&str> = items.iter().map(|(f, _)| f.id).collect();
         assert_eq!(
-            paths,
-            ["clawdbot-gateway.service", "moltbot-gateway.service.bak"]
+            ids,
+            ["legacy-service", "system-service-present"],
+            "{items:?}"
         );
-        assert_eq!(found[0].0.severity, Severity::Error, "embeds a token");
+        assert_eq!(items[0].0.severity, Severity::Error, "embeds a token");
         assert_eq!(
-            found[1].1,
+            items[0].1,
             Some(Action::RemoveLegacyUnit {
-                unit: "moltbot-gateway.service".into(),
-                path: dir.path().join("moltbot-gateway.service")
+                unit: "clawdbot-gateway.service".into(),
+                path: user.join("clawdbot-gateway.service"),
             })
+        );
+        assert_eq!(items[1].0.repair, RepairKind::Manual);
+        assert!(
+            items[1]
+                .0
+                .fix
+                .contains("sudo systemctl disable --now openclaw-gateway.service")
+        );
+        let dup = duplicate_ports(&found);
+        assert_eq!(dup.len(), 1);
+        assert!(
+            dup[0]
+                .0
+                .message
+                .starts_with("Several gateway services use port 18789"),
+            "{}",
+            dup[0].0.message
         );
     }
 
@@ -167,12 +251,17 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("com.openclaw.gateway.plist"), "<plist/>").unwrap();
         std::fs::write(dir.join("ai.openclaw.gateway.plist"), "<plist/>").unwrap();
-        std::fs::write(dir.join("bot.molt.gateway.plist"), "<plist/>").unwrap();
-        let found = launch_agents(home.path(), 501);
-        let ids: Vec<&str> = found.iter().map(|(f, _)| f.id).collect();
-        assert_eq!(ids, ["other-release-launch-agent", "legacy-launch-agent"]);
+        let found = discover_launchd(&roots(home.path(), Path::new("/nonexistent")), false);
+        let items = other_services(&found, home.path(), 501);
+        let mut ids: Vec<&str> = items.iter().map(|(f, _)| f.id).collect();
+        ids.sort();
+        assert_eq!(ids, ["legacy-launch-agent", "other-release-service"]);
+        let legacy = items
+            .iter()
+            .find(|(f, _)| f.id == "legacy-launch-agent")
+            .unwrap();
         assert_eq!(
-            found[1].1,
+            legacy.1,
             Some(Action::TrashLaunchAgent {
                 label: "com.openclaw.gateway".into(),
                 plist: dir.join("com.openclaw.gateway.plist"),

@@ -28,11 +28,12 @@ use crate::config::LoadedConfig;
 use crate::exit_status::{CliError, ExitStatus};
 use crate::invocation::{GlobalOptions, Invocation};
 use crate::profile::{Profile, ProfileSource};
+use crate::service::discovery::{DiscoveryRoots, discover_launchd, discover_systemd};
 use crate::service::plan::Plan;
 use crate::service::spec::{ServiceSpec, SpecOptions};
+use crate::service::systemd::SystemdBackend;
 use crate::service::systemd::linger::{Linger, warning as linger_warning};
 use crate::service::systemd::units::{self, SystemdFeatures};
-use crate::service::systemd::{SYSTEM_UNIT_DIRS, SystemdBackend, drift};
 use crate::service_names::{Platform, Treatment, classify_service_name};
 
 use self::consent::{Consent, Decision};
@@ -244,71 +245,6 @@ fn audit_target(target: &Target, linger: &dyn Fn() -> (String, Linger)) -> Vec<I
         .collect()
 }
 
-/// Installed gateway units sharing a port: `(port, [unit paths])`.
-fn duplicate_ports(unit_dirs: &[PathBuf]) -> Vec<Item> {
-    let mut by_port: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
-    for dir in unit_dirs {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let Some(m) = classify_service_name(Platform::Systemd, &name) else {
-                continue;
-            };
-            if m.entry.treatment == Treatment::NotAGateway {
-                continue;
-            }
-            let Ok(text) = std::fs::read_to_string(e.path()) else {
-                continue;
-            };
-            if let Some(port) = drift::gateway_facts(&drift::UnitFile::parse(&text)).port {
-                by_port.entry(port).or_default().push(e.path());
-            }
-        }
-    }
-    by_port
-        .into_iter()
-        .filter(|(_, units)| units.len() > 1)
-        .map(|(port, units)| {
-            let list: Vec<String> = units.iter().map(|p| p.display().to_string()).collect();
-            (
-                Finding::new(
-                    "duplicate-port",
-                    Severity::Error,
-                    format!("Several gateway services use port {port}: {}", list.join(", ")),
-                    "Keep one: remove the legacy one (`openclaw doctor --fix`) or give each profile its own port",
-                    RepairKind::Manual,
-                ),
-                None,
-            )
-        })
-        .collect()
-}
-
-fn system_units(spec_names: &[String]) -> Vec<Item> {
-    let mut out = Vec::new();
-    for dir in SYSTEM_UNIT_DIRS {
-        for name in spec_names {
-            let path = std::path::Path::new(dir).join(name);
-            if path.exists() {
-                out.push((
-                    Finding::new(
-                        "system-unit-present",
-                        Severity::Info,
-                        format!("A system unit {} exists; doctor audits and repairs user units only.", path.display()),
-                        format!("Inspect it with `systemctl cat {name}`; remove it with `sudo systemctl disable --now {name} && sudo rm {}` if it is not wanted", path.display()),
-                        RepairKind::Manual,
-                    )
-                    .path(&path),
-                    None,
-                ));
-            }
-        }
-    }
-    out
-}
-
 /// Everything doctor finds.
 fn audit_all(invocation: &Invocation, targets: &[Target]) -> Vec<Item> {
     let backend = SystemdBackend::new(invocation.env.clone());
@@ -335,15 +271,16 @@ fn audit_all(invocation: &Invocation, targets: &[Target]) -> Vec<Item> {
     }
     let unit_dir = invocation.paths.home.join(".config/systemd/user");
     out.extend(file_audit::audit_unit_dir(&unit_dir));
-    out.extend(legacy::legacy_units(&unit_dir));
+    let roots = DiscoveryRoots::from_env(&invocation.paths.home, &invocation.env);
+    let mut services = discover_systemd(&roots, true);
+    services.extend(discover_launchd(&roots, true));
     let uid = nix::unistd::getuid().as_raw();
-    out.extend(legacy::launch_agents(&invocation.paths.home, uid));
-    out.extend(duplicate_ports(&[unit_dir]));
-    let names: Vec<String> = targets
-        .iter()
-        .map(|t| t.invocation.names.systemd_service_file())
-        .collect();
-    out.extend(system_units(&names));
+    out.extend(legacy::other_services(
+        &services,
+        &invocation.paths.home,
+        uid,
+    ));
+    out.extend(legacy::duplicate_ports(&services));
     out
 }
 

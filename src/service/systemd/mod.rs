@@ -74,8 +74,7 @@ const JOB_CAP: Duration = Duration::from_secs(15 * 60);
 /// Poll interval of the readiness wait.
 const POLL: Duration = Duration::from_millis(200);
 /// Directories holding system units (a user unit of the same name would duel with them).
-/// Where system units are looked for.
-pub const SYSTEM_UNIT_DIRS: [&str; 3] = [
+const SYSTEM_UNIT_DIRS: [&str; 3] = [
     "/etc/systemd/system",
     "/usr/lib/systemd/system",
     "/lib/systemd/system",
