@@ -296,7 +296,7 @@ pub struct DoctorArgs {
     /// Apply the repairs (asks per repair on a terminal).
     #[arg(long, visible_alias = "repair")]
     pub fix: bool,
-    /// Assume yes to every question.
+    /// Assume yes to every question (implies --fix).
     #[arg(long)]
     pub yes: bool,
     /// Never prompt; apply only safe repairs.

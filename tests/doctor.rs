@@ -18,21 +18,8 @@ use support::systemd_harness::{RunOutput, SystemdHarness, run_with_timeout};
 const TOKEN: &str = "ref-token-0123456789abcdef";
 const PROVIDER_SECRET: &str = "sk-provider-secret-42";
 
-fn schema() -> jsonschema::Validator {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/schemas/doctor.schema.json"
-    ))
-    .unwrap();
-    jsonschema::draft202012::new(&serde_json::from_str(&text).unwrap()).unwrap()
-}
-
 fn assert_valid(report: &Value) {
-    let errors: Vec<String> = schema()
-        .iter_errors(report)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "{errors:?}\n{report:#}");
+    support::assert_matches_schema("doctor.schema.json", report);
 }
 
 fn ids(report: &Value) -> Vec<String> {
@@ -382,4 +369,30 @@ fn json_with_fix_is_a_usage_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--json is read-only"));
+}
+
+#[test]
+fn an_enabled_legacy_clawdbot_unit_with_a_token_is_disabled_and_deleted_with_its_backup() {
+    let Some(f) = Fixture::new() else { return };
+    let port = support::free_port();
+    let unit = f.h.write_unit(
+        "clawdbot-gateway.service",
+        &format!(
+            "[Unit]\nDescription=Clawdbot Gateway\n\n[Service]\nExecStart=/usr/bin/clawdbot gateway --port {port}\nEnvironment=CLAWDBOT_GATEWAY_TOKEN={TOKEN}\n\n[Install]\nWantedBy=default.target\n"
+        ),
+    );
+    let backup =
+        f.h.write_unit("clawdbot-gateway.service.bak", "[Service]\n");
+    f.h.systemctl_ok(&["daemon-reload"]);
+    f.h.systemctl_ok(&["enable", "clawdbot-gateway.service"]);
+
+    let (out, v) = f.doctor_json();
+    assert_eq!(out.code(), Some(1), "{out}");
+    assert_eq!(ids(&v), ["legacy-service"], "{v:#}");
+    assert_eq!(v["findings"][0]["severity"], "error", "it embeds a token");
+
+    f.fix_then_clean();
+    assert!(!unit.exists() && !backup.exists());
+    let state = f.h.systemctl(&["is-enabled", "clawdbot-gateway.service"]);
+    assert!(!state.success(), "no longer enabled: {state}");
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::atomic_write::file_mode;
 use crate::config::{BindSetting, LoadedConfig, ReloadMode};
+use crate::service_names::{Platform, Treatment, classify_service_name};
 
 use super::findings::{Finding, RepairKind, Severity};
 use super::repair::Action;
@@ -32,6 +33,13 @@ pub fn audit_unit_dir(unit_dir: &Path) -> Vec<Item> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        let legacy_backup = name.strip_suffix(".bak").is_some_and(|base| {
+            classify_service_name(Platform::Systemd, base)
+                .is_some_and(|k| k.entry.treatment == Treatment::LegacyToMigrate)
+        });
+        if legacy_backup {
+            continue; // deleted with its legacy unit (see `legacy`)
+        }
         if name.ends_with(".bak") && path.is_file() {
             let text = std::fs::read_to_string(&path).unwrap_or_default();
             let mode = file_mode(&path).unwrap_or(0);
@@ -260,6 +268,15 @@ mod tests {
             ["systemd-unit-backup-mode"]
         );
         chmod(&bak, 0o600).unwrap();
+        assert!(audit_unit_dir(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn a_legacy_units_backup_is_left_to_the_legacy_removal() {
+        let dir = tempfile::tempdir().unwrap();
+        let bak = dir.path().join("clawdbot-gateway.service.bak");
+        std::fs::write(&bak, "[Service]\nEnvironment=CLAWDBOT_GATEWAY_TOKEN=x\n").unwrap();
+        chmod(&bak, 0o644).unwrap();
         assert!(audit_unit_dir(dir.path()).is_empty());
     }
 

@@ -34,6 +34,14 @@ fn severity(s: &DiscoveredService) -> Severity {
 pub fn other_services(services: &[DiscoveredService], home: &Path, uid: u32) -> Vec<Item> {
     let mut out = Vec::new();
     for s in services {
+        if let Some(base) = s.label.strip_suffix(".bak") {
+            if services
+                .iter()
+                .any(|o| o.label == base && o.scope == s.scope)
+            {
+                continue; // removed together with its unit
+            }
+        }
         let path = s.path.clone().unwrap_or_default();
         let scope = s.scope.as_str();
         let removal = s.removal_command();
@@ -97,41 +105,40 @@ pub fn other_services(services: &[DiscoveredService], home: &Path, uid: u32) -> 
                     action,
                 ));
             }
-            (ServiceClass::OtherRelease, _) => out.push((
-                Finding::new(
-                    "other-release-service",
-                    Severity::Warning,
-                    format!(
-                        "{} is the gateway of another OpenClaw release ({}); two gateways compete for ports.{}",
-                        s.label,
-                        s.detail,
-                        secret_note(s)
-                    ),
-                    format!("If it is no longer wanted: {removal}"),
-                    RepairKind::Manual,
-                )
-                .path(&path),
-                None,
+            (ServiceClass::OtherRelease, _) => out.push(report_only(
+                "other-release-service",
+                format!(
+                    "{} is the gateway of another OpenClaw release ({}); two gateways compete for ports.",
+                    s.label, s.detail
+                ),
+                s,
             )),
-            _ => out.push((
-                Finding::new(
-                    "foreign-gateway-service",
-                    Severity::Warning,
-                    format!(
-                        "{} looks like a gateway service not written by OpenClaw's installer ({}).{}",
-                        s.label,
-                        s.detail,
-                        secret_note(s)
-                    ),
-                    format!("If it is not wanted: {removal}"),
-                    RepairKind::Manual,
-                )
-                .path(&path),
-                None,
+            _ => out.push(report_only(
+                "foreign-gateway-service",
+                format!(
+                    "{} looks like a gateway service not written by OpenClaw's installer ({}).",
+                    s.label, s.detail
+                ),
+                s,
             )),
         }
     }
     out
+}
+
+/// A warning doctor does not repair, with the exact removal commands as the fix.
+fn report_only(id: &'static str, message: String, s: &DiscoveredService) -> Item {
+    (
+        Finding::new(
+            id,
+            Severity::Warning,
+            format!("{message}{}", secret_note(s)),
+            format!("If it is no longer wanted: {}", s.removal_command()),
+            RepairKind::Manual,
+        )
+        .path(s.path.clone().unwrap_or_default()),
+        None,
+    )
 }
 
 fn strip_bak(path: &Path) -> PathBuf {

@@ -396,7 +396,8 @@ fn execute(
 
 /// `openclaw doctor`.
 pub fn run(invocation: &Invocation, args: &DoctorArgs) -> Result<ExitStatus, CliError> {
-    let fix = args.fix;
+    // `--yes` accepts the defaults and so enters repair (spec §6.1: shouldRepair = fix || yes).
+    let fix = args.fix || args.yes;
     if args.json && fix && !args.dry_run {
         return Err(CliError::usage(
             "--json is read-only advice: use it without --fix, or with --fix --dry-run",

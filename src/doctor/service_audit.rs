@@ -354,6 +354,8 @@ pub fn audit_unit(input: &UnitAuditInput<'_>) -> Vec<(Finding, Option<Action>)> 
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
     use crate::service::spec::Scope;
     use crate::service::systemd::plan::install_plan;
@@ -365,79 +367,74 @@ mod tests {
         user_namespaces: true,
     };
 
-    fn ids(installed: &str, socket: bool, config_token: Option<&str>) -> Vec<&'static str> {
-        let spec = sample_spec(None, Scope::User, true);
-        let plan = install_plan(&spec, &FEATURES).unwrap();
-        let socket_text = String::from_utf8(plan.files[1].contents.clone()).unwrap();
-        audit_unit(&UnitAuditInput {
-            profile: "default",
-            spec: &spec,
-            plan: &plan,
-            installed,
-            socket: socket.then_some(socket_text.as_str()),
-            dropins: &[],
-            config_token,
-        })
-        .into_iter()
-        .map(|(f, _)| f.id)
-        .collect()
+    fn plan() -> Plan {
+        install_plan(&sample_spec(None, Scope::User, true), &FEATURES).unwrap()
     }
 
-    fn planned_socket() -> String {
-        let spec = sample_spec(None, Scope::User, true);
-        String::from_utf8(
-            install_plan(&spec, &FEATURES).unwrap().files[1]
-                .contents
-                .clone(),
-        )
-        .unwrap()
+    /// The planned service (index 0) or socket (index 1) text.
+    fn planned(index: usize) -> String {
+        String::from_utf8(plan().files[index].contents.clone()).unwrap()
     }
 
     fn current() -> String {
+        planned(0)
+    }
+
+    /// Audits `installed` for the default profile of the sample spec.
+    fn audit(
+        installed: &str,
+        socket: bool,
+        dropins: &[(PathBuf, String)],
+        config_token: Option<&str>,
+    ) -> Vec<(Finding, Option<Action>)> {
         let spec = sample_spec(None, Scope::User, true);
-        String::from_utf8(
-            install_plan(&spec, &FEATURES).unwrap().files[0]
-                .contents
-                .clone(),
-        )
-        .unwrap()
+        let socket_text = planned(1);
+        audit_unit(&UnitAuditInput {
+            profile: "default",
+            spec: &spec,
+            plan: &plan(),
+            installed,
+            socket: socket.then_some(socket_text.as_str()),
+            dropins,
+            config_token,
+        })
+    }
+
+    fn ids(installed: &str, socket: bool) -> Vec<&'static str> {
+        audit(installed, socket, &[], None)
+            .into_iter()
+            .map(|(f, _)| f.id)
+            .collect()
     }
 
     #[test]
     fn the_unit_install_writes_has_no_findings() {
-        assert_eq!(ids(&current(), true, None), Vec::<&str>::new());
+        assert_eq!(ids(&current(), true), Vec::<&str>::new());
     }
 
     #[test]
     fn a_hand_edited_port_is_port_drift_and_safe() {
         let edited = current().replace("--port 18789", "--port 18888");
-        assert_eq!(ids(&edited, true, None), ["service-port-mismatch"]);
-        let spec = sample_spec(None, Scope::User, true);
-        let plan = install_plan(&spec, &FEATURES).unwrap();
-        let found = audit_unit(&UnitAuditInput {
-            profile: "default",
-            spec: &spec,
-            plan: &plan,
-            installed: &edited,
-            socket: Some(&planned_socket()),
-            dropins: &[],
-            config_token: None,
-        });
+        let found = audit(&edited, true, &[], None);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0.id, "service-port-mismatch");
         assert!(
             found[0].0.message.ends_with("18888 -> 18789"),
             "{}",
             found[0].0.message
         );
         assert_eq!(found[0].0.repair, RepairKind::Safe);
+        assert_eq!(
+            found[0].1,
+            Some(Action::Reinstall {
+                profile: "default".into()
+            })
+        );
     }
 
     #[test]
     fn the_reference_release_unit_with_a_token_is_another_release_with_an_embedded_token() {
-        let found = ids(
-            super::super::unit_migration::tests::REFERENCE_UNIT,
-            false,
-            None,
-        );
+        let found = ids(super::super::unit_migration::tests::REFERENCE_UNIT, false);
         for want in [
             "service-other-release",
             "service-program-mismatch",
@@ -460,9 +457,12 @@ mod tests {
     #[test]
     fn custom_edits_of_our_unit_need_force_and_a_lost_command_is_aggressive() {
         let edited = current().replace("RestartSec=5", "RestartSec=1");
-        assert_eq!(ids(&edited, true, None), ["service-custom-edits"]);
+        let found = audit(&edited, true, &[], None);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0.id, "service-custom-edits");
+        assert_eq!(found[0].0.repair, RepairKind::Aggressive);
         let no_gateway = current().replace(" gateway --port", " --port");
-        assert!(ids(&no_gateway, true, None).contains(&"service-command-missing"));
+        assert!(ids(&no_gateway, true).contains(&"service-command-missing"));
     }
 
     #[test]
@@ -470,7 +470,7 @@ mod tests {
         let edited = current()
             .replace("Environment=OPENCLAW_SERVICE_MARKER=openclaw\n", "")
             .replace("Type=notify\n", "");
-        let found = ids(&edited, true, None);
+        let found = ids(&edited, true);
         assert!(found.contains(&"service-marker-missing"), "{found:?}");
         assert!(found.contains(&"service-not-notify"), "{found:?}");
     }
@@ -481,44 +481,48 @@ mod tests {
             "[Install]",
             "Environment=OPENCLAW_GATEWAY_TOKEN=abc\n\n[Install]",
         );
-        let spec = sample_spec(None, Scope::User, true);
-        let plan = install_plan(&spec, &FEATURES).unwrap();
-        let found = audit_unit(&UnitAuditInput {
-            profile: "default",
-            spec: &spec,
-            plan: &plan,
-            installed: &with_token,
-            socket: Some(&planned_socket()),
-            dropins: &[],
-            config_token: Some("other"),
-        });
+        let found = audit(&with_token, true, &[], Some("other"));
         let token = found
             .iter()
             .find(|(f, _)| f.id == "service-token-embedded")
             .unwrap();
         assert!(token.0.message.contains("the config wins"));
         assert_eq!(token.0.severity, Severity::Error);
+        let same = audit(&with_token, true, &[], Some(" abc "));
+        assert!(same.iter().all(|(f, _)| !f.message.contains("config wins")));
     }
 
     #[test]
     fn a_dropin_overriding_exec_start_is_manual() {
-        let spec = sample_spec(None, Scope::User, true);
-        let plan = install_plan(&spec, &FEATURES).unwrap();
         let dropins = vec![(
-            std::path::PathBuf::from("/d/override.conf"),
+            PathBuf::from("/d/override.conf"),
             "[Service]\nExecStart=\nExecStart=/x gateway\n".to_owned(),
         )];
-        let found = audit_unit(&UnitAuditInput {
-            profile: "default",
-            spec: &spec,
-            plan: &plan,
-            installed: &current(),
-            socket: Some(&planned_socket()),
-            dropins: &dropins,
-            config_token: None,
-        });
+        let found = audit(&current(), true, &dropins, None);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].0.id, "service-dropin-overrides-command");
         assert_eq!(found[0].0.repair, RepairKind::Manual);
+    }
+
+    #[test]
+    fn a_changed_socket_unit_is_definition_drift() {
+        let spec = sample_spec(None, Scope::User, true);
+        let socket = planned(1).replace("127.0.0.1", "0.0.0.0");
+        let found = audit_unit(&UnitAuditInput {
+            profile: "default",
+            spec: &spec,
+            plan: &plan(),
+            installed: &current(),
+            socket: Some(&socket),
+            dropins: &[],
+            config_token: None,
+        });
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0.id, "service-definition-drift");
+        assert!(
+            found[0].0.message.contains("listen"),
+            "{}",
+            found[0].0.message
+        );
     }
 }
