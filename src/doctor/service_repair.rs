@@ -120,6 +120,7 @@ pub fn reinstall(target: &Target) -> Result<Vec<String>, String> {
     let service = spec.names.systemd_service_file();
     let unit_path = unit_dir.join(&service);
     let env_file = units::env_file(&spec);
+    writable_check(&unit_dir, &unit_path)?;
     let mut messages = Vec::new();
     let old = std::fs::read_to_string(&unit_path).ok();
     let migration = old.as_deref().map(|t| analyse(t, &env_file));
@@ -189,6 +190,37 @@ pub fn reinstall(target: &Target) -> Result<Vec<String>, String> {
     Ok(messages)
 }
 
+/// Refuses to rewrite a unit through a symlink, or in a unit dir that others can write or that
+/// belongs to another account (spec §6.3 "Gateway service repair blocked").
+pub fn writable_check(unit_dir: &Path, unit_path: &Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let blocked = |why: String| Err(format!("Gateway service repair blocked: {why}"));
+    if std::fs::symlink_metadata(unit_path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return blocked(format!(
+            "{} is a symlink; replace it with a regular file or run `openclaw gateway install --force` after checking where it points",
+            unit_path.display()
+        ));
+    }
+    if let Ok(meta) = std::fs::metadata(unit_dir) {
+        if meta.mode() & 0o022 != 0 {
+            return blocked(format!(
+                "{} is writable by group or others (mode {:04o}); run chmod go-w on it",
+                unit_dir.display(),
+                meta.mode() & 0o7777
+            ));
+        }
+        let uid = nix::unistd::geteuid().as_raw();
+        if meta.uid() != uid {
+            return blocked(format!(
+                "{} belongs to uid {}, not to this account (uid {uid})",
+                unit_dir.display(),
+                meta.uid()
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Stops, disables and deletes a legacy user unit (and its `.bak`), then reloads.
 pub fn remove_legacy_unit(target: &Target, unit: &str, path: &Path) -> Result<Vec<String>, String> {
     let spec = target
@@ -231,6 +263,26 @@ fn remove_with_backup(path: &Path, messages: &mut Vec<String>) -> Result<(), Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repairs_are_blocked_through_symlinks_and_in_dirs_others_can_write() {
+        use crate::doctor::repair::chmod;
+        let dir = tempfile::tempdir().unwrap();
+        let unit = dir.path().join("openclaw-gateway.service");
+        std::fs::write(dir.path().join("elsewhere"), "").unwrap();
+        chmod(dir.path(), 0o755).unwrap();
+        assert_eq!(writable_check(dir.path(), &unit), Ok(()));
+        std::os::unix::fs::symlink(dir.path().join("elsewhere"), &unit).unwrap();
+        let err = writable_check(dir.path(), &unit).unwrap_err();
+        assert!(
+            err.starts_with("Gateway service repair blocked:") && err.contains("symlink"),
+            "{err}"
+        );
+        std::fs::remove_file(&unit).unwrap();
+        chmod(dir.path(), 0o777).unwrap();
+        let err = writable_check(dir.path(), &unit).unwrap_err();
+        assert!(err.contains("writable by group or others"), "{err}");
+    }
 
     #[test]
     fn a_reinstall_keeps_operator_env_file_entries_and_adds_the_old_units_secrets() {
