@@ -142,8 +142,10 @@ fn reference_unit(home: &Path, port: u16) -> String {
 fn a_reference_release_unit_with_an_inline_token_is_migrated_and_the_second_run_is_clean() {
     let Some(f) = Fixture::new() else { return };
     let port = support::free_port();
+    // A legacy bind alias too: its repair edits the config before the migration persists the
+    // token into it.
     let config = f.write_config(&format!(
-        "{{ gateway: {{ mode: \"local\", port: {port} }} }}"
+        "{{ gateway: {{ mode: \"local\", port: {port}, bind: \"127.0.0.1\" }} }}"
     ));
     let unit = f.h.write_unit(
         "openclaw-gateway.service",
@@ -171,6 +173,7 @@ fn a_reference_release_unit_with_an_inline_token_is_migrated_and_the_second_run_
         "service-socket-missing",
         "service-hardening-missing",
         "systemd-unit-backup-unsafe",
+        "config-legacy-bind",
     ] {
         assert!(found.contains(&want.to_owned()), "{want} missing: {v:#}");
     }

@@ -337,6 +337,12 @@ fn find_target<'a>(targets: &'a [Target], label: &str) -> Option<&'a Target> {
     targets.iter().find(|t| t.label == label)
 }
 
+/// The target of `label` read again from disk: an earlier repair may have changed its config.
+fn fresh_target(targets: &[Target], label: &str) -> Result<Target, String> {
+    let t = find_target(targets, label).ok_or_else(|| format!("unknown profile {label}"))?;
+    Ok(Target::new(t.label.clone(), t.invocation.clone()))
+}
+
 fn execute(
     action: &Action,
     invocation: &Invocation,
@@ -344,8 +350,7 @@ fn execute(
 ) -> Result<Vec<String>, String> {
     match action {
         Action::Reinstall { profile } => {
-            let t = find_target(targets, profile).ok_or("unknown profile")?;
-            service_repair::reinstall(t)
+            service_repair::reinstall(&fresh_target(targets, profile)?)
         }
         Action::Chmod { path, mode } => repair::chmod(path, *mode)
             .map(|()| vec![format!("Set mode {mode:04o} on {}", path.display())])
@@ -359,8 +364,8 @@ fn execute(
             })
             .map_err(|e| format!("{}: {e}", path.display())),
         Action::ConfigBind { profile, mode, .. } => {
-            let t = find_target(targets, profile).ok_or("unknown profile")?;
-            let mut config = t.config.clone().map_err(|e| e.to_string())?;
+            let t = fresh_target(targets, profile)?;
+            let mut config = t.config.clone()?;
             config
                 .set("gateway.bind", serde_json::Value::String(mode.clone()))
                 .map_err(|e| e.to_string())?;
