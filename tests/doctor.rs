@@ -399,3 +399,58 @@ fn an_enabled_legacy_clawdbot_unit_with_a_token_is_disabled_and_deleted_with_its
     let state = f.h.systemctl(&["is-enabled", "clawdbot-gateway.service"]);
     assert!(!state.success(), "no longer enabled: {state}");
 }
+
+/// `openclaw doctor --fix` on a terminal (a pty from util-linux `script`), answering `answer`.
+fn doctor_fix_on_a_terminal(home: &Path, answer: &str) -> (Option<i32>, String) {
+    use std::io::Write;
+    let command = format!("{} doctor --fix", env!("CARGO_BIN_EXE_openclaw"));
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_clear()
+        .env("HOME", home)
+        .env("PATH", "/usr/bin:/bin")
+        .env("TERM", "dumb")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` runs the command on a pty");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{answer}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn on_a_terminal_fix_asks_per_repair_and_a_no_changes_nothing() {
+    let home = tempfile::tempdir().unwrap();
+    let state = home.path().join(".openclaw");
+    std::fs::create_dir(&state).unwrap();
+    std::fs::set_permissions(&state, PermissionsExt::from_mode(0o700)).unwrap();
+    let config = state.join("openclaw.json");
+    std::fs::write(&config, "{ gateway: { bind: \"0.0.0.0\" } }\n").unwrap();
+
+    let (code, out) = doctor_fix_on_a_terminal(home.path(), "n");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("Set gateway.bind to \"lan\" in"), "{out}");
+    assert!(
+        out.contains("? [Y/n]") && out.contains("skipped (declined)"),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&config).unwrap(),
+        "{ gateway: { bind: \"0.0.0.0\" } }\n"
+    );
+
+    let (code, out) = doctor_fix_on_a_terminal(home.path(), "y");
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains(": done"), "{out}");
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(text.contains("\"lan\""), "{text}");
+}
