@@ -289,20 +289,29 @@ pub struct CallArgs {
 
 /// Options of `doctor`.
 #[derive(Debug, Clone, Args)]
+#[command(
+    after_help = "Exit status: 0 when no error or warning is left (clean, or everything fixed), 1 when findings remain, 2 for usage errors.\n\nAll profiles found (~/.openclaw-* state dirs, installed openclaw-gateway-*.service units) are audited unless --profile is given. System units and LaunchDaemons are never modified; config and state are never deleted."
+)]
 pub struct DoctorArgs {
-    /// Apply the fixes (asks per fix on a terminal).
-    #[arg(long)]
+    /// Apply the repairs (asks per repair on a terminal).
+    #[arg(long, visible_alias = "repair")]
     pub fix: bool,
-    /// Assume yes to every question.
+    /// Assume yes to every question (implies --fix).
     #[arg(long)]
     pub yes: bool,
-    /// Never prompt; apply only safe fixes.
+    /// Never prompt; apply only safe repairs.
     #[arg(long)]
     pub non_interactive: bool,
-    /// Also audit and repair system units / LaunchDaemons.
+    /// Also apply aggressive repairs (overwrite custom edits of the service).
+    #[arg(long)]
+    pub force: bool,
+    /// With --fix: print the repair plan and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Allow touching system units / LaunchDaemons (doctor currently only reports them).
     #[arg(long)]
     pub system: bool,
-    /// Print JSON.
+    /// Print the findings as one JSON object (read-only; schemas/doctor.schema.json).
     #[arg(long)]
     pub json: bool,
 }

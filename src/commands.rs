@@ -48,7 +48,7 @@ fn execute(cli: Cli, env: Environment) -> Result<ExitStatus, CliError> {
             GatewayVerb::Health(args) => crate::rpc_commands::health(&invocation, &args),
             GatewayVerb::Call(args) => crate::rpc_commands::call(&invocation, &args),
         },
-        Command::Doctor(_) => Err(CliError::not_implemented("doctor")),
+        Command::Doctor(args) => crate::doctor::run(&invocation, &args),
         Command::Logs(args) => crate::rpc_commands::logs(&invocation, &args),
         Command::Completions(_) => unreachable!("handled above"),
     }

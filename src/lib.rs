@@ -8,6 +8,7 @@ pub mod atomic_write;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod doctor;
 pub mod environment;
 pub mod exit_status;
 pub mod gateway;

@@ -107,15 +107,14 @@ fn dev_with_profile_exits_2() {
 }
 
 #[test]
-fn verbs_of_later_releases_exit_2_without_fake_output() {
+fn doctor_in_an_empty_home_is_clean_and_writes_nothing() {
     let home = tempfile::tempdir().unwrap();
     let out = openclaw(&["doctor"], home.path());
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stdout(&out).is_empty(), "doctor printed {}", stdout(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("not implemented yet: doctor"),
-        "{}",
-        stderr(&out)
+        stdout(&out).contains("No problems found"),
+        "doctor printed {}",
+        stdout(&out)
     );
     assert!(
         std::fs::read_dir(home.path()).unwrap().next().is_none(),

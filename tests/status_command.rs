@@ -21,21 +21,8 @@ fn status(home: &std::path::Path, port: u16, args: &[&str]) -> (Output, Option<V
     (out, json)
 }
 
-fn schema() -> jsonschema::Validator {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/schemas/status.schema.json"
-    ))
-    .unwrap();
-    jsonschema::draft202012::new(&serde_json::from_str(&text).unwrap()).unwrap()
-}
-
 fn assert_valid(report: &Value) {
-    let errors: Vec<String> = schema()
-        .iter_errors(report)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "{errors:?}\n{report:#}");
+    support::assert_matches_schema("status.schema.json", report);
 }
 
 #[test]

@@ -96,17 +96,7 @@ impl Fixture {
 }
 
 fn assert_valid(report: &Value) {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/schemas/status.schema.json"
-    ))
-    .unwrap();
-    let schema = jsonschema::draft202012::new(&serde_json::from_str(&text).unwrap()).unwrap();
-    let errors: Vec<String> = schema
-        .iter_errors(report)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "{errors:?}\n{report:#}");
+    support::assert_matches_schema("status.schema.json", report);
 }
 
 fn runtime(report: &Value) -> &Value {

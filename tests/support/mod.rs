@@ -306,3 +306,18 @@ pub async fn next_event(ws: &mut Ws, name: &str, within: Duration) -> Value {
         }
     }
 }
+
+/// Asserts that `report` validates against `schemas/<schema_file>` (JSON Schema 2020-12),
+/// listing every error with its location.
+pub fn assert_matches_schema(schema_file: &str, report: &Value) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("schemas")
+        .join(schema_file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let schema = jsonschema::draft202012::new(&serde_json::from_str(&text).unwrap()).unwrap();
+    let errors: Vec<String> = schema
+        .iter_errors(report)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}\n{report:#}");
+}

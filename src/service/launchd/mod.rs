@@ -18,7 +18,7 @@ pub mod plist_render;
 pub mod print_parser;
 
 #[cfg(test)]
-mod fake;
+pub(crate) mod fake;
 #[cfg(test)]
 mod tests;
 
@@ -53,7 +53,8 @@ fn command(words: &[&str], accept: &[i32]) -> Step {
     }
 }
 
-const NOT_LOADED_CODES: [i32; 2] = [EXIT_NO_SUCH_PROCESS, EXIT_NOT_FOUND];
+/// launchctl exit codes meaning "not loaded" (3 no such process, 113 not found).
+pub const NOT_LOADED_CODES: [i32; 2] = [EXIT_NO_SUCH_PROCESS, EXIT_NOT_FOUND];
 
 /// The launchd backend.
 pub struct LaunchdManager {

@@ -64,6 +64,11 @@ impl UnitFile {
             .map_or(&[], Vec::as_slice)
     }
 
+    /// Every `(section, key)` present, sorted.
+    pub fn keys(&self) -> impl Iterator<Item = (String, String)> + '_ {
+        self.entries.keys().cloned()
+    }
+
     /// The last value of `key` in `section`.
     pub fn last(&self, section: &str, key: &str) -> Option<&str> {
         self.values(section, key).last().map(String::as_str)

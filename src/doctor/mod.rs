@@ -1,0 +1,491 @@
+//! `openclaw doctor`: audit every profile's service, secrets, config and state dir, find legacy
+//! services and duplicate ports, and (with `--fix`) repair what can be repaired safely.
+//!
+//! Flow: find the profiles (`--profile`/`OPENCLAW_PROFILE`, else every `~/.openclaw[-<p>]` state
+//! dir and installed `openclaw-gateway[-<p>].service`) → audit each into findings, each with the
+//! [`repair::Action`] that fixes it → print (text, or `--json` as `schemas/doctor.schema.json`)
+//! → with `--fix`: one decision per action ([`consent`]), run it, audit again and print what is
+//! left. `--fix --dry-run` prints the repair plan instead. Exit 0 when no error or warning is
+//! left, 1 otherwise, 2 for usage errors. System units and LaunchDaemons are never touched.
+
+pub mod consent;
+pub mod file_audit;
+pub mod findings;
+pub mod legacy;
+pub mod repair;
+pub mod service_audit;
+pub mod service_repair;
+pub mod unit_migration;
+
+use std::collections::BTreeMap;
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use crate::cli::DoctorArgs;
+use crate::config::LoadedConfig;
+use crate::exit_status::{CliError, ExitStatus};
+use crate::invocation::{GlobalOptions, Invocation};
+use crate::profile::{Profile, ProfileSource};
+use crate::service::discovery::{DiscoveryRoots, discover_launchd, discover_systemd};
+use crate::service::plan::Plan;
+use crate::service::spec::{ServiceSpec, SpecOptions};
+use crate::service::systemd::SystemdBackend;
+use crate::service::systemd::linger::{Linger, warning as linger_warning};
+use crate::service::systemd::units::{self, SystemdFeatures};
+use crate::service_names::{Platform, Treatment, classify_service_name};
+
+use self::consent::{Consent, Decision};
+use self::file_audit::Item;
+use self::findings::{Finding, RepairKind, Severity};
+use self::repair::Action;
+
+/// One profile to audit.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// `default` or the profile name.
+    pub label: String,
+    /// The invocation of that profile.
+    pub invocation: Invocation,
+    /// Its config, or why it cannot be read.
+    pub config: Result<LoadedConfig, String>,
+    /// The service `gateway install` would write now (none when the config is unusable).
+    pub spec: Option<ServiceSpec>,
+}
+
+impl Target {
+    fn new(label: String, invocation: Invocation) -> Self {
+        let config = LoadedConfig::load(&invocation.paths.config_path, &invocation.env)
+            .map_err(|e| e.to_string());
+        let spec = config.as_ref().ok().and_then(|c| {
+            let mut spec = ServiceSpec::build(&invocation, c, &SpecOptions::default()).ok()?;
+            let unit = units::unit_dir(&spec).join(spec.names.systemd_service_file());
+            // Keep an operator's choice of no socket activation in a unit our installer wrote.
+            if let Ok(text) = std::fs::read_to_string(&unit) {
+                let socket = units::unit_dir(&spec).join(spec.names.systemd_socket_file());
+                if service_audit::written_by_us(&text)
+                    && !socket.exists()
+                    && !text.contains(&format!("Requires={}", spec.names.systemd_socket_file()))
+                {
+                    spec.socket_activation = false;
+                }
+            }
+            let env = std::fs::read_to_string(units::env_file(&spec)).ok();
+            spec.secret_environment = service_repair::kept_env_file_entries(env.as_deref(), None);
+            Some(spec)
+        });
+        Self {
+            label,
+            invocation,
+            config,
+            spec,
+        }
+    }
+
+    fn plan(&self) -> Option<Plan> {
+        let spec = self.spec.as_ref()?;
+        crate::service::systemd::plan::install_plan(spec, &SystemdFeatures::detect()).ok()
+    }
+}
+
+/// The profiles to audit.
+fn targets(invocation: &Invocation) -> Result<Vec<Target>, CliError> {
+    let explicit = invocation.profile.source != ProfileSource::Default
+        || !invocation.paths.is_canonical_state_dir();
+    if explicit {
+        return Ok(vec![Target::new(
+            invocation.profile.profile.to_string(),
+            invocation.clone(),
+        )]);
+    }
+    let home = &invocation.paths.home;
+    let mut names: BTreeMap<String, Option<String>> = BTreeMap::new();
+    names.insert("default".into(), None);
+    if let Ok(entries) = std::fs::read_dir(home) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if let Some(p) = name.strip_prefix(".openclaw-") {
+                if e.path().is_dir() {
+                    if let Ok(Profile::Named(p)) = Profile::parse(p) {
+                        names.insert(p.clone(), Some(p));
+                    }
+                }
+            }
+        }
+    }
+    if let Ok(entries) = std::fs::read_dir(home.join(".config/systemd/user")) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if let Some(m) = classify_service_name(Platform::Systemd, &name) {
+                if m.entry.treatment == Treatment::RecognisedProfileService {
+                    if let Some(p) = m.profile {
+                        names.insert(p.clone(), Some(p));
+                    }
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (label, profile) in names {
+        let options = GlobalOptions {
+            profile,
+            ..GlobalOptions::default()
+        };
+        let inv = Invocation::resolve(&options, invocation.env.clone(), false)?;
+        out.push(Target::new(label, inv));
+    }
+    Ok(out)
+}
+
+fn profile_finding(f: Finding, target: &Target) -> Finding {
+    if f.profile.is_some() {
+        f
+    } else {
+        f.profile(&target.label)
+    }
+}
+
+/// Audits one profile.
+fn audit_target(target: &Target, linger: &dyn Fn() -> (String, Linger)) -> Vec<Item> {
+    let paths = &target.invocation.paths;
+    let mut out: Vec<Item> =
+        file_audit::audit_config(&target.config, &paths.config_path, &target.label);
+    out.extend(file_audit::audit_state_dir(&paths.state_dir, &target.label));
+    out.extend(file_audit::audit_private_file(
+        &paths.systemd_env_file(),
+        "systemd env file",
+        &target.label,
+    ));
+    out.extend(file_audit::audit_private_file(
+        &paths.token_file(),
+        "token file",
+        &target.label,
+    ));
+    let (Some(spec), Some(plan)) = (&target.spec, target.plan()) else {
+        return out;
+    };
+    let unit_dir = units::unit_dir(spec);
+    let service = spec.names.systemd_service_file();
+    let unit_path = unit_dir.join(&service);
+    let Ok(installed) = std::fs::read_to_string(&unit_path) else {
+        if paths.state_dir.exists() {
+            out.push((
+                Finding::new(
+                    "service-not-installed",
+                    Severity::Info,
+                    format!(
+                        "No gateway service is installed for this profile ({} is missing).",
+                        unit_path.display()
+                    ),
+                    "openclaw gateway install",
+                    RepairKind::Manual,
+                )
+                .profile(&target.label),
+                None,
+            ));
+        }
+        return out;
+    };
+    let socket = std::fs::read_to_string(unit_dir.join(spec.names.systemd_socket_file())).ok();
+    let mut dropins: Vec<(PathBuf, String)> =
+        std::fs::read_dir(unit_dir.join(format!("{service}.d")))
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "conf"))
+                    .filter_map(|p| std::fs::read_to_string(&p).ok().map(|t| (p, t)))
+                    .collect()
+            })
+            .unwrap_or_default();
+    dropins.sort();
+    let config_token = target.config.as_ref().ok().and_then(|c| {
+        c.config
+            .auth()
+            .and_then(|a| a.token.as_ref())
+            .and_then(|t| t.plain().map(str::to_owned))
+    });
+    out.extend(service_audit::audit_unit(&service_audit::UnitAuditInput {
+        profile: &target.label,
+        spec,
+        plan: &plan,
+        installed: &installed,
+        socket: socket.as_deref(),
+        dropins: &dropins,
+        config_token: config_token.as_deref(),
+    }));
+    let (user, state) = linger();
+    match &state {
+        Linger::On => {}
+        Linger::Off => out.push((
+            Finding::new(
+                "linger-off",
+                Severity::Warning,
+                linger_warning(&user, &state).unwrap_or_default(),
+                format!("loginctl enable-linger {user}"),
+                RepairKind::Manual,
+            )
+            .profile(&target.label),
+            None,
+        )),
+        Linger::Unknown(_) => out.push((
+            Finding::new(
+                "linger-unknown",
+                Severity::Info,
+                linger_warning(&user, &state).unwrap_or_default(),
+                format!("loginctl enable-linger {user}"),
+                RepairKind::Manual,
+            )
+            .profile(&target.label),
+            None,
+        )),
+    }
+    out.into_iter()
+        .map(|(f, a)| (profile_finding(f, target), a))
+        .collect()
+}
+
+/// Everything doctor finds.
+fn audit_all(invocation: &Invocation, targets: &[Target]) -> Vec<Item> {
+    let backend = SystemdBackend::new(invocation.env.clone());
+    let user = invocation.env.get_nonempty("USER").unwrap_or("").to_owned();
+    let linger = || {
+        let name = nix::unistd::User::from_uid(nix::unistd::geteuid())
+            .ok()
+            .flatten()
+            .map_or_else(|| user.clone(), |u| u.name);
+        (name, backend.linger())
+    };
+    let mut out: Vec<Item> = Vec::new();
+    let mut linger_seen = false;
+    for t in targets {
+        for (f, a) in audit_target(t, &linger) {
+            if f.id.starts_with("linger-") {
+                if linger_seen {
+                    continue;
+                }
+                linger_seen = true;
+            }
+            out.push((f, a));
+        }
+    }
+    let unit_dir = invocation.paths.home.join(".config/systemd/user");
+    out.extend(file_audit::audit_unit_dir(&unit_dir));
+    let roots = DiscoveryRoots::from_env(&invocation.paths.home, &invocation.env);
+    let mut services = discover_systemd(&roots, true);
+    services.extend(discover_launchd(&roots, true));
+    let uid = nix::unistd::getuid().as_raw();
+    out.extend(legacy::other_services(
+        &services,
+        &invocation.paths.home,
+        uid,
+    ));
+    out.extend(legacy::duplicate_ports(&services));
+    out
+}
+
+/// The distinct actions with the findings they repair, in first-seen order.
+fn group(items: &[Item]) -> Vec<(Action, Vec<&Finding>)> {
+    let mut out: Vec<(Action, Vec<&Finding>)> = Vec::new();
+    for (f, a) in items {
+        let Some(a) = a else { continue };
+        if matches!(f.repair, RepairKind::Manual | RepairKind::None) {
+            continue;
+        }
+        match out.iter_mut().find(|(x, _)| x == a) {
+            Some((_, fs)) => fs.push(f),
+            None => out.push((a.clone(), vec![f])),
+        }
+    }
+    out
+}
+
+fn report_json(targets: &[Target], items: &[Item]) -> serde_json::Value {
+    let findings: Vec<&Finding> = items.iter().map(|(f, _)| f).collect();
+    let repairs: Vec<serde_json::Value> = group(items)
+        .iter()
+        .map(|(a, fs)| {
+            json!({
+                "summary": a.summary(),
+                "kind": a.kind(fs).as_str(),
+                "findings": fs.iter().map(|f| f.id).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "ok": !findings.iter().any(|f| f.counts()),
+        "profiles": targets.iter().map(|t| t.label.clone()).collect::<Vec<_>>(),
+        "findings": findings,
+        "repairs": repairs,
+    })
+}
+
+fn out(text: &str) {
+    let _ = write!(io::stdout().lock(), "{text}");
+}
+
+fn exit_for(items: &[Item]) -> ExitStatus {
+    if items.iter().any(|(f, _)| f.counts()) {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Ok
+    }
+}
+
+fn find_target<'a>(targets: &'a [Target], label: &str) -> Option<&'a Target> {
+    targets.iter().find(|t| t.label == label)
+}
+
+/// The target of `label` read again from disk: an earlier repair may have changed its config.
+fn fresh_target(targets: &[Target], label: &str) -> Result<Target, String> {
+    let t = find_target(targets, label).ok_or_else(|| format!("unknown profile {label}"))?;
+    Ok(Target::new(t.label.clone(), t.invocation.clone()))
+}
+
+fn execute(
+    action: &Action,
+    invocation: &Invocation,
+    targets: &[Target],
+) -> Result<Vec<String>, String> {
+    match action {
+        Action::Reinstall { profile } => {
+            service_repair::reinstall(&fresh_target(targets, profile)?)
+        }
+        Action::Chmod { path, mode } => repair::chmod(path, *mode)
+            .map(|()| vec![format!("Set mode {mode:04o} on {}", path.display())])
+            .map_err(|e| format!("{}: {e}", path.display())),
+        Action::StripBackup { path } => repair::strip_backup(path)
+            .map(|()| {
+                vec![format!(
+                    "Rewrote {} without secrets (mode 0600)",
+                    path.display()
+                )]
+            })
+            .map_err(|e| format!("{}: {e}", path.display())),
+        Action::ConfigBind { profile, mode, .. } => {
+            let t = fresh_target(targets, profile)?;
+            let mut config = t.config.clone()?;
+            config
+                .set("gateway.bind", serde_json::Value::String(mode.clone()))
+                .map_err(|e| e.to_string())?;
+            config.write(&t.invocation.env).map_err(|e| e.to_string())?;
+            Ok(vec![format!(
+                "Set gateway.bind to \"{mode}\" in {}",
+                config.path.display()
+            )])
+        }
+        Action::RemoveLegacyUnit { unit, path } => {
+            let t = targets.first().ok_or("no profile")?;
+            service_repair::remove_legacy_unit(t, unit, path)
+        }
+        Action::TrashLaunchAgent {
+            label,
+            plist,
+            domain,
+            trash,
+        } => {
+            if crate::service::PlatformKind::host() != crate::service::PlatformKind::Macos {
+                let _ = invocation;
+                return Err(
+                    "launchd repairs run on macOS only (the plan is shown by --fix --dry-run)"
+                        .into(),
+                );
+            }
+            let mut runner = crate::service::runner::SystemRunner;
+            repair::trash_launch_agent(&mut runner, label, plist, domain, trash)
+                .map(|dest| vec![format!("Moved LaunchAgent to Trash: {}", dest.display())])
+        }
+    }
+}
+
+/// `openclaw doctor`.
+pub fn run(invocation: &Invocation, args: &DoctorArgs) -> Result<ExitStatus, CliError> {
+    // `--yes` accepts the defaults and so enters repair (spec §6.1: shouldRepair = fix || yes).
+    let fix = args.fix || args.yes;
+    if args.json && fix && !args.dry_run {
+        return Err(CliError::usage(
+            "--json is read-only advice: use it without --fix, or with --fix --dry-run",
+        ));
+    }
+    if args.dry_run && !fix {
+        return Err(CliError::usage(
+            "--dry-run shows the repair plan: add --fix",
+        ));
+    }
+    let targets = targets(invocation)?;
+    let items = audit_all(invocation, &targets);
+    if args.json {
+        let mut v = report_json(&targets, &items);
+        if args.dry_run {
+            v["dryRun"] = json!(true);
+        }
+        out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&v).unwrap_or_default()
+        ));
+        return Ok(exit_for(&items));
+    }
+    let findings: Vec<Finding> = items.iter().map(|(f, _)| f.clone()).collect();
+    out(&findings::render_text(&findings));
+    if !fix {
+        if group(&items).iter().any(|_| true) {
+            out("Run `openclaw doctor --fix` to repair (add --dry-run to see the plan first).\n");
+        }
+        return Ok(exit_for(&items));
+    }
+    let groups = group(&items);
+    if groups.is_empty() {
+        return Ok(exit_for(&items));
+    }
+    if args.dry_run {
+        out("\nRepair plan (nothing is changed):\n");
+        for (i, (action, fs)) in groups.iter().enumerate() {
+            let ids: Vec<&str> = fs.iter().map(|f| f.id).collect();
+            out(&format!(
+                "{}. {} [{}; fixes {}]\n",
+                i + 1,
+                action.summary(),
+                action.kind(fs).as_str(),
+                ids.join(", ")
+            ));
+            let lines = match action {
+                Action::Reinstall { profile } => find_target(&targets, profile)
+                    .and_then(|t| t.plan().map(|p| service_repair::describe_reinstall(t, &p)))
+                    .unwrap_or_default(),
+                other => other.plan_lines(),
+            };
+            for line in lines {
+                out(&format!("   {line}\n"));
+            }
+        }
+        return Ok(exit_for(&items));
+    }
+    let consent = Consent {
+        yes: args.yes,
+        non_interactive: args.non_interactive || !io::stdin().is_terminal(),
+        force: args.force,
+    };
+    out("\nRepairs:\n");
+    for (action, fs) in &groups {
+        let summary = action.summary();
+        match consent.decide(action.kind(fs), &summary, &mut consent::ask_terminal) {
+            Decision::Apply => match execute(action, invocation, &targets) {
+                Ok(lines) => {
+                    out(&format!("- {summary}: done\n"));
+                    for l in lines {
+                        out(&format!("    {l}\n"));
+                    }
+                }
+                Err(e) => out(&format!("- {summary}: FAILED: {e}\n")),
+            },
+            Decision::Skip(why) => out(&format!("- {summary}: skipped ({why})\n")),
+        }
+    }
+    let targets = self::targets(invocation)?;
+    let after = audit_all(invocation, &targets);
+    let left: Vec<Finding> = after.iter().map(|(f, _)| f.clone()).collect();
+    out("\nAfter repairs:\n");
+    out(&findings::render_text(&left));
+    Ok(exit_for(&after))
+}

@@ -1,0 +1,528 @@
+//! The service-definition audit (systemd): the installed `<unit>.service` of a profile against
+//! what `openclaw gateway install` would write now (the install plan): program, arguments, port,
+//! `Type=notify`, the socket unit, sandboxing, install markers, version, inline secrets, custom
+//! edits and drop-ins that override the command. Pure: the caller reads the files.
+
+use crate::service::plan::Plan;
+use crate::service::spec::ServiceSpec;
+use crate::service::systemd::drift::{self, UnitFile, gateway_facts};
+use crate::service_names::{SERVICE_KIND, SERVICE_MARKER};
+
+use super::findings::{Finding, RepairKind, Severity};
+use super::repair::Action;
+use super::unit_migration::{EnvClass, inline_secret_keys};
+
+/// The first line our unit template writes: units without it come from another release (or
+/// were written by hand).
+pub const OUR_HEADER: &str = "written by `openclaw gateway install`";
+
+/// Keys whose differences a reinstall repairs without losing an operator's edit: the command
+/// and description are recomputed, `Environment=`/`EnvironmentFile=` are carried over.
+const CARRIED_KEYS: [&str; 4] = ["ExecStart", "Description", "Environment", "EnvironmentFile"];
+
+/// What the audit reads.
+#[derive(Debug, Clone)]
+pub struct UnitAuditInput<'a> {
+    /// The profile label (`default` or the name).
+    pub profile: &'a str,
+    /// The recommended service.
+    pub spec: &'a ServiceSpec,
+    /// The install plan of `spec`.
+    pub plan: &'a Plan,
+    /// The installed `<unit>.service` text.
+    pub installed: &'a str,
+    /// The installed `<unit>.socket` text, when it exists.
+    pub socket: Option<&'a str>,
+    /// `(path, text)` of every drop-in `<unit>.service.d/*.conf`.
+    pub dropins: &'a [(std::path::PathBuf, String)],
+    /// `gateway.auth.token` from the config (as read, trimmed).
+    pub config_token: Option<&'a str>,
+}
+
+/// True when `text` is a unit our installer wrote.
+pub fn written_by_us(text: &str) -> bool {
+    text.lines().take(3).any(|l| l.contains(OUR_HEADER))
+}
+
+/// Audits one installed unit.
+pub fn audit_unit(input: &UnitAuditInput<'_>) -> Vec<(Finding, Option<Action>)> {
+    let spec = input.spec;
+    let path = input
+        .plan
+        .files
+        .first()
+        .map(|f| f.path.clone())
+        .unwrap_or_default();
+    let unit = UnitFile::parse(input.installed);
+    let facts = gateway_facts(&unit);
+    let argv = unit.exec_start();
+    let ours = written_by_us(input.installed);
+    let reinstall = Some(Action::Reinstall {
+        profile: input.profile.to_owned(),
+    });
+    let service = spec.names.systemd_service_file();
+    let fix_reinstall = format!(
+        "`openclaw doctor --fix` rewrites {service} as `openclaw gateway install` would (old unit backed up 0600, operator Environment= kept in a drop-in, secrets moved out)"
+    );
+    let mut out: Vec<(Finding, Option<Action>)> = Vec::new();
+    let push = |out: &mut Vec<(Finding, Option<Action>)>,
+                id: &'static str,
+                severity: Severity,
+                message: String,
+                fix: &str,
+                repair: RepairKind,
+                action: Option<Action>| {
+        out.push((
+            Finding::new(id, severity, message, fix, repair)
+                .profile(input.profile)
+                .path(&path),
+            action,
+        ));
+    };
+
+    for (dropin, text) in input.dropins {
+        let d = UnitFile::parse(text);
+        if !d.values("Service", "ExecStart").is_empty()
+            || !d.values("Service", "WorkingDirectory").is_empty()
+        {
+            push(
+                &mut out,
+                "service-dropin-overrides-command",
+                Severity::Warning,
+                format!(
+                    "Drop-in {} overrides ExecStart= or WorkingDirectory=; doctor never rewrites drop-ins, so the unit cannot be repaired while it is there.",
+                    dropin.display()
+                ),
+                &format!(
+                    "Review it with `systemctl --user cat {service}` and remove the override by hand."
+                ),
+                RepairKind::Manual,
+                None,
+            );
+        }
+    }
+
+    if !argv.iter().any(|a| a == "gateway") {
+        push(
+            &mut out,
+            "service-command-missing",
+            Severity::Error,
+            format!(
+                "Service command does not include the gateway subcommand: {}",
+                argv.join(" ")
+            ),
+            "`openclaw doctor --fix --force` replaces the custom command",
+            RepairKind::Aggressive,
+            reinstall.clone(),
+        );
+    }
+    if !ours {
+        push(
+            &mut out,
+            "service-other-release",
+            Severity::Warning,
+            format!(
+                "{service} was written by another OpenClaw release (or by hand), not by this release's installer."
+            ),
+            &fix_reinstall,
+            RepairKind::Safe,
+            reinstall.clone(),
+        );
+    }
+    let want_port = spec.port.to_string();
+    let port_ok = facts
+        .port
+        .as_deref()
+        .and_then(|p| p.parse::<u16>().ok())
+        .is_some_and(|p| p != 0 && p.to_string() == want_port);
+    if !port_ok {
+        push(
+            &mut out,
+            "service-port-mismatch",
+            Severity::Warning,
+            format!(
+                "Gateway service port does not match the current gateway config: {} -> {want_port}",
+                facts.port.as_deref().unwrap_or("(none)")
+            ),
+            &fix_reinstall,
+            RepairKind::Safe,
+            reinstall.clone(),
+        );
+    }
+    let want_program = spec.program.display().to_string();
+    if facts.program.as_deref() != Some(want_program.as_str()) {
+        push(
+            &mut out,
+            "service-program-mismatch",
+            Severity::Warning,
+            format!(
+                "Gateway service runs {} instead of this install's {want_program}.",
+                facts.program.as_deref().unwrap_or("(nothing)")
+            ),
+            &fix_reinstall,
+            RepairKind::Safe,
+            reinstall.clone(),
+        );
+    }
+    let ty = unit.last("Service", "Type").unwrap_or("simple");
+    if !matches!(ty, "notify" | "notify-reload") {
+        push(
+            &mut out,
+            "service-not-notify",
+            Severity::Warning,
+            format!(
+                "{service} has Type={ty}: systemd cannot tell when the gateway is ready (Type=notify is recommended)."
+            ),
+            &fix_reinstall,
+            RepairKind::Safe,
+            reinstall.clone(),
+        );
+    }
+    if spec.socket_activation && input.socket.is_none() {
+        push(
+            &mut out,
+            "service-socket-missing",
+            Severity::Warning,
+            format!(
+                "{} is missing: without socket activation restarts refuse connections.",
+                spec.names.systemd_socket_file()
+            ),
+            &fix_reinstall,
+            RepairKind::Safe,
+            reinstall.clone(),
+        );
+    }
+    if unit.last("Service", "NoNewPrivileges") != Some("yes")
+        || unit.values("Service", "SystemCallFilter").is_empty()
+    {
+        push(
+            &mut out,
+            "service-hardening-missing",
+            Severity::Warning,
+            format!(
+                "{service} lacks the recommended sandboxing (NoNewPrivileges=, SystemCallFilter=, …)."
+            ),
+            &fix_reinstall,
+            RepairKind::Safe,
+            reinstall.clone(),
+        );
+    }
+    let marker = unit.environment("OPENCLAW_SERVICE_MARKER");
+    let kind = unit.environment("OPENCLAW_SERVICE_KIND");
+    if marker.as_deref() != Some(SERVICE_MARKER)
+        || !matches!(kind.as_deref(), None | Some("") | Some(SERVICE_KIND))
+    {
+        push(
+            &mut out,
+            "service-marker-missing",
+            Severity::Warning,
+            format!(
+                "{service} does not carry the install markers OPENCLAW_SERVICE_MARKER=openclaw / OPENCLAW_SERVICE_KIND=gateway."
+            ),
+            &fix_reinstall,
+            RepairKind::Safe,
+            reinstall.clone(),
+        );
+    }
+    let planned_version = input
+        .plan
+        .files
+        .first()
+        .and_then(|f| {
+            gateway_facts(&UnitFile::parse(&String::from_utf8_lossy(&f.contents))).version
+        })
+        .unwrap_or_else(|| spec.version.clone());
+    if facts.version.as_deref() != Some(planned_version.as_str()) {
+        push(
+            &mut out,
+            "service-version-mismatch",
+            Severity::Info,
+            format!(
+                "{service} was installed by version {}; this is {}.",
+                facts.version.as_deref().unwrap_or("(unknown)"),
+                planned_version
+            ),
+            &fix_reinstall,
+            RepairKind::Safe,
+            reinstall.clone(),
+        );
+    }
+    for (key, class) in inline_secret_keys(&unit) {
+        let (id, message) = match class {
+            EnvClass::Token => {
+                let inline = unit.environment(&key).unwrap_or_default();
+                let mismatch = input
+                    .config_token
+                    .is_some_and(|t| t.trim() != inline.trim());
+                (
+                    "service-token-embedded",
+                    format!(
+                        "Gateway service embeds {key} inline in a world-readable unit{}.",
+                        if mismatch {
+                            " and it differs from gateway.auth.token (the config wins; the inline one is dropped)"
+                        } else {
+                            ""
+                        }
+                    ),
+                )
+            }
+            EnvClass::Password => (
+                "service-password-embedded",
+                format!(
+                    "Gateway service embeds {key} inline in a world-readable unit; rotate it after the repair."
+                ),
+            ),
+            _ => (
+                "service-secret-env-embedded",
+                format!(
+                    "Gateway service embeds the secret-looking {key} inline in a world-readable unit."
+                ),
+            ),
+        };
+        push(
+            &mut out,
+            id,
+            Severity::Error,
+            message,
+            "`openclaw doctor --fix` moves the token/password into the config (0600) and other secrets into the 0600 env file",
+            RepairKind::Safe,
+            reinstall.clone(),
+        );
+    }
+    if ours {
+        let planned = input
+            .plan
+            .files
+            .first()
+            .map(|f| UnitFile::parse(&String::from_utf8_lossy(&f.contents)))
+            .unwrap_or_default();
+        let edited: Vec<String> = unit
+            .keys()
+            .chain(planned.keys())
+            .filter(|(_, k)| !CARRIED_KEYS.contains(&k.as_str()))
+            .filter(|(s, k)| unit.values(s, k) != planned.values(s, k))
+            .map(|(s, k)| format!("[{s}] {k}"))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if !edited.is_empty() {
+            push(
+                &mut out,
+                "service-custom-edits",
+                Severity::Warning,
+                format!(
+                    "{service} has custom edits a reinstall would overwrite: {}",
+                    edited.join(", ")
+                ),
+                &format!(
+                    "Move them into a drop-in (`systemctl --user edit {service}`), or overwrite them with `openclaw doctor --fix --force`"
+                ),
+                RepairKind::Aggressive,
+                reinstall.clone(),
+            );
+        }
+    }
+    if out.is_empty() {
+        let mut drifted: Vec<String> = Vec::new();
+        for file in input.plan.files.iter().filter(|f| !f.secret) {
+            let on_disk = if file.path == path {
+                Some(input.installed)
+            } else if file.path.extension().is_some_and(|e| e == "socket") {
+                input.socket
+            } else {
+                continue;
+            };
+            drifted.extend(drift::describe(file, on_disk.map(str::as_bytes), None));
+        }
+        if !drifted.is_empty() {
+            push(
+                &mut out,
+                "service-definition-drift",
+                Severity::Warning,
+                format!(
+                    "The installed service differs from what install would write: {}",
+                    drifted.join("; ")
+                ),
+                &fix_reinstall,
+                RepairKind::Safe,
+                reinstall,
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::service::spec::Scope;
+    use crate::service::systemd::plan::install_plan;
+    use crate::service::systemd::units::SystemdFeatures;
+    use crate::service::systemd::units::tests::sample_spec;
+
+    const FEATURES: SystemdFeatures = SystemdFeatures {
+        version: 252,
+        user_namespaces: true,
+    };
+
+    fn plan() -> Plan {
+        install_plan(&sample_spec(None, Scope::User, true), &FEATURES).unwrap()
+    }
+
+    /// The planned service (index 0) or socket (index 1) text.
+    fn planned(index: usize) -> String {
+        String::from_utf8(plan().files[index].contents.clone()).unwrap()
+    }
+
+    fn current() -> String {
+        planned(0)
+    }
+
+    /// Audits `installed` for the default profile of the sample spec.
+    fn audit(
+        installed: &str,
+        socket: bool,
+        dropins: &[(PathBuf, String)],
+        config_token: Option<&str>,
+    ) -> Vec<(Finding, Option<Action>)> {
+        let spec = sample_spec(None, Scope::User, true);
+        let socket_text = planned(1);
+        audit_unit(&UnitAuditInput {
+            profile: "default",
+            spec: &spec,
+            plan: &plan(),
+            installed,
+            socket: socket.then_some(socket_text.as_str()),
+            dropins,
+            config_token,
+        })
+    }
+
+    fn ids(installed: &str, socket: bool) -> Vec<&'static str> {
+        audit(installed, socket, &[], None)
+            .into_iter()
+            .map(|(f, _)| f.id)
+            .collect()
+    }
+
+    #[test]
+    fn the_unit_install_writes_has_no_findings() {
+        assert_eq!(ids(&current(), true), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn a_hand_edited_port_is_port_drift_and_safe() {
+        let edited = current().replace("--port 18789", "--port 18888");
+        let found = audit(&edited, true, &[], None);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0.id, "service-port-mismatch");
+        assert!(
+            found[0].0.message.ends_with("18888 -> 18789"),
+            "{}",
+            found[0].0.message
+        );
+        assert_eq!(found[0].0.repair, RepairKind::Safe);
+        assert_eq!(
+            found[0].1,
+            Some(Action::Reinstall {
+                profile: "default".into()
+            })
+        );
+    }
+
+    #[test]
+    fn the_reference_release_unit_with_a_token_is_another_release_with_an_embedded_token() {
+        let found = ids(super::super::unit_migration::tests::REFERENCE_UNIT, false);
+        for want in [
+            "service-other-release",
+            "service-program-mismatch",
+            "service-not-notify",
+            "service-socket-missing",
+            "service-hardening-missing",
+            "service-version-mismatch",
+            "service-token-embedded",
+            "service-secret-env-embedded",
+        ] {
+            assert!(found.contains(&want), "{want} missing from {found:?}");
+        }
+        assert!(!found.contains(&"service-port-mismatch"), "{found:?}");
+        assert!(
+            !found.contains(&"service-custom-edits"),
+            "not ours: a migration"
+        );
+    }
+
+    #[test]
+    fn custom_edits_of_our_unit_need_force_and_a_lost_command_is_aggressive() {
+        let edited = current().replace("RestartSec=5", "RestartSec=1");
+        let found = audit(&edited, true, &[], None);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0.id, "service-custom-edits");
+        assert_eq!(found[0].0.repair, RepairKind::Aggressive);
+        let no_gateway = current().replace(" gateway --port", " --port");
+        assert!(ids(&no_gateway, true).contains(&"service-command-missing"));
+    }
+
+    #[test]
+    fn a_missing_marker_or_type_is_named() {
+        let edited = current()
+            .replace("Environment=OPENCLAW_SERVICE_MARKER=openclaw\n", "")
+            .replace("Type=notify\n", "");
+        let found = ids(&edited, true);
+        assert!(found.contains(&"service-marker-missing"), "{found:?}");
+        assert!(found.contains(&"service-not-notify"), "{found:?}");
+    }
+
+    #[test]
+    fn an_inline_token_differing_from_the_config_says_the_config_wins() {
+        let with_token = current().replace(
+            "[Install]",
+            "Environment=OPENCLAW_GATEWAY_TOKEN=abc\n\n[Install]",
+        );
+        let found = audit(&with_token, true, &[], Some("other"));
+        let token = found
+            .iter()
+            .find(|(f, _)| f.id == "service-token-embedded")
+            .unwrap();
+        assert!(token.0.message.contains("the config wins"));
+        assert_eq!(token.0.severity, Severity::Error);
+        let same = audit(&with_token, true, &[], Some(" abc "));
+        assert!(same.iter().all(|(f, _)| !f.message.contains("config wins")));
+    }
+
+    #[test]
+    fn a_dropin_overriding_exec_start_is_manual() {
+        let dropins = vec![(
+            PathBuf::from("/d/override.conf"),
+            "[Service]\nExecStart=\nExecStart=/x gateway\n".to_owned(),
+        )];
+        let found = audit(&current(), true, &dropins, None);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0.id, "service-dropin-overrides-command");
+        assert_eq!(found[0].0.repair, RepairKind::Manual);
+    }
+
+    #[test]
+    fn a_changed_socket_unit_is_definition_drift() {
+        let spec = sample_spec(None, Scope::User, true);
+        let socket = planned(1).replace("127.0.0.1", "0.0.0.0");
+        let found = audit_unit(&UnitAuditInput {
+            profile: "default",
+            spec: &spec,
+            plan: &plan(),
+            installed: &current(),
+            socket: Some(&socket),
+            dropins: &[],
+            config_token: None,
+        });
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0.id, "service-definition-drift");
+        assert!(
+            found[0].0.message.contains("listen"),
+            "{}",
+            found[0].0.message
+        );
+    }
+}

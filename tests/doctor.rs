@@ -1,0 +1,456 @@
+//! `openclaw doctor` end to end: against a real private `systemd --user` manager (the harness)
+//! for (a) a unit of the reference release's form with an inline token and (c) a current install
+//! with a hand-edited port, and with a plain test home for (b) a legacy `com.openclaw.*`
+//! LaunchAgent (plan only on Linux). Each run checks the findings (and the `--json` schema),
+//! `--fix --yes`, a clean second run, the operator's `Environment=` lines, and that no secret is
+//! left in any file others can read.
+#![cfg(target_os = "linux")]
+
+mod support;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::Value;
+use support::systemd_harness::{RunOutput, SystemdHarness, run_with_timeout};
+
+const TOKEN: &str = "ref-token-0123456789abcdef";
+const PROVIDER_SECRET: &str = "sk-provider-secret-42";
+
+fn assert_valid(report: &Value) {
+    support::assert_matches_schema("doctor.schema.json", report);
+}
+
+fn ids(report: &Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+struct Fixture {
+    h: SystemdHarness,
+    bin: PathBuf,
+    linger_dir: PathBuf,
+}
+
+impl Fixture {
+    fn new() -> Option<Self> {
+        let h = support::systemd_harness::harness_or_skip()?;
+        let bin = h.copy_executable(env!("CARGO_BIN_EXE_openclaw"));
+        // Linger on, so the only findings are the ones under test.
+        let marker = h.write_file(format!("linger/{}", h.user_name()), b"", 0o644);
+        let linger_dir = marker.parent().unwrap().to_owned();
+        Some(Self { h, bin, linger_dir })
+    }
+
+    fn oc(&self, args: &[&str]) -> RunOutput {
+        let mut cmd = self.h.command(&self.bin);
+        cmd.args(args)
+            .env("OPENCLAW_SYSTEMD_LINGER_DIR", &self.linger_dir);
+        run_with_timeout(cmd, Duration::from_secs(120))
+    }
+
+    fn doctor_json(&self) -> (RunOutput, Value) {
+        let out = self.oc(&["doctor", "--json"]);
+        let v: Value = serde_json::from_str(out.stdout.trim())
+            .unwrap_or_else(|e| panic!("not one JSON object ({e}): {out}"));
+        assert_valid(&v);
+        (out, v)
+    }
+
+    fn write_config(&self, text: &str) -> PathBuf {
+        let path = self
+            .h
+            .write_file(".openclaw/openclaw.json", text.as_bytes(), 0o600);
+        std::fs::set_permissions(path.parent().unwrap(), PermissionsExt::from_mode(0o700)).unwrap();
+        path
+    }
+
+    fn unit_dir(&self) -> PathBuf {
+        self.h.unit_dir()
+    }
+
+    /// Runs `--fix --yes`, then a second `doctor` that must be clean.
+    fn fix_then_clean(&self) {
+        let fixed = self.oc(&["doctor", "--fix", "--yes"]);
+        assert_eq!(
+            fixed.code(),
+            Some(0),
+            "--fix --yes left findings: {fixed}\nmanager log:\n{}",
+            self.h.manager_log()
+        );
+        assert!(fixed.stdout.contains(": done"), "{fixed}");
+        let (again, v) = self.doctor_json();
+        assert_eq!(again.code(), Some(0), "second run not clean: {again}");
+        assert_eq!(v["ok"], true, "{v:#}");
+        let text = self.oc(&["doctor"]);
+        assert_eq!(text.code(), Some(0), "{text}");
+    }
+
+    /// No file under the unit dir or the state dir that group/others can read holds a secret.
+    fn assert_no_readable_secret(&self, secrets: &[&str]) {
+        let mut stack = vec![self.unit_dir(), self.h.home().join(".openclaw")];
+        let mut checked = 0;
+        while let Some(dir) = stack.pop() {
+            for e in std::fs::read_dir(&dir).unwrap().flatten() {
+                let path = e.path();
+                let meta = std::fs::symlink_metadata(&path).unwrap();
+                if meta.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                if !meta.is_file() {
+                    continue;
+                }
+                checked += 1;
+                let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+                let mode = meta.permissions().mode() & 0o777;
+                for s in secrets {
+                    if text.contains(s) {
+                        assert_eq!(
+                            mode & 0o077,
+                            0,
+                            "{} (mode {mode:04o}) holds a secret",
+                            path.display()
+                        );
+                    }
+                }
+            }
+        }
+        assert!(checked > 3, "scanned {checked} files");
+    }
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// The reference release's unit (spec §9) for this harness, with an inline token and operator
+/// additions.
+fn reference_unit(home: &Path, port: u16) -> String {
+    let h = home.display();
+    format!(
+        "[Unit]\nDescription=OpenClaw Gateway\nAfter=network-online.target\nWants=network-online.target\nStartLimitBurst=10\nStartLimitIntervalSec=300\n\n[Service]\nExecStart=/usr/bin/node --max-old-space-size=8192 /usr/lib/node_modules/openclaw/dist/index.js gateway --port {port}\nRestart=always\nRestartSec=5\nRestartPreventExitStatus=78\nTimeoutStopSec=330\nTimeoutStartSec=30\nSuccessExitStatus=0 143\nOOMPolicy=continue\nKillMode=mixed\nEnvironment=HOME={h}\nEnvironment=TMPDIR=/tmp\nEnvironment=PATH=/usr/bin:/usr/local/bin:/usr/bin:/bin:{h}/.local/bin\nEnvironment=NODE_OPTIONS=\nEnvironment=OPENCLAW_GATEWAY_PORT={port}\nEnvironment=OPENCLAW_SYSTEMD_UNIT=openclaw-gateway.service\nEnvironment=\"OPENCLAW_WINDOWS_TASK_NAME=OpenClaw Gateway\"\nEnvironment=OPENCLAW_WINDOWS_TASK_HIDDEN_LAUNCHER=1\nEnvironment=OPENCLAW_SERVICE_MARKER=openclaw\nEnvironment=OPENCLAW_SERVICE_KIND=gateway\nEnvironment=OPENCLAW_GATEWAY_TOKEN={TOKEN}\nEnvironment=OPERATOR_FLAG=keep-me\nEnvironment=PROVIDER_API_KEY={PROVIDER_SECRET}\n\n[Install]\nWantedBy=default.target\n"
+    )
+}
+
+#[test]
+fn a_reference_release_unit_with_an_inline_token_is_migrated_and_the_second_run_is_clean() {
+    let Some(f) = Fixture::new() else { return };
+    let port = support::free_port();
+    // A legacy bind alias too: its repair edits the config before the migration persists the
+    // token into it.
+    let config = f.write_config(&format!(
+        "{{ gateway: {{ mode: \"local\", port: {port}, bind: \"127.0.0.1\" }} }}"
+    ));
+    let unit = f.h.write_unit(
+        "openclaw-gateway.service",
+        &reference_unit(f.h.home(), port),
+    );
+    let backup = f.h.write_unit(
+        "openclaw-gateway.service.bak",
+        &format!("[Service]\nEnvironment=OPENCLAW_GATEWAY_TOKEN={TOKEN}\n"),
+    );
+    let override_conf = f.h.write_file(
+        ".config/systemd/user/openclaw-gateway.service.d/override.conf",
+        b"[Service]\nEnvironment=DROPIN_SETTING=1\n",
+        0o644,
+    );
+    f.h.systemctl_ok(&["daemon-reload"]);
+
+    let (out, v) = f.doctor_json();
+    assert_eq!(out.code(), Some(1), "{out}");
+    let found = ids(&v);
+    for want in [
+        "service-other-release",
+        "service-token-embedded",
+        "service-secret-env-embedded",
+        "service-not-notify",
+        "service-socket-missing",
+        "service-hardening-missing",
+        "systemd-unit-backup-unsafe",
+        "config-legacy-bind",
+    ] {
+        assert!(found.contains(&want.to_owned()), "{want} missing: {v:#}");
+    }
+    assert!(
+        !out.stdout.contains(TOKEN),
+        "the report never shows the token"
+    );
+
+    let plan = f.oc(&["doctor", "--fix", "--dry-run"]);
+    assert_eq!(plan.code(), Some(1), "{plan}");
+    assert!(
+        plan.stdout.contains("Repair plan (nothing is changed)"),
+        "{plan}"
+    );
+    assert!(
+        plan.stdout
+            .contains("persist the inline gateway token as gateway.auth.token"),
+        "{plan}"
+    );
+    assert!(
+        !plan.stdout.contains(TOKEN) && !plan.stdout.contains(PROVIDER_SECRET),
+        "{plan}"
+    );
+    assert!(
+        std::fs::read_to_string(&unit).unwrap().contains(TOKEN),
+        "dry run changed nothing"
+    );
+
+    f.fix_then_clean();
+
+    let new_unit = std::fs::read_to_string(&unit).unwrap();
+    assert!(
+        new_unit.contains("written by `openclaw gateway install`"),
+        "{new_unit}"
+    );
+    assert!(!new_unit.contains(TOKEN) && !new_unit.contains(PROVIDER_SECRET));
+    let preserved = f
+        .unit_dir()
+        .join("openclaw-gateway.service.d/openclaw-preserved.conf");
+    let preserved_text = std::fs::read_to_string(&preserved).unwrap();
+    assert!(
+        preserved_text.contains("Environment=OPERATOR_FLAG=keep-me"),
+        "{preserved_text}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&override_conf).unwrap(),
+        "[Service]\nEnvironment=DROPIN_SETTING=1\n",
+        "existing drop-ins are untouched"
+    );
+    let config_text = std::fs::read_to_string(&config).unwrap();
+    assert!(
+        config_text.contains(TOKEN),
+        "token persisted: {config_text}"
+    );
+    assert_eq!(mode(&config), 0o600);
+    let env_file = f.h.home().join(".openclaw/gateway.systemd.env");
+    assert!(
+        std::fs::read_to_string(&env_file)
+            .unwrap()
+            .contains(PROVIDER_SECRET)
+    );
+    assert_eq!(mode(&env_file), 0o600);
+    assert_eq!(mode(&backup), 0o600);
+    let backup_text = std::fs::read_to_string(&backup).unwrap();
+    assert!(!backup_text.contains(TOKEN) && backup_text.contains("OPERATOR_FLAG=keep-me"));
+    // The manager sees the operator's settings and runs our gateway.
+    let env =
+        f.h.systemctl_ok(&["show", "-p", "Environment", "openclaw-gateway.service"]);
+    assert!(
+        env.contains("OPERATOR_FLAG=keep-me") && env.contains("DROPIN_SETTING=1"),
+        "{env}"
+    );
+    assert_eq!(f.h.active_state("openclaw-gateway.service"), "active");
+    f.assert_no_readable_secret(&[TOKEN, PROVIDER_SECRET]);
+}
+
+#[test]
+fn a_current_install_with_a_hand_edited_port_is_reinstalled_keeping_operator_environment() {
+    let Some(f) = Fixture::new() else { return };
+    let port = support::free_port();
+    f.write_config(&format!(
+        "{{ gateway: {{ mode: \"local\", port: {port}, auth: {{ mode: \"token\", token: \"{TOKEN}\" }} }} }}"
+    ));
+    let install = f.oc(&["gateway", "install", "--json"]);
+    assert!(install.success(), "{install}\n{}", f.h.manager_log());
+    let unit = f.unit_dir().join("openclaw-gateway.service");
+    let edited = std::fs::read_to_string(&unit)
+        .unwrap()
+        .replace(&format!("--port {port}"), "--port 1")
+        .replace(
+            "[Service]\n",
+            "[Service]\nEnvironment=OPERATOR_FLAG=keep-me\n",
+        );
+    std::fs::write(&unit, edited).unwrap();
+
+    let (out, v) = f.doctor_json();
+    assert_eq!(out.code(), Some(1), "{out}");
+    assert_eq!(ids(&v), ["service-port-mismatch"], "{v:#}");
+    assert_eq!(v["repairs"][0]["kind"], "safe");
+    assert!(
+        v["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("1 -> {port}"))
+    );
+
+    f.fix_then_clean();
+    let text = std::fs::read_to_string(&unit).unwrap();
+    assert!(text.contains(&format!("--port {port}")), "{text}");
+    let preserved = std::fs::read_to_string(
+        f.unit_dir()
+            .join("openclaw-gateway.service.d/openclaw-preserved.conf"),
+    )
+    .unwrap();
+    assert!(
+        preserved.contains("Environment=OPERATOR_FLAG=keep-me"),
+        "{preserved}"
+    );
+    let env =
+        f.h.systemctl_ok(&["show", "-p", "Environment", "openclaw-gateway.service"]);
+    assert!(env.contains("OPERATOR_FLAG=keep-me"), "{env}");
+    f.assert_no_readable_secret(&[TOKEN]);
+}
+
+#[test]
+fn a_legacy_com_openclaw_launch_agent_in_a_test_home_gets_a_bootout_and_trash_plan() {
+    let home = tempfile::tempdir().unwrap();
+    let agents = home.path().join("Library/LaunchAgents");
+    std::fs::create_dir_all(&agents).unwrap();
+    let plist = agents.join("com.openclaw.gateway.plist");
+    std::fs::write(
+        &plist,
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<plist version=\"1.0\"><dict><key>Label</key><string>com.openclaw.gateway</string><key>ProgramArguments</key><array><string>/usr/local/bin/openclaw</string><string>gateway</string><string>--port</string><string>18789</string></array><key>EnvironmentVariables</key><dict><key>OPENCLAW_GATEWAY_TOKEN</key><string>{TOKEN}</string></dict></dict></plist>\n"
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_openclaw"))
+            .args(args)
+            .env_clear()
+            .env("HOME", home.path())
+            .env("PATH", "/usr/bin:/bin")
+            .env("USER", "tester")
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, stdout) = run(&["doctor", "--json"]);
+    assert_eq!(code, Some(1), "{stdout}");
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    assert_valid(&v);
+    assert_eq!(ids(&v), ["legacy-launch-agent"], "{v:#}");
+    assert_eq!(v["findings"][0]["severity"], "error", "it embeds a token");
+
+    let uid = nix::unistd::getuid().as_raw();
+    let (code, plan) = run(&["doctor", "--fix", "--dry-run"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        plan.contains(&format!("launchctl bootout gui/{uid}/com.openclaw.gateway")),
+        "{plan}"
+    );
+    assert!(
+        plan.contains(&format!(
+            "move {} to {}",
+            plist.display(),
+            home.path()
+                .join(".Trash/com.openclaw.gateway.plist")
+                .display()
+        )),
+        "{plan}"
+    );
+    assert!(plist.exists(), "a dry run changes nothing");
+
+    // On Linux the launchd repair is not executed (the fake-launchctl execution is a unit test).
+    let (code, fixed) = run(&["doctor", "--fix", "--yes"]);
+    assert_eq!(code, Some(1), "{fixed}");
+    assert!(
+        fixed.contains("launchd repairs run on macOS only"),
+        "{fixed}"
+    );
+    assert!(plist.exists());
+}
+
+#[test]
+fn json_with_fix_is_a_usage_error() {
+    let home = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_openclaw"))
+        .args(["doctor", "--fix", "--json"])
+        .env_clear()
+        .env("HOME", home.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--json is read-only"));
+}
+
+#[test]
+fn an_enabled_legacy_clawdbot_unit_with_a_token_is_disabled_and_deleted_with_its_backup() {
+    let Some(f) = Fixture::new() else { return };
+    let port = support::free_port();
+    let unit = f.h.write_unit(
+        "clawdbot-gateway.service",
+        &format!(
+            "[Unit]\nDescription=Clawdbot Gateway\n\n[Service]\nExecStart=/usr/bin/clawdbot gateway --port {port}\nEnvironment=CLAWDBOT_GATEWAY_TOKEN={TOKEN}\n\n[Install]\nWantedBy=default.target\n"
+        ),
+    );
+    let backup =
+        f.h.write_unit("clawdbot-gateway.service.bak", "[Service]\n");
+    f.h.systemctl_ok(&["daemon-reload"]);
+    f.h.systemctl_ok(&["enable", "clawdbot-gateway.service"]);
+
+    let (out, v) = f.doctor_json();
+    assert_eq!(out.code(), Some(1), "{out}");
+    assert_eq!(ids(&v), ["legacy-service"], "{v:#}");
+    assert_eq!(v["findings"][0]["severity"], "error", "it embeds a token");
+
+    f.fix_then_clean();
+    assert!(!unit.exists() && !backup.exists());
+    let state = f.h.systemctl(&["is-enabled", "clawdbot-gateway.service"]);
+    assert!(!state.success(), "no longer enabled: {state}");
+}
+
+/// `openclaw doctor --fix` on a terminal (a pty from util-linux `script`), answering `answer`.
+fn doctor_fix_on_a_terminal(home: &Path, answer: &str) -> (Option<i32>, String) {
+    use std::io::Write;
+    let command = format!("{} doctor --fix", env!("CARGO_BIN_EXE_openclaw"));
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_clear()
+        .env("HOME", home)
+        .env("PATH", "/usr/bin:/bin")
+        .env("TERM", "dumb")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` runs the command on a pty");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{answer}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn on_a_terminal_fix_asks_per_repair_and_a_no_changes_nothing() {
+    let home = tempfile::tempdir().unwrap();
+    let state = home.path().join(".openclaw");
+    std::fs::create_dir(&state).unwrap();
+    std::fs::set_permissions(&state, PermissionsExt::from_mode(0o700)).unwrap();
+    let config = state.join("openclaw.json");
+    std::fs::write(&config, "{ gateway: { bind: \"0.0.0.0\" } }\n").unwrap();
+
+    let (code, out) = doctor_fix_on_a_terminal(home.path(), "n");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("Set gateway.bind to \"lan\" in"), "{out}");
+    assert!(
+        out.contains("? [Y/n]") && out.contains("skipped (declined)"),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&config).unwrap(),
+        "{ gateway: { bind: \"0.0.0.0\" } }\n"
+    );
+
+    let (code, out) = doctor_fix_on_a_terminal(home.path(), "y");
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains(": done"), "{out}");
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(text.contains("\"lan\""), "{text}");
+}
