@@ -13,6 +13,8 @@ use crate::service::discovery::{DiscoveredService, DiscoveryScope, ServiceClass}
 use super::file_audit::Item;
 use super::findings::{Finding, RepairKind, Severity};
 use super::repair::Action;
+use super::supervisor::Supervisor;
+use crate::service_names::{Platform, classify_service_name};
 
 fn secret_note(s: &DiscoveredService) -> &'static str {
     if s.embeds_secret {
@@ -31,7 +33,10 @@ fn severity(s: &DiscoveredService) -> Severity {
 }
 
 /// Findings for the discovered services that are not this project's user-scope profile services.
-pub fn other_services(services: &[DiscoveredService], home: &Path, uid: u32) -> Vec<Item> {
+/// When doctor drives launchd (`sup`), a user-scope `ai.openclaw.gateway` / `ai.openclaw.<p>`
+/// LaunchAgent is migrated to ours ([`Action::MigrateLaunchAgent`]); elsewhere it is reported.
+pub fn other_services(services: &[DiscoveredService], home: &Path, sup: &Supervisor) -> Vec<Item> {
+    let uid = sup.launchd_identity.uid;
     let mut out = Vec::new();
     for s in services {
         if let Some(base) = s.label.strip_suffix(".bak") {
@@ -103,6 +108,36 @@ pub fn other_services(services: &[DiscoveredService], home: &Path, uid: u32) -> 
                     )
                     .path(&path),
                     action,
+                ));
+            }
+            (ServiceClass::OtherRelease, DiscoveryScope::User)
+                if s.platform == PlatformKind::Macos && sup.platform == PlatformKind::Macos =>
+            {
+                let profile = classify_service_name(Platform::Launchd, &s.label)
+                    .and_then(|m| m.profile)
+                    .unwrap_or_else(|| "default".to_owned());
+                out.push((
+                    Finding::new(
+                        "other-release-launch-agent",
+                        severity(s),
+                        format!(
+                            "{} is the gateway LaunchAgent of another OpenClaw release ({}); two gateways compete for ports.{}",
+                            s.label,
+                            s.detail,
+                            secret_note(s)
+                        ),
+                        format!(
+                            "`openclaw doctor --fix` migrates it to this release's LaunchAgent of profile {profile}: operator environment kept, inline token moved into the config, old label booted out and its plist moved to ~/.Trash (0600, without the token)"
+                        ),
+                        RepairKind::Safe,
+                    )
+                    .profile(&profile)
+                    .path(&path),
+                    Some(Action::MigrateLaunchAgent {
+                        profile,
+                        label: s.label.clone(),
+                        plist: path.clone(),
+                    }),
                 ));
             }
             (ServiceClass::OtherRelease, _) => out.push(report_only(
@@ -186,6 +221,17 @@ mod tests {
     use super::*;
     use crate::service::discovery::{DiscoveryRoots, discover_launchd, discover_systemd};
 
+    fn linux(uid: u32) -> Supervisor {
+        use crate::service::launchd::LaunchdIdentity;
+        use crate::service::windows::WindowsAccount;
+        Supervisor::with_tools(
+            PlatformKind::Linux,
+            LaunchdIdentity::fixed(uid),
+            WindowsAccount::fixed("u"),
+            Box::new(|| unreachable!("no tool is run")),
+        )
+    }
+
     fn roots(home: &Path, root: &Path) -> DiscoveryRoots {
         DiscoveryRoots {
             home: home.to_owned(),
@@ -217,7 +263,7 @@ mod tests {
         )
         .unwrap();
         let found = discover_systemd(&roots(home.path(), root.path()), true);
-        let items = other_services(&found, home.path(), 1000);
+        let items = other_services(&found, home.path(), &linux(1000));
         let ids: Vec<&str> = items.iter().map(|(f, _)| f.id).collect();
         assert_eq!(
             ids,
@@ -259,7 +305,7 @@ mod tests {
         std::fs::write(dir.join("com.openclaw.gateway.plist"), "<plist/>").unwrap();
         std::fs::write(dir.join("ai.openclaw.gateway.plist"), "<plist/>").unwrap();
         let found = discover_launchd(&roots(home.path(), Path::new("/nonexistent")), false);
-        let items = other_services(&found, home.path(), 501);
+        let items = other_services(&found, home.path(), &linux(501));
         let mut ids: Vec<&str> = items.iter().map(|(f, _)| f.id).collect();
         ids.sort();
         assert_eq!(ids, ["legacy-launch-agent", "other-release-service"]);

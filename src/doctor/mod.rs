@@ -11,11 +11,18 @@
 pub mod consent;
 pub mod file_audit;
 pub mod findings;
+pub mod launchd_audit;
+pub mod launchd_repair;
 pub mod legacy;
+#[cfg(test)]
+mod platform_tests;
 pub mod repair;
 pub mod service_audit;
 pub mod service_repair;
+pub mod supervisor;
 pub mod unit_migration;
+pub mod windows_audit;
+pub mod windows_repair;
 
 use std::collections::BTreeMap;
 use std::io::{self, IsTerminal, Write};
@@ -28,7 +35,10 @@ use crate::config::LoadedConfig;
 use crate::exit_status::{CliError, ExitStatus};
 use crate::invocation::{GlobalOptions, Invocation};
 use crate::profile::{Profile, ProfileSource};
+use crate::service::PlatformKind;
+use crate::service::ServiceManager;
 use crate::service::discovery::{DiscoveryRoots, discover_launchd, discover_systemd};
+use crate::service::launchd::LaunchdPaths;
 use crate::service::plan::Plan;
 use crate::service::spec::{ServiceSpec, SpecOptions};
 use crate::service::systemd::SystemdBackend;
@@ -40,6 +50,7 @@ use self::consent::{Consent, Decision};
 use self::file_audit::Item;
 use self::findings::{Finding, RepairKind, Severity};
 use self::repair::Action;
+use self::supervisor::Supervisor;
 
 /// One profile to audit.
 #[derive(Debug, Clone)]
@@ -55,11 +66,29 @@ pub struct Target {
 }
 
 impl Target {
-    fn new(label: String, invocation: Invocation) -> Self {
+    fn new(label: String, invocation: Invocation, sup: &Supervisor) -> Self {
         let config = LoadedConfig::load(&invocation.paths.config_path, &invocation.env)
             .map_err(|e| e.to_string());
         let spec = config.as_ref().ok().and_then(|c| {
             let mut spec = ServiceSpec::build(&invocation, c, &SpecOptions::default()).ok()?;
+            match sup.platform {
+                PlatformKind::Linux => {}
+                PlatformKind::Macos => {
+                    // Keep what a reinstall keeps: the operator's settings in the plist and the
+                    // secrets the backend handed over in 0600 files.
+                    let plist = LaunchdPaths::for_spec(&spec).plist;
+                    for (k, v) in launchd_repair::carried_environment(&plist) {
+                        spec.environment.retain(|(key, _)| key != &k);
+                        spec.environment.push((k, v));
+                    }
+                    spec.secret_environment = launchd_repair::handed_over_secrets(&spec);
+                    return Some(spec);
+                }
+                PlatformKind::Windows => {
+                    spec.secret_environment = windows_repair::handed_over_secrets(&spec);
+                    return Some(spec);
+                }
+            }
             let unit = units::unit_dir(&spec).join(spec.names.systemd_service_file());
             // Keep an operator's choice of no socket activation in a unit our installer wrote.
             if let Ok(text) = std::fs::read_to_string(&unit) {
@@ -83,20 +112,27 @@ impl Target {
         }
     }
 
-    fn plan(&self) -> Option<Plan> {
+    fn plan(&self, sup: &Supervisor) -> Option<Plan> {
         let spec = self.spec.as_ref()?;
-        crate::service::systemd::plan::install_plan(spec, &SystemdFeatures::detect()).ok()
+        match sup.platform {
+            PlatformKind::Linux => {
+                crate::service::systemd::plan::install_plan(spec, &SystemdFeatures::detect()).ok()
+            }
+            PlatformKind::Macos => sup.launchd().plan_install(spec).ok(),
+            PlatformKind::Windows => sup.windows().plan_install(spec).ok(),
+        }
     }
 }
 
 /// The profiles to audit.
-fn targets(invocation: &Invocation) -> Result<Vec<Target>, CliError> {
+fn targets(invocation: &Invocation, sup: &Supervisor) -> Result<Vec<Target>, CliError> {
     let explicit = invocation.profile.source != ProfileSource::Default
         || !invocation.paths.is_canonical_state_dir();
     if explicit {
         return Ok(vec![Target::new(
             invocation.profile.profile.to_string(),
             invocation.clone(),
+            sup,
         )]);
     }
     let home = &invocation.paths.home;
@@ -126,6 +162,27 @@ fn targets(invocation: &Invocation) -> Result<Vec<Target>, CliError> {
             }
         }
     }
+    if sup.platform == PlatformKind::Macos {
+        // Our LaunchAgents and other releases' `ai.openclaw.<p>` name profiles too.
+        if let Ok(entries) = std::fs::read_dir(home.join("Library/LaunchAgents")) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let Some(label) = name.strip_suffix(".plist") else {
+                    continue;
+                };
+                if let Some(m) = classify_service_name(Platform::Launchd, label) {
+                    if matches!(
+                        m.entry.treatment,
+                        Treatment::RecognisedProfileService | Treatment::OtherReleaseGateway
+                    ) {
+                        if let Some(p) = m.profile {
+                            names.insert(p.clone(), Some(p));
+                        }
+                    }
+                }
+            }
+        }
+    }
     let mut out = Vec::new();
     for (label, profile) in names {
         let options = GlobalOptions {
@@ -133,7 +190,7 @@ fn targets(invocation: &Invocation) -> Result<Vec<Target>, CliError> {
             ..GlobalOptions::default()
         };
         let inv = Invocation::resolve(&options, invocation.env.clone(), false)?;
-        out.push(Target::new(label, inv));
+        out.push(Target::new(label, inv, sup));
     }
     Ok(out)
 }
@@ -147,7 +204,11 @@ fn profile_finding(f: Finding, target: &Target) -> Finding {
 }
 
 /// Audits one profile.
-fn audit_target(target: &Target, linger: &dyn Fn() -> (String, Linger)) -> Vec<Item> {
+fn audit_target(
+    target: &Target,
+    sup: &Supervisor,
+    linger: &dyn Fn() -> (String, Linger),
+) -> Vec<Item> {
     let paths = &target.invocation.paths;
     let mut out: Vec<Item> =
         file_audit::audit_config(&target.config, &paths.config_path, &target.label);
@@ -162,9 +223,37 @@ fn audit_target(target: &Target, linger: &dyn Fn() -> (String, Linger)) -> Vec<I
         "token file",
         &target.label,
     ));
-    let (Some(spec), Some(plan)) = (&target.spec, target.plan()) else {
+    let (Some(spec), Some(plan)) = (&target.spec, target.plan(sup)) else {
         return out;
     };
+    let config_token = target.config.as_ref().ok().and_then(|c| {
+        c.config
+            .auth()
+            .and_then(|a| a.token.as_ref())
+            .and_then(|t| t.plain().map(str::to_owned))
+    });
+    match sup.platform {
+        PlatformKind::Linux => {}
+        PlatformKind::Macos => {
+            out.extend(audit_launch_agent(
+                target,
+                spec,
+                &plan,
+                config_token.as_deref(),
+            ));
+            return out;
+        }
+        PlatformKind::Windows => {
+            out.extend(audit_scheduled_task(
+                target,
+                spec,
+                &plan,
+                sup,
+                config_token.as_deref(),
+            ));
+            return out;
+        }
+    }
     let unit_dir = units::unit_dir(spec);
     let service = spec.names.systemd_service_file();
     let unit_path = unit_dir.join(&service);
@@ -199,12 +288,6 @@ fn audit_target(target: &Target, linger: &dyn Fn() -> (String, Linger)) -> Vec<I
             })
             .unwrap_or_default();
     dropins.sort();
-    let config_token = target.config.as_ref().ok().and_then(|c| {
-        c.config
-            .auth()
-            .and_then(|a| a.token.as_ref())
-            .and_then(|t| t.plain().map(str::to_owned))
-    });
     out.extend(service_audit::audit_unit(&service_audit::UnitAuditInput {
         profile: &target.label,
         spec,
@@ -245,8 +328,112 @@ fn audit_target(target: &Target, linger: &dyn Fn() -> (String, Linger)) -> Vec<I
         .collect()
 }
 
+fn not_installed(target: &Target, what: String) -> Item {
+    (
+        Finding::new(
+            "service-not-installed",
+            Severity::Info,
+            format!("No gateway service is installed for this profile ({what})."),
+            "openclaw gateway install",
+            RepairKind::Manual,
+        )
+        .profile(&target.label),
+        None,
+    )
+}
+
+/// The launchd part of [`audit_target`].
+fn audit_launch_agent(
+    target: &Target,
+    spec: &ServiceSpec,
+    plan: &Plan,
+    config_token: Option<&str>,
+) -> Vec<Item> {
+    let plist = LaunchdPaths::for_spec(spec).plist;
+    let Some((dict, _, env)) = launchd_repair::read_plist(&plist) else {
+        if target.invocation.paths.state_dir.exists() {
+            return vec![not_installed(
+                target,
+                format!("{} is missing", plist.display()),
+            )];
+        }
+        return Vec::new();
+    };
+    launchd_audit::audit_plist(&launchd_audit::LaunchdAuditInput {
+        profile: &target.label,
+        spec,
+        plan,
+        plist_path: &plist,
+        installed: &dict,
+        env_file: env.as_deref(),
+        plist_mode: crate::atomic_write::file_mode(&plist),
+        config_token,
+    })
+}
+
+/// The Task Scheduler part of [`audit_target`].
+fn audit_scheduled_task(
+    target: &Target,
+    spec: &ServiceSpec,
+    plan: &Plan,
+    sup: &Supervisor,
+    config_token: Option<&str>,
+) -> Vec<Item> {
+    let name = &spec.names.windows_task;
+    let mut runner = sup.runner();
+    let registered =
+        match crate::service::windows::schtasks::Schtasks::new(runner.as_mut()).query_xml(name) {
+            Ok(r) => r,
+            Err(e) => {
+                return vec![(
+                    Finding::new(
+                        "service-status-unknown",
+                        Severity::Warning,
+                        format!("Cannot read scheduled task \"{name}\": {}", e.message),
+                        "Run doctor again from the account that owns the task",
+                        RepairKind::Manual,
+                    )
+                    .profile(&target.label),
+                    None,
+                )];
+            }
+        };
+    let record_path = crate::service::windows::task_file(spec);
+    let record = std::fs::read(&record_path).ok();
+    let script_path = windows_repair::task_script(spec);
+    let script = std::fs::read_to_string(&script_path).ok();
+    if registered.is_none() && record.is_none() && script.is_none() {
+        if target.invocation.paths.state_dir.exists() {
+            return vec![not_installed(
+                target,
+                format!("scheduled task \"{name}\" is not registered"),
+            )];
+        }
+        return Vec::new();
+    }
+    windows_audit::audit_task(&windows_audit::TaskAuditInput {
+        profile: &target.label,
+        spec,
+        plan,
+        registered: registered.as_ref(),
+        record: record.as_deref(),
+        script: script.as_deref().map(|t| {
+            (
+                script_path.as_path(),
+                t,
+                crate::atomic_write::file_mode(&script_path),
+            )
+        }),
+        config_token,
+    })
+}
+
 /// Everything doctor finds.
-fn audit_all(invocation: &Invocation, targets: &[Target]) -> Vec<Item> {
+pub(crate) fn audit_all(
+    invocation: &Invocation,
+    targets: &[Target],
+    sup: &Supervisor,
+) -> Vec<Item> {
     let backend = SystemdBackend::new(invocation.env.clone());
     let user = invocation.env.get_nonempty("USER").unwrap_or("").to_owned();
     let linger = || {
@@ -259,7 +446,7 @@ fn audit_all(invocation: &Invocation, targets: &[Target]) -> Vec<Item> {
     let mut out: Vec<Item> = Vec::new();
     let mut linger_seen = false;
     for t in targets {
-        for (f, a) in audit_target(t, &linger) {
+        for (f, a) in audit_target(t, sup, &linger) {
             if f.id.starts_with("linger-") {
                 if linger_seen {
                     continue;
@@ -272,13 +459,16 @@ fn audit_all(invocation: &Invocation, targets: &[Target]) -> Vec<Item> {
     let unit_dir = invocation.paths.home.join(".config/systemd/user");
     out.extend(file_audit::audit_unit_dir(&unit_dir));
     let roots = DiscoveryRoots::from_env(&invocation.paths.home, &invocation.env);
-    let mut services = discover_systemd(&roots, true);
+    let mut services = if sup.platform == PlatformKind::Linux {
+        discover_systemd(&roots, true)
+    } else {
+        Vec::new()
+    };
     services.extend(discover_launchd(&roots, true));
-    let uid = nix::unistd::getuid().as_raw();
     out.extend(legacy::other_services(
         &services,
         &invocation.paths.home,
-        uid,
+        sup,
     ));
     out.extend(legacy::duplicate_ports(&services));
     out
@@ -338,20 +528,26 @@ fn find_target<'a>(targets: &'a [Target], label: &str) -> Option<&'a Target> {
 }
 
 /// The target of `label` read again from disk: an earlier repair may have changed its config.
-fn fresh_target(targets: &[Target], label: &str) -> Result<Target, String> {
+fn fresh_target(targets: &[Target], label: &str, sup: &Supervisor) -> Result<Target, String> {
     let t = find_target(targets, label).ok_or_else(|| format!("unknown profile {label}"))?;
-    Ok(Target::new(t.label.clone(), t.invocation.clone()))
+    Ok(Target::new(t.label.clone(), t.invocation.clone(), sup))
 }
 
-fn execute(
-    action: &Action,
-    invocation: &Invocation,
-    targets: &[Target],
-) -> Result<Vec<String>, String> {
+fn execute(action: &Action, targets: &[Target], sup: &Supervisor) -> Result<Vec<String>, String> {
     match action {
         Action::Reinstall { profile } => {
-            service_repair::reinstall(&fresh_target(targets, profile)?)
+            let target = fresh_target(targets, profile, sup)?;
+            match sup.platform {
+                PlatformKind::Linux => service_repair::reinstall(&target),
+                PlatformKind::Macos => launchd_repair::reinstall(&target, sup),
+                PlatformKind::Windows => windows_repair::reinstall(&target, sup),
+            }
         }
+        Action::MigrateLaunchAgent {
+            profile,
+            label,
+            plist,
+        } => launchd_repair::migrate(&fresh_target(targets, profile, sup)?, sup, label, plist),
         Action::Chmod { path, mode } => repair::chmod(path, *mode)
             .map(|()| vec![format!("Set mode {mode:04o} on {}", path.display())])
             .map_err(|e| format!("{}: {e}", path.display())),
@@ -364,7 +560,7 @@ fn execute(
             })
             .map_err(|e| format!("{}: {e}", path.display())),
         Action::ConfigBind { profile, mode, .. } => {
-            let t = fresh_target(targets, profile)?;
+            let t = fresh_target(targets, profile, sup)?;
             let mut config = t.config.clone()?;
             config
                 .set("gateway.bind", serde_json::Value::String(mode.clone()))
@@ -385,22 +581,30 @@ fn execute(
             domain,
             trash,
         } => {
-            if crate::service::PlatformKind::host() != crate::service::PlatformKind::Macos {
-                let _ = invocation;
+            if sup.platform != PlatformKind::Macos {
                 return Err(
                     "launchd repairs run on macOS only (the plan is shown by --fix --dry-run)"
                         .into(),
                 );
             }
-            let mut runner = crate::service::runner::SystemRunner;
-            repair::trash_launch_agent(&mut runner, label, plist, domain, trash)
+            let mut runner = sup.runner();
+            repair::trash_launch_agent(runner.as_mut(), label, plist, domain, trash)
                 .map(|dest| vec![format!("Moved LaunchAgent to Trash: {}", dest.display())])
         }
     }
 }
 
-/// `openclaw doctor`.
+/// `openclaw doctor`, on the host's service manager.
 pub fn run(invocation: &Invocation, args: &DoctorArgs) -> Result<ExitStatus, CliError> {
+    run_with(invocation, args, &Supervisor::host(&invocation.env))
+}
+
+/// `openclaw doctor` on `sup` (tests: launchd or Task Scheduler through the fakes).
+pub fn run_with(
+    invocation: &Invocation,
+    args: &DoctorArgs,
+    sup: &Supervisor,
+) -> Result<ExitStatus, CliError> {
     // `--yes` accepts the defaults and so enters repair (spec §6.1: shouldRepair = fix || yes).
     let fix = args.fix || args.yes;
     if args.json && fix && !args.dry_run {
@@ -413,8 +617,8 @@ pub fn run(invocation: &Invocation, args: &DoctorArgs) -> Result<ExitStatus, Cli
             "--dry-run shows the repair plan: add --fix",
         ));
     }
-    let targets = targets(invocation)?;
-    let items = audit_all(invocation, &targets);
+    let targets = targets(invocation, sup)?;
+    let items = audit_all(invocation, &targets, sup);
     if args.json {
         let mut v = report_json(&targets, &items);
         if args.dry_run {
@@ -451,8 +655,22 @@ pub fn run(invocation: &Invocation, args: &DoctorArgs) -> Result<ExitStatus, Cli
             ));
             let lines = match action {
                 Action::Reinstall { profile } => find_target(&targets, profile)
-                    .and_then(|t| t.plan().map(|p| service_repair::describe_reinstall(t, &p)))
+                    .and_then(|t| {
+                        t.plan(sup).map(|p| match sup.platform {
+                            PlatformKind::Linux => service_repair::describe_reinstall(t, &p),
+                            _ => std::iter::once("back up the old definition 0600 under <state>/service-backup/ (token/password removed; they go into the config), then the install plan:".to_owned())
+                                .chain(p.render_text().lines().map(|l| format!("    {l}")))
+                                .collect(),
+                        })
+                    })
                     .unwrap_or_default(),
+                Action::MigrateLaunchAgent {
+                    profile,
+                    label,
+                    plist,
+                } => find_target(&targets, profile)
+                    .map(|t| launchd_repair::describe_migration(t, sup, label, plist))
+                    .unwrap_or_else(|| vec![format!("profile {profile} has no usable config")]),
                 other => other.plan_lines(),
             };
             for line in lines {
@@ -470,7 +688,7 @@ pub fn run(invocation: &Invocation, args: &DoctorArgs) -> Result<ExitStatus, Cli
     for (action, fs) in &groups {
         let summary = action.summary();
         match consent.decide(action.kind(fs), &summary, &mut consent::ask_terminal) {
-            Decision::Apply => match execute(action, invocation, &targets) {
+            Decision::Apply => match execute(action, &targets, sup) {
                 Ok(lines) => {
                     out(&format!("- {summary}: done\n"));
                     for l in lines {
@@ -482,8 +700,8 @@ pub fn run(invocation: &Invocation, args: &DoctorArgs) -> Result<ExitStatus, Cli
             Decision::Skip(why) => out(&format!("- {summary}: skipped ({why})\n")),
         }
     }
-    let targets = self::targets(invocation)?;
-    let after = audit_all(invocation, &targets);
+    let targets = self::targets(invocation, sup)?;
+    let after = audit_all(invocation, &targets, sup);
     let left: Vec<Finding> = after.iter().map(|(f, _)| f.clone()).collect();
     out("\nAfter repairs:\n");
     out(&findings::render_text(&left));

@@ -54,6 +54,16 @@ pub enum Action {
         /// Its file.
         path: PathBuf,
     },
+    /// Replace another release's `ai.openclaw.*` LaunchAgent by ours (see
+    /// [`super::launchd_repair::migrate`]).
+    MigrateLaunchAgent {
+        /// The profile whose LaunchAgent replaces it.
+        profile: String,
+        /// `ai.openclaw.gateway`, `ai.openclaw.<p>`.
+        label: String,
+        /// Its plist.
+        plist: PathBuf,
+    },
     /// Boot a legacy LaunchAgent out and move its plist to `~/.Trash`.
     TrashLaunchAgent {
         /// The label.
@@ -89,6 +99,9 @@ impl Action {
             Self::TrashLaunchAgent { label, .. } => {
                 format!("Boot out the legacy LaunchAgent {label} and move it to the Trash")
             }
+            Self::MigrateLaunchAgent { profile, label, .. } => format!(
+                "Migrate the LaunchAgent {label} of another release to this release's LaunchAgent of profile {profile}"
+            ),
         }
     }
 
@@ -120,7 +133,7 @@ impl Action {
                 format!("launchctl bootout {domain}/{label}"),
                 format!("move {} to {}", plist.display(), trash.display()),
             ],
-            Self::Reinstall { .. } => Vec::new(),
+            Self::Reinstall { .. } | Self::MigrateLaunchAgent { .. } => Vec::new(),
         }
     }
 

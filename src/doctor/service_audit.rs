@@ -44,6 +44,45 @@ pub fn written_by_us(text: &str) -> bool {
     text.lines().take(3).any(|l| l.contains(OUR_HEADER))
 }
 
+/// The id and message of a secret `key` (of `class`, value `inline`) written inline in a
+/// service definition that others can read (`container`: `unit`, `plist`, `task script`).
+pub fn inline_secret_finding(
+    key: &str,
+    class: EnvClass,
+    inline: &str,
+    config_token: Option<&str>,
+    container: &str,
+) -> (&'static str, String) {
+    match class {
+        EnvClass::Token => {
+            let mismatch = config_token.is_some_and(|t| t.trim() != inline.trim());
+            (
+                "service-token-embedded",
+                format!(
+                    "Gateway service embeds {key} inline in a world-readable {container}{}.",
+                    if mismatch {
+                        " and it differs from gateway.auth.token (the config wins; the inline one is dropped)"
+                    } else {
+                        ""
+                    }
+                ),
+            )
+        }
+        EnvClass::Password => (
+            "service-password-embedded",
+            format!(
+                "Gateway service embeds {key} inline in a world-readable {container}; rotate it after the repair."
+            ),
+        ),
+        _ => (
+            "service-secret-env-embedded",
+            format!(
+                "Gateway service embeds the secret-looking {key} inline in a world-readable {container}."
+            ),
+        ),
+    }
+}
+
 /// Audits one installed unit.
 pub fn audit_unit(input: &UnitAuditInput<'_>) -> Vec<(Finding, Option<Action>)> {
     let spec = input.spec;
@@ -248,37 +287,8 @@ pub fn audit_unit(input: &UnitAuditInput<'_>) -> Vec<(Finding, Option<Action>)> 
         );
     }
     for (key, class) in inline_secret_keys(&unit) {
-        let (id, message) = match class {
-            EnvClass::Token => {
-                let inline = unit.environment(&key).unwrap_or_default();
-                let mismatch = input
-                    .config_token
-                    .is_some_and(|t| t.trim() != inline.trim());
-                (
-                    "service-token-embedded",
-                    format!(
-                        "Gateway service embeds {key} inline in a world-readable unit{}.",
-                        if mismatch {
-                            " and it differs from gateway.auth.token (the config wins; the inline one is dropped)"
-                        } else {
-                            ""
-                        }
-                    ),
-                )
-            }
-            EnvClass::Password => (
-                "service-password-embedded",
-                format!(
-                    "Gateway service embeds {key} inline in a world-readable unit; rotate it after the repair."
-                ),
-            ),
-            _ => (
-                "service-secret-env-embedded",
-                format!(
-                    "Gateway service embeds the secret-looking {key} inline in a world-readable unit."
-                ),
-            ),
-        };
+        let inline = unit.environment(&key).unwrap_or_default();
+        let (id, message) = inline_secret_finding(&key, class, &inline, input.config_token, "unit");
         push(
             &mut out,
             id,

@@ -67,23 +67,11 @@ pub fn describe_reinstall(target: &Target, plan: &Plan) -> Vec<String> {
                 lines.extend(text.lines().map(|l| format!("    | {l}")));
             }
         }
-        for (what, value, key) in [
-            ("token", &m.token, "gateway.auth.token"),
-            ("password", &m.password, "gateway.auth.password"),
-        ] {
-            if value.is_some() {
-                if config_has(target, key) {
-                    lines.push(format!(
-                        "drop the inline gateway {what}: {key} in the config is the source of truth"
-                    ));
-                } else {
-                    lines.push(format!(
-                        "persist the inline gateway {what} as {key} in {} (0600; previous file kept as .bak 0600)",
-                        target.invocation.paths.config_path.display()
-                    ));
-                }
-            }
-        }
+        lines.extend(describe_inline_secrets(
+            target,
+            m.token.is_some(),
+            m.password.is_some(),
+        ));
         let keys: Vec<&str> = m.operator_secrets.iter().map(|(k, _)| k.as_str()).collect();
         if !keys.is_empty() {
             lines.push(format!(
@@ -107,6 +95,65 @@ fn config_has(target: &Target, key: &str) -> bool {
         node = &node[part];
     }
     !node.is_null() && node.as_str().is_none_or(|s| !s.trim().is_empty())
+}
+
+/// The `--dry-run` lines of [`persist_inline_secrets`].
+pub fn describe_inline_secrets(target: &Target, token: bool, password: bool) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (what, present, key) in [
+        ("token", token, "gateway.auth.token"),
+        ("password", password, "gateway.auth.password"),
+    ] {
+        if present {
+            if config_has(target, key) {
+                lines.push(format!(
+                    "drop the inline gateway {what}: {key} in the config is the source of truth"
+                ));
+            } else {
+                lines.push(format!(
+                    "persist the inline gateway {what} as {key} in {} (0600; previous file kept as .bak 0600)",
+                    target.invocation.paths.config_path.display()
+                ));
+            }
+        }
+    }
+    lines
+}
+
+/// Moves a gateway token/password found inline in an old service definition into
+/// `gateway.auth.token` / `gateway.auth.password` of the config, unless the config has one
+/// (then the config wins and the inline one is dropped).
+pub fn persist_inline_secrets(
+    target: &Target,
+    token: Option<&str>,
+    password: Option<&str>,
+) -> Result<Vec<String>, String> {
+    let mut messages = Vec::new();
+    let mut config = target.config.clone().map_err(|e| format!("config: {e}"))?;
+    let mut changed = false;
+    for (value, key) in [
+        (token, "gateway.auth.token"),
+        (password, "gateway.auth.password"),
+    ] {
+        if let Some(v) = value.filter(|v| !v.trim().is_empty()) {
+            if !config_has(target, key) {
+                config
+                    .set(key, Value::String(v.trim().to_owned()))
+                    .map_err(|e| e.to_string())?;
+                messages.push(format!(
+                    "Moved the inline secret into {key} of {}",
+                    config.path.display()
+                ));
+                changed = true;
+            }
+        }
+    }
+    if changed {
+        config
+            .write(&target.invocation.env)
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(messages)
 }
 
 /// Rewrites `target`'s unit: backup, drop-in, config secrets, env file, install (see
@@ -149,30 +196,11 @@ pub fn reinstall(target: &Target) -> Result<Vec<String>, String> {
                 ));
             }
         }
-        let mut config = target.config.clone().map_err(|e| format!("config: {e}"))?;
-        let mut changed = false;
-        for (value, key) in [
-            (&m.token, "gateway.auth.token"),
-            (&m.password, "gateway.auth.password"),
-        ] {
-            if let Some(v) = value {
-                if !config_has(target, key) {
-                    config
-                        .set(key, Value::String(v.trim().to_owned()))
-                        .map_err(|e| e.to_string())?;
-                    messages.push(format!(
-                        "Moved the inline secret into {key} of {}",
-                        config.path.display()
-                    ));
-                    changed = true;
-                }
-            }
-        }
-        if changed {
-            config
-                .write(&target.invocation.env)
-                .map_err(|e| e.to_string())?;
-        }
+        messages.extend(persist_inline_secrets(
+            target,
+            m.token.as_deref(),
+            m.password.as_deref(),
+        )?);
     }
 
     let mut spec = spec;

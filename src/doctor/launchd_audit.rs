@@ -1,0 +1,390 @@
+//! The service-definition audit for launchd: a profile's installed LaunchAgent
+//! (`~/Library/LaunchAgents/bot.molt.<…>.plist`) against the plist `openclaw gateway install`
+//! would write now (program arguments, port, program, `RunAtLoad`, `KeepAlive`, install markers,
+//! version, the secret-file path and log paths through the whole-plist comparison), secrets
+//! inline in `EnvironmentVariables` or in the env file of another release's env-file wrapper
+//! (spec §3.2), and a plist launchd refuses because others can write it. Also reads that
+//! wrapper form back (§3.2 "Reading back"). Pure: the caller reads the files.
+
+use std::path::{Path, PathBuf};
+
+use plist::{Dictionary, Value};
+
+use crate::service::plan::Plan;
+use crate::service::spec::ServiceSpec;
+use crate::service_names::{SERVICE_KIND, SERVICE_MARKER};
+
+use super::file_audit::Item;
+use super::findings::{Finding, RepairKind, Severity};
+use super::repair::Action;
+use super::service_audit::inline_secret_finding;
+use super::unit_migration::{classify_env_key, is_secret_class};
+
+/// A plist's `ProgramArguments` (else `[Program]`).
+pub fn program_arguments(dict: &Dictionary) -> Vec<String> {
+    let mut argv: Vec<String> = dict
+        .get("ProgramArguments")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_string)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    if argv.is_empty() {
+        argv.extend(
+            dict.get("Program")
+                .and_then(Value::as_string)
+                .map(str::to_owned),
+        );
+    }
+    argv
+}
+
+/// The env-file wrapper form of other releases: `[/bin/sh, <wrapper>, <envfile>, …cmd]` or
+/// `[<wrapper>, <envfile>, …cmd]` → `(wrapper, env file, cmd)`.
+pub fn unwrap_env_wrapper(argv: &[String]) -> Option<(PathBuf, PathBuf, Vec<String>)> {
+    let is_wrapper = |a: &str| a.ends_with("-env-wrapper.sh");
+    match argv {
+        [sh, wrapper, env, cmd @ ..] if sh == "/bin/sh" && is_wrapper(wrapper) => {
+            Some((wrapper.into(), env.into(), cmd.to_vec()))
+        }
+        [wrapper, env, cmd @ ..] if is_wrapper(wrapper) => {
+            Some((wrapper.into(), env.into(), cmd.to_vec()))
+        }
+        _ => None,
+    }
+}
+
+/// Parses the `export KEY='value'` lines of a wrapper env file (`'\''` is a quote; comments and
+/// other lines are skipped).
+pub fn parse_export_env(text: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((key, raw)) = line.split_once('=') else {
+            continue;
+        };
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            continue;
+        }
+        let value = match raw.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')) {
+            Some(inner) => inner.replace("'\\''", "'"),
+            None => raw.to_owned(),
+        };
+        out.retain(|(k, _)| k != key);
+        out.push((key.to_owned(), value));
+    }
+    out
+}
+
+/// The service environment of a plist: `EnvironmentVariables` overlaid with the wrapper env
+/// file (when the plist runs through one and its text is given), in that order.
+pub fn plist_environment(dict: &Dictionary, env_file: Option<&str>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = dict
+        .get("EnvironmentVariables")
+        .and_then(Value::as_dictionary)
+        .map(|d| {
+            d.iter()
+                .filter_map(|(k, v)| v.as_string().map(|v| (k.clone(), v.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default();
+    for (k, v) in env_file.map(parse_export_env).unwrap_or_default() {
+        out.retain(|(key, _)| key != &k);
+        out.push((k, v));
+    }
+    out
+}
+
+/// The value after the last `--port` / `--port=`.
+pub fn port_argument(argv: &[String]) -> Option<String> {
+    let mut port = None;
+    for (i, a) in argv.iter().enumerate() {
+        if a == "--port" {
+            port = argv.get(i + 1).cloned();
+        } else if let Some(p) = a.strip_prefix("--port=") {
+            port = Some(p.to_owned());
+        }
+    }
+    port
+}
+
+/// What the launchd audit reads.
+#[derive(Debug, Clone)]
+pub struct LaunchdAuditInput<'a> {
+    /// The profile label.
+    pub profile: &'a str,
+    /// The recommended service.
+    pub spec: &'a ServiceSpec,
+    /// Its install plan (the plist first).
+    pub plan: &'a Plan,
+    /// Where the installed plist is.
+    pub plist_path: &'a Path,
+    /// The installed plist.
+    pub installed: &'a Dictionary,
+    /// The text of the wrapper env file it names, if any.
+    pub env_file: Option<&'a str>,
+    /// The installed plist's mode.
+    pub plist_mode: Option<u32>,
+    /// `gateway.auth.token` of the config.
+    pub config_token: Option<&'a str>,
+}
+
+/// Audits one installed LaunchAgent of ours.
+pub fn audit_plist(input: &LaunchdAuditInput<'_>) -> Vec<Item> {
+    let spec = input.spec;
+    let label = &spec.names.launchd_label;
+    let reinstall = Some(Action::Reinstall {
+        profile: input.profile.to_owned(),
+    });
+    let fix = format!(
+        "`openclaw doctor --fix` rewrites {label} as `openclaw gateway install` would (old plist backed up 0600 under the state dir, operator environment kept, inline token moved into the config)"
+    );
+    let mut out: Vec<Item> = Vec::new();
+    let mut push = |id: &'static str,
+                    severity: Severity,
+                    message: String,
+                    fix: &str,
+                    repair: RepairKind,
+                    action: Option<Action>| {
+        out.push((
+            Finding::new(id, severity, message, fix, repair)
+                .profile(input.profile)
+                .path(input.plist_path),
+            action,
+        ));
+    };
+    let argv = program_arguments(input.installed);
+    let wrapped = unwrap_env_wrapper(&argv);
+    let cmd = wrapped.as_ref().map_or(argv.clone(), |(_, _, c)| c.clone());
+    if let Some((wrapper, env, _)) = &wrapped {
+        push(
+            "launchd-env-file-argument",
+            Severity::Warning,
+            format!(
+                "{label} runs the gateway through another release's env-file wrapper ({} {}); this release puts the environment in the plist and no secret anywhere in it.",
+                wrapper.display(),
+                env.display()
+            ),
+            &fix,
+            RepairKind::Safe,
+            reinstall.clone(),
+        );
+    }
+    if !cmd.iter().any(|a| a == "gateway") {
+        push(
+            "service-command-missing",
+            Severity::Error,
+            format!(
+                "Service command does not include the gateway subcommand: {}",
+                cmd.join(" ")
+            ),
+            "`openclaw doctor --fix --force` replaces the custom command",
+            RepairKind::Aggressive,
+            reinstall.clone(),
+        );
+    }
+    let port = port_argument(&cmd);
+    if port
+        .as_deref()
+        .and_then(|p| p.parse::<u16>().ok())
+        .is_none_or(|p| p != spec.port)
+    {
+        push(
+            "service-port-mismatch",
+            Severity::Warning,
+            format!(
+                "Gateway service port does not match the current gateway config: {} -> {}",
+                port.as_deref().unwrap_or("(none)"),
+                spec.port
+            ),
+            &fix,
+            RepairKind::Safe,
+            reinstall.clone(),
+        );
+    }
+    let want_program = spec.program.display().to_string();
+    if cmd.first() != Some(&want_program) {
+        push(
+            "service-program-mismatch",
+            Severity::Warning,
+            format!(
+                "Gateway service runs {} instead of this install's {want_program}.",
+                cmd.first().map_or("(nothing)", String::as_str)
+            ),
+            &fix,
+            RepairKind::Safe,
+            reinstall.clone(),
+        );
+    }
+    for (key, id, what) in [
+        ("RunAtLoad", "launchd-run-at-load", "start at login"),
+        (
+            "KeepAlive",
+            "launchd-keep-alive",
+            "be relaunched when it exits",
+        ),
+    ] {
+        if input.installed.get(key).and_then(Value::as_boolean) != Some(true) {
+            push(
+                id,
+                Severity::Warning,
+                format!("LaunchAgent is missing {key}=true: the gateway would not {what}."),
+                &fix,
+                RepairKind::Safe,
+                reinstall.clone(),
+            );
+        }
+    }
+    let env = plist_environment(input.installed, input.env_file);
+    let get = |k: &str| {
+        env.iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+    };
+    if get("OPENCLAW_SERVICE_MARKER") != Some(SERVICE_MARKER)
+        || !matches!(
+            get("OPENCLAW_SERVICE_KIND"),
+            None | Some("") | Some(SERVICE_KIND)
+        )
+    {
+        push(
+            "service-marker-missing",
+            Severity::Warning,
+            format!(
+                "{label} does not carry the install markers OPENCLAW_SERVICE_MARKER=openclaw / OPENCLAW_SERVICE_KIND=gateway."
+            ),
+            &fix,
+            RepairKind::Safe,
+            reinstall.clone(),
+        );
+    }
+    let planned = input
+        .plan
+        .files
+        .first()
+        .and_then(|f| Value::from_reader_xml(f.contents.as_slice()).ok())
+        .and_then(Value::into_dictionary)
+        .unwrap_or_default();
+    let planned_env = plist_environment(&planned, None);
+    let planned_version = planned_env
+        .iter()
+        .find(|(k, _)| k == "OPENCLAW_SERVICE_VERSION")
+        .map(|(_, v)| v.as_str());
+    let version = get("OPENCLAW_SERVICE_VERSION");
+    let version_differs = version != planned_version;
+    if version_differs {
+        push(
+            "service-version-mismatch",
+            Severity::Info,
+            format!(
+                "{label} was installed by version {}; this is {}.",
+                version.unwrap_or("(unknown)"),
+                planned_version.unwrap_or("(unknown)")
+            ),
+            &fix,
+            RepairKind::Safe,
+            reinstall.clone(),
+        );
+    }
+    for (key, value) in &env {
+        let class = classify_env_key(key);
+        if is_secret_class(class) && !value.trim().is_empty() {
+            let container = if input
+                .env_file
+                .is_some_and(|t| parse_export_env(t).iter().any(|(k, _)| k == key))
+            {
+                "env file"
+            } else {
+                "plist"
+            };
+            let (id, message) =
+                inline_secret_finding(key, class, value, input.config_token, container);
+            push(
+                id,
+                Severity::Error,
+                message,
+                "`openclaw doctor --fix` moves the token/password into the config (0600); other secrets stay only in the 0600 backup (put them into the config)",
+                RepairKind::Safe,
+                reinstall.clone(),
+            );
+        }
+    }
+    if let Some(mode) = input.plist_mode.filter(|m| m & 0o022 != 0) {
+        push(
+            "launchd-plist-writable",
+            Severity::Error,
+            format!(
+                "{} has mode {mode:04o}: launchd refuses to load a plist others can write.",
+                input.plist_path.display()
+            ),
+            "`openclaw doctor --fix` sets mode 0644",
+            RepairKind::Safe,
+            Some(Action::Chmod {
+                path: input.plist_path.to_owned(),
+                mode: 0o644,
+            }),
+        );
+    }
+    if out.iter().all(|(f, _)| f.severity == Severity::Info) {
+        let drifted = differing_keys(input.installed, &planned, version_differs);
+        if !drifted.is_empty() {
+            out.push((
+                Finding::new(
+                    "service-definition-drift",
+                    Severity::Warning,
+                    format!(
+                        "The installed LaunchAgent differs from what install would write: {}",
+                        drifted.join(", ")
+                    ),
+                    fix.as_str(),
+                    RepairKind::Safe,
+                )
+                .profile(input.profile)
+                .path(input.plist_path),
+                reinstall,
+            ));
+        }
+    }
+    out
+}
+
+/// Top-level keys (and `EnvironmentVariables` entries) whose values differ; with
+/// `skip_version`, the version (and the `Comment` naming it) is left to its own finding.
+fn differing_keys(installed: &Dictionary, planned: &Dictionary, skip_version: bool) -> Vec<String> {
+    let mut keys: Vec<String> = installed.keys().chain(planned.keys()).cloned().collect();
+    keys.sort();
+    keys.dedup();
+    let mut out = Vec::new();
+    for key in keys {
+        if skip_version && key == "Comment" {
+            continue;
+        }
+        if key == "EnvironmentVariables" {
+            let a = plist_environment(installed, None);
+            let b = plist_environment(planned, None);
+            let mut names: Vec<&String> = a.iter().chain(b.iter()).map(|(k, _)| k).collect();
+            names.sort();
+            names.dedup();
+            for name in names {
+                if skip_version && name == "OPENCLAW_SERVICE_VERSION" {
+                    continue;
+                }
+                let va = a.iter().find(|(k, _)| k == name);
+                let vb = b.iter().find(|(k, _)| k == name);
+                if va != vb {
+                    out.push(format!("EnvironmentVariables.{name}"));
+                }
+            }
+        } else if installed.get(&key) != planned.get(&key) {
+            out.push(key);
+        }
+    }
+    out
+}

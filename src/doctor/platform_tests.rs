@@ -1,0 +1,451 @@
+//! End-to-end doctor runs for launchd and Task Scheduler from Linux: a test home, the doctor
+//! driven through [`Supervisor::with_tools`] with the stateful `launchctl` / `schtasks` fakes,
+//! findings → `--fix --yes` → a second run that reports clean, and no secret left in any file
+//! others can read.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use plist::Value;
+
+use super::*;
+use crate::environment::Environment;
+use crate::service::launchd::LaunchdIdentity;
+use crate::service::launchd::fake::FakeLaunchctl;
+use crate::service::runner::CommandRunner;
+use crate::service::windows::WindowsAccount;
+use crate::service::windows::fake::FakeSchtasks;
+use crate::service::windows::schtasks::Schtasks;
+use crate::service::windows::task_xml::{TaskValues, encode_utf16_with_bom, render_task_xml};
+
+const TOKEN: &str = "ref-token-0123456789abcdef";
+const USER: &str = "DESKTOP-7Q2\\alice";
+
+fn invocation(home: &Path) -> Invocation {
+    let env = Environment::empty().with("HOME", &home.display().to_string());
+    Invocation::resolve(&GlobalOptions::default(), env, false).unwrap()
+}
+
+fn macos(fake: &FakeLaunchctl) -> Supervisor {
+    let fake = fake.clone();
+    Supervisor::with_tools(
+        PlatformKind::Macos,
+        LaunchdIdentity::fixed(501),
+        WindowsAccount::fixed(USER),
+        Box::new(move || (Box::new(fake.clone()), Box::new(fake.clone()))),
+    )
+}
+
+fn windows(fake: &FakeSchtasks) -> Supervisor {
+    let fake = fake.clone();
+    Supervisor::with_tools(
+        PlatformKind::Windows,
+        LaunchdIdentity::fixed(501),
+        WindowsAccount::fixed(USER),
+        Box::new(move || (Box::new(fake.clone()), Box::new(fake.clone()))),
+    )
+}
+
+fn args(fix: bool) -> DoctorArgs {
+    DoctorArgs {
+        fix,
+        yes: fix,
+        non_interactive: true,
+        force: false,
+        dry_run: false,
+        system: false,
+        json: false,
+    }
+}
+
+fn audit(inv: &Invocation, sup: &Supervisor) -> Vec<Item> {
+    let targets = targets(inv, sup).unwrap();
+    audit_all(inv, &targets, sup)
+}
+
+fn counting_ids(items: &[Item]) -> Vec<&'static str> {
+    items
+        .iter()
+        .filter(|(f, _)| f.counts())
+        .map(|(f, _)| f.id)
+        .collect()
+}
+
+/// Every file under `dir` that others can read and that holds `secret`.
+fn readable_files_with(dir: &Path, secret: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let path = e.path();
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        if meta.is_dir() {
+            out.extend(readable_files_with(&path, secret));
+        } else if meta.permissions().mode() & 0o044 != 0
+            && std::fs::read(&path).is_ok_and(|b| String::from_utf8_lossy(&b).contains(secret))
+        {
+            out.push(path);
+        }
+    }
+    out
+}
+
+fn config_token(inv: &Invocation) -> Option<String> {
+    let loaded = LoadedConfig::load(&inv.paths.config_path, &inv.env).ok()?;
+    loaded.raw["gateway"]["auth"]["token"]
+        .as_str()
+        .map(str::to_owned)
+}
+
+fn write_plist(path: &Path, dict: plist::Dictionary) {
+    let mut bytes = Vec::new();
+    Value::Dictionary(dict).to_writer_xml(&mut bytes).unwrap();
+    std::fs::write(path, bytes).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).unwrap();
+}
+
+#[test]
+fn launchd_our_agent_with_a_hand_edited_port_and_inline_token_is_fixed_and_then_clean() {
+    let home = tempfile::tempdir().unwrap();
+    let inv = invocation(home.path());
+    let fake = FakeLaunchctl::new(501, true);
+    let sup = macos(&fake);
+    std::fs::create_dir_all(&inv.paths.state_dir).unwrap();
+    let t = &targets(&inv, &sup).unwrap()[0];
+    let spec = t.spec.clone().unwrap();
+    let mut backend = sup.launchd();
+    let plan = backend.plan_install(&spec).unwrap();
+    backend.install(&spec, &plan, false).unwrap();
+    assert_eq!(counting_ids(&audit(&inv, &sup)), Vec::<&str>::new());
+
+    // Hand edits: another port, an inline token, and an operator setting to keep.
+    let plist = LaunchdPaths::for_spec(&spec).plist;
+    let mut dict = Value::from_file(&plist).unwrap().into_dictionary().unwrap();
+    let argv = dict
+        .get_mut("ProgramArguments")
+        .and_then(Value::as_array_mut)
+        .unwrap();
+    let i = argv
+        .iter()
+        .position(|a| a.as_string() == Some("--port"))
+        .unwrap();
+    argv[i + 1] = Value::String("18888".into());
+    let env = dict
+        .get_mut("EnvironmentVariables")
+        .and_then(Value::as_dictionary_mut)
+        .unwrap();
+    env.insert("OPENCLAW_GATEWAY_TOKEN".into(), Value::String(TOKEN.into()));
+    env.insert("MY_SETTING".into(), Value::String("keep me".into()));
+    write_plist(&plist, dict);
+
+    let found = audit(&inv, &sup);
+    let ids = counting_ids(&found);
+    assert!(ids.contains(&"service-port-mismatch"), "{ids:?}");
+    assert!(ids.contains(&"service-token-embedded"), "{ids:?}");
+    assert!(
+        found.iter().filter(|(f, _)| f.counts()).all(|(_, a)| a
+            == &Some(Action::Reinstall {
+                profile: "default".into()
+            })),
+        "{found:?}"
+    );
+
+    assert_eq!(run_with(&inv, &args(true), &sup).unwrap(), ExitStatus::Ok);
+    assert_eq!(counting_ids(&audit(&inv, &sup)), Vec::<&str>::new());
+    assert_eq!(run_with(&inv, &args(false), &sup).unwrap(), ExitStatus::Ok);
+
+    let dict = Value::from_file(&plist).unwrap().into_dictionary().unwrap();
+    let env = plist_environment_of(&dict);
+    assert_eq!(env.get("MY_SETTING").map(String::as_str), Some("keep me"));
+    assert!(!env.contains_key("OPENCLAW_GATEWAY_TOKEN"));
+    assert!(
+        launchd_audit::program_arguments(&dict).contains(&spec.port.to_string()),
+        "{dict:?}"
+    );
+    assert_eq!(config_token(&inv).as_deref(), Some(TOKEN));
+    let backup = inv
+        .paths
+        .state_dir
+        .join("service-backup/bot.molt.gateway.plist.bak");
+    assert_eq!(crate::atomic_write::file_mode(&backup), Some(0o600));
+    let text = std::fs::read_to_string(&backup).unwrap();
+    assert!(text.contains("18888") && !text.contains(TOKEN), "{text}");
+    assert_eq!(
+        readable_files_with(home.path(), TOKEN),
+        Vec::<PathBuf>::new()
+    );
+    // The fake launchd runs the rewritten job.
+    let state = fake.state();
+    let job = &state.jobs["bot.molt.gateway"];
+    assert!(job.pid.is_some() && job.arguments.contains(&spec.port.to_string()));
+}
+
+fn plist_environment_of(dict: &plist::Dictionary) -> std::collections::BTreeMap<String, String> {
+    launchd_audit::plist_environment(dict, None)
+        .into_iter()
+        .collect()
+}
+
+/// The reference release's LaunchAgent (spec §9) with its env file, an inline token and an
+/// operator setting added to the env file; returns (plist, env file, wrapper).
+fn reference_agent(home: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let h = home.display().to_string();
+    let agents = home.join("Library/LaunchAgents");
+    let env_dir = home.join(".openclaw/service-env");
+    std::fs::create_dir_all(&agents).unwrap();
+    std::fs::create_dir_all(&env_dir).unwrap();
+    let plist = agents.join("ai.openclaw.gateway.plist");
+    let text = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0">
+  <dict>
+    <key>Label</key>
+    <string>ai.openclaw.gateway</string>
+    
+    <key>Comment</key>
+    <string>OpenClaw Gateway</string>
+    <key>RunAtLoad</key>
+    <true/>
+    <key>KeepAlive</key>
+    <true/>
+    <key>ExitTimeOut</key>
+    <integer>20</integer>
+    <key>ProcessType</key>
+    <string>Interactive</string>
+    <key>ThrottleInterval</key>
+    <integer>10</integer>
+    <key>Umask</key>
+    <integer>63</integer>
+    <key>StandardInPath</key>
+    <string>/dev/null</string>
+    <key>ProgramArguments</key>
+    <array>
+      <string>/bin/sh</string>
+      <string>{h}/.openclaw/service-env/ai.openclaw.gateway-env-wrapper.sh</string>
+      <string>{h}/.openclaw/service-env/ai.openclaw.gateway.env</string>
+      <string>/opt/homebrew/bin/node</string>
+      <string>--max-old-space-size=8192</string>
+      <string>/opt/homebrew/lib/node_modules/openclaw/dist/entry.js</string>
+      <string>gateway</string>
+      <string>--port</string>
+      <string>18789</string>
+    </array>
+    
+    <key>WorkingDirectory</key>
+    <string>{h}/.openclaw</string>
+    <key>StandardOutPath</key>
+    <string>{h}/Library/Logs/openclaw/gateway.log</string>
+    <key>StandardErrorPath</key>
+    <string>{h}/Library/Logs/openclaw/gateway.log</string>
+  </dict>
+</plist>
+"#
+    );
+    std::fs::write(&plist, text).unwrap();
+    std::fs::set_permissions(&plist, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let env = env_dir.join("ai.openclaw.gateway.env");
+    let env_text = format!(
+        "# Generated by OpenClaw. Do not edit while the gateway service is installed.\n\
+export HOME='{h}'\n\
+export NODE_EXTRA_CA_CERTS='/etc/ssl/cert.pem'\n\
+export NODE_OPTIONS=''\n\
+export NODE_USE_SYSTEM_CA='1'\n\
+export OPENAI_BASE_URL='https://llm.example.test/v1'\n\
+export OPENCLAW_GATEWAY_PORT='18789'\n\
+export OPENCLAW_GATEWAY_TOKEN='{TOKEN}'\n\
+export OPENCLAW_LAUNCHD_LABEL='ai.openclaw.gateway'\n\
+export OPENCLAW_SERVICE_KIND='gateway'\n\
+export OPENCLAW_SERVICE_MARKER='openclaw'\n\
+export OPENCLAW_SYSTEMD_UNIT='openclaw-gateway.service'\n\
+export OPENCLAW_WINDOWS_TASK_HIDDEN_LAUNCHER='1'\n\
+export OPENCLAW_WINDOWS_TASK_NAME='OpenClaw Gateway'\n\
+export OPERATOR_NOTE='it'\\''s mine'\n\
+export PATH='/opt/homebrew/bin:/usr/bin:/bin'\n\
+export TMPDIR='{h}/.openclaw/tmp'\n"
+    );
+    std::fs::write(&env, env_text).unwrap();
+    std::fs::set_permissions(&env, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let wrapper = env_dir.join("ai.openclaw.gateway-env-wrapper.sh");
+    std::fs::write(&wrapper, "#!/bin/sh\nset -eu\n").unwrap();
+    (plist, env, wrapper)
+}
+
+#[test]
+fn launchd_the_reference_ai_openclaw_agent_is_migrated_keeping_operator_env_and_no_readable_secret()
+{
+    let home = tempfile::tempdir().unwrap();
+    let inv = invocation(home.path());
+    let fake = FakeLaunchctl::new(501, true);
+    let sup = macos(&fake);
+    let (plist, env, wrapper) = reference_agent(home.path());
+    let mut runner = fake.clone();
+    let out = runner
+        .run(
+            "launchctl",
+            &[
+                "bootstrap".into(),
+                "gui/501".into(),
+                plist.display().to_string(),
+            ],
+            std::time::Duration::from_secs(5),
+        )
+        .unwrap();
+    assert!(out.success(), "{out:?}");
+
+    let found = audit(&inv, &sup);
+    let migration = found
+        .iter()
+        .find(|(f, _)| f.id == "other-release-launch-agent")
+        .unwrap_or_else(|| panic!("{found:?}"));
+    assert_eq!(
+        migration.1,
+        Some(Action::MigrateLaunchAgent {
+            profile: "default".into(),
+            label: "ai.openclaw.gateway".into(),
+            plist: plist.clone(),
+        })
+    );
+    assert_eq!(migration.0.repair, RepairKind::Safe);
+    let t = find_target(&targets(&inv, &sup).unwrap(), "default")
+        .unwrap()
+        .clone();
+    let plan = launchd_repair::describe_migration(&t, &sup, "ai.openclaw.gateway", &plist);
+    assert!(
+        plan.contains(&"launchctl bootout gui/501/ai.openclaw.gateway".to_owned()),
+        "{plan:?}"
+    );
+    assert!(
+        plan.contains(&"keep operator settings: OPENAI_BASE_URL, OPERATOR_NOTE".to_owned()),
+        "{plan:?}"
+    );
+    fake.take_calls();
+
+    assert_eq!(run_with(&inv, &args(true), &sup).unwrap(), ExitStatus::Ok);
+    let calls = fake.take_calls();
+    assert!(
+        calls.contains(&"launchctl bootout gui/501/ai.openclaw.gateway".to_owned()),
+        "{calls:?}"
+    );
+    assert!(!plist.exists() && !env.exists() && !wrapper.exists());
+    let trashed = home.path().join(".Trash/ai.openclaw.gateway.plist");
+    assert_eq!(crate::atomic_write::file_mode(&trashed), Some(0o600));
+    let trashed_env = home.path().join(".Trash/ai.openclaw.gateway.env");
+    let text = std::fs::read_to_string(&trashed_env).unwrap();
+    assert!(
+        !text.contains(TOKEN) && text.contains("OPENAI_BASE_URL"),
+        "{text}"
+    );
+    assert_eq!(crate::atomic_write::file_mode(&trashed_env), Some(0o600));
+
+    let ours = home
+        .path()
+        .join("Library/LaunchAgents/bot.molt.gateway.plist");
+    let dict = Value::from_file(&ours).unwrap().into_dictionary().unwrap();
+    let env = plist_environment_of(&dict);
+    assert_eq!(
+        env.get("OPENAI_BASE_URL").map(String::as_str),
+        Some("https://llm.example.test/v1")
+    );
+    assert_eq!(
+        env.get("OPERATOR_NOTE").map(String::as_str),
+        Some("it's mine")
+    );
+    assert_eq!(
+        env.get("OPENCLAW_LAUNCHD_LABEL").map(String::as_str),
+        Some("bot.molt.gateway")
+    );
+    assert!(!env.contains_key("OPENCLAW_GATEWAY_TOKEN"));
+    assert_eq!(config_token(&inv).as_deref(), Some(TOKEN));
+    assert_eq!(
+        readable_files_with(home.path(), TOKEN),
+        Vec::<PathBuf>::new()
+    );
+    {
+        let state = fake.state();
+        assert!(state.jobs["bot.molt.gateway"].pid.is_some());
+    }
+    assert_eq!(counting_ids(&audit(&inv, &sup)), Vec::<&str>::new());
+    assert_eq!(run_with(&inv, &args(false), &sup).unwrap(), ExitStatus::Ok);
+}
+
+/// Registers `name` as the reference release does: the task runs `<state>\gateway.cmd`.
+fn register_script_task(fake: &FakeSchtasks, dir: &Path, name: &str, script: &Path) {
+    let xml = render_task_xml(&TaskValues {
+        description: "OpenClaw Gateway".into(),
+        user_id: USER.into(),
+        command: script.display().to_string(),
+        arguments: String::new(),
+        working_directory: dir.display().to_string(),
+    })
+    .unwrap();
+    let file = dir.join("import.xml");
+    std::fs::write(&file, encode_utf16_with_bom(&xml)).unwrap();
+    let mut runner = fake.clone();
+    Schtasks::new(&mut runner).create(&file, name).unwrap();
+    std::fs::remove_file(file).unwrap();
+}
+
+#[test]
+fn windows_a_task_running_a_script_with_an_inline_token_is_fixed_and_then_clean() {
+    let home = tempfile::tempdir().unwrap();
+    let inv = invocation(home.path());
+    let fake = FakeSchtasks::new();
+    let sup = windows(&fake);
+    let state = inv.paths.state_dir.clone();
+    std::fs::create_dir_all(&state).unwrap();
+    let script = state.join("gateway.cmd");
+    std::fs::write(
+        &script,
+        format!(
+            "@echo off\r\nrem OpenClaw Gateway\r\nset \"HOME={h}\"\r\nset \"OPENCLAW_GATEWAY_PORT=18789\"\r\nset \"OPENCLAW_GATEWAY_TOKEN={TOKEN}\"\r\nset \"OPENCLAW_SERVICE_MARKER=openclaw\"\r\nset \"OPENCLAW_SERVICE_KIND=gateway\"\r\n\"C:\\Program Files\\nodejs\\node.exe\" C:\\openclaw\\dist\\entry.js gateway --port 18789 --task-supervisor < NUL\r\n",
+            h = home.path().display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o644)).unwrap();
+    register_script_task(&fake, home.path(), "OpenClaw Gateway", &script);
+
+    let found = audit(&inv, &sup);
+    let ids = counting_ids(&found);
+    assert!(ids.contains(&"service-other-release"), "{ids:?}");
+    assert!(ids.contains(&"service-token-embedded"), "{ids:?}");
+    let token = found
+        .iter()
+        .find(|(f, _)| f.id == "service-token-embedded")
+        .unwrap();
+    assert!(token.0.message.contains("mode 0644"), "{}", token.0.message);
+    assert_eq!(token.0.path.as_deref(), Some(script.as_path()));
+
+    assert_eq!(run_with(&inv, &args(true), &sup).unwrap(), ExitStatus::Ok);
+    assert!(!script.exists());
+    let backup = state.join("service-backup/gateway.cmd.bak");
+    assert_eq!(crate::atomic_write::file_mode(&backup), Some(0o600));
+    let text = std::fs::read_to_string(&backup).unwrap();
+    assert!(
+        !text.contains(TOKEN) && text.contains("--task-supervisor"),
+        "{text}"
+    );
+    assert_eq!(config_token(&inv).as_deref(), Some(TOKEN));
+    assert_eq!(
+        readable_files_with(home.path(), TOKEN),
+        Vec::<PathBuf>::new()
+    );
+    let mut runner = fake.clone();
+    let def = Schtasks::new(&mut runner)
+        .query_xml("OpenClaw Gateway")
+        .unwrap()
+        .unwrap();
+    let spec = find_target(&targets(&inv, &sup).unwrap(), "default")
+        .unwrap()
+        .spec
+        .clone()
+        .unwrap();
+    assert_eq!(
+        def.command(),
+        Some(spec.program.display().to_string().as_str())
+    );
+    assert_eq!(counting_ids(&audit(&inv, &sup)), Vec::<&str>::new());
+    assert_eq!(run_with(&inv, &args(false), &sup).unwrap(), ExitStatus::Ok);
+}

@@ -1,0 +1,285 @@
+//! The service-definition audit for Windows: the registered scheduled task of a profile
+//! (`schtasks /Query /XML`) and our record of it (`<state>/gateway-task.xml`) against the task
+//! `openclaw gateway install` would register now, and the task script `<state>\gateway.cmd`
+//! other releases run (spec §4.1): secrets inline in its `set` lines, its mode. Pure: the caller
+//! queries the task and reads the files.
+
+use std::path::Path;
+
+use crate::service::plan::Plan;
+use crate::service::spec::ServiceSpec;
+use crate::service::windows::task_xml::{TaskDefinition, decode_utf16_with_bom, parse_task_xml};
+
+use super::file_audit::Item;
+use super::findings::{Finding, RepairKind, Severity};
+use super::launchd_audit::port_argument;
+use super::repair::Action;
+use super::service_audit::inline_secret_finding;
+use super::unit_migration::{classify_env_key, is_secret_class};
+
+/// The `set "K=V"` / `set K=V` entries of a task script, escapes undone (later ones win).
+pub fn script_environment(text: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        let Some(rest) = line
+            .strip_prefix("set ")
+            .or_else(|| line.strip_prefix("SET "))
+        else {
+            continue;
+        };
+        let rest = rest.trim();
+        let body = rest
+            .strip_prefix('"')
+            .and_then(|r| r.strip_suffix('"'))
+            .unwrap_or(rest);
+        if let Some((k, v)) = body.split_once('=') {
+            let v = v
+                .replace("^^", "\u{0}")
+                .replace("^!", "!")
+                .replace("^\"", "\"")
+                .replace("%%", "%")
+                .replace('\u{0}', "^");
+            out.retain(|(key, _)| key != k);
+            out.push((k.to_owned(), v));
+        }
+    }
+    out
+}
+
+/// The script with the `set` lines of the keys `strip` selects replaced by a comment.
+pub fn stripped_script(text: &str, strip: &dyn Fn(&str) -> bool) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let env = script_environment(line);
+        if let Some((k, _)) = env.first().filter(|(k, _)| strip(k)) {
+            out.push_str(&format!(
+                "rem {k}= removed by openclaw doctor (moved to the config)\r\n"
+            ));
+            continue;
+        }
+        out.push_str(line);
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// What the Windows audit reads.
+#[derive(Debug, Clone)]
+pub struct TaskAuditInput<'a> {
+    /// The profile label.
+    pub profile: &'a str,
+    /// The recommended service.
+    pub spec: &'a ServiceSpec,
+    /// Its install plan (the task XML record first).
+    pub plan: &'a Plan,
+    /// The registered task, when Task Scheduler has one.
+    pub registered: Option<&'a TaskDefinition>,
+    /// The bytes of `<state>/gateway-task.xml`, when present.
+    pub record: Option<&'a [u8]>,
+    /// `(path, text, mode)` of `<state>\gateway.cmd`, when present.
+    pub script: Option<(&'a Path, &'a str, Option<u32>)>,
+    /// `gateway.auth.token` of the config.
+    pub config_token: Option<&'a str>,
+}
+
+/// Splits a Windows command line into words (quotes removed; enough for ports and programs).
+fn words(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for c in line.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            c if c.is_whitespace() && !quoted => {
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+            }
+            c => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// The command line of a task script: the first line that is no comment, `set`, `cd` or `@`.
+fn script_command(text: &str) -> Option<String> {
+    text.lines().map(str::trim).find_map(|l| {
+        let lower = l.to_ascii_lowercase();
+        let skip = l.is_empty()
+            || l.starts_with('@')
+            || l.starts_with("::")
+            || ["rem", "set ", "cd "].iter().any(|p| lower.starts_with(p));
+        (!skip).then(|| l.split(" < NUL").next().unwrap_or(l).to_owned())
+    })
+}
+
+/// Audits one profile's scheduled task and task script.
+pub fn audit_task(input: &TaskAuditInput<'_>) -> Vec<Item> {
+    let spec = input.spec;
+    let name = &spec.names.windows_task;
+    let reinstall = Some(Action::Reinstall {
+        profile: input.profile.to_owned(),
+    });
+    let fix = format!(
+        "`openclaw doctor --fix` registers \"{name}\" as `openclaw gateway install` would (the old task script backed up 0600 without its token, the token moved into the config)"
+    );
+    let record_path = input
+        .plan
+        .files
+        .first()
+        .map(|f| f.path.clone())
+        .unwrap_or_default();
+    let planned_text = input
+        .plan
+        .files
+        .first()
+        .and_then(|f| decode_utf16_with_bom(&f.contents).ok())
+        .unwrap_or_default();
+    let planned = parse_task_xml(&planned_text).unwrap_or_default();
+    let mut out: Vec<Item> = Vec::new();
+    let mut push = |id: &'static str, severity: Severity, message: String, path: &Path| {
+        out.push((
+            Finding::new(id, severity, message, fix.as_str(), RepairKind::Safe)
+                .profile(input.profile)
+                .path(path),
+            reinstall.clone(),
+        ));
+    };
+    let script_path = input.script.map(|(p, _, _)| p.to_owned());
+    match input.registered {
+        None => push(
+            "windows-task-not-registered",
+            Severity::Warning,
+            format!("Scheduled task \"{name}\" is not registered although its files exist."),
+            &record_path,
+        ),
+        Some(def) => {
+            let command = def.command().unwrap_or("");
+            let runs_script = [".cmd", ".vbs", ".bat"]
+                .iter()
+                .any(|x| command.to_ascii_lowercase().ends_with(x));
+            let argv: Vec<String> = if runs_script {
+                input
+                    .script
+                    .and_then(|(_, t, _)| script_command(t))
+                    .map(|l| words(&l))
+                    .unwrap_or_default()
+            } else {
+                std::iter::once(command.to_owned())
+                    .chain(words(def.arguments().unwrap_or("")))
+                    .collect()
+            };
+            if runs_script {
+                push(
+                    "service-other-release",
+                    Severity::Warning,
+                    format!(
+                        "Scheduled task \"{name}\" runs the task script {command} of another OpenClaw release, not this release's gateway."
+                    ),
+                    script_path.as_deref().unwrap_or(&record_path),
+                );
+            } else if Some(command) != planned.command() {
+                push(
+                    "service-program-mismatch",
+                    Severity::Warning,
+                    format!(
+                        "Gateway service runs {command} instead of this install's {}.",
+                        spec.program.display()
+                    ),
+                    &record_path,
+                );
+            }
+            let port = port_argument(&argv);
+            if port.as_deref().and_then(|p| p.parse::<u16>().ok()) != Some(spec.port) {
+                push(
+                    "service-port-mismatch",
+                    Severity::Warning,
+                    format!(
+                        "Gateway service port does not match the current gateway config: {} -> {}",
+                        port.as_deref().unwrap_or("(none)"),
+                        spec.port
+                    ),
+                    &record_path,
+                );
+            }
+            if !def.enabled() {
+                push(
+                    "windows-task-disabled",
+                    Severity::Warning,
+                    format!(
+                        "Scheduled task \"{name}\" is disabled: the gateway does not start at logon."
+                    ),
+                    &record_path,
+                );
+            }
+            if !runs_script
+                && Some(command) == planned.command()
+                && def.arguments().unwrap_or("") != planned.arguments().unwrap_or("")
+                && port.as_deref().and_then(|p| p.parse::<u16>().ok()) == Some(spec.port)
+            {
+                push(
+                    "service-definition-drift",
+                    Severity::Warning,
+                    format!(
+                        "Scheduled task \"{name}\" runs {command} with arguments {:?}; install would use {:?}.",
+                        def.arguments().unwrap_or(""),
+                        planned.arguments().unwrap_or("")
+                    ),
+                    &record_path,
+                );
+            }
+        }
+    }
+    if let Some((path, text, mode)) = input.script {
+        let readable = mode.is_some_and(|m| m & 0o077 != 0);
+        for (key, value) in script_environment(text) {
+            let class = classify_env_key(&key);
+            if is_secret_class(class) && !value.trim().is_empty() {
+                let (id, mut message) =
+                    inline_secret_finding(&key, class, &value, input.config_token, "task script");
+                if let Some(m) = mode.filter(|_| readable) {
+                    message.push_str(&format!(" The script has mode {m:04o}."));
+                }
+                out.push((
+                    Finding::new(
+                        id,
+                        Severity::Error,
+                        message,
+                        "`openclaw doctor --fix` moves the token/password into the config (0600) and retires the script (backup 0600 without them)",
+                        RepairKind::Safe,
+                    )
+                    .profile(input.profile)
+                    .path(path),
+                    reinstall.clone(),
+                ));
+            }
+        }
+    }
+    let all_info = out.iter().all(|(f, _)| f.severity == Severity::Info);
+    if all_info && input.registered.is_some() {
+        let record = input.record.and_then(|b| decode_utf16_with_bom(b).ok());
+        if record.as_deref() != Some(planned_text.as_str()) {
+            out.push((
+                Finding::new(
+                    "service-definition-drift",
+                    Severity::Warning,
+                    format!(
+                        "{} differs from the task definition install would write{}.",
+                        record_path.display(),
+                        if record.is_none() { " (missing)" } else { "" }
+                    ),
+                    fix.as_str(),
+                    RepairKind::Safe,
+                )
+                .profile(input.profile)
+                .path(&record_path),
+                reinstall,
+            ));
+        }
+    }
+    out
+}
