@@ -283,3 +283,117 @@ pub fn audit_task(input: &TaskAuditInput<'_>) -> Vec<Item> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctor::launchd_audit::tests::sample_spec;
+    use crate::service::ServiceManager;
+    use crate::service::windows::fake::FakeSchtasks;
+    use crate::service::windows::{WindowsAccount, WindowsManager};
+
+    fn plan(spec: &ServiceSpec) -> Plan {
+        let fake = FakeSchtasks::new();
+        WindowsManager::new(
+            Box::new(fake.clone()),
+            Box::new(fake),
+            WindowsAccount::fixed("DESKTOP\\alice"),
+        )
+        .plan_install(spec)
+        .unwrap()
+    }
+
+    fn planned_text(plan: &Plan) -> String {
+        decode_utf16_with_bom(&plan.files[0].contents).unwrap()
+    }
+
+    fn audit(registered: Option<&str>, record: bool, script: Option<(&str, u32)>) -> Vec<Item> {
+        let spec = sample_spec();
+        let plan = plan(&spec);
+        let def = registered.map(|t| parse_task_xml(t).unwrap());
+        let record_bytes = plan.files[0].contents.clone();
+        let path = Path::new("/Users/alice/.openclaw/gateway.cmd");
+        audit_task(&TaskAuditInput {
+            profile: "default",
+            spec: &spec,
+            plan: &plan,
+            registered: def.as_ref(),
+            record: record.then_some(record_bytes.as_slice()),
+            script: script.map(|(t, m)| (path, t, Some(m))),
+            config_token: None,
+        })
+    }
+
+    fn ids(items: &[Item]) -> Vec<&'static str> {
+        items.iter().map(|(f, _)| f.id).collect()
+    }
+
+    #[test]
+    fn the_task_install_registers_has_no_findings_and_a_missing_record_is_drift() {
+        let text = planned_text(&plan(&sample_spec()));
+        assert_eq!(ids(&audit(Some(&text), true, None)), Vec::<&str>::new());
+        assert_eq!(
+            ids(&audit(Some(&text), false, None)),
+            ["service-definition-drift"]
+        );
+        assert_eq!(
+            ids(&audit(None, true, None)),
+            ["windows-task-not-registered"]
+        );
+    }
+
+    #[test]
+    fn a_disabled_task_with_another_port_is_named() {
+        let text = planned_text(&plan(&sample_spec())).replace("--port 18789", "--port 19000");
+        // The last <Enabled> is Settings/Enabled (the first is the logon trigger's).
+        let i = text.rfind("<Enabled>true</Enabled>").unwrap();
+        let text = format!("{}<Enabled>false</Enabled>{}", &text[..i], &text[i + 23..]);
+        let found = ids(&audit(Some(&text), true, None));
+        assert_eq!(found, ["service-port-mismatch", "windows-task-disabled"]);
+    }
+
+    #[test]
+    fn a_task_running_a_script_with_secrets_is_another_release_with_embedded_secrets() {
+        let registered = planned_text(&plan(&sample_spec())).replace(
+            "<Command>/opt/openclaw/bin/openclaw</Command>",
+            "<Command>C:\\Users\\alice\\.openclaw\\gateway.cmd</Command>",
+        );
+        assert!(registered.contains("gateway.cmd"), "{registered}");
+        let script = "@echo off\r\nset \"OPENCLAW_GATEWAY_TOKEN=t0k\"\r\nset \"MY_API_KEY=k\"\r\nset \"OPENCLAW_SERVICE_MARKER=openclaw\"\r\n\"C:\\node.exe\" C:\\oc\\entry.js gateway --port 18789 --task-supervisor < NUL\r\n";
+        let found = audit(Some(&registered), true, Some((script, 0o644)));
+        assert_eq!(
+            ids(&found),
+            [
+                "service-other-release",
+                "service-token-embedded",
+                "service-secret-env-embedded"
+            ]
+        );
+        assert!(found[1].0.message.contains("mode 0644"));
+        let found = audit(
+            Some(&registered),
+            true,
+            Some((&script.replace("18789", "1"), 0o600)),
+        );
+        assert!(ids(&found).contains(&"service-port-mismatch"));
+        assert!(!found[1].0.message.contains("mode"));
+    }
+
+    #[test]
+    fn script_set_lines_are_read_unescaped_and_stripped_of_chosen_keys() {
+        let text = "set \"A=50%% ^^ ^!\"\r\nset B=plain\r\nset \"OPENCLAW_GATEWAY_TOKEN=t\"\r\n";
+        assert_eq!(
+            script_environment(text),
+            [
+                ("A".to_owned(), "50% ^ !".to_owned()),
+                ("B".to_owned(), "plain".to_owned()),
+                ("OPENCLAW_GATEWAY_TOKEN".to_owned(), "t".to_owned())
+            ]
+        );
+        let stripped = stripped_script(text, &|k: &str| k == "OPENCLAW_GATEWAY_TOKEN");
+        assert!(
+            !stripped.contains("=t\"") && stripped.contains("set B=plain"),
+            "{stripped}"
+        );
+    }
+}
