@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use plist::{Dictionary, Value};
 
+use crate::service::discovery::PlistJob;
 use crate::service::plan::Plan;
 use crate::service::spec::ServiceSpec;
 use crate::service_names::{SERVICE_KIND, SERVICE_MARKER};
@@ -22,24 +23,7 @@ use super::unit_migration::{classify_env_key, is_secret_class};
 
 /// A plist's `ProgramArguments` (else `[Program]`).
 pub fn program_arguments(dict: &Dictionary) -> Vec<String> {
-    let mut argv: Vec<String> = dict
-        .get("ProgramArguments")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_string)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
-    if argv.is_empty() {
-        argv.extend(
-            dict.get("Program")
-                .and_then(Value::as_string)
-                .map(str::to_owned),
-        );
-    }
-    argv
+    PlistJob::from_dict(dict.clone()).argv
 }
 
 /// The env-file wrapper form of other releases: `[/bin/sh, <wrapper>, <envfile>, …cmd]` or

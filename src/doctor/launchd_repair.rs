@@ -23,7 +23,7 @@ use crate::service::spec::ServiceSpec;
 use super::Target;
 use super::launchd_audit::{plist_environment, program_arguments, unwrap_env_wrapper};
 use super::repair::trash_launch_agent;
-use super::service_repair::{describe_inline_secrets, persist_inline_secrets};
+use super::service_repair::{describe_inline_secrets, install_forced, persist_inline_secrets};
 use super::supervisor::Supervisor;
 use super::unit_migration::{EnvClass, classify_env_key};
 
@@ -149,19 +149,7 @@ fn backup_dir(spec: &ServiceSpec) -> PathBuf {
 }
 
 fn install(spec: &ServiceSpec, sup: &Supervisor) -> Result<Vec<String>, String> {
-    let mut backend = sup.launchd();
-    let plan = backend.plan_install(spec).map_err(|e| e.message)?;
-    let outcome = backend.install(spec, &plan, true).map_err(|e| {
-        std::iter::once(e.message)
-            .chain(e.hints)
-            .collect::<Vec<_>>()
-            .join("\n  ")
-    })?;
-    Ok(outcome
-        .messages
-        .into_iter()
-        .chain(outcome.warnings)
-        .collect())
+    install_forced(&mut sup.launchd(), spec)
 }
 
 fn write_private(path: &Path, contents: &[u8]) -> Result<(), String> {

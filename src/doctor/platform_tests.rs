@@ -13,6 +13,7 @@ use crate::environment::Environment;
 use crate::service::launchd::LaunchdIdentity;
 use crate::service::launchd::fake::FakeLaunchctl;
 use crate::service::runner::CommandRunner;
+use crate::service::wait::Sleeper;
 use crate::service::windows::WindowsAccount;
 use crate::service::windows::fake::FakeSchtasks;
 use crate::service::windows::schtasks::Schtasks;
@@ -26,24 +27,26 @@ fn invocation(home: &Path) -> Invocation {
     Invocation::resolve(&GlobalOptions::default(), env, false).unwrap()
 }
 
-fn macos(fake: &FakeLaunchctl) -> Supervisor {
+/// `platform` driven through `fake` (a launchctl or schtasks fake: runner and sleeper).
+fn faked<F: CommandRunner + Sleeper + Clone + 'static>(
+    platform: PlatformKind,
+    fake: &F,
+) -> Supervisor {
     let fake = fake.clone();
     Supervisor::with_tools(
-        PlatformKind::Macos,
+        platform,
         LaunchdIdentity::fixed(501),
         WindowsAccount::fixed(USER),
         Box::new(move || (Box::new(fake.clone()), Box::new(fake.clone()))),
     )
 }
 
+fn macos(fake: &FakeLaunchctl) -> Supervisor {
+    faked(PlatformKind::Macos, fake)
+}
+
 fn windows(fake: &FakeSchtasks) -> Supervisor {
-    let fake = fake.clone();
-    Supervisor::with_tools(
-        PlatformKind::Windows,
-        LaunchdIdentity::fixed(501),
-        WindowsAccount::fixed(USER),
-        Box::new(move || (Box::new(fake.clone()), Box::new(fake.clone()))),
-    )
+    faked(PlatformKind::Windows, fake)
 }
 
 fn args(fix: bool) -> DoctorArgs {

@@ -207,15 +207,28 @@ pub fn reinstall(target: &Target) -> Result<Vec<String>, String> {
     let existing_env = std::fs::read_to_string(&env_file).ok();
     spec.secret_environment = kept_env_file_entries(existing_env.as_deref(), migration.as_ref());
     let mut backend = SystemdBackend::new(target.invocation.env.clone());
-    let plan = backend.plan_install(&spec).map_err(|e| e.message)?;
-    let outcome = backend.install(&spec, &plan, true).map_err(|e| {
+    messages.extend(install_forced(&mut backend, &spec)?);
+    Ok(messages)
+}
+
+/// Plans and runs `gateway install --force` of `spec` on `backend`: its messages and warnings,
+/// or the error with its hints.
+pub fn install_forced(
+    backend: &mut dyn ServiceManager,
+    spec: &crate::service::spec::ServiceSpec,
+) -> Result<Vec<String>, String> {
+    let plan = backend.plan_install(spec).map_err(|e| e.message)?;
+    let outcome = backend.install(spec, &plan, true).map_err(|e| {
         std::iter::once(e.message)
             .chain(e.hints)
             .collect::<Vec<_>>()
             .join("\n  ")
     })?;
-    messages.extend(outcome.messages);
-    Ok(messages)
+    Ok(outcome
+        .messages
+        .into_iter()
+        .chain(outcome.warnings)
+        .collect())
 }
 
 /// Refuses to rewrite a unit through a symlink, or in a unit dir that others can write or that

@@ -10,7 +10,6 @@ use std::path::PathBuf;
 use crate::atomic_write::{
     PRIVATE_DIR_MODE, SECRET_FILE_MODE, create_dir_all_with_mode, write_atomic,
 };
-use crate::service::ServiceManager;
 use crate::service::spec::ServiceSpec;
 use crate::service::windows::{SECRET_FILE_FLAGS, secret_file};
 
@@ -95,14 +94,9 @@ pub fn reinstall(target: &Target, sup: &Supervisor) -> Result<Vec<String>, Strin
             }
         }
     }
-    let mut backend = sup.windows();
-    let plan = backend.plan_install(&spec).map_err(|e| e.message)?;
-    let outcome = backend.install(&spec, &plan, true).map_err(|e| {
-        std::iter::once(e.message)
-            .chain(e.hints)
-            .collect::<Vec<_>>()
-            .join("\n  ")
-    })?;
-    messages.extend(outcome.messages);
+    messages.extend(super::service_repair::install_forced(
+        &mut sup.windows(),
+        &spec,
+    )?);
     Ok(messages)
 }

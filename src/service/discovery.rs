@@ -443,7 +443,13 @@ pub struct PlistJob {
 impl PlistJob {
     /// Reads `path`; `None` when it is not a plist dictionary.
     pub fn read(path: &Path) -> Option<Self> {
-        let dict = plist::Value::from_file(path).ok()?.into_dictionary()?;
+        Some(Self::from_dict(
+            plist::Value::from_file(path).ok()?.into_dictionary()?,
+        ))
+    }
+
+    /// The job of a parsed plist dictionary.
+    pub fn from_dict(dict: plist::Dictionary) -> Self {
         let mut argv: Vec<String> = dict
             .get("ProgramArguments")
             .and_then(plist::Value::as_array)
@@ -461,7 +467,7 @@ impl PlistJob {
                     .map(str::to_owned),
             );
         }
-        Some(Self { dict, argv })
+        Self { dict, argv }
     }
 
     /// A top-level string value.
