@@ -2,11 +2,18 @@
 //! services and duplicate ports, and (with `--fix`) repair what can be repaired safely.
 //!
 //! Flow: find the profiles (`--profile`/`OPENCLAW_PROFILE`, else every `~/.openclaw[-<p>]` state
-//! dir and installed `openclaw-gateway[-<p>].service`) → audit each into findings, each with the
+//! dir, installed `openclaw-gateway[-<p>].service` and, on macOS, `bot.molt.<p>` /
+//! `ai.openclaw.<p>` LaunchAgent) → audit each into findings, each with the
 //! [`repair::Action`] that fixes it → print (text, or `--json` as `schemas/doctor.schema.json`)
 //! → with `--fix`: one decision per action ([`consent`]), run it, audit again and print what is
 //! left. `--fix --dry-run` prints the repair plan instead. Exit 0 when no error or warning is
 //! left, 1 otherwise, 2 for usage errors. System units and LaunchDaemons are never touched.
+//!
+//! The service audit and repair follow the [`supervisor::Supervisor`]: systemd units
+//! ([`service_audit`], [`service_repair`]), the LaunchAgent ([`launchd_audit`],
+//! [`launchd_repair`], which also migrates `ai.openclaw.*` agents) or the scheduled task
+//! ([`windows_audit`], [`windows_repair`]). [`run`] uses the host's; [`run_with`] takes one, which
+//! is how the launchd and Windows paths are tested from Linux against the fakes.
 
 pub mod consent;
 pub mod file_audit;
