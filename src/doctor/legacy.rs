@@ -222,10 +222,14 @@ mod tests {
     use crate::service::discovery::{DiscoveryRoots, discover_launchd, discover_systemd};
 
     fn linux(uid: u32) -> Supervisor {
+        on(PlatformKind::Linux, uid)
+    }
+
+    fn on(platform: PlatformKind, uid: u32) -> Supervisor {
         use crate::service::launchd::LaunchdIdentity;
         use crate::service::windows::WindowsAccount;
         Supervisor::with_tools(
-            PlatformKind::Linux,
+            platform,
             LaunchdIdentity::fixed(uid),
             WindowsAccount::fixed("u"),
             Box::new(|| unreachable!("no tool is run")),
@@ -322,5 +326,38 @@ mod tests {
                 trash: home.path().join(".Trash/com.openclaw.gateway.plist"),
             })
         );
+    }
+
+    #[test]
+    fn on_macos_an_ai_openclaw_agent_is_migrated_but_a_launch_daemon_only_reported_with_sudo() {
+        let home = tempfile::tempdir().unwrap();
+        let root = tempfile::tempdir().unwrap();
+        let agents = home.path().join("Library/LaunchAgents");
+        let daemons = root.path().join("Library/LaunchDaemons");
+        std::fs::create_dir_all(&agents).unwrap();
+        std::fs::create_dir_all(&daemons).unwrap();
+        std::fs::write(agents.join("ai.openclaw.work.plist"), "<plist/>").unwrap();
+        std::fs::write(daemons.join("ai.openclaw.gateway.plist"), "<plist/>").unwrap();
+        let found = discover_launchd(&roots(home.path(), root.path()), true);
+        let items = other_services(&found, home.path(), &on(PlatformKind::Macos, 501));
+        let agent = items
+            .iter()
+            .find(|(f, _)| f.id == "other-release-launch-agent")
+            .unwrap_or_else(|| panic!("{items:?}"));
+        assert_eq!(agent.0.profile.as_deref(), Some("work"));
+        assert_eq!(
+            agent.1,
+            Some(Action::MigrateLaunchAgent {
+                profile: "work".into(),
+                label: "ai.openclaw.work".into(),
+                plist: agents.join("ai.openclaw.work.plist"),
+            })
+        );
+        let daemon = items
+            .iter()
+            .find(|(f, _)| f.id == "system-service-present")
+            .unwrap_or_else(|| panic!("{items:?}"));
+        assert_eq!((daemon.0.repair, &daemon.1), (RepairKind::Manual, &None));
+        assert!(daemon.0.fix.contains("sudo"), "{}", daemon.0.fix);
     }
 }
