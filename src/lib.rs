@@ -14,6 +14,7 @@ pub mod gateway;
 pub mod gateway_run;
 pub mod invocation;
 pub mod logging;
+pub mod packaging_files;
 pub mod paths;
 pub mod ports;
 pub mod profile;

@@ -22,7 +22,9 @@
 //!   **drift**: reported file by file (binary, port, profile, version, listen addresses, other
 //!   keys; secret files only as "differ") and *not applied* unless `--force` (exit 1, kind
 //!   `drift`), so an operator's edit or an older install is never overwritten silently. `--force`
-//!   rewrites and re-applies. A user unit is refused while a system unit of the same name exists.
+//!   rewrites and re-applies. A user unit is refused while a system unit of the same name exists
+//!   (except a packaged one of ours that is not enabled, [`packaged`]). Over a packaged unit of
+//!   the same name the plan notes that the installed unit overrides it.
 //! - **Uninstall**: stop, disable, remove the unit files and the env file, reload; config, state
 //!   and logs are kept (and the output says so); nothing installed ⇒ `not-installed`. The
 //!   manager must be reachable: nothing is deleted on uncertainty.
@@ -37,6 +39,7 @@ pub mod dbus;
 pub mod diagnose;
 pub mod drift;
 pub mod linger;
+pub mod packaged;
 pub mod plan;
 pub mod private_socket;
 pub mod state;
@@ -709,7 +712,9 @@ impl ServiceManager for SystemdBackend {
     }
 
     fn plan_install(&self, spec: &ServiceSpec) -> Result<Plan, ServiceError> {
-        plan::install_plan(spec, &units::SystemdFeatures::detect())
+        let mut plan = plan::install_plan(spec, &units::SystemdFeatures::detect())?;
+        packaged::note_packaged_unit(&mut plan, spec, Path::new("/"));
+        Ok(plan)
     }
 
     fn plan_uninstall(&self, spec: &ServiceSpec) -> Result<Plan, ServiceError> {
@@ -727,7 +732,8 @@ impl ServiceManager for SystemdBackend {
         if units.user {
             for dir in SYSTEM_UNIT_DIRS {
                 let path = Path::new(dir).join(&units.service);
-                if path.exists() {
+                if packaged::system_unit_blocks_user_install(Path::new("/"), &path, &units.service)
+                {
                     return Err(ServiceError::new(
                         "system-unit-exists",
                         format!(
