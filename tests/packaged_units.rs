@@ -11,7 +11,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use support::systemd_harness::{HarnessOptions, OverlayFile, harness_with_or_skip};
+use support::systemd_harness::{HarnessOptions, OverlayFile, SystemdHarness, harness_with_or_skip};
 
 fn generated(rel: &str) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -20,21 +20,49 @@ fn generated(rel: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
 
-/// GET `http://127.0.0.1:18789/readyz` from inside the harness's network namespace: the status
+/// GET `http://127.0.0.1:<port>/readyz` from inside the harness's network namespace: the status
 /// code, or `None` when nothing answered.
-fn readyz_inside(h: &support::systemd_harness::SystemdHarness) -> Option<u16> {
-    let script = "import urllib.request, urllib.error\n\
-                  try:\n    r = urllib.request.urlopen('http://127.0.0.1:18789/readyz', timeout=10)\n    print(r.status)\n\
-                  except urllib.error.HTTPError as e:\n    print(e.code)\n";
-    let out = h.run("/usr/bin/python3", ["-c", script]);
+fn readyz_inside(h: &SystemdHarness, port: u16) -> Option<u16> {
+    let script = format!(
+        "import urllib.request, urllib.error\n\
+         try:\n    r = urllib.request.urlopen('http://127.0.0.1:{port}/readyz', timeout=10)\n    print(r.status)\n\
+         except urllib.error.HTTPError as e:\n    print(e.code)\n"
+    );
+    let out = h.run("/usr/bin/python3", ["-c", script.as_str()]);
     out.stdout.trim().parse().ok()
 }
 
-#[test]
-fn the_packaged_user_socket_starts_a_gateway_that_answers_readyz_without_config_or_install() {
+/// Polls `/readyz` on `port` for up to 30 s; the last status.
+fn wait_readyz(h: &SystemdHarness, port: u16) -> Option<u16> {
+    let started = Instant::now();
+    let mut status = readyz_inside(h, port);
+    while status != Some(200) && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(200));
+        status = readyz_inside(h, port);
+    }
+    status
+}
+
+/// The unit file systemd loaded `openclaw-gateway.service` from (busctl prints `s "<path>"`).
+fn fragment_path(h: &SystemdHarness) -> String {
+    let raw = h.unit_property(
+        "openclaw-gateway.service",
+        "org.freedesktop.systemd1.Unit",
+        "FragmentPath",
+    );
+    raw.trim()
+        .strip_prefix("s \"")
+        .and_then(|r| r.strip_suffix('"'))
+        .unwrap_or_else(|| panic!("FragmentPath: {raw}"))
+        .to_owned()
+}
+
+/// The packaged user units in `/usr/lib/systemd/user`, the test binary at `/usr/bin/openclaw`,
+/// a private network (port 18789 is the packaged unit's).
+fn packaged_options() -> HarnessOptions {
     let service = generated("systemd/user/openclaw-gateway.service");
     let socket = generated("systemd/user/openclaw-gateway.socket");
-    let options = HarnessOptions {
+    HarnessOptions {
         overlays: vec![
             (
                 PathBuf::from("/usr/lib/systemd/user"),
@@ -58,8 +86,12 @@ fn the_packaged_user_socket_starts_a_gateway_that_answers_readyz_without_config_
             ),
         ],
         private_network: true,
-    };
-    let Some(h) = harness_with_or_skip(&options) else {
+    }
+}
+
+#[test]
+fn the_packaged_user_socket_starts_a_gateway_that_answers_readyz_without_config_or_install() {
+    let Some(h) = harness_with_or_skip(&packaged_options()) else {
         return;
     };
     assert!(
@@ -76,23 +108,13 @@ fn the_packaged_user_socket_starts_a_gateway_that_answers_readyz_without_config_
         "inactive",
         "socket activation: the gateway starts on the first connection"
     );
-    let fragment = h.unit_property(
-        "openclaw-gateway.service",
-        "org.freedesktop.systemd1.Unit",
-        "FragmentPath",
-    );
-    assert!(
-        fragment.contains("/usr/lib/systemd/user/openclaw-gateway.service"),
-        "{fragment}"
+    assert_eq!(
+        fragment_path(&h),
+        "/usr/lib/systemd/user/openclaw-gateway.service"
     );
 
     // The first connection queues in the socket's backlog while the gateway starts.
-    let started = Instant::now();
-    let mut status = readyz_inside(&h);
-    while status != Some(200) && started.elapsed() < Duration::from_secs(30) {
-        std::thread::sleep(Duration::from_millis(200));
-        status = readyz_inside(&h);
-    }
+    let status = wait_readyz(&h, 18789);
     assert_eq!(
         status,
         Some(200),
@@ -107,4 +129,60 @@ fn the_packaged_user_socket_starts_a_gateway_that_answers_readyz_without_config_
     );
     let out = h.run("/usr/bin/openclaw", ["--version"]);
     assert!(out.stdout.starts_with("openclaw "), "{out}");
+}
+
+#[test]
+fn gateway_install_over_the_packaged_unit_overrides_it_says_so_and_uninstall_falls_back_to_it() {
+    let Some(h) = harness_with_or_skip(&packaged_options()) else {
+        return;
+    };
+    h.systemctl_ok(&["enable", "--now", "openclaw-gateway.socket"]);
+    assert_eq!(wait_readyz(&h, 18789), Some(200), "{}", h.manager_log());
+
+    let out = h.run(
+        "/usr/bin/openclaw",
+        [
+            "gateway",
+            "install",
+            "--port",
+            "18790",
+            "--allow-unconfigured",
+            "--json",
+        ],
+    );
+    assert!(
+        out.success(),
+        "install: {out}\nmanager log:\n{}",
+        h.manager_log()
+    );
+    let home_unit = h.unit_dir().join("openclaw-gateway.service");
+    assert!(
+        out.stdout.contains(&format!(
+            "The openclaw package ships /usr/lib/systemd/user/openclaw-gateway.service (and openclaw-gateway.socket); this install writes {}",
+            home_unit.display()
+        )),
+        "install says the packaged unit is overridden: {out}"
+    );
+    assert_eq!(fragment_path(&h), home_unit.display().to_string());
+    assert_eq!(
+        readyz_inside(&h, 18790),
+        Some(200),
+        "the installed unit's port"
+    );
+    assert_eq!(
+        readyz_inside(&h, 18789),
+        None,
+        "one gateway: the packaged socket's port is closed"
+    );
+
+    let out = h.run("/usr/bin/openclaw", ["gateway", "uninstall", "--json"]);
+    assert!(out.success(), "uninstall: {out}");
+    assert!(!home_unit.exists());
+    h.systemctl_ok(&["enable", "--now", "openclaw-gateway.socket"]);
+    assert_eq!(
+        fragment_path(&h),
+        "/usr/lib/systemd/user/openclaw-gateway.service",
+        "the packaged unit applies again"
+    );
+    assert_eq!(wait_readyz(&h, 18789), Some(200), "{}", h.manager_log());
 }

@@ -855,6 +855,12 @@ impl ServiceManager for SystemdBackend {
             }
         }
         messages.extend(exec.log);
+        messages.extend(
+            plan.notes
+                .iter()
+                .filter(|n| n.starts_with(packaged::PACKAGED_NOTE_PREFIX))
+                .cloned(),
+        );
         messages.push(format!(
             "Gateway service installed on port {} via the systemd {} manager {} (systemd {}).",
             spec.port,
@@ -926,7 +932,12 @@ impl ServiceManager for SystemdBackend {
         let after = mgr
             .unit_properties(&units.service)
             .map_err(|e| systemd_error(&format!("reading {}", units.service), &e))?;
-        if after.is_loaded() || !matches!(after.active_state.as_str(), "inactive" | "failed" | "") {
+        // A packaged unit of the same name stays loaded (and stopped, disabled): that is the
+        // expected state after removing ours, not a failed uninstall.
+        let packaged = packaged::packaged_unit(Path::new("/"), &spec.scope, &units.service)
+            .filter(|p| packaged::same_file(p, Path::new(&after.fragment_path)));
+        let loaded_by_us = after.is_loaded() && packaged.is_none();
+        if loaded_by_us || !matches!(after.active_state.as_str(), "inactive" | "failed" | "") {
             return Err(ServiceError::new(
                 "still-loaded",
                 format!(
@@ -946,6 +957,14 @@ impl ServiceManager for SystemdBackend {
             if *path != units.service_path() {
                 outcome.messages.push(format!("Removed {}", path.display()));
             }
+        }
+        if let Some(path) = packaged {
+            outcome.messages.push(format!(
+                "The packaged unit {} applies again (stopped and disabled); start it at login with: {} enable --now {}",
+                path.display(),
+                if units.user { "systemctl --user" } else { "systemctl" },
+                spec.names.systemd_socket_file()
+            ));
         }
         outcome.messages.extend(
             plan.notes

@@ -152,6 +152,11 @@ pub fn render_packaged(scope: PackagedScope) -> Result<RenderedUnits, ServiceErr
     Ok(rendered)
 }
 
+/// True when `a` and `b` name the same existing file (through symlinks such as /lib → usr/lib).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
+}
+
 /// True when the unit file at `path` was written by OpenClaw (its marker line is present).
 fn is_ours(path: &Path) -> bool {
     let marker = format!("Environment=OPENCLAW_SERVICE_MARKER={SERVICE_MARKER}");
@@ -200,15 +205,14 @@ pub fn system_unit_blocks_user_install(root: &Path, path: &Path, service_file: &
         },
         service_file,
     );
-    let same = |a: &Path| match (a.canonicalize(), path.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    };
-    if packaged.as_deref().is_some_and(same) {
+    if packaged.is_some_and(|p| same_file(&p, path)) {
         return system_unit_enabled(root, service_file);
     }
     path.exists()
 }
+
+/// How the note of [`note_packaged_unit`] starts (install repeats it in its output).
+pub const PACKAGED_NOTE_PREFIX: &str = "The openclaw package ships ";
 
 /// Adds the note that says how an install relates to a packaged unit of the same name under
 /// `root`: the installed unit (in `~/.config/systemd/user` or `/etc/systemd/system`) takes
@@ -225,7 +229,7 @@ pub fn note_packaged_unit(plan: &mut Plan, spec: &ServiceSpec, root: &Path) {
     };
     let dir = units::unit_dir(spec);
     let mut note = format!(
-        "The openclaw package ships {} (and {socket}); this install writes {}, which systemd uses \
+        "{PACKAGED_NOTE_PREFIX}{} (and {socket}); this install writes {}, which systemd uses \
          instead of it (units in {} override packaged ones of the same name). After `openclaw \
          gateway uninstall` the packaged unit applies again: {systemctl} enable --now {socket}.",
         packaged.display(),
