@@ -312,12 +312,30 @@ mod tests {
     }
 
     #[test]
-    fn an_installed_unit_is_not_packaged_and_an_install_keeps_its_packaged_units_apart() {
+    fn an_install_keeps_its_own_header_and_no_dynamic_user() {
         let install = units::render(&sample_spec(None, Scope::User, true), &PACKAGED_FEATURES)
             .unwrap()
             .service;
         assert!(install.contains("written by `openclaw gateway install`"));
+        assert!(!install.contains("shipped by the openclaw package"));
         assert!(!install.contains("DynamicUser="));
+    }
+
+    #[test]
+    fn a_packaged_unit_refuses_paths_it_cannot_express() {
+        let mut user = packaged_spec(PackagedScope::User);
+        user.state_dir = PathBuf::from("/srv/openclaw");
+        let err = units::render_as(&user, &PACKAGED_FEATURES, Origin::Package).unwrap_err();
+        assert!(
+            err.message.contains("must be inside the home"),
+            "{}",
+            err.message
+        );
+
+        let mut system = packaged_spec(PackagedScope::System);
+        system.state_dir = PathBuf::from("/srv/openclaw");
+        let err = units::render_as(&system, &PACKAGED_FEATURES, Origin::Package).unwrap_err();
+        assert!(err.message.contains("/var/lib/<name>"), "{}", err.message);
     }
 
     #[test]
