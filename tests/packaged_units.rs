@@ -127,6 +127,16 @@ fn the_packaged_user_socket_starts_a_gateway_that_answers_readyz_without_config_
         state_dir.join("gateway.token").is_file(),
         "the gateway generated its token on the first start"
     );
+    // `gateway status` sees the packaged unit and reaches the gateway with the generated token.
+    let status = h.run("/usr/bin/openclaw", ["gateway", "status", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(status.stdout.trim())
+        .unwrap_or_else(|e| panic!("status --json ({e}): {status}"));
+    assert_eq!(
+        v["service"]["runtime"]["definitionPath"], "/usr/lib/systemd/user/openclaw-gateway.service",
+        "{status}"
+    );
+    assert_eq!(v["service"]["runtime"]["state"], "running", "{status}");
+    assert_eq!(v["rpc"]["ok"], true, "{status}");
     let out = h.run("/usr/bin/openclaw", ["--version"]);
     assert!(out.stdout.starts_with("openclaw "), "{out}");
 }
