@@ -45,9 +45,15 @@ fn version_long(root: &Path) {
         _ => version,
     };
     println!("cargo:rustc-env=OPENCLAW_VERSION_LONG={long}");
-    for path in [".git/HEAD", ".git/index"] {
-        if root.join(path).exists() {
-            println!("cargo:rerun-if-changed={}", root.join(path).display());
+    // Rebuild when HEAD moves: the HEAD file, the index, and the checked-out branch's ref, wherever
+    // git keeps them (a worktree's `.git` is a file pointing elsewhere).
+    let mut watched = vec!["HEAD".to_owned(), "index".to_owned()];
+    watched.extend(git(&["symbolic-ref", "-q", "HEAD"]));
+    for name in watched {
+        if let Some(path) = git(&["rev-parse", "--path-format=absolute", "--git-path", &name]) {
+            if Path::new(&path).exists() {
+                println!("cargo:rerun-if-changed={path}");
+            }
         }
     }
 }

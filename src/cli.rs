@@ -68,6 +68,9 @@ pub enum Command {
     Logs(LogsArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
+    /// Write the files distribution packages ship (units, man pages, completions) into a dir.
+    #[command(name = "__packaging-files", hide = true)]
+    PackagingFiles(PackagingFilesArgs),
 }
 
 /// `openclaw gateway [verb]`.
@@ -345,6 +348,13 @@ pub struct CompletionsArgs {
     /// The shell.
     #[arg(value_enum)]
     pub shell: Shell,
+}
+
+/// Options of the hidden `__packaging-files`.
+#[derive(Debug, Clone, Args)]
+pub struct PackagingFilesArgs {
+    /// The output directory (the repository keeps them in packaging/generated).
+    pub dir: std::path::PathBuf,
 }
 
 /// Parses the command line; errors about `--profile` use the documented wording.

@@ -31,6 +31,13 @@ fn execute(cli: Cli, env: Environment) -> Result<ExitStatus, CliError> {
         clap_complete::generate(args.shell, &mut command, "openclaw", &mut io::stdout());
         return Ok(ExitStatus::Ok);
     }
+    if let Command::PackagingFiles(args) = &cli.command {
+        let mut stdout = io::stdout().lock();
+        for path in crate::packaging_files::write_generated_files(&args.dir)? {
+            let _ = writeln!(stdout, "{}", path.display());
+        }
+        return Ok(ExitStatus::Ok);
+    }
     let invocation = Invocation::resolve(&cli.global.options(), env, io::stderr().is_terminal())?;
     match cli.command {
         Command::Gateway(gateway) => match gateway.into_verb().map_err(CliError::usage)? {
@@ -50,6 +57,6 @@ fn execute(cli: Cli, env: Environment) -> Result<ExitStatus, CliError> {
         },
         Command::Doctor(args) => crate::doctor::run(&invocation, &args),
         Command::Logs(args) => crate::rpc_commands::logs(&invocation, &args),
-        Command::Completions(_) => unreachable!("handled above"),
+        Command::Completions(_) | Command::PackagingFiles(_) => unreachable!("handled above"),
     }
 }

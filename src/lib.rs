@@ -2,7 +2,8 @@
 //!
 //! Foundation modules: [`environment`] (explicit env snapshot), [`profile`], [`paths`], [`ports`],
 //! [`service_names`], [`config`], [`atomic_write`], [`logging`]; the command line in [`cli`] and
-//! [`commands`]; the gateway process in [`gateway_run`].
+//! [`commands`]; the gateway process in [`gateway_run`]; the files distribution packages ship in
+//! [`packaging_files`].
 
 pub mod atomic_write;
 pub mod cli;
@@ -15,6 +16,7 @@ pub mod gateway;
 pub mod gateway_run;
 pub mod invocation;
 pub mod logging;
+pub mod packaging_files;
 pub mod paths;
 pub mod ports;
 pub mod profile;

@@ -47,6 +47,12 @@ uid=$(stat -c %u "$XDG_RUNTIME_DIR")
 mount -t tmpfs -o mode=0755 openclaw-harness-user /run/user
 mkdir -m 0700 "/run/user/$uid"
 mount --bind "$XDG_RUNTIME_DIR" "/run/user/$uid"
+if [ -n "$OPENCLAW_HARNESS_NET" ]; then ip link set lo up; fi
+printf '%s\n' "$OPENCLAW_HARNESS_OVERLAYS" | while read -r lower target; do
+    [ -n "$lower" ] || continue
+    mount -t overlay openclaw-harness-overlay -o "lowerdir=$lower:$target" "$target"
+done
+unset OPENCLAW_HARNESS_NET OPENCLAW_HARNESS_OVERLAYS
 echo $$ > "$1"
 shift
 exec "$@""#;
@@ -73,6 +79,29 @@ impl std::fmt::Display for HarnessError {
             HarnessError::Failed(r) => write!(f, "systemd harness failed: {r}"),
         }
     }
+}
+
+/// A file [`HarnessOptions::overlays`] adds to a host directory inside the manager's namespace.
+#[derive(Debug, Clone)]
+pub enum OverlayFile {
+    /// A regular file with these bytes and mode.
+    Contents(Vec<u8>, u32),
+    /// A symlink to this path (e.g. the test binary under `target/`, without copying it).
+    Symlink(PathBuf),
+}
+
+/// How [`SystemdHarness::start_with`] sets up the manager's namespace beyond the default.
+#[derive(Debug, Clone, Default)]
+pub struct HarnessOptions {
+    /// Files added to host directories, as a distribution package would install them
+    /// (`/usr/lib/systemd/user`, `/usr/bin`): a read-only overlayfs of a per-harness directory
+    /// on top of the host directory, so the host's own files stay visible and the host is not
+    /// touched. `(target dir, [(file name, file)])`.
+    pub overlays: Vec<(PathBuf, Vec<(String, OverlayFile)>)>,
+    /// A private network namespace with only `lo` (up), shared by the manager and every
+    /// [`SystemdHarness::command`]: fixed ports (a packaged unit's 18789) cannot clash with the
+    /// host's. Needs `ip` (iproute2). Connect from inside, e.g. with `h.run("python3", …)`.
+    pub private_network: bool,
 }
 
 /// The test user.
@@ -133,6 +162,7 @@ pub struct SystemdHarness {
     log_path: PathBuf,
     cgroup: PathBuf,
     startup: Duration,
+    private_network: bool,
     // Last: removed after `Drop::drop` has stopped everything.
     base: tempfile::TempDir,
 }
@@ -146,7 +176,12 @@ pub fn harness_required() -> bool {
 /// one. Panics instead of skipping when `OPENCLAW_REQUIRE_SYSTEMD_HARNESS=1`, and always panics
 /// when the machine should be able to run it but the manager failed.
 pub fn harness_or_skip() -> Option<SystemdHarness> {
-    match SystemdHarness::start() {
+    harness_with_or_skip(&HarnessOptions::default())
+}
+
+/// Like [`harness_or_skip`], with the namespace set up as `options` says.
+pub fn harness_with_or_skip(options: &HarnessOptions) -> Option<SystemdHarness> {
+    match SystemdHarness::start_with(options) {
         Ok(h) => Some(h),
         Err(HarnessError::Unavailable(reason)) => {
             if harness_required() {
@@ -176,6 +211,11 @@ impl SystemdHarness {
     /// Starts a private manager and waits until `<rundir>/systemd/private` and `<rundir>/bus`
     /// exist.
     pub fn start() -> Result<Self, HarnessError> {
+        Self::start_with(&HarnessOptions::default())
+    }
+
+    /// Like [`Self::start`], with the namespace set up as `options` says.
+    pub fn start_with(options: &HarnessOptions) -> Result<Self, HarnessError> {
         let host = host().map_err(|r| HarnessError::Unavailable(r.clone()))?;
         let user = host.user.clone();
 
@@ -200,6 +240,31 @@ impl SystemdHarness {
                 .map_err(|e| fail("chmod", e))?;
             std::os::unix::fs::chown(dir, Some(user.uid), Some(user.gid))
                 .map_err(|e| fail("chown", e))?;
+        }
+        let mut overlay_lines = String::new();
+        for (i, (target, files)) in options.overlays.iter().enumerate() {
+            let lower = base.path().join(format!("overlay-{i}"));
+            fs::create_dir(&lower).map_err(|e| fail("mkdir overlay", e))?;
+            fs::set_permissions(&lower, fs::Permissions::from_mode(0o755))
+                .map_err(|e| fail("chmod overlay", e))?;
+            for (name, file) in files {
+                let path = lower.join(name);
+                match file {
+                    OverlayFile::Contents(bytes, mode) => {
+                        fs::write(&path, bytes).map_err(|e| fail("overlay file", e))?;
+                        fs::set_permissions(&path, fs::Permissions::from_mode(*mode))
+                            .map_err(|e| fail("chmod overlay file", e))?;
+                    }
+                    OverlayFile::Symlink(to) => std::os::unix::fs::symlink(to, &path)
+                        .map_err(|e| fail("overlay symlink", e))?,
+                }
+            }
+            overlay_lines.push_str(&format!("{} {}\n", lower.display(), target.display()));
+        }
+        if options.private_network && find_program("ip").is_none() {
+            return Err(HarnessError::Unavailable(
+                "a private network needs `ip` (Debian package iproute2)".into(),
+            ));
         }
         let log_path = base.path().join("manager.log");
         let log = fs::File::create(&log_path).map_err(|e| fail("manager log", e))?;
@@ -226,8 +291,13 @@ impl SystemdHarness {
         }
 
         let started = Instant::now();
-        let spawned = Command::new(&host.unshare)
-            .args(["--mount", "--propagation", "private", "/bin/sh", "-c"])
+        let mut unshare = Command::new(&host.unshare);
+        unshare.arg("--mount");
+        if options.private_network {
+            unshare.arg("--net");
+        }
+        let spawned = unshare
+            .args(["--propagation", "private", "/bin/sh", "-c"])
             .arg(MANAGER_SCRIPT)
             .arg("sh")
             .arg(manager_cg.join("cgroup.procs"))
@@ -244,6 +314,11 @@ impl SystemdHarness {
             .env("LOGNAME", &user.name)
             .env("SHELL", &user.shell)
             .env("LANG", "C.UTF-8")
+            .env("OPENCLAW_HARNESS_OVERLAYS", &overlay_lines)
+            .env(
+                "OPENCLAW_HARNESS_NET",
+                if options.private_network { "1" } else { "" },
+            )
             .current_dir(&home)
             .stdin(Stdio::null())
             .stdout(log)
@@ -267,6 +342,7 @@ impl SystemdHarness {
             log_path,
             cgroup,
             startup: Duration::ZERO,
+            private_network: options.private_network,
             base,
         };
         // From here on, an early return drops `harness`, which tears down what was started.
@@ -351,14 +427,18 @@ impl SystemdHarness {
 
     /// A command that runs `program` as the test user with [`Self::client_env`] (plus `PATH`,
     /// `USER`, `LOGNAME`, `LANG=C.UTF-8`; nothing inherited), cwd HOME, stdin null, inside the
-    /// manager's mount namespace (so it sees `/run/systemd/system` like on a booted machine),
+    /// manager's mount namespace (and network namespace, with [`HarnessOptions::private_network`]) (so it sees `/run/systemd/system` like on a booted machine),
     /// in this harness's cgroup (killed at teardown if still running). Add args and spawn it;
     /// exec'd all the way down, so the spawned PID is `program`'s.
     pub fn command(&self, program: impl AsRef<OsStr>) -> Command {
         let mut cmd = Command::new(&self.nsenter);
         cmd.arg("--target")
             .arg(self.manager.id().to_string())
-            .args(["--mount", "--", "/bin/sh"]);
+            .arg("--mount");
+        if self.private_network {
+            cmd.arg("--net");
+        }
+        cmd.args(["--", "/bin/sh"]);
         self.client(cmd, program)
     }
 

@@ -22,7 +22,9 @@
 //!   **drift**: reported file by file (binary, port, profile, version, listen addresses, other
 //!   keys; secret files only as "differ") and *not applied* unless `--force` (exit 1, kind
 //!   `drift`), so an operator's edit or an older install is never overwritten silently. `--force`
-//!   rewrites and re-applies. A user unit is refused while a system unit of the same name exists.
+//!   rewrites and re-applies. A user unit is refused while a system unit of the same name exists
+//!   (except a packaged one of ours that is not enabled, [`packaged`]). Over a packaged unit of
+//!   the same name the plan notes that the installed unit overrides it.
 //! - **Uninstall**: stop, disable, remove the unit files and the env file, reload; config, state
 //!   and logs are kept (and the output says so); nothing installed ⇒ `not-installed`. The
 //!   manager must be reachable: nothing is deleted on uncertainty.
@@ -38,6 +40,7 @@ pub mod diagnose;
 pub mod drift;
 pub mod journal;
 pub mod linger;
+pub mod packaged;
 pub mod plan;
 pub mod private_socket;
 pub mod state;
@@ -683,7 +686,9 @@ impl ServiceManager for SystemdBackend {
     }
 
     fn plan_install(&self, spec: &ServiceSpec) -> Result<Plan, ServiceError> {
-        plan::install_plan(spec, &units::SystemdFeatures::detect())
+        let mut plan = plan::install_plan(spec, &units::SystemdFeatures::detect())?;
+        packaged::note_packaged_unit(&mut plan, spec, Path::new("/"));
+        Ok(plan)
     }
 
     fn plan_uninstall(&self, spec: &ServiceSpec) -> Result<Plan, ServiceError> {
@@ -701,7 +706,8 @@ impl ServiceManager for SystemdBackend {
         if units.user {
             for dir in SYSTEM_UNIT_DIRS {
                 let path = Path::new(dir).join(&units.service);
-                if path.exists() {
+                if packaged::system_unit_blocks_user_install(Path::new("/"), &path, &units.service)
+                {
                     return Err(ServiceError::new(
                         "system-unit-exists",
                         format!(
@@ -823,6 +829,12 @@ impl ServiceManager for SystemdBackend {
             }
         }
         messages.extend(exec.log);
+        messages.extend(
+            plan.notes
+                .iter()
+                .filter(|n| n.starts_with(packaged::PACKAGED_NOTE_PREFIX))
+                .cloned(),
+        );
         messages.push(format!(
             "Gateway service installed on port {} via the systemd {} manager {} (systemd {}).",
             spec.port,
@@ -894,7 +906,12 @@ impl ServiceManager for SystemdBackend {
         let after = mgr
             .unit_properties(&units.service)
             .map_err(|e| systemd_error(&format!("reading {}", units.service), &e))?;
-        if after.is_loaded() || !matches!(after.active_state.as_str(), "inactive" | "failed" | "") {
+        // A packaged unit of the same name stays loaded (and stopped, disabled): that is the
+        // expected state after removing ours, not a failed uninstall.
+        let packaged = packaged::packaged_unit(Path::new("/"), &spec.scope, &units.service)
+            .filter(|p| packaged::same_file(p, Path::new(&after.fragment_path)));
+        let loaded_by_us = after.is_loaded() && packaged.is_none();
+        if loaded_by_us || !matches!(after.active_state.as_str(), "inactive" | "failed" | "") {
             return Err(ServiceError::new(
                 "still-loaded",
                 format!(
@@ -914,6 +931,14 @@ impl ServiceManager for SystemdBackend {
             if *path != units.service_path() {
                 outcome.messages.push(format!("Removed {}", path.display()));
             }
+        }
+        if let Some(path) = packaged {
+            outcome.messages.push(format!(
+                "The packaged unit {} applies again (stopped and disabled); start it at login with: {} enable --now {}",
+                path.display(),
+                if units.user { "systemctl --user" } else { "systemctl" },
+                spec.names.systemd_socket_file()
+            ));
         }
         outcome.messages.extend(
             plan.notes

@@ -144,10 +144,92 @@ pub fn uses_temp_dirs(spec: &ServiceSpec) -> bool {
         .any(|p| p.starts_with("/tmp") || p.starts_with("/var/tmp"))
 }
 
+/// Who the units are rendered for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// `openclaw gateway install`: every path absolute, for this host.
+    Install,
+    /// A distribution package (`/usr/lib/systemd/{user,system}`): a user unit names its paths
+    /// relative to the account's home (`%h`), and its state dir need not exist before the first
+    /// start (the gateway creates it); a system unit runs as a dynamic user with its state dir
+    /// as `StateDirectory=` (the spec's state dir must be `/var/lib/<name>`).
+    Package,
+}
+
 /// Renders the units and env file of `spec` for a host with `features`.
 pub fn render(
     spec: &ServiceSpec,
     features: &SystemdFeatures,
+) -> Result<RenderedUnits, ServiceError> {
+    render_as(spec, features, Origin::Install)
+}
+
+/// A path of `spec` as the unit names it: absolute, or `%h/<rest>` for a packaged user unit.
+/// `escape` escapes the path text for its key.
+fn unit_path(
+    spec: &ServiceSpec,
+    origin: Origin,
+    field: &str,
+    path: &Path,
+    escape: impl Fn(&str) -> Result<String, ServiceError>,
+) -> Result<String, ServiceError> {
+    let text = absolute(field, path)?;
+    if origin == Origin::Package && spec.scope == Scope::User {
+        let rest = path
+            .strip_prefix(&spec.home)
+            .ok()
+            .and_then(Path::to_str)
+            .filter(|rest| !rest.is_empty())
+            .ok_or_else(|| {
+                ServiceError::new(
+                    escape::INVALID_VALUE,
+                    format!("{field} of a packaged user unit must be inside the home, got {text}"),
+                )
+            })?;
+        let escaped = escape(rest)?;
+        if escaped.starts_with('"') {
+            return Err(ServiceError::new(
+                escape::INVALID_VALUE,
+                format!("{field} of a packaged user unit cannot need quoting, got {rest:?}"),
+            ));
+        }
+        return Ok(format!("%h/{escaped}"));
+    }
+    escape(text)
+}
+
+/// The `StateDirectory=` name of a packaged system unit: the state dir's name under `/var/lib`.
+fn state_directory(spec: &ServiceSpec, origin: Origin) -> Result<String, ServiceError> {
+    if origin != Origin::Package || spec.scope == Scope::User {
+        return Ok(String::new());
+    }
+    spec.state_dir
+        .strip_prefix("/var/lib")
+        .ok()
+        .and_then(Path::to_str)
+        .filter(|name| {
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        })
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            ServiceError::new(
+                escape::INVALID_VALUE,
+                format!(
+                    "the state dir of a packaged system unit must be /var/lib/<name>, got {}",
+                    spec.state_dir.display()
+                ),
+            )
+        })
+}
+
+/// Renders the units and env file of `spec` for a host with `features`, as `origin` ships them.
+pub fn render_as(
+    spec: &ServiceSpec,
+    features: &SystemdFeatures,
+    origin: Origin,
 ) -> Result<RenderedUnits, ServiceError> {
     let service_name = spec.names.systemd_service_file();
     let socket_name = spec.names.systemd_socket_file();
@@ -163,21 +245,46 @@ pub fn render(
         environment.extend(escape::environment_assignment(key, value)?);
     }
 
-    let state_dir = absolute("WorkingDirectory", &spec.state_dir)?;
-    let working_directory = escape::line_path("WorkingDirectory", state_dir)?;
+    let packaged = origin == Origin::Package;
+    let state_directory = state_directory(spec, origin)?;
+    let mut working_directory =
+        unit_path(spec, origin, "WorkingDirectory", &spec.state_dir, |p| {
+            escape::line_path("WorkingDirectory", p)
+        })?;
+    if packaged && spec.scope == Scope::User {
+        // `-`: before the gateway's first start the state dir does not exist yet.
+        working_directory.insert(0, '-');
+    }
     let env_file = env_file(spec);
-    let env_file_value = escape::env_file_path(absolute("EnvironmentFile", &env_file)?)?;
+    let env_file_value = unit_path(
+        spec,
+        origin,
+        "EnvironmentFile",
+        &env_file,
+        escape::env_file_path,
+    )?;
 
-    let mut read_write_paths = vec![escape::unit_word(state_dir)];
+    let mut read_write_paths = Vec::new();
+    if state_directory.is_empty() {
+        read_write_paths.push(unit_path(
+            spec,
+            origin,
+            "ReadWritePaths",
+            &spec.state_dir,
+            |p| Ok(escape::unit_word(p)),
+        )?);
+    }
     let config_dir = spec
         .config_path
         .parent()
         .filter(|d| !d.starts_with(&spec.state_dir));
     if let Some(dir) = config_dir {
-        let dir = absolute("ReadWritePaths", dir)?;
-        escape::reject_line_breaks("ReadWritePaths", dir)?;
+        let dir = unit_path(spec, origin, "ReadWritePaths", dir, |p| {
+            escape::reject_line_breaks("ReadWritePaths", p)?;
+            Ok(escape::unit_word(p))
+        })?;
         // `-`: a config dir elsewhere may not exist yet; that must not fail the namespace setup.
-        read_write_paths.push(format!("-{}", escape::unit_word(dir)));
+        read_write_paths.push(format!("-{dir}"));
     }
 
     let private_tmp = !uses_temp_dirs(spec);
@@ -218,6 +325,8 @@ pub fn render(
             read_write_paths => read_write_paths.iter().map(String::as_str).collect::<Value>(),
             private_tmp,
             systemd_version => features.version,
+            packaged,
+            state_directory,
         },
     )?;
 
@@ -247,6 +356,7 @@ pub fn render(
                 free_bind,
                 fd_name => SOCKET_NAME,
                 system,
+                packaged,
             },
         )?)
     } else {

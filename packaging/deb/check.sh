@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Builds the Debian package with cargo-deb and checks it:
+#   1. the files it installs (dpkg -x into a scratch root) are exactly packaging/files.txt;
+#   2. the shipped units pass `systemd-analyze verify --recursive-errors=no`: the system units
+#      with --root=<scratch root> (so /usr/bin/openclaw is the packaged binary), the user units
+#      in a private mount namespace with the packaged binary overlaid on /usr/bin (systemd 252's
+#      `--user verify` has no --root);
+#   3. lintian reports no tag except those justified in packaging/README.md ("## lintian").
+# Needs root (for the mount namespace), cargo-deb, dpkg, lintian, systemd. Used by .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+for tool in cargo-deb dpkg-deb lintian systemd-analyze unshare; do
+    command -v "$tool" >/dev/null || {
+        echo "check.sh: \`$tool\` is missing (cargo install cargo-deb --locked; apt-get install dpkg lintian systemd util-linux)" >&2
+        exit 1
+    }
+done
+
+out=target/packaging
+mkdir -p "$out"
+deb="$out/openclaw.deb"
+rm -f "$deb"
+cargo deb --locked --output "$deb"
+
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+root="$scratch/root"
+dpkg-deb -x "$deb" "$root"
+
+# 1. File list.
+(cd "$root" && find . -type f -o -type l) | sed 's|^\./||' | sort >"$scratch/actual"
+grep -v '^#' packaging/files.txt | sed '/^$/d' | sort >"$scratch/expected"
+if ! diff -u "$scratch/expected" "$scratch/actual"; then
+    echo "check.sh: the .deb's files differ from packaging/files.txt (- expected, + shipped)" >&2
+    exit 1
+fi
+[[ -x "$root/usr/bin/openclaw" ]] || { echo "check.sh: /usr/bin/openclaw is not executable" >&2; exit 1; }
+"$root/usr/bin/openclaw" --version
+
+# 2. The units.
+systemd-analyze verify --recursive-errors=no --root="$root" \
+    "$root/usr/lib/systemd/system/openclaw-gateway.service" \
+    "$root/usr/lib/systemd/system/openclaw-gateway.socket"
+mkdir -m 0700 "$scratch/run"
+unshare --mount --propagation private /bin/sh -ec '
+    mount -t overlay check-deb -o "lowerdir=$1/usr/bin:/usr/bin" /usr/bin
+    XDG_RUNTIME_DIR="$2" systemd-analyze --user verify --recursive-errors=no \
+        "$1/usr/lib/systemd/user/openclaw-gateway.service" \
+        "$1/usr/lib/systemd/user/openclaw-gateway.socket"
+' sh "$root" "$scratch/run"
+echo "check.sh: systemd-analyze verify: the user and system units are clean"
+
+# 3. lintian: every tag must be listed (as `- \`tag\`: why`) under "## lintian" in the README.
+allowed=$(sed -n '/^## lintian/,/^## /p' packaging/README.md | sed -n 's/^- `\([a-z0-9-]*\)`.*/\1/p')
+lintian_rc=0
+lintian --tag-display-limit 0 "$deb" >"$scratch/lintian" 2>&1 || lintian_rc=$?
+cat "$scratch/lintian"
+# 0: no error tags, 1: error tags (judged below), anything else: lintian itself failed.
+((lintian_rc <= 1)) || { echo "check.sh: lintian failed (exit $lintian_rc)" >&2; exit 1; }
+unexpected=0
+while read -r line; do
+    [[ "$line" =~ ^[EWIPX]:\ [^:]+:\ ([a-z0-9-]+) ]] || continue
+    tag=${BASH_REMATCH[1]}
+    if ! grep -qx -- "$tag" <<<"$allowed"; then
+        echo "check.sh: lintian tag not justified in packaging/README.md: $line" >&2
+        unexpected=1
+    fi
+done <"$scratch/lintian"
+((unexpected == 0)) || exit 1
+echo "check.sh: $deb is OK"
