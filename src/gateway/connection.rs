@@ -71,16 +71,25 @@ pub trait PreauthBudget: Send {
 }
 
 /// A refused `connect`: the error to answer and the close code.
-type Refused = Box<(GatewayError, u16)>;
+pub type Refused = Box<(GatewayError, u16)>;
 
 /// How a handshake ended without a connection.
-enum Refusal {
+#[derive(Debug)]
+pub enum Refusal {
     /// Close without a response frame.
-    Close { code: u16, reason: String },
+    Close {
+        /// The close code.
+        code: u16,
+        /// The close reason.
+        reason: String,
+    },
     /// Answer `id` with `error`, then close.
     Error {
+        /// The request id the error answers.
         id: String,
+        /// The error response.
         error: GatewayError,
+        /// The close code after the response.
         code: u16,
     },
 }
@@ -218,7 +227,26 @@ where
         }
         Some(Ok(bytes)) => bytes,
     };
-    let value: Value = serde_json::from_slice(&bytes).map_err(|_| silent())?;
+    let (id, params) = parse_connect_frame(&bytes)?;
+    accept(state, peer, conn_id, nonce, &id, params)
+        .await
+        .map_err(|refused| {
+            let (error, code) = *refused;
+            Refusal::Error { id, error, code }
+        })
+}
+
+/// Reads a handshake's first frame (already within the pre-auth size cap): the `connect`
+/// request id and its schema-checked params, or how the handshake is refused.
+///
+/// Pure: no state, no I/O — the gateway's handshake and the `connect_params` fuzz target both
+/// call it.
+pub fn parse_connect_frame(bytes: &[u8]) -> Result<(String, ConnectParams), Refusal> {
+    let silent = || Refusal::Close {
+        code: close_code::NORMAL,
+        reason: String::new(),
+    };
+    let value: Value = serde_json::from_slice(bytes).map_err(|_| silent())?;
     let invalid_frame = || Refusal::Close {
         code: close_code::POLICY_VIOLATION,
         reason: "invalid request frame".into(),
@@ -264,12 +292,80 @@ where
         .map_err(|reason| bad_params(&reason))?;
     let params: ConnectParams =
         serde_json::from_value(params).map_err(|e| bad_params(&e.to_string()))?;
-    accept(state, peer, conn_id, nonce, &id, params)
-        .await
-        .map_err(|refused| {
-            let (error, code) = *refused;
-            Refusal::Error { id, error, code }
-        })
+    Ok((id, params))
+}
+
+/// What `connect` negotiated before any credential is looked at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Negotiated {
+    /// The role the client asked for.
+    pub role: Role,
+    /// The client is a probe (accepts older protocol versions).
+    pub probe: bool,
+    /// The protocol version both sides speak.
+    pub protocol: u32,
+    /// `client.id`, lower-cased and known.
+    pub client_id: String,
+    /// `client.mode`, lower-cased and known.
+    pub client_mode: String,
+}
+
+/// Role, protocol version and client id/mode checks of `connect` (pure; no state).
+pub fn negotiate(params: &ConnectParams) -> Result<Negotiated, Refused> {
+    let refuse = |e: GatewayError| Box::new((e, close_code::POLICY_VIOLATION));
+    let role = match params.role.as_deref().unwrap_or("operator") {
+        "operator" => Role::Operator,
+        "node" => Role::Node,
+        _ => return Err(refuse(GatewayError::invalid_request("invalid role"))),
+    };
+    let probe = client_is_probe(params);
+    let minimum = if role == Role::Node || probe {
+        MIN_NODE_PROTOCOL_VERSION.min(MIN_PROBE_PROTOCOL_VERSION)
+    } else {
+        MIN_CLIENT_PROTOCOL_VERSION
+    };
+    let protocol =
+        if params.min_protocol <= PROTOCOL_VERSION && PROTOCOL_VERSION <= params.max_protocol {
+            PROTOCOL_VERSION
+        } else if params.min_protocol <= minimum
+            && minimum <= params.max_protocol
+            && params.max_protocol < PROTOCOL_VERSION
+        {
+            params.max_protocol
+        } else {
+            return Err(Box::new((
+                GatewayError::invalid_request("protocol mismatch").with_details(json!({
+                    "code": "PROTOCOL_MISMATCH",
+                    "clientMinProtocol": params.min_protocol,
+                    "clientMaxProtocol": params.max_protocol,
+                    "expectedProtocol": PROTOCOL_VERSION,
+                    "minimumProbeProtocol": MIN_PROBE_PROTOCOL_VERSION,
+                })),
+                close_code::PROTOCOL_ERROR,
+            )));
+        };
+    let client_id = params.client.id.to_ascii_lowercase();
+    if !KNOWN_CLIENT_IDS.contains(&client_id.as_str()) {
+        return Err(refuse(GatewayError::invalid_params(
+            "connect",
+            &format!("unknown client id {:?}", params.client.id),
+        )));
+    }
+    let client_mode = params.client.mode.to_ascii_lowercase();
+    if !KNOWN_CLIENT_MODES.contains(&client_mode.as_str()) {
+        return Err(refuse(GatewayError::invalid_params(
+            "connect",
+            &format!("unknown client mode {:?}", params.client.mode),
+        )));
+    }
+
+    Ok(Negotiated {
+        role,
+        probe,
+        protocol,
+        client_id,
+        client_mode,
+    })
 }
 
 fn client_is_probe(params: &ConnectParams) -> bool {
@@ -381,52 +477,13 @@ async fn accept(
 ) -> Result<(ConnInfo, String), Refused> {
     let policy = close_code::POLICY_VIOLATION;
     let refuse = |e: GatewayError| Box::new((e, policy));
-    // Protocol negotiation.
-    let role = match params.role.as_deref().unwrap_or("operator") {
-        "operator" => Role::Operator,
-        "node" => Role::Node,
-        _ => return Err(refuse(GatewayError::invalid_request("invalid role"))),
-    };
-    let probe = client_is_probe(&params);
-    let minimum = if role == Role::Node || probe {
-        MIN_NODE_PROTOCOL_VERSION.min(MIN_PROBE_PROTOCOL_VERSION)
-    } else {
-        MIN_CLIENT_PROTOCOL_VERSION
-    };
-    let protocol =
-        if params.min_protocol <= PROTOCOL_VERSION && PROTOCOL_VERSION <= params.max_protocol {
-            PROTOCOL_VERSION
-        } else if params.min_protocol <= minimum
-            && minimum <= params.max_protocol
-            && params.max_protocol < PROTOCOL_VERSION
-        {
-            params.max_protocol
-        } else {
-            return Err(Box::new((
-                GatewayError::invalid_request("protocol mismatch").with_details(json!({
-                    "code": "PROTOCOL_MISMATCH",
-                    "clientMinProtocol": params.min_protocol,
-                    "clientMaxProtocol": params.max_protocol,
-                    "expectedProtocol": PROTOCOL_VERSION,
-                    "minimumProbeProtocol": MIN_PROBE_PROTOCOL_VERSION,
-                })),
-                close_code::PROTOCOL_ERROR,
-            )));
-        };
-    let client_id = params.client.id.to_ascii_lowercase();
-    if !KNOWN_CLIENT_IDS.contains(&client_id.as_str()) {
-        return Err(refuse(GatewayError::invalid_params(
-            "connect",
-            &format!("unknown client id {:?}", params.client.id),
-        )));
-    }
-    let client_mode = params.client.mode.to_ascii_lowercase();
-    if !KNOWN_CLIENT_MODES.contains(&client_mode.as_str()) {
-        return Err(refuse(GatewayError::invalid_params(
-            "connect",
-            &format!("unknown client mode {:?}", params.client.mode),
-        )));
-    }
+    let Negotiated {
+        role,
+        probe,
+        protocol,
+        client_id,
+        client_mode,
+    } = negotiate(&params)?;
 
     let auth = &state.settings.auth;
     let presented = params.auth.clone().unwrap_or_default();
