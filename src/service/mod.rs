@@ -8,6 +8,7 @@
 //! Plans for every platform can be rendered on any host, so all three backends are tested on
 //! Linux.
 
+pub mod abort_hook;
 #[cfg(test)]
 mod golden;
 pub mod launchd;
