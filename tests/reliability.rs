@@ -595,3 +595,181 @@ async fn on_a_read_only_state_dir_a_known_gateway_serves_and_says_the_log_file_i
         STATE_CONFIG
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// kill -9 of `gateway install` after every plan action (real systemd --user manager)
+// ---------------------------------------------------------------------------------------------
+
+#[cfg(target_os = "linux")]
+mod killed_install {
+    use std::collections::BTreeMap;
+    use std::os::unix::process::ExitStatusExt;
+    use std::path::PathBuf;
+
+    use serde_json::Value;
+
+    use crate::support::systemd_harness::{
+        COMMAND_TIMEOUT, RunOutput, SystemdHarness, harness_or_skip, run_with_timeout,
+    };
+
+    const CONFIG: &str = r#"{ "gateway": { "mode": "local", "auth": { "mode": "token", "token": "test-token-0123456789" } } }"#;
+
+    /// Each planned file's content (`None` = absent).
+    type Snapshot = BTreeMap<PathBuf, Option<Vec<u8>>>;
+
+    struct Install {
+        h: SystemdHarness,
+        bin: PathBuf,
+    }
+
+    impl Install {
+        fn new() -> Option<Self> {
+            let h = harness_or_skip()?;
+            let bin = h.copy_executable(env!("CARGO_BIN_EXE_openclaw"));
+            let config = h.write_file(".openclaw/openclaw.json", CONFIG.as_bytes(), 0o600);
+            std::fs::set_permissions(
+                config.parent().unwrap(),
+                std::os::unix::fs::PermissionsExt::from_mode(0o700),
+            )
+            .unwrap();
+            Some(Self { h, bin })
+        }
+
+        /// `openclaw <args> --json` as the test user, killed after plan action `abort_after`.
+        fn run(&self, args: &[&str], abort_after: Option<usize>) -> RunOutput {
+            let mut cmd = self.h.command(&self.bin);
+            cmd.args(args).arg("--json");
+            if let Some(k) = abort_after {
+                cmd.env("OPENCLAW_DEBUG_ABORT_AFTER_PLAN_STEP", k.to_string());
+            }
+            run_with_timeout(cmd, COMMAND_TIMEOUT)
+        }
+
+        fn install(&self, port: u16, force: bool, abort_after: Option<usize>) -> RunOutput {
+            let port = port.to_string();
+            let mut args = vec!["gateway", "install", "--port", &port];
+            if force {
+                args.push("--force");
+            }
+            self.run(&args, abort_after)
+        }
+
+        /// The install plan for `port`: its files and how many actions it has (files + steps).
+        fn plan(&self, port: u16) -> (Vec<PathBuf>, usize) {
+            let port = port.to_string();
+            let out = self.run(&["gateway", "install", "--port", &port, "--dry-run"], None);
+            assert!(out.success(), "{out}");
+            let plan: Value = serde_json::from_str(out.stdout.trim()).unwrap();
+            let files: Vec<PathBuf> = plan["files"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| PathBuf::from(f["path"].as_str().unwrap()))
+                .collect();
+            let steps = plan["steps"].as_array().unwrap().len();
+            let actions = files.len() + steps;
+            (files, actions)
+        }
+
+        /// Installs and expects one of `results`.
+        fn converge(&self, port: u16, force: bool, results: &[&str]) {
+            let out = self.install(port, force, None);
+            let v: Value = serde_json::from_str(out.stdout.trim())
+                .unwrap_or_else(|e| panic!("not JSON ({e}): {out}"));
+            assert!(
+                out.success() && results.iter().any(|r| v["result"] == *r),
+                "expected {results:?}: {out}\nmanager log:\n{}",
+                self.h.manager_log()
+            );
+        }
+    }
+
+    fn snapshot(files: &[PathBuf]) -> Snapshot {
+        files
+            .iter()
+            .map(|p| (p.clone(), std::fs::read(p).ok()))
+            .collect()
+    }
+
+    fn describe(content: &Option<Vec<u8>>) -> String {
+        match content {
+            None => "absent".into(),
+            Some(bytes) => format!("{} bytes", bytes.len()),
+        }
+    }
+
+    /// Every file in `mid` is its `old` or its `new` version, byte for byte.
+    fn assert_old_or_new(k: usize, old: &Snapshot, mid: &Snapshot, new: &Snapshot) {
+        for (path, now) in mid {
+            assert!(
+                now == &old[path] || now == &new[path],
+                "after a kill at action {k}, {} is neither the old ({}) nor the new ({}) \
+                 version: {}",
+                path.display(),
+                describe(&old[path]),
+                describe(&new[path]),
+                describe(now)
+            );
+        }
+    }
+
+    fn assert_killed(k: usize, out: &RunOutput) {
+        assert_eq!(out.status.signal(), Some(9), "action {k}: {out}");
+        assert!(
+            out.stderr
+                .contains(&format!("debug hook: SIGKILL after plan action {k} ")),
+            "action {k}: {out}"
+        );
+    }
+
+    fn ready(port: u16) -> bool {
+        crate::support::http_get(port, "/readyz").is_some_and(|(code, _)| code == 200)
+    }
+
+    #[test]
+    fn an_upgrade_killed_after_any_plan_action_leaves_old_or_new_files_and_a_rerun_converges() {
+        let Some(t) = Install::new() else { return };
+        let ports = [crate::support::free_port(), crate::support::free_port()];
+        t.converge(ports[0], false, &["installed"]);
+        let (files, actions) = t.plan(ports[1]);
+        assert!(actions >= 8, "{files:?} {actions}");
+        // Each round upgrades to the other port (every file differs), killed after action k.
+        for k in 1..=actions {
+            let port = ports[k % 2];
+            let old = snapshot(&files);
+            let out = t.install(port, true, Some(k));
+            assert_killed(k, &out);
+            let mid = snapshot(&files);
+            t.converge(port, true, &["installed"]);
+            let new = snapshot(&files);
+            assert_ne!(old, new, "the upgrade changed nothing");
+            assert_old_or_new(k, &old, &mid, &new);
+            t.converge(port, false, &["already-installed"]);
+            assert!(ready(port), "round {k}: not serving on {port}");
+        }
+    }
+
+    #[test]
+    fn a_first_install_killed_after_any_plan_action_leaves_whole_files_and_a_plain_rerun_converges() {
+        let Some(t) = Install::new() else { return };
+        let port = crate::support::free_port();
+        let (files, actions) = t.plan(port);
+        // Every action: the file writes (the partial states a rerun must accept) and the steps.
+        for k in 1..=actions {
+            let old = snapshot(&files);
+            assert!(old.values().all(Option::is_none), "{old:?}");
+            let out = t.install(port, false, Some(k));
+            assert_killed(k, &out);
+            let mid = snapshot(&files);
+            // No --force: a half-written first install is not drift. Killed after the service
+            // started, the rerun finds it running ("already-installed"); before, it installs.
+            t.converge(port, false, &["installed", "already-installed"]);
+            let new = snapshot(&files);
+            assert_old_or_new(k, &old, &mid, &new);
+            t.converge(port, false, &["already-installed"]);
+            assert!(ready(port), "round {k}: not serving on {port}");
+            let out = t.run(&["gateway", "uninstall"], None);
+            assert!(out.success(), "{out}");
+        }
+    }
+}
