@@ -942,3 +942,69 @@ fn handle_frame(
         sender.send_text(reply_frame(&request.id, result));
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close_of(bytes: &[u8]) -> (u16, String) {
+        match parse_connect_frame(bytes) {
+            Err(Refusal::Close { code, reason }) => (code, reason),
+            Err(Refusal::Error { error, code, .. }) => (code, error.message),
+            Ok((id, _)) => panic!("accepted as connect {id}"),
+        }
+    }
+
+    #[test]
+    fn first_frames_are_refused_as_the_spec_table_says() {
+        assert_eq!(close_of(b"this is not json {"), (1000, String::new()));
+        assert_eq!(close_of(&[0, 1, 2]), (1000, String::new()));
+        assert_eq!(
+            close_of(br#"{"hello":"world"}"#),
+            (1008, "invalid request frame".into())
+        );
+        assert_eq!(
+            close_of(br#"{"type":"req","id":"1","method":"health"}"#),
+            (
+                1008,
+                "invalid handshake: first request must be connect".into()
+            )
+        );
+        assert_eq!(
+            close_of(br#"{"type":"req","id":"1","method":"connect","params":{"minProtocol":4}}"#),
+            (
+                1008,
+                "invalid connect params: must have required property 'maxProtocol'".into()
+            )
+        );
+    }
+
+    fn params(min: u32, max: u32, role: &str, client: &str, mode: &str) -> ConnectParams {
+        serde_json::from_value(json!({
+            "minProtocol": min, "maxProtocol": max, "role": role,
+            "client": {"id": client, "version": "1", "platform": "linux", "mode": mode},
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn negotiation_picks_the_protocol_and_refuses_mismatches_with_1002() {
+        let ok = negotiate(&params(3, 5, "operator", "CLI", "cli")).unwrap();
+        assert_eq!((ok.role, ok.protocol), (Role::Operator, PROTOCOL_VERSION));
+        assert_eq!((ok.client_id.as_str(), ok.probe), ("cli", false));
+        let refused = negotiate(&params(99, 99, "operator", "cli", "cli")).unwrap_err();
+        assert_eq!(
+            (refused.1, refused.0.message.as_str()),
+            (1002, "protocol mismatch")
+        );
+        let refused = negotiate(&params(1, 3, "operator", "cli", "cli")).unwrap_err();
+        assert_eq!(refused.1, 1002);
+        let refused = negotiate(&params(4, 4, "admin", "cli", "cli")).unwrap_err();
+        assert_eq!(
+            (refused.1, refused.0.message.as_str()),
+            (1008, "invalid role")
+        );
+        let refused = negotiate(&params(4, 4, "operator", "nope", "cli")).unwrap_err();
+        assert_eq!(refused.1, 1008);
+    }
+}
