@@ -4,26 +4,32 @@
 #   fuzz/run.sh [seconds] [target...]
 #
 # Stable toolchain: cargo-fuzz needs nightly-only flags, RUSTC_BOOTSTRAP=1 allows them.
-# Single job, nice 19: the machine is shared. Committed seeds (fuzz/corpus/<target>) are read;
-# new inputs go to fuzz/target/corpus/<target> (ignored by git). A crash leaves its input in
-# fuzz/artifacts/<target>/ and stops the script with a non-zero status.
+# Builds once (`cargo fuzz build`; FUZZ_SKIP_BUILD=1 fuzzes the binaries already built), then
+# runs the built binaries directly, so editing the sources meanwhile cannot trigger a rebuild
+# in the middle of the series. Single process per target (libFuzzer's default; -jobs would
+# fork workers), nice 19: the machine is shared. Committed seeds (fuzz/corpus/<target>) are
+# read; new inputs go to fuzz/target/corpus/<target> (ignored by git). A crash leaves its
+# input in fuzz/artifacts/<target>/ and stops the script with a non-zero status.
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds="${1:-600}"
 shift || true
 targets=("$@")
-if [ "${#targets[@]}" -eq 0 ]; then
-    mapfile -t targets < <(RUSTC_BOOTSTRAP=1 cargo fuzz list)
-fi
 export RUSTC_BOOTSTRAP=1 CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-1}"
-nice -n 19 cargo fuzz build
+if [ "${#targets[@]}" -eq 0 ]; then
+    mapfile -t targets < <(cargo fuzz list)
+fi
+if [ "${FUZZ_SKIP_BUILD:-0}" != 1 ]; then
+    nice -n 19 cargo fuzz build
+fi
+bin_dir="target/$(rustc -vV | sed -n 's/^host: //p')/release"
 for target in "${targets[@]}"; do
-    mkdir -p "target/corpus/$target"
-    echo "== $target: ${seconds}s"
-    # No -jobs/-workers: libFuzzer's default is one fuzzing process (-jobs would fork workers).
+    mkdir -p "target/corpus/$target" "artifacts/$target"
+    echo "== $target: ${seconds}s ($(date -u +%H:%M:%S))"
     status=0
-    nice -n 19 cargo fuzz run "$target" "target/corpus/$target" "corpus/$target" -- \
-        -max_total_time="$seconds" -print_final_stats=1 >"target/$target.log" 2>&1 || status=$?
+    nice -n 19 "$bin_dir/$target" -artifact_prefix="artifacts/$target/" \
+        -max_total_time="$seconds" -print_final_stats=1 \
+        "target/corpus/$target" "corpus/$target" >"target/$target.log" 2>&1 || status=$?
     grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)|panicked|ERROR|SUMMARY' \
         "target/$target.log" || true
     if [ "$status" -ne 0 ]; then
