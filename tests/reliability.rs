@@ -183,9 +183,18 @@ fn health_prober(
     })
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_thousand_bad_first_frames_are_each_closed_per_spec_and_health_latency_holds() {
+#[test]
+fn a_thousand_bad_first_frames_are_each_closed_per_spec_and_health_latency_holds() {
     let _quiet = LATENCY_QUIET.write().unwrap_or_else(|e| e.into_inner());
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(bad_first_frames_flood());
+}
+
+async fn bad_first_frames_flood() {
     let gw = TestGateway::start_with(
         GatewayOptions::default().env("OPENCLAW_HANDSHAKE_TIMEOUT_MS", "2000"),
     );
@@ -350,6 +359,119 @@ async fn a_failed_auth_flood_from_one_address_is_rate_limited_and_another_addres
     let res = connect_from(bystander, gw.port, TOKEN).await;
     assert_eq!(res["ok"], true, "{res}");
     assert_eq!(res["payload"]["type"], "hello-ok");
+}
+
+// ---------------------------------------------------------------------------------------------
+// SIGTERM while every client is busy; a corrupted config edit while running
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn sigterm_while_every_client_sends_requests_gives_each_shutdown_then_1012_and_exit_0_in_5s()
+{
+    let mut gw = TestGateway::start();
+    let port = gw.port;
+    // 20 clients, each with `health` requests in flight all the time until it sees the close.
+    let mut clients = tokio::task::JoinSet::new();
+    let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<()>(20);
+    for c in 0..20 {
+        let ready_tx = ready_tx.clone();
+        clients.spawn(async move {
+            let (ws, _) = connected_cli(port).await;
+            let (mut sink, mut stream) = ws.split();
+            let sender = tokio::spawn(async move {
+                for i in 0u64.. {
+                    let frame = req(&format!("c{c}-{i}"), "health", json!({}));
+                    if sink.send(frame).await.is_err() {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            });
+            let mut answered = 0u32;
+            let mut shutdown_seen = false;
+            let close = loop {
+                let msg = tokio::time::timeout(Duration::from_secs(20), stream.next())
+                    .await
+                    .expect("close in time");
+                match msg {
+                    Some(Ok(Message::Text(t))) => {
+                        let frame: Value = serde_json::from_str(t.as_str()).unwrap();
+                        if frame["type"] == "res" {
+                            answered += 1;
+                            if answered == 3 {
+                                let _ = ready_tx.send(()).await;
+                            }
+                        } else if frame["event"] == "shutdown" {
+                            assert_eq!(
+                                frame["payload"],
+                                json!({"reason": "gateway stopping", "restartExpectedMs": null})
+                            );
+                            shutdown_seen = true;
+                        }
+                    }
+                    Some(Ok(Message::Close(f))) => {
+                        break f.map(|f| (u16::from(f.code), f.reason.to_string()));
+                    }
+                    Some(Ok(_)) => {}
+                    other => panic!("client {c}: no close frame: {other:?}"),
+                }
+            };
+            sender.abort();
+            (c, shutdown_seen, close)
+        });
+    }
+    drop(ready_tx);
+    for _ in 0..20 {
+        tokio::time::timeout(Duration::from_secs(20), ready_rx.recv())
+            .await
+            .expect("every client gets answers before the signal");
+    }
+    let waiter = std::thread::spawn(move || {
+        let result = gw.signal_and_wait("TERM", Duration::from_secs(10));
+        (result, gw)
+    });
+    while let Some(joined) = clients.join_next().await {
+        let (c, shutdown_seen, close) = joined.unwrap();
+        assert!(
+            shutdown_seen,
+            "client {c} saw no shutdown event before the close"
+        );
+        assert_eq!(
+            close,
+            Some((1012, "service restart".to_owned())),
+            "client {c}"
+        );
+    }
+    let ((code, took), gw) = waiter.join().unwrap();
+    assert_eq!(code, Some(0), "{}", gw.stderr());
+    assert!(took < Duration::from_secs(5), "exit took {took:?}");
+}
+
+#[tokio::test]
+async fn a_corrupted_config_edit_while_running_is_reported_with_line_and_column_ignored_and_left_as_is()
+ {
+    let good = "{ gateway: { mode: 'local' } }\n";
+    let gw = TestGateway::start_with(GatewayOptions::default().config(good));
+    let (mut ws, _) = connected_cli(gw.port).await;
+    let path = gw.state_dir().join("openclaw.json");
+    // Edited in place (no rename), as an editor or a half-finished script would.
+    let corrupted = "{\n  gateway: {\n    mode: 'local'\n    port: 1\n  }\n}\n";
+    std::fs::write(&path, corrupted).unwrap();
+    let expected = format!(
+        "config reload skipped (invalid config): {}:4:5",
+        path.display()
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !gw.stderr().contains(&expected) {
+        assert!(Instant::now() < deadline, "{}", gw.stderr());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Same connection (no restart), still serving; the file is exactly what was written.
+    let res = call(&mut ws, "h1", "health", json!({})).await;
+    assert_eq!(res["ok"], true, "{res}");
+    let (_other, hello) = connected_cli(gw.port).await;
+    assert_eq!(hello["type"], "hello-ok");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), corrupted);
 }
 
 // ---------------------------------------------------------------------------------------------
