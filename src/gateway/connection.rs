@@ -16,7 +16,9 @@ use tokio::task::JoinSet;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::device_identity::{DeviceProof, SignedFields, VerifyContext, verify_device};
+use super::device_identity::{
+    DeviceAuthError, DeviceProof, SignedFields, VerifiedDevice, VerifyContext, verify_device,
+};
 use super::methods;
 use super::node_commands::{CommandPolicy, Platform};
 use super::outbound::{ConnectionSender, connection_queue, run_writer};
@@ -368,6 +370,35 @@ pub fn negotiate(params: &ConnectParams) -> Result<Negotiated, Refused> {
     })
 }
 
+/// Checks `connect.params.device` against the fields its signature covers (pure; `None`
+/// without a device): the token signed is `auth.token`, else `auth.deviceToken`.
+pub fn check_device(
+    params: &ConnectParams,
+    role: Role,
+    ctx: &VerifyContext<'_>,
+) -> Option<Result<VerifiedDevice, DeviceAuthError>> {
+    let device = params.device.as_ref()?;
+    let auth = params.auth.as_ref();
+    let fields = SignedFields {
+        client_id: &params.client.id,
+        client_mode: &params.client.mode,
+        role: role.as_str(),
+        scopes: params.scopes.as_deref().unwrap_or_default(),
+        token: auth.and_then(|a| a.token.as_deref().or(a.device_token.as_deref())),
+        platform: Some(&params.client.platform),
+        device_family: params.client.device_family.as_deref(),
+        instance_id: params.client.instance_id.as_deref(),
+    };
+    let proof = DeviceProof {
+        id: &device.id,
+        public_key: &device.public_key,
+        signature: &device.signature,
+        signed_at_ms: device.signed_at,
+        nonce: device.nonce.as_deref(),
+    };
+    Some(verify_device(&proof, &fields, ctx))
+}
+
 fn client_is_probe(params: &ConnectParams) -> bool {
     params.client.mode.eq_ignore_ascii_case("probe")
         || params.client.id.to_ascii_lowercase().ends_with("-probe")
@@ -509,45 +540,20 @@ async fn accept(
     let requested_scopes: Vec<String> = params.scopes.clone().unwrap_or_default();
 
     // Device identity, when presented.
-    let verified = match &params.device {
+    let ctx = VerifyContext {
+        challenge_nonce: nonce,
+        now_ms: now_ms(),
+        is_loopback: peer.is_loopback,
+        nonce_required: protocol >= PROTOCOL_VERSION || !peer.is_loopback,
+    };
+    let verified = match check_device(&params, role, &ctx) {
         None => None,
-        Some(device) => {
-            let token_for_signature = presented
-                .token
-                .as_deref()
-                .or(presented.device_token.as_deref());
-            let fields = SignedFields {
-                client_id: &params.client.id,
-                client_mode: &params.client.mode,
-                role: role.as_str(),
-                scopes: &requested_scopes,
-                token: token_for_signature,
-                platform: Some(&params.client.platform),
-                device_family: params.client.device_family.as_deref(),
-                instance_id: params.client.instance_id.as_deref(),
-            };
-            let proof = DeviceProof {
-                id: &device.id,
-                public_key: &device.public_key,
-                signature: &device.signature,
-                signed_at_ms: device.signed_at,
-                nonce: device.nonce.as_deref(),
-            };
-            let ctx = VerifyContext {
-                challenge_nonce: nonce,
-                now_ms: now_ms(),
-                is_loopback: peer.is_loopback,
-                nonce_required: protocol >= PROTOCOL_VERSION || !peer.is_loopback,
-            };
-            match verify_device(&proof, &fields, &ctx) {
-                Ok(v) => Some(v),
-                Err(e) => {
-                    return Err(refuse(
-                        GatewayError::invalid_request(e.message())
-                            .with_details(json!({"code": e.detail_code()})),
-                    ));
-                }
-            }
+        Some(Ok(v)) => Some(v),
+        Some(Err(e)) => {
+            return Err(refuse(
+                GatewayError::invalid_request(e.message())
+                    .with_details(json!({"code": e.detail_code()})),
+            ));
         }
     };
 
@@ -740,7 +746,7 @@ fn pair_or_refuse(
     state: &Arc<GatewayState>,
     peer: &Peer,
     params: &ConnectParams,
-    device: &super::device_identity::VerifiedDevice,
+    device: &VerifiedDevice,
     role: Role,
     scopes: &[String],
     check: &PairingCheck,
