@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
+use openclaw::gateway::device_identity::DeviceKeypair;
 use serde_json::{Value, json};
 use support::*;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -617,22 +618,47 @@ const STATE_CONFIG: &str = "// state-dir test\n{ gateway: { mode: \"local\" } }\
 /// A state dir seed: the config, plus the gateway identity when `with_identity` (made by
 /// running the gateway once on a normal disk).
 fn seed(with_identity: bool) -> tempfile::TempDir {
-    let seed = tempfile::tempdir().unwrap();
-    std::fs::write(seed.path().join("openclaw.json"), STATE_CONFIG).unwrap();
     if with_identity {
         let gw = TestGateway::start_with(GatewayOptions::default().config(STATE_CONFIG));
-        let identity = gw.state_dir().join("identity");
-        std::fs::create_dir_all(seed.path().join("identity")).unwrap();
-        for entry in std::fs::read_dir(&identity).unwrap() {
-            let entry = entry.unwrap();
-            std::fs::copy(
-                entry.path(),
-                seed.path().join("identity").join(entry.file_name()),
-            )
-            .unwrap();
-        }
+        seed_from(&gw)
+    } else {
+        let seed = tempfile::tempdir().unwrap();
+        std::fs::write(seed.path().join("openclaw.json"), STATE_CONFIG).unwrap();
+        seed
     }
+}
+
+/// A copy of `gw`'s state dir (config, identity, pairing store), without its logs.
+fn seed_from(gw: &TestGateway) -> tempfile::TempDir {
+    let seed = tempfile::tempdir().unwrap();
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(format!("{}/.", gw.state_dir().display()))
+        .arg(seed.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::remove_dir_all(seed.path().join("logs")).unwrap();
     seed
+}
+
+/// `connect` params of a desktop app authenticating with `token`.
+fn device_params(token: &str) -> Value {
+    json!({
+        "minProtocol": 4, "maxProtocol": 4,
+        "client": {"id": "openclaw-macos", "version": "1", "platform": "macos", "mode": "ui"},
+        "role": "operator", "scopes": ["operator.read"],
+        "auth": {"token": token},
+    })
+}
+
+/// `connect` as device `key` with `token`: the response frame.
+async fn connect_device(port: u16, key: &DeviceKeypair, token: &str) -> Value {
+    let (mut ws, challenge) = open(port).await;
+    let nonce = challenge["payload"]["nonce"].as_str().unwrap().to_owned();
+    let mut params = device_params(token);
+    params["device"] = signed_device(key, &nonce, &params);
+    send_connect(&mut ws, params).await
 }
 
 #[test]
@@ -682,6 +708,43 @@ async fn on_a_full_state_dir_a_known_gateway_keeps_serving_and_loses_nothing() {
     assert_eq!(
         std::fs::read_to_string(gw.inside("openclaw.json")).unwrap(),
         STATE_CONFIG
+    );
+}
+
+#[tokio::test]
+async fn on_a_full_state_dir_a_new_device_is_refused_with_the_reason_and_paired_devices_keep_working()
+ {
+    if !can_unshare() {
+        return;
+    }
+    // Device A paired on a normal disk; its pairing record and token travel with the seed.
+    let paired = DeviceKeypair::generate().unwrap();
+    let seed = {
+        let gw = TestGateway::start_with(GatewayOptions::default().config(STATE_CONFIG));
+        let res = connect_device(gw.port, &paired, TOKEN).await;
+        assert_eq!(res["ok"], true, "{res}");
+        seed_from(&gw)
+    };
+    let pairing_before = std::fs::read(seed.path().join("devices/paired.json")).unwrap();
+    let mut gw = NamespacedGateway::spawn(seed.path(), &format!("{SMALL_TMPFS}\n{FILL}"), false);
+    gw.wait_ready(Duration::from_secs(20));
+    // A new device cannot be recorded: refused, with the reason.
+    let newcomer = DeviceKeypair::generate().unwrap();
+    let res = connect_device(gw.port, &newcomer, TOKEN).await;
+    assert_eq!(res["ok"], false, "{res}");
+    let message = res["error"]["message"].as_str().unwrap();
+    assert_eq!(res["error"]["code"], "UNAVAILABLE", "{res}");
+    assert!(
+        message.starts_with("pairing store: ") && message.contains("No space left on device"),
+        "{res}"
+    );
+    eprintln!("new device on a full disk: {message}");
+    // The paired device still connects, and the store on disk is unchanged.
+    let res = connect_device(gw.port, &paired, TOKEN).await;
+    assert_eq!(res["ok"], true, "{res}");
+    assert_eq!(
+        std::fs::read(gw.inside("devices/paired.json")).unwrap(),
+        pairing_before
     );
 }
 
