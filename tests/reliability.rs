@@ -1050,4 +1050,38 @@ mod killed_install {
             config_before
         );
     }
+
+    #[test]
+    fn an_upgrade_onto_a_read_only_unit_dir_fails_naming_the_file_and_the_old_install_keeps_running()
+     {
+        let _heavy = crate::LATENCY_QUIET
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
+        let Some(t) = Install::new() else { return };
+        let ports = [crate::support::free_port(), crate::support::free_port()];
+        t.converge(ports[0], false, &["installed"]);
+        let (files, _) = t.plan(ports[0]);
+        let before = snapshot(&files);
+        let unit_dir = t.h.unit_dir();
+        in_manager_namespace(
+            &t.h,
+            "mount --bind \"$1\" \"$1\" && mount -o remount,bind,ro \"$1\"",
+            &unit_dir,
+        );
+        let out = t.install(ports[1], true, None);
+        assert_eq!(out.code(), Some(1), "{out}");
+        let v: Value = serde_json::from_str(out.stdout.trim()).unwrap();
+        let error = v["error"].as_str().unwrap();
+        let service = unit_dir.join("openclaw-gateway.service");
+        assert!(
+            error.starts_with("Gateway install failed: ")
+                && error.contains(&service.display().to_string())
+                && error.contains("Read-only file system"),
+            "{v}"
+        );
+        // Nothing changed (the files the test sees are the same inodes as in the namespace:
+        // a bind mount of the same directory) and the old gateway keeps serving.
+        assert_eq!(snapshot(&files), before);
+        assert!(ready(ports[0]), "the old install stopped serving");
+    }
 }
