@@ -2,8 +2,9 @@
 //! `SIGKILL` right after the k-th action of the plan it carries out, so tests can check what a
 //! `kill -9` in the middle of `gateway install` / `uninstall` leaves behind.
 //!
-//! Actions are counted in execution order: each planned file written or removed, then each
-//! executed supervisor step (D-Bus call, command, wait). Release builds ignore the variable.
+//! Actions are counted in execution order: each planned file written or removed (every
+//! backend) and each systemd step carried out (D-Bus call, readiness wait); the launchd and
+//! Task Scheduler executors do not count their commands. Release builds ignore the variable.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -30,15 +31,16 @@ pub fn arm(env: &Environment) {
     let _ = env;
 }
 
-/// Records one finished plan action (`what`, for the log line); dies if it was the armed one.
-pub fn action_done(what: &dyn std::fmt::Display) {
+/// Records one finished plan action (`what` describes it for the log line, computed only when
+/// armed); dies if it was the armed one.
+pub fn action_done<D: std::fmt::Display>(what: impl FnOnce() -> D) {
     let armed = ABORT_AFTER.load(Ordering::SeqCst);
     if armed == 0 {
         return;
     }
     let done = DONE.fetch_add(1, Ordering::SeqCst) + 1;
     if done == armed {
-        eprintln!("debug hook: SIGKILL after plan action {done} ({what})");
+        eprintln!("debug hook: SIGKILL after plan action {done} ({})", what());
         let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGKILL);
     }
 }

@@ -417,7 +417,7 @@ impl Executor<'_> {
                 file_ops()?;
             }
             self.step(step)?;
-            crate::service::abort_hook::action_done(&step.describe());
+            crate::service::abort_hook::action_done(|| step.describe());
         }
         if at >= plan.steps.len() {
             file_ops()?;
