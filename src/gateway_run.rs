@@ -9,6 +9,7 @@
 //! refused. SIGTERM/SIGINT: `STOPPING=1`, `shutdown` to every client, close 1012, exit 0 within 5 s.
 
 use std::net::IpAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 use crate::cli::RunArgs;
 use crate::exit_status::{CliError, ExitStatus};
 use crate::gateway::config_watch::{self, LifecycleEvent};
-use crate::gateway::device_identity::GatewayIdentity;
+use crate::gateway::device_identity::{GatewayIdentity, IdentityError};
 use crate::gateway::idempotency;
 use crate::gateway::pairing_store::PairingStore;
 use crate::gateway::port_owner;
@@ -236,7 +237,7 @@ impl Process {
         let pairing =
             PairingStore::open(&settings.state_dir).map_err(|e| CliError::config(e.to_string()))?;
         let identity = GatewayIdentity::load_or_create(&settings.state_dir, now_ms())
-            .map_err(|e| CliError::config(e.to_string()))?;
+            .map_err(|e| identity_failure(&e, &settings.state_dir, self.notifier))?;
         if settings.auth.generated {
             tracing::info!(
                 "generated a gateway token in {} (clients on this host read it from there)",
@@ -455,6 +456,22 @@ pub async fn shutdown(state: &Arc<GatewayState>, reason: &str, restart_expected_
         tracing::warn!("shutdown timed out; exiting without full cleanup");
     } else {
         tracing::info!("completed cleanly in {}ms", started.elapsed().as_millis());
+    }
+}
+
+/// How a gateway identity failure ends the process. A bad identity file is refused like bad
+/// config (78: restarting cannot help); a state dir that cannot be written (disk full,
+/// read-only, permissions) exits 1, so the supervisor retries once it is fixed. Either way the
+/// reason also goes to the supervisor as `STATUS=`, where `gateway install` / `status` show it.
+fn identity_failure(error: &IdentityError, state_dir: &Path, notifier: Notifier) -> CliError {
+    let message = error.to_string();
+    notifier.status(&message);
+    match error {
+        IdentityError::Create { .. } => CliError::failure(message).with_hint(format!(
+            "Free space in, or make writable, the state directory {}; the gateway writes its identity there on first start.",
+            state_dir.display()
+        )),
+        _ => CliError::config(message),
     }
 }
 

@@ -134,6 +134,7 @@ pub fn install(invocation: &Invocation, args: &InstallArgs) -> Result<ExitStatus
         print_plan(&plan, args.json);
         return Ok(ExitStatus::Ok);
     }
+    crate::service::abort_hook::arm(&invocation.env);
     let outcome = backend
         .install(&spec, &plan, args.force)
         .map_err(|e| failure(e, args.json, "install"))?;
@@ -158,6 +159,7 @@ pub fn uninstall(invocation: &Invocation, args: &UninstallArgs) -> Result<ExitSt
         print_plan(&plan, args.json);
         return Ok(ExitStatus::Ok);
     }
+    crate::service::abort_hook::arm(&invocation.env);
     let outcome = backend
         .uninstall(&spec, &plan)
         .map_err(|e| failure(e, args.json, "uninstall"))?;

@@ -7,48 +7,10 @@ mod support;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use openclaw::gateway::device_identity::{
-    DeviceKeypair, PayloadVersion, SignedFields, build_payload,
-};
+use openclaw::gateway::device_identity::DeviceKeypair;
 use serde_json::{Value, json};
 use support::*;
 use tokio_tungstenite::tungstenite::Message;
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
-}
-
-/// Signs `params` for `key` with the challenge `nonce` (v3 payload).
-fn signed_device(key: &DeviceKeypair, nonce: &str, params: &Value) -> Value {
-    let scopes: Vec<String> = params["scopes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s.as_str().unwrap().to_owned())
-        .collect();
-    let fields = SignedFields {
-        client_id: params["client"]["id"].as_str().unwrap(),
-        client_mode: params["client"]["mode"].as_str().unwrap(),
-        role: params["role"].as_str().unwrap(),
-        scopes: &scopes,
-        token: params["auth"]["token"].as_str(),
-        platform: params["client"]["platform"].as_str(),
-        device_family: params["client"]["deviceFamily"].as_str(),
-        instance_id: params["client"]["instanceId"].as_str(),
-    };
-    let signed_at = now_ms();
-    let payload = build_payload(
-        PayloadVersion::V3,
-        &fields,
-        &key.device_id(),
-        signed_at,
-        Some(nonce),
-    );
-    json!({"id": key.device_id(), "publicKey": key.public_key_base64url(), "signature": key.sign(&payload), "signedAt": signed_at, "nonce": nonce})
-}
 
 /// Opens a socket and sends `connect` with `params` signed by `key`.
 async fn connect_signed(port: u16, key: &DeviceKeypair, mut params: Value) -> (Ws, Value) {

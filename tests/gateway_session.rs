@@ -5,9 +5,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use openclaw::gateway::device_identity::{
-    DeviceKeypair, PayloadVersion, SignedFields, build_payload,
-};
+use openclaw::gateway::device_identity::{DeviceKeypair, PayloadVersion};
 use serde_json::{Value, json};
 use support::*;
 use tokio_tungstenite::tungstenite::Message;
@@ -224,41 +222,6 @@ async fn config_get_never_reveals_secrets() {
     );
 }
 
-fn signed_device(
-    key: &DeviceKeypair,
-    nonce: &str,
-    params: &Value,
-    version: PayloadVersion,
-    signed_at: u64,
-) -> Value {
-    let scopes: Vec<String> = params["scopes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s.as_str().unwrap().to_owned())
-        .collect();
-    let token = params["auth"]["token"].as_str();
-    let fields = SignedFields {
-        client_id: params["client"]["id"].as_str().unwrap(),
-        client_mode: params["client"]["mode"].as_str().unwrap(),
-        role: params["role"].as_str().unwrap(),
-        scopes: &scopes,
-        token,
-        platform: params["client"]["platform"].as_str(),
-        device_family: params["client"]["deviceFamily"].as_str(),
-        instance_id: params["client"]["instanceId"].as_str(),
-    };
-    let payload = build_payload(version, &fields, &key.device_id(), signed_at, Some(nonce));
-    json!({"id": key.device_id(), "publicKey": key.public_key_base64url(), "signature": key.sign(&payload), "signedAt": signed_at, "nonce": nonce})
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
-}
-
 fn app_params(token: &str) -> Value {
     json!({
         "minProtocol": 4, "maxProtocol": 4,
@@ -275,7 +238,7 @@ async fn a_signed_device_is_paired_locally_and_its_device_token_works_on_reconne
     let (mut ws, challenge) = open(gw.port).await;
     let nonce = challenge["payload"]["nonce"].as_str().unwrap();
     let mut p = app_params(TOKEN);
-    p["device"] = signed_device(&key, nonce, &p, PayloadVersion::V3, now_ms());
+    p["device"] = signed_device_as(&key, nonce, &p, PayloadVersion::V3, now_ms());
     let res = send_connect(&mut ws, p).await;
     assert_eq!(res["ok"], true, "{res}");
     let device_token = res["payload"]["auth"]["deviceToken"]
@@ -297,7 +260,7 @@ async fn a_signed_device_is_paired_locally_and_its_device_token_works_on_reconne
     let (mut ws, challenge) = open(gw.port).await;
     let nonce = challenge["payload"]["nonce"].as_str().unwrap();
     let mut p = app_params(&device_token);
-    p["device"] = signed_device(&key, nonce, &p, PayloadVersion::V4, now_ms());
+    p["device"] = signed_device_as(&key, nonce, &p, PayloadVersion::V4, now_ms());
     let res = send_connect(&mut ws, p).await;
     assert_eq!(res["ok"], true, "{res}");
     assert_eq!(res["payload"]["auth"]["method"], "device-token");
@@ -311,7 +274,7 @@ async fn a_signed_device_is_paired_locally_and_its_device_token_works_on_reconne
     let (mut ws, challenge) = open(gw.port).await;
     let nonce = challenge["payload"]["nonce"].as_str().unwrap();
     let mut p = app_params("not-the-device-token");
-    p["device"] = signed_device(&key, nonce, &p, PayloadVersion::V3, now_ms());
+    p["device"] = signed_device_as(&key, nonce, &p, PayloadVersion::V3, now_ms());
     let res = send_connect(&mut ws, p).await;
     assert_eq!(res["ok"], false);
     assert_eq!(recv_close(&mut ws).await.0, 1008);
@@ -361,11 +324,11 @@ async fn each_device_check_refuses_with_its_message_and_code() {
         } else {
             now_ms()
         };
-        let mut device = signed_device(&key, &nonce, &p, PayloadVersion::V3, signed_at);
+        let mut device = signed_device_as(&key, &nonce, &p, PayloadVersion::V3, signed_at);
         tamper(&mut device, &nonce);
         if code == "DEVICE_AUTH_SIGNATURE_INVALID" {
             device.as_object_mut().unwrap().remove("scopes_tampered");
-            let forged = signed_device(&other, &nonce, &p, PayloadVersion::V3, signed_at);
+            let forged = signed_device_as(&other, &nonce, &p, PayloadVersion::V3, signed_at);
             device["signature"] = forged["signature"].clone();
         }
         p["device"] = device;
@@ -387,7 +350,7 @@ async fn a_remote_device_needs_pairing_approval() {
     let (mut ws, challenge) = open(gw.port).await;
     let nonce = challenge["payload"]["nonce"].as_str().unwrap();
     let mut p = app_params(TOKEN);
-    p["device"] = signed_device(&key, nonce, &p, PayloadVersion::V3, now_ms());
+    p["device"] = signed_device_as(&key, nonce, &p, PayloadVersion::V3, now_ms());
     let res = send_connect(&mut ws, p).await;
     assert_eq!(res["error"]["code"], "NOT_PAIRED", "{res}");
     let details = &res["error"]["details"];
@@ -438,14 +401,16 @@ async fn a_client_that_stops_reading_is_closed_as_a_slow_consumer_and_others_kee
         .await
         .unwrap();
     }
-    // While the slow client reads nothing, the good one keeps getting its ticks...
+    // While the slow client reads nothing, the good one keeps getting its ticks (15 are due in
+    // 1.5 s; the bound leaves room for a machine busy with other builds, a stalled client gets
+    // none)...
     let started = Instant::now();
     let mut ticks = 0;
     while started.elapsed() < Duration::from_millis(1500) {
-        next_event(&mut good, "tick", Duration::from_secs(1)).await;
+        next_event(&mut good, "tick", Duration::from_secs(3)).await;
         ticks += 1;
     }
-    assert!(ticks >= 7, "good client got {ticks} ticks in 1.5 s");
+    assert!(ticks >= 5, "good client got {ticks} ticks in 1.5 s");
     // ...and the gateway drops the slow one once its buffer passes the cap.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {

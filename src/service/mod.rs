@@ -8,6 +8,7 @@
 //! Plans for every platform can be rendered on any host, so all three backends are tested on
 //! Linux.
 
+pub mod abort_hook;
 pub mod discovery;
 #[cfg(test)]
 mod golden;

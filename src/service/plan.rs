@@ -257,6 +257,7 @@ impl Plan {
             write_atomic(&file.path, &file.contents, file.mode)
                 .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", file.path.display())))?;
             written.push(file.path.clone());
+            super::abort_hook::action_done(|| file.path.display());
         }
         Ok(written)
     }
@@ -270,6 +271,7 @@ impl Plan {
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 Err(e) => return Err(io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
             }
+            super::abort_hook::action_done(|| path.display());
         }
         Ok(removed)
     }

@@ -9,6 +9,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
+use openclaw::gateway::device_identity::{
+    DeviceKeypair, PayloadVersion, SignedFields, build_payload,
+};
 use serde_json::{Value, json};
 use tokio::net::TcpStream as TokioTcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -320,4 +323,45 @@ pub fn assert_matches_schema(schema_file: &str, report: &Value) {
         .map(|e| format!("{} at {}", e, e.instance_path()))
         .collect();
     assert!(errors.is_empty(), "{errors:?}\n{report:#}");
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+/// `connect.params.device` for `params`, signed by `key` over the challenge `nonce` (v3, now).
+pub fn signed_device(key: &DeviceKeypair, nonce: &str, params: &Value) -> Value {
+    signed_device_as(key, nonce, params, PayloadVersion::V3, now_ms())
+}
+
+/// `connect.params.device` for `params`, signed by `key` with payload `version` at `signed_at`.
+pub fn signed_device_as(
+    key: &DeviceKeypair,
+    nonce: &str,
+    params: &Value,
+    version: PayloadVersion,
+    signed_at: u64,
+) -> Value {
+    let scopes: Vec<String> = params["scopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_owned())
+        .collect();
+    let fields = SignedFields {
+        client_id: params["client"]["id"].as_str().unwrap(),
+        client_mode: params["client"]["mode"].as_str().unwrap(),
+        role: params["role"].as_str().unwrap(),
+        scopes: &scopes,
+        token: params["auth"]["token"].as_str(),
+        platform: params["client"]["platform"].as_str(),
+        device_family: params["client"]["deviceFamily"].as_str(),
+        instance_id: params["client"]["instanceId"].as_str(),
+    };
+    let payload = build_payload(version, &fields, &key.device_id(), signed_at, Some(nonce));
+    json!({"id": key.device_id(), "publicKey": key.public_key_base64url(), "signature": key.sign(&payload), "signedAt": signed_at, "nonce": nonce})
 }

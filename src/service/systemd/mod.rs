@@ -397,6 +397,7 @@ impl Executor<'_> {
                 file_ops()?;
             }
             self.step(step)?;
+            crate::service::abort_hook::action_done(|| step.describe());
         }
         if at >= plan.steps.len() {
             file_ops()?;
@@ -752,7 +753,9 @@ impl ServiceManager for SystemdBackend {
                     "{} is installed but not enabled and active: enabling and starting it.",
                     units.service
                 ));
-            } else if units_on_disk {
+            } else if units_on_disk && differing.iter().any(|f| f.path.exists()) {
+                // Only files on disk that differ are drift; missing ones (an install killed
+                // between two files) are written below, so a rerun converges.
                 let mut error = ServiceError::new(
                     "drift",
                     format!(
