@@ -200,7 +200,7 @@ _openclaw() {
             return 0
             ;;
         openclaw__subcmd__doctor)
-            opts="-h -V --fix --yes --non-interactive --system --json --profile --dev --verbose --no-color --help --version"
+            opts="-h -V --repair --fix --yes --non-interactive --force --dry-run --system --json --profile --dev --verbose --no-color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
