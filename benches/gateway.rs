@@ -2376,6 +2376,57 @@ fn render(rep: &Report) -> String {
     );
     let _ = writeln!(
         w,
+        "- **CLI wall time**: right after the idle sample, the gateway's own CLI (ours: the \
+         benchmarked binary; reference: its launcher) is run with the same cleared environment \
+         as its gateway (isolated `HOME`, and for the reference its `OPENCLAW_STATE_DIR` / \
+         `OPENCLAW_CONFIG_PATH` scratch config), plus `XDG_RUNTIME_DIR` / \
+         `DBUS_SESSION_BUS_ADDRESS` when the benchmark's own environment has them (a user's \
+         session). Each command once untimed, then {} rounds of the three in turn; wall time = \
+         `spawn` → exit (output captured through pipes); a non-zero exit is reported instead of a \
+         time. `gateway status --no-probe` reads the config, asks the service manager (ours: \
+         the systemd user manager over D-Bus when a session bus or `$XDG_RUNTIME_DIR/systemd/private` \
+         exists, otherwise it diagnoses why there is none — {}), and looks for a listener on the \
+         configured port; it does not contact the gateway. `gateway call health --json` connects \
+         to this run's gateway with `--url`/`--token`.",
+        o.cli_reps,
+        match std::env::var_os("XDG_RUNTIME_DIR") {
+            Some(dir) => format!(
+                "in this run `XDG_RUNTIME_DIR={}` was passed on",
+                Path::new(&dir).display()
+            ),
+            None => "in this run there was no `XDG_RUNTIME_DIR`, so no user manager: what a \
+                     root shell on this machine gets"
+                .to_owned(),
+        }
+    );
+    let _ = writeln!(
+        w,
+        "- **Presence fan-out**: at each of {:?} idle clients (operator, `cli` mode, \
+         `operator.read`, each read by its own task that timestamps every `presence` event), \
+         {} triggers: a separate admin connection (`cli`/`cli`, `operator.admin`, token) sends \
+         `system-event {{text, instanceId, host, mode, reason}}`, which updates presence and \
+         broadcasts `presence` to every client (gateway-protocol §5.2); time = send → arrival \
+         at the last (and the first) of the clients. 100 ms and a drain of stale receipts before \
+         each trigger; a trigger that does not reach every client within 30 s is reported, not \
+         timed. Levels also in the idle-connection ramp ({:?}) are measured there, after that \
+         level's hold window; the others on their own clients before it. The receiving side \
+         runs in the benchmark's 2-thread Tokio runtime on the same 2 cores, so at 1,000+ \
+         clients the figure includes the load generator reading that many frames.",
+        o.presence_levels, o.presence_triggers, o.conn_levels
+    );
+    let _ = writeln!(
+        w,
+        "- **Restart under load** (ours only; not per run): `bench/run.sh` first runs the \
+         systemd harness test `restarts_with_socket_activation_refuse_no_connection` \
+         (`tests/systemd_backend.rs`, release build): a real private `systemd --user` manager, \
+         `openclaw gateway install` (socket-activated unit), then 4 threads connect to \
+         `GET /healthz` in a loop (1 ms pause) while `openclaw gateway restart` runs 5 times \
+         back to back (each waits for the new process to be ready); refused = connect failed \
+         with ECONNREFUSED. The test prints a `BENCH key=value …` line, passed to the harness \
+         with `--restart-figures`."
+    );
+    let _ = writeln!(
+        w,
         "- **SIGTERM → exit**: at the end of each run (connections already closed), `kill -TERM \
          <pid>` and the time until `waitpid` returns; the process group is then SIGKILLed to be \
          sure nothing is left. For the reference, the SQLite lock files it created under \
@@ -2398,6 +2449,22 @@ fn render(rep: &Report) -> String {
         );
     }
     let _ = writeln!(w, "```\n");
+    if o.cli_reps > 0 {
+        let _ = writeln!(
+            w,
+            "CLI commands as timed (each gateway's program and environment as above):\n\n```sh"
+        );
+        for (_, args) in CLI_COMMANDS {
+            let _ = writeln!(
+                w,
+                "openclaw {}",
+                args.join(" ")
+                    .replace("{port}", "<port>")
+                    .replace("{token}", "<token>")
+            );
+        }
+        let _ = writeln!(w, "```\n");
+    }
     if rep.reference.is_none() {
         let _ = writeln!(
             w,
