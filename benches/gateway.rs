@@ -1088,6 +1088,7 @@ fn hold_client(
 /// until the last held client received the `presence` event it causes (≤ 30 s per trigger).
 async fn bench_presence_fanout(
     port: u16,
+    pid: u32,
     clients: usize,
     rx: &mut PresenceRx,
     o: &Opts,
@@ -1104,6 +1105,7 @@ async fn bench_presence_fanout(
     };
     let (mut last_ms, mut first_ms) = (vec![], vec![]);
     let mut shortfall = None;
+    let (cpu0, self0) = (tree_cpu_s(pid), self_cpu_s());
     for i in 0..o.presence_triggers {
         // Nothing from earlier events (connects, an earlier late trigger) may count.
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -1154,7 +1156,17 @@ async fn bench_presence_fanout(
         last_ms.push(ms(last - t0));
         first_ms.push(ms(first.unwrap_or(last) - t0));
     }
+    let (cpu1, self1) = (tree_cpu_s(pid), self_cpu_s());
     let _ = trigger.close(None).await;
+    if o.presence_triggers > 0 {
+        // CPU seconds per trigger (10 ms clock-tick resolution over all the triggers).
+        let per = |d: f64| d / o.presence_triggers as f64;
+        r.set(&format!("presence_{clients}_cpu_s"), per(cpu1 - cpu0));
+        r.set(
+            &format!("presence_{clients}_client_cpu_s"),
+            per(self1 - self0),
+        );
+    }
     if let Some(text) = shortfall {
         r.note(text);
     }
@@ -1171,7 +1183,7 @@ async fn bench_presence_fanout(
 
 /// Presence fan-out at the levels of `o.presence_levels` that the idle-connection ramp does
 /// not reach: opens each level (growing), measures, then closes all.
-async fn bench_presence_small_levels(port: u16, o: &Opts, r: &mut RunResult) {
+async fn bench_presence_small_levels(port: u16, pid: u32, o: &Opts, r: &mut RunResult) {
     let levels: Vec<usize> = o
         .presence_levels
         .iter()
@@ -1205,7 +1217,7 @@ async fn bench_presence_small_levels(port: u16, o: &Opts, r: &mut RunResult) {
             break;
         }
         tokio::time::sleep(o.conn_settle).await;
-        bench_presence_fanout(port, level, &mut presence_rx, o, r).await;
+        bench_presence_fanout(port, pid, level, &mut presence_rx, o, r).await;
     }
     release.cancel();
     for h in holders {
@@ -1322,7 +1334,7 @@ async fn bench_idle_conns(port: u16, pid: u32, o: &Opts, r: &mut RunResult) {
             ));
         }
         if o.presence_levels.contains(&level) && alive >= level {
-            bench_presence_fanout(port, level, &mut presence_rx, o, r).await;
+            bench_presence_fanout(port, pid, level, &mut presence_rx, o, r).await;
         }
     }
     // Close them all (client close frame, wait for the echo, drop) and see what the gateway
@@ -1460,7 +1472,7 @@ fn run_once(rt: &Runtime, target: &Target, o: &Opts, tag: &str) -> RunResult {
         for &c in &o.health_clients {
             bench_health(port, pid, c, o, &mut r).await;
         }
-        bench_presence_small_levels(port, o, &mut r).await;
+        bench_presence_small_levels(port, pid, o, &mut r).await;
         bench_idle_conns(port, pid, o, &mut r).await;
     });
     if let Ok(Some(status)) = gw.child.try_wait() {
@@ -1667,6 +1679,16 @@ fn metric_defs(o: &Opts) -> Vec<(String, Vec<MetricDef>)> {
             &format!("{k}_first_p50_ms"),
             &format!("{n} clients: `system-event` → first client received it, p50"),
             Unit::Ms,
+        ));
+        presence.push(m(
+            &format!("{k}_cpu_s"),
+            &format!("{n} clients: gateway CPU per trigger"),
+            Unit::CpuS,
+        ));
+        presence.push(m(
+            &format!("{k}_client_cpu_s"),
+            &format!("{n} clients: load-generator CPU per trigger (receiving)"),
+            Unit::CpuS,
         ));
         presence.push(m(
             &format!("{k}_n"),
@@ -1929,7 +1951,7 @@ fn read_restart_figures(path: Option<&Path>) -> RestartFigures {
 fn render_restart(w: &mut String, restart: &RestartFigures) {
     let _ = writeln!(
         w,
-        "### Restart under load (systemd user manager, socket activation; ours only)\n"
+        "### systemd user manager (harness): restart under load with socket activation, `gateway status` over D-Bus (ours only)\n"
     );
     let f = match restart {
         RestartFigures::Measured(f) => f,
@@ -1960,7 +1982,7 @@ fn render_restart(w: &mut String, restart: &RestartFigures) {
         ("restart_refused", "**refused** (ECONNREFUSED)", Unit::Count),
         (
             "restart_other_errors",
-            "other errors (reset, timeout)",
+            "other errors (accepted, then reset / no answer)",
             Unit::Count,
         ),
         ("restart_total_ms", "time for all the restarts", Unit::Ms),
@@ -1974,14 +1996,25 @@ fn render_restart(w: &mut String, restart: &RestartFigures) {
             "`gateway restart` wall time, slowest",
             Unit::Ms,
         ),
+        (
+            "status_no_probe_dbus_ms",
+            "`gateway status --no-probe` with the running service (median of 5, incl. wrapper)",
+            Unit::Ms,
+        ),
+        (
+            "status_wrapper_ms",
+            "the harness's wrapper alone (`true`, median of 5)",
+            Unit::Ms,
+        ),
     ];
     for (key, label, unit) in rows {
         if let Some(v) = f.get(key) {
-            let _ = writeln!(
-                w,
-                "| {label} | {} | n/a (no socket activation) |",
-                fmt_val(*v, unit)
-            );
+            let reference = if key.starts_with("status_") {
+                "not run in the harness"
+            } else {
+                "n/a (no socket activation)"
+            };
+            let _ = writeln!(w, "| {label} | {} | {reference} |", fmt_val(*v, unit));
         }
     }
     let _ = writeln!(w);
@@ -2153,6 +2186,31 @@ fn render(rep: &Report) -> String {
             None => {
                 let _ = writeln!(w, "| {label} | — | — | not measured |");
             }
+        }
+    }
+    let dbus_target =
+        "`openclaw gateway status --no-probe` < 20 ms with a running user manager (D-Bus, harness)";
+    match &rep.restart {
+        RestartFigures::Measured(f) => {
+            match (f.get("status_no_probe_dbus_ms"), f.get("status_wrapper_ms")) {
+                (Some(total), Some(wrapper)) => {
+                    let own = total - wrapper;
+                    let _ = writeln!(
+                        w,
+                        "| {dbus_target} | {} ({} minus the harness wrapper's {}) | (one measurement) | {} |",
+                        fmt_val(own, Unit::Ms),
+                        fmt_val(*total, Unit::Ms),
+                        fmt_val(*wrapper, Unit::Ms),
+                        if own < 20.0 { "**met**" } else { "**MISSED**" }
+                    );
+                }
+                _ => {
+                    let _ = writeln!(w, "| {dbus_target} | — | — | not measured |");
+                }
+            }
+        }
+        RestartFigures::Missing(why) => {
+            let _ = writeln!(w, "| {dbus_target} | — | — | not measured: {why} |");
         }
     }
     let restart_target = "0 refused connections across 5 restarts (socket activation)";
@@ -2422,8 +2480,12 @@ fn render(rep: &Report) -> String {
          `openclaw gateway install` (socket-activated unit), then 4 threads connect to \
          `GET /healthz` in a loop (1 ms pause) while `openclaw gateway restart` runs 5 times \
          back to back (each waits for the new process to be ready); refused = connect failed \
-         with ECONNREFUSED. The test prints a `BENCH key=value …` line, passed to the harness \
-         with `--restart-figures`."
+         with ECONNREFUSED; other errors = a connection accepted but closed without an answer \
+         (reset, broken pipe, empty reply). Before the restarts the same test times `openclaw \
+         gateway status --no-probe` 6 times against the running service (the first discarded; \
+         it asks the user manager over D-Bus) and `true` through the harness's wrapper \
+         (nsenter + setpriv into the test user), whose time is subtracted for the target. The \
+         test prints `BENCH key=value …` lines, passed to the harness with `--restart-figures`."
     );
     let _ = writeln!(
         w,
