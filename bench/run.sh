@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# One command: build release, benchmark our gateway (and the reference OpenClaw gateway when
-# installed) in alternating runs, and write BENCHMARKS.md at the repository root.
+# One command: build release, run the systemd harness's restart-under-load test (ours only, needs
+# root), benchmark our gateway (and the reference OpenClaw gateway when installed) in alternating
+# runs, and write BENCHMARKS.md at the repository root.
 #
 #   bench/run.sh [extra harness options, e.g. --runs 7 or --health-secs 3]
 #

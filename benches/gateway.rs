@@ -9,8 +9,12 @@
 //! Per run and per gateway: exec → port accepting / exec → `GET /readyz` 200, idle RSS and CPU
 //! of the whole process tree ~10 s after ready, WebSocket connect + `hello-ok` round trips,
 //! `health` RPC latency/throughput at 1/10/100 concurrent clients, RSS and CPU with 1,000 and
-//! 10,000 idle authenticated connections, and SIGTERM → exit. All traffic is loopback only,
-//! bounded in count and time. The report is Markdown (median and min–max over the runs).
+//! 10,000 idle authenticated connections, `presence` fan-out (`system-event` → every one of
+//! 10/100/1,000/10,000 clients received it), CLI wall time (`--version`, `gateway status
+//! --no-probe`, `gateway call health`) of each gateway's own CLI, and SIGTERM → exit. Figures of
+//! the systemd harness's restart-under-load test (ours only) are read from `--restart-figures`.
+//! All traffic is loopback only, bounded in count and time. The report is Markdown (median and
+//! min–max over the runs).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
