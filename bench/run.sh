@@ -8,7 +8,7 @@
 # Reference: OPENCLAW_REFERENCE_BIN=<launcher> (default /work/ref/bin/openclaw when present);
 # install it with tests/compat/install-reference.sh (≈800 MB from the npm registry, by hand).
 # OPENCLAW_REFERENCE_BIN= (empty) forces an ours-only run.
-# Loopback only; everything is bounded (≈15 min with the reference, ≈6 min without). Ctrl-C
+# Loopback only; everything is bounded (≈18 min with the reference, ≈6 min without). Ctrl-C
 # stops the harness, which kills the gateways it started.
 set -euo pipefail
 
@@ -94,5 +94,5 @@ INVOCATION="$(printf '%s\n' \
 
 echo "== $QUOTED" >&2
 # Hard stop well past the expected duration; SIGTERM makes the harness kill its gateways.
-timeout --signal=TERM --kill-after=30 25m "${HARNESS[@]}" --invocation "$INVOCATION" --commit "$COMMIT"
+timeout --signal=TERM --kill-after=30 35m "${HARNESS[@]}" --invocation "$INVOCATION" --commit "$COMMIT"
 echo "== wrote $ROOT/BENCHMARKS.md (raw per-run values: target/bench/results.json)" >&2

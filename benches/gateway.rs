@@ -1907,8 +1907,9 @@ fn machine_facts() -> Vec<(String, String)> {
 
 /// Figures of the systemd harness's restart-under-load test (`--restart-figures`).
 enum RestartFigures {
-    /// `key=value` pairs of its `BENCH …` lines.
-    Measured(BTreeMap<String, f64>),
+    /// `key=value` pairs of its `BENCH …` lines, and the other lines of the file (e.g.
+    /// `restart test passed`, written by bench/run.sh).
+    Measured(BTreeMap<String, f64>, Vec<String>),
     /// Why there are none.
     Missing(String),
 }
@@ -1949,7 +1950,13 @@ fn read_restart_figures(path: Option<&Path>) -> RestartFigures {
             }
         ));
     }
-    RestartFigures::Measured(figures)
+    let other = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("BENCH "))
+        .map(str::to_owned)
+        .collect();
+    RestartFigures::Measured(figures, other)
 }
 
 fn render_restart(w: &mut String, restart: &RestartFigures) {
@@ -1958,7 +1965,12 @@ fn render_restart(w: &mut String, restart: &RestartFigures) {
         "### systemd user manager (harness): restart under load with socket activation, `gateway status` over D-Bus (ours only)\n"
     );
     let f = match restart {
-        RestartFigures::Measured(f) => f,
+        RestartFigures::Measured(f, other) => {
+            if !other.is_empty() {
+                let _ = writeln!(w, "Test outcome: {}.\n", other.join("; "));
+            }
+            f
+        }
         RestartFigures::Missing(why) => {
             let _ = writeln!(w, "Not measured: {why}.\n");
             return;
@@ -2195,7 +2207,7 @@ fn render(rep: &Report) -> String {
     let dbus_target =
         "`openclaw gateway status --no-probe` < 20 ms with a running user manager (D-Bus, harness)";
     match &rep.restart {
-        RestartFigures::Measured(f) => {
+        RestartFigures::Measured(f, _) => {
             match (f.get("status_no_probe_dbus_ms"), f.get("status_wrapper_ms")) {
                 (Some(total), Some(wrapper)) => {
                     let own = total - wrapper;
@@ -2219,7 +2231,7 @@ fn render(rep: &Report) -> String {
     }
     let restart_target = "0 refused connections across 5 restarts (socket activation)";
     match &rep.restart {
-        RestartFigures::Measured(f) => {
+        RestartFigures::Measured(f, _) => {
             let (refused, restarts) = (f.get("restart_refused"), f.get("restarts"));
             let verdict = match (refused, restarts) {
                 (Some(0.0), Some(n)) if *n >= 5.0 => "**met**",
