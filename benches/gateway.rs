@@ -2352,6 +2352,16 @@ fn render(rep: &Report) -> String {
     for n in &o.conn_levels {
         cols.push((format!("conns_{n}_rss_mib"), Unit::Mib, format!("RSS @{n}")));
     }
+    if let Some(n) = o.presence_levels.last() {
+        cols.push((
+            format!("presence_{n}_p50_ms"),
+            Unit::Ms,
+            format!("presence @{n}"),
+        ));
+    }
+    if o.cli_reps > 0 {
+        cols.push(("cli_status_ms".into(), Unit::Ms, "status --no-probe".into()));
+    }
     for (_, _, l) in &cols {
         let _ = write!(header, " {l} |");
         sep.push_str("---|");
