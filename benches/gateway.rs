@@ -9,8 +9,12 @@
 //! Per run and per gateway: exec → port accepting / exec → `GET /readyz` 200, idle RSS and CPU
 //! of the whole process tree ~10 s after ready, WebSocket connect + `hello-ok` round trips,
 //! `health` RPC latency/throughput at 1/10/100 concurrent clients, RSS and CPU with 1,000 and
-//! 10,000 idle authenticated connections, and SIGTERM → exit. All traffic is loopback only,
-//! bounded in count and time. The report is Markdown (median and min–max over the runs).
+//! 10,000 idle authenticated connections, `presence` fan-out (`system-event` → every one of
+//! 10/100/1,000/10,000 clients received it), CLI wall time (`--version`, `gateway status
+//! --no-probe`, `gateway call health`) of each gateway's own CLI, and SIGTERM → exit. Figures of
+//! the systemd harness's restart-under-load test (ours only) are read from `--restart-figures`.
+//! All traffic is loopback only, bounded in count and time. The report is Markdown (median and
+//! min–max over the runs).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -58,6 +62,13 @@ struct Opts {
     conn_hold: Vec<Duration>,
     open_concurrency: usize,
     open_budget: Duration,
+    /// Presence fan-out levels (clients); those also in `conn_levels` are measured there.
+    presence_levels: Vec<usize>,
+    presence_triggers: usize,
+    /// Invocations of each CLI command per run (0: no CLI timing).
+    cli_reps: usize,
+    /// `key=value` lines printed by the systemd harness's restart test (`BENCH …`).
+    restart_figures: Option<PathBuf>,
     ready_timeout: Duration,
     out: PathBuf,
     json: Option<PathBuf>,
@@ -72,8 +83,11 @@ fn usage() -> ! {
         "usage: cargo bench --bench gateway -- [--runs N] [--ours BIN] [--reference LAUNCHER] \
          [--reference-missing TEXT] [--no-warmup] [--idle-wait S] [--handshakes N] \
          [--health-clients 1,10,100] [--health-secs S] [--conns 1000,10000] [--conn-hold 3,30] \
-         [--open-concurrency N] [--out FILE] [--json FILE] [--notes FILE] [--invocation TEXT] \
-         [--commit TEXT] [--keep-scratch]"
+         [--open-concurrency N] [--presence 10,100,1000,10000] [--presence-triggers N] \
+         [--cli-reps N] [--restart-figures FILE] [--out FILE] [--json FILE] [--notes FILE] \
+         [--invocation TEXT] [--commit TEXT] [--keep-scratch]\n\
+         An empty list (`--conns ''`, `--presence ''`, `--health-clients ''`) or `--cli-reps 0` \
+         skips that scenario."
     );
     std::process::exit(2)
 }
@@ -103,6 +117,10 @@ fn parse_opts() -> Opts {
         conn_hold: vec![Duration::from_secs(3), Duration::from_secs(30)],
         open_concurrency: 32,
         open_budget: Duration::from_secs(150),
+        presence_levels: vec![10, 100, 1000, 10000],
+        presence_triggers: 5,
+        cli_reps: 5,
+        restart_figures: None,
         ready_timeout: Duration::from_secs(90),
         out: PathBuf::from("BENCHMARKS.md"),
         json: None,
@@ -134,6 +152,12 @@ fn parse_opts() -> Opts {
             "--open-concurrency" => {
                 o.open_concurrency = val().parse().unwrap_or_else(|_| usage());
             }
+            "--presence" => o.presence_levels = parse_list(&val()),
+            "--presence-triggers" => {
+                o.presence_triggers = val().parse().unwrap_or_else(|_| usage());
+            }
+            "--cli-reps" => o.cli_reps = val().parse().unwrap_or_else(|_| usage()),
+            "--restart-figures" => o.restart_figures = Some(PathBuf::from(val())),
             "--out" => o.out = PathBuf::from(val()),
             "--json" => o.json = Some(PathBuf::from(val())),
             "--notes" => o.notes = Some(PathBuf::from(val())),
@@ -148,6 +172,8 @@ fn parse_opts() -> Opts {
         }
     }
     o.conn_levels.sort_unstable();
+    o.presence_levels.sort_unstable();
+    o.presence_levels.dedup();
     o.runs = o.runs.max(1);
     o
 }
@@ -690,8 +716,10 @@ async fn response(ws: &mut Ws, id: &str) -> Result<Vec<u8>, String> {
     }
 }
 
-/// `connect` params as the reference CLI sends them for `gateway call health` on loopback.
-fn connect_request() -> String {
+/// `connect` params as the reference CLI sends them for `gateway call health` on loopback
+/// (`scopes` as given: `operator.read` for the measured clients, `operator.admin` to trigger
+/// `system-event`; a token-authenticated `cli`/`cli` loopback client keeps them).
+fn connect_request(scopes: &[&str]) -> String {
     json!({
         "type": "req",
         "id": "1:connect",
@@ -705,7 +733,7 @@ fn connect_request() -> String {
             },
             "caps": [],
             "role": "operator",
-            "scopes": ["operator.read"],
+            "scopes": scopes,
             "auth": {"token": TOKEN}
         }
     })
@@ -721,8 +749,13 @@ struct Handshake {
     hello_bytes: usize,
 }
 
-/// Open socket, read `connect.challenge`, send `connect`, read `hello-ok`.
+/// Open socket, read `connect.challenge`, send `connect`, read `hello-ok` (scope `operator.read`).
 async fn handshake(port: u16) -> Result<Handshake, String> {
+    handshake_with_scopes(port, &["operator.read"]).await
+}
+
+/// [`handshake`] requesting `scopes`.
+async fn handshake_with_scopes(port: u16, scopes: &[&str]) -> Result<Handshake, String> {
     let t0 = Instant::now();
     let (mut ws, _) = tokio::time::timeout(
         FRAME_TIMEOUT,
@@ -745,7 +778,7 @@ async fn handshake(port: u16) -> Result<Handshake, String> {
         ));
     }
     let t_chal = t0.elapsed();
-    ws.send(Message::text(connect_request()))
+    ws.send(Message::text(connect_request(scopes)))
         .await
         .map_err(|e| format!("send connect: {e}"))?;
     let hello = response(&mut ws, "1:connect").await?;
@@ -1012,11 +1045,199 @@ async fn bench_health(port: u16, pid: u32, clients: usize, o: &Opts, r: &mut Run
     }
 }
 
-/// Holds idle authenticated connections, growing through `levels`.
+/// One `presence` event received by one held client: when it arrived.
+type PresenceTx = tokio::sync::mpsc::UnboundedSender<Instant>;
+type PresenceRx = tokio::sync::mpsc::UnboundedReceiver<Instant>;
+
+/// How a `presence` event frame starts to differ from others (both gateways write compact JSON).
+const PRESENCE_EVENT_MARK: &str = r#""event":"presence""#;
+
+/// Keeps one authenticated client open, reading (and dropping) every frame; stamps each
+/// `presence` event on `presence`. On `release`: close frame, wait (≤ 2 s) for the echo, drop.
+/// A close by the gateway counts in `closed`.
+fn hold_client(
+    mut ws: Ws,
+    release: tokio_util::sync::CancellationToken,
+    closed: Arc<AtomicUsize>,
+    presence: PresenceTx,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                () = release.cancelled() => {
+                    let _ = ws.close(None).await;
+                    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+                        while let Some(Ok(_)) = ws.next().await {}
+                    })
+                    .await;
+                    return;
+                }
+                msg = ws.next() => match msg {
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                    Some(Ok(Message::Text(t))) => {
+                        if t.as_str().contains(PRESENCE_EVENT_MARK) {
+                            let _ = presence.send(Instant::now());
+                        }
+                    }
+                    Some(Ok(_)) => {}
+                },
+            }
+        }
+        closed.fetch_add(1, Ordering::Relaxed);
+    })
+}
+
+/// Presence fan-out to the `clients` held clients (whose `presence` receipts arrive on `rx`):
+/// `o.presence_triggers` times, a `system-event` sent on an admin connection, then the time
+/// until the last held client received the `presence` event it causes (≤ 30 s per trigger).
+async fn bench_presence_fanout(
+    port: u16,
+    pid: u32,
+    clients: usize,
+    rx: &mut PresenceRx,
+    o: &Opts,
+    r: &mut RunResult,
+) {
+    let mut trigger = match handshake_with_scopes(port, &["operator.admin"]).await {
+        Ok(h) => h.ws,
+        Err(e) => {
+            r.note(format!(
+                "presence {clients}: trigger client failed to connect: {e}"
+            ));
+            return;
+        }
+    };
+    let (mut last_ms, mut first_ms) = (vec![], vec![]);
+    let mut shortfall = None;
+    let (cpu0, self0) = (tree_cpu_s(pid), self_cpu_s());
+    for i in 0..o.presence_triggers {
+        // Nothing from earlier events (connects, an earlier late trigger) may count.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        while rx.try_recv().is_ok() {}
+        let id = format!("presence-{i}");
+        let req = json!({
+            "type": "req", "id": id, "method": "system-event",
+            "params": {
+                "text": format!("bench presence trigger {i}"),
+                "instanceId": "openclaw-bench-presence",
+                "host": "openclaw-bench",
+                "mode": "backend",
+                "reason": format!("bench-{i}"),
+            }
+        })
+        .to_string();
+        let t0 = Instant::now();
+        if let Err(e) = trigger.send(Message::text(req)).await {
+            r.note(format!(
+                "presence {clients}: sending system-event failed: {e}"
+            ));
+            break;
+        }
+        let deadline = t0 + Duration::from_secs(30);
+        let (mut got, mut first, mut last) = (0usize, None, t0);
+        while got < clients {
+            match tokio::time::timeout_at(deadline.into(), rx.recv()).await {
+                Ok(Some(at)) => {
+                    got += 1;
+                    first.get_or_insert(at);
+                    last = last.max(at);
+                }
+                _ => break,
+            }
+        }
+        // The trigger's own response (and its copy of the event) is read after the clock
+        // stopped; a refusal means no event was caused.
+        if let Err(e) = response(&mut trigger, &id).await {
+            r.note(format!("presence {clients}: system-event refused: {e}"));
+            break;
+        }
+        if got < clients {
+            shortfall.get_or_insert(format!(
+                "presence {clients}: trigger {i}: only {got} of {clients} clients received                  `presence` within 30 s"
+            ));
+            continue;
+        }
+        last_ms.push(ms(last - t0));
+        first_ms.push(ms(first.unwrap_or(last) - t0));
+    }
+    let (cpu1, self1) = (tree_cpu_s(pid), self_cpu_s());
+    let _ = trigger.close(None).await;
+    if o.presence_triggers > 0 {
+        // CPU seconds per trigger (10 ms clock-tick resolution over all the triggers).
+        let per = |d: f64| d / o.presence_triggers as f64;
+        r.set(&format!("presence_{clients}_cpu_s"), per(cpu1 - cpu0));
+        r.set(
+            &format!("presence_{clients}_client_cpu_s"),
+            per(self1 - self0),
+        );
+    }
+    if let Some(text) = shortfall {
+        r.note(text);
+    }
+    let (last_ms, first_ms) = (sorted(last_ms), sorted(first_ms));
+    let k = format!("presence_{clients}");
+    r.set(&format!("{k}_n"), last_ms.len() as f64);
+    r.set(&format!("{k}_p50_ms"), pct(&last_ms, 50.0));
+    r.set(
+        &format!("{k}_max_ms"),
+        last_ms.last().copied().unwrap_or(f64::NAN),
+    );
+    r.set(&format!("{k}_first_p50_ms"), pct(&first_ms, 50.0));
+}
+
+/// Presence fan-out at the levels of `o.presence_levels` that the idle-connection ramp does
+/// not reach: opens each level (growing), measures, then closes all.
+async fn bench_presence_small_levels(port: u16, pid: u32, o: &Opts, r: &mut RunResult) {
+    let levels: Vec<usize> = o
+        .presence_levels
+        .iter()
+        .copied()
+        .filter(|l| !o.conn_levels.contains(l))
+        .collect();
+    if levels.is_empty() {
+        return;
+    }
+    let closed = Arc::new(AtomicUsize::new(0));
+    let release = tokio_util::sync::CancellationToken::new();
+    let (presence_tx, mut presence_rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut holders = vec![];
+    for level in levels {
+        let want = level.saturating_sub(holders.len());
+        let (conns, errors) = open_clients(port, want, o.open_concurrency).await;
+        for ws in conns {
+            holders.push(hold_client(
+                ws,
+                release.clone(),
+                closed.clone(),
+                presence_tx.clone(),
+            ));
+        }
+        if holders.len() < level {
+            r.note(format!(
+                "presence {level}: only {} clients connected: {}",
+                holders.len(),
+                errors.first().map(String::as_str).unwrap_or("")
+            ));
+            break;
+        }
+        tokio::time::sleep(o.conn_settle).await;
+        bench_presence_fanout(port, pid, level, &mut presence_rx, o, r).await;
+    }
+    release.cancel();
+    for h in holders {
+        let _ = h.await;
+    }
+    // Let the gateway process the disconnects before the next scenario.
+    tokio::time::sleep(o.conn_settle).await;
+}
+
+/// Holds idle authenticated connections, growing through `levels`; at the levels also in
+/// `o.presence_levels`, measures presence fan-out to them after the hold window.
 async fn bench_idle_conns(port: u16, pid: u32, o: &Opts, r: &mut RunResult) {
     let closed = Arc::new(AtomicUsize::new(0));
     let mut holders: Vec<tokio::task::JoinHandle<()>> = Vec::new();
     let release = tokio_util::sync::CancellationToken::new();
+    let (presence_tx, mut presence_rx) = tokio::sync::mpsc::unbounded_channel();
     let base_rss = tree_rss_mib(pid);
     r.set("conns_base_rss_mib", base_rss);
     r.set("conns_base_fds", tree_fds(pid) as f64);
@@ -1051,29 +1272,12 @@ async fn bench_idle_conns(port: u16, pid: u32, o: &Opts, r: &mut RunResult) {
             match res {
                 Ok(Ok(h)) => {
                     consecutive = 0;
-                    let closed = closed.clone();
-                    let release = release.clone();
-                    let mut ws = h.ws;
-                    holders.push(tokio::spawn(async move {
-                        loop {
-                            tokio::select! {
-                                () = release.cancelled() => {
-                                    // Polite close: close frame, wait (bounded) for the echo.
-                                    let _ = ws.close(None).await;
-                                    let _ = tokio::time::timeout(Duration::from_secs(2), async {
-                                        while let Some(Ok(_)) = ws.next().await {}
-                                    })
-                                    .await;
-                                    return;
-                                }
-                                msg = ws.next() => match msg {
-                                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
-                                    Some(Ok(_)) => {}
-                                },
-                            }
-                        }
-                        closed.fetch_add(1, Ordering::Relaxed);
-                    }));
+                    holders.push(hold_client(
+                        h.ws,
+                        release.clone(),
+                        closed.clone(),
+                        presence_tx.clone(),
+                    ));
                 }
                 Ok(Err(e)) => {
                     errors += 1;
@@ -1133,6 +1337,9 @@ async fn bench_idle_conns(port: u16, pid: u32, o: &Opts, r: &mut RunResult) {
                 opened - alive
             ));
         }
+        if o.presence_levels.contains(&level) && alive >= level {
+            bench_presence_fanout(port, pid, level, &mut presence_rx, o, r).await;
+        }
     }
     // Close them all (client close frame, wait for the echo, drop) and see what the gateway
     // gives back.
@@ -1146,6 +1353,93 @@ async fn bench_idle_conns(port: u16, pid: u32, o: &Opts, r: &mut RunResult) {
         r.set("conns_closed_rss_mib", tree_rss_mib(pid));
         r.set("conns_closed_fds", tree_fds(pid) as f64);
         r.set("conns_closed_total", total as f64);
+    }
+}
+
+/// The CLI commands timed per run: (metric key, arguments with `{port}` / `{token}`).
+const CLI_COMMANDS: [(&str, &[&str]); 3] = [
+    ("cli_version", &["--version"]),
+    ("cli_status", &["gateway", "status", "--no-probe"]),
+    (
+        "cli_call_health",
+        &[
+            "gateway",
+            "call",
+            "health",
+            "--url",
+            "ws://127.0.0.1:{port}",
+            "--token",
+            "{token}",
+            "--json",
+        ],
+    ),
+];
+
+/// Session variables a user's shell would pass to the CLI (the systemd user manager is reached
+/// through them); passed on when the benchmark itself has them.
+const SESSION_VARS: [&str; 2] = ["XDG_RUNTIME_DIR", "DBUS_SESSION_BUS_ADDRESS"];
+
+/// Wall time of the gateway's own CLI (`target.program` with its isolated environment):
+/// each command of [`CLI_COMMANDS`] once untimed, then `o.cli_reps` rounds of all of them.
+fn bench_cli(target: &Target, port: u16, o: &Opts, r: &mut RunResult) {
+    if o.cli_reps == 0 {
+        return;
+    }
+    let mut times: Vec<Vec<f64>> = vec![vec![]; CLI_COMMANDS.len()];
+    let mut failures: Vec<Option<String>> = vec![None; CLI_COMMANDS.len()];
+    for round in 0..=o.cli_reps {
+        for (i, (_, args)) in CLI_COMMANDS.iter().enumerate() {
+            let args: Vec<String> = args
+                .iter()
+                .map(|a| {
+                    a.replace("{port}", &port.to_string())
+                        .replace("{token}", TOKEN)
+                })
+                .collect();
+            let mut cmd = Command::new(&target.program);
+            cmd.args(&args)
+                .env_clear()
+                .envs(target.env.iter().map(|(k, v)| (k, v)))
+                .envs(
+                    SESSION_VARS
+                        .iter()
+                        .filter_map(|k| Some((k, std::env::var_os(k)?))),
+                )
+                .current_dir(target.scratch.path())
+                .stdin(Stdio::null());
+            let t = Instant::now();
+            let out = cmd.output();
+            let took = ms(t.elapsed());
+            match out {
+                Ok(out) if out.status.success() => {
+                    if round > 0 {
+                        times[i].push(took);
+                    }
+                }
+                Ok(out) => {
+                    failures[i].get_or_insert_with(|| {
+                        let text = String::from_utf8_lossy(&out.stderr).into_owned()
+                            + &String::from_utf8_lossy(&out.stdout);
+                        let tail: Vec<&str> = text.lines().rev().take(3).collect();
+                        format!("{} ({}): {}", args.join(" "), out.status, tail.join(" | "))
+                    });
+                }
+                Err(e) => {
+                    failures[i].get_or_insert_with(|| format!("{}: {e}", args.join(" ")));
+                }
+            }
+        }
+    }
+    for (i, (key, _)) in CLI_COMMANDS.iter().enumerate() {
+        let v = sorted(std::mem::take(&mut times[i]));
+        r.set(&format!("{key}_ms"), pct(&v, 50.0));
+        r.set(
+            &format!("{key}_max_ms"),
+            v.last().copied().unwrap_or(f64::NAN),
+        );
+        if let Some(f) = &failures[i] {
+            r.note(format!("CLI failed: {f}"));
+        }
     }
 }
 
@@ -1176,11 +1470,13 @@ fn run_once(rt: &Runtime, target: &Target, o: &Opts, tag: &str) -> RunResult {
     r.idle_breakdown = mem;
     let port = gw.port;
     let pid = gw.pid;
+    bench_cli(target, port, o, &mut r);
     rt.block_on(async {
         bench_handshakes(port, o.handshakes, o.handshake_budget, &mut r).await;
         for &c in &o.health_clients {
             bench_health(port, pid, c, o, &mut r).await;
         }
+        bench_presence_small_levels(port, pid, o, &mut r).await;
         bench_idle_conns(port, pid, o, &mut r).await;
     });
     if let Ok(Some(status)) = gw.child.try_wait() {
@@ -1304,6 +1600,36 @@ fn metric_defs(o: &Opts) -> Vec<(String, Vec<MetricDef>)> {
             ],
         ),
     ];
+    if o.cli_reps > 0 {
+        let labels = [
+            ("cli_version", "`openclaw --version`"),
+            ("cli_status", "`openclaw gateway status --no-probe`"),
+            (
+                "cli_call_health",
+                "`openclaw gateway call health --json` (this run's gateway)",
+            ),
+        ];
+        let mut cli = vec![];
+        for (key, label) in labels {
+            cli.push(m(
+                &format!("{key}_ms"),
+                &format!("{label}: median"),
+                Unit::Ms,
+            ));
+            cli.push(m(
+                &format!("{key}_max_ms"),
+                &format!("{label}: slowest of {}", o.cli_reps),
+                Unit::Ms,
+            ));
+        }
+        groups.push((
+            format!(
+                "CLI wall time (the gateway's own CLI, {} timed invocations per run, isolated HOME/state)",
+                o.cli_reps
+            ),
+            cli,
+        ));
+    }
     let mut health = vec![];
     for c in &o.health_clients {
         let k = format!("health_{c}");
@@ -1339,6 +1665,47 @@ fn metric_defs(o: &Opts) -> Vec<(String, Vec<MetricDef>)> {
             o.health_secs
         ),
         health,
+    ));
+    let mut presence = vec![];
+    for n in &o.presence_levels {
+        let k = format!("presence_{n}");
+        presence.push(m(
+            &format!("{k}_p50_ms"),
+            &format!("{n} clients: `system-event` → last client received `presence`, p50"),
+            Unit::Ms,
+        ));
+        presence.push(m(
+            &format!("{k}_max_ms"),
+            &format!("{n} clients: same, slowest trigger"),
+            Unit::Ms,
+        ));
+        presence.push(m(
+            &format!("{k}_first_p50_ms"),
+            &format!("{n} clients: `system-event` → first client received it, p50"),
+            Unit::Ms,
+        ));
+        presence.push(m(
+            &format!("{k}_cpu_s"),
+            &format!("{n} clients: gateway CPU per trigger"),
+            Unit::CpuS,
+        ));
+        presence.push(m(
+            &format!("{k}_client_cpu_s"),
+            &format!("{n} clients: load-generator CPU per trigger (receiving)"),
+            Unit::CpuS,
+        ));
+        presence.push(m(
+            &format!("{k}_n"),
+            &format!("{n} clients: triggers that reached every client"),
+            Unit::Count,
+        ));
+    }
+    groups.push((
+        format!(
+            "Presence fan-out ({} `system-event` triggers per level, idle operator clients)",
+            o.presence_triggers
+        ),
+        presence,
     ));
     let mut conns = vec![
         m(
@@ -1538,8 +1905,140 @@ fn machine_facts() -> Vec<(String, String)> {
     ]
 }
 
+/// Figures of the systemd harness's restart-under-load test (`--restart-figures`).
+enum RestartFigures {
+    /// `key=value` pairs of its `BENCH …` lines, and the other lines of the file (e.g.
+    /// `restart test passed`, written by bench/run.sh).
+    Measured(BTreeMap<String, f64>, Vec<String>),
+    /// Why there are none.
+    Missing(String),
+}
+
+fn read_restart_figures(path: Option<&Path>) -> RestartFigures {
+    let Some(path) = path else {
+        return RestartFigures::Missing(
+            "no `--restart-figures` file (bench/run.sh runs the systemd harness test for it)"
+                .into(),
+        );
+    };
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => return RestartFigures::Missing(format!("{}: {e}", path.display())),
+    };
+    let figures: BTreeMap<String, f64> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("BENCH "))
+        .flat_map(str::split_whitespace)
+        .filter_map(|kv| {
+            let (k, v) = kv.split_once('=')?;
+            Some((k.to_owned(), v.parse().ok()?))
+        })
+        .collect();
+    if figures.is_empty() {
+        let first: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .take(3)
+            .collect();
+        return RestartFigures::Missing(format!(
+            "{} holds no `BENCH` line ({})",
+            path.display(),
+            if first.is_empty() {
+                "empty".to_owned()
+            } else {
+                first.join(" | ")
+            }
+        ));
+    }
+    let other = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("BENCH "))
+        .map(str::to_owned)
+        .collect();
+    RestartFigures::Measured(figures, other)
+}
+
+fn render_restart(w: &mut String, restart: &RestartFigures) {
+    let _ = writeln!(
+        w,
+        "### systemd user manager (harness): restart under load with socket activation, `gateway status` over D-Bus (ours only)\n"
+    );
+    let f = match restart {
+        RestartFigures::Measured(f, other) => {
+            if !other.is_empty() {
+                let _ = writeln!(w, "Test outcome: {}.\n", other.join("; "));
+            }
+            f
+        }
+        RestartFigures::Missing(why) => {
+            let _ = writeln!(w, "Not measured: {why}.\n");
+            return;
+        }
+    };
+    let _ = writeln!(
+        w,
+        "One measurement per benchmark (not per run). The reference has no socket activation: its \
+         unit binds the port in the gateway process, so connections during its restarts are \
+         refused by design; it is not measured here.\n"
+    );
+    let _ = writeln!(w, "| metric | ours | reference |\n|---|---|---|");
+    let rows = [
+        (
+            "restarts",
+            "`openclaw gateway restart` (each waits for ready)",
+            Unit::Count,
+        ),
+        (
+            "restart_tried",
+            "`GET /healthz` attempts during the restarts (4 connectors)",
+            Unit::Count,
+        ),
+        ("restart_answered", "answered", Unit::Count),
+        ("restart_refused", "**refused** (ECONNREFUSED)", Unit::Count),
+        (
+            "restart_other_errors",
+            "other errors (accepted, then reset / no answer)",
+            Unit::Count,
+        ),
+        ("restart_total_ms", "time for all the restarts", Unit::Ms),
+        (
+            "restart_cmd_p50_ms",
+            "`gateway restart` wall time, median",
+            Unit::Ms,
+        ),
+        (
+            "restart_cmd_max_ms",
+            "`gateway restart` wall time, slowest",
+            Unit::Ms,
+        ),
+        (
+            "status_no_probe_dbus_ms",
+            "`gateway status --no-probe` with the running service (median of 5, incl. wrapper)",
+            Unit::Ms,
+        ),
+        (
+            "status_wrapper_ms",
+            "the harness's wrapper alone (`true`, median of 5)",
+            Unit::Ms,
+        ),
+    ];
+    for (key, label, unit) in rows {
+        if let Some(v) = f.get(key) {
+            let reference = if key.starts_with("status_") {
+                "not run in the harness"
+            } else {
+                "n/a (no socket activation)"
+            };
+            let _ = writeln!(w, "| {label} | {} | {reference} |", fmt_val(*v, unit));
+        }
+    }
+    let _ = writeln!(w);
+}
+
 struct Report<'a> {
     o: &'a Opts,
+    restart: RestartFigures,
     date: String,
     facts: Vec<(String, String)>,
     load_start: String,
@@ -1670,8 +2169,20 @@ fn render(rep: &Report) -> String {
             2.0,
             Unit::Ms,
         ),
+        (
+            "`openclaw gateway status --no-probe` < 20 ms (median of each run)".to_owned(),
+            "cli_status_ms".to_owned(),
+            20.0,
+            Unit::Ms,
+        ),
     ];
-    for (label, key, limit, unit) in &targets {
+    // A target whose scenario was skipped by an option (e.g. `--health-clients ''`) is not listed.
+    let skipped = |key: &str| {
+        (key.starts_with("health_") && o.health_clients.is_empty())
+            || (key.starts_with("conns_") && o.conn_levels.is_empty())
+            || (key.starts_with("cli_") && o.cli_reps == 0)
+    };
+    for (label, key, limit, unit) in targets.iter().filter(|t| !skipped(&t.1)) {
         match summarize(ours, key) {
             Some(sm) => {
                 let verdict = if sm.max < *limit {
@@ -1691,6 +2202,50 @@ fn render(rep: &Report) -> String {
             None => {
                 let _ = writeln!(w, "| {label} | — | — | not measured |");
             }
+        }
+    }
+    let dbus_target =
+        "`openclaw gateway status --no-probe` < 20 ms with a running user manager (D-Bus, harness)";
+    match &rep.restart {
+        RestartFigures::Measured(f, _) => {
+            match (f.get("status_no_probe_dbus_ms"), f.get("status_wrapper_ms")) {
+                (Some(total), Some(wrapper)) => {
+                    let own = total - wrapper;
+                    let _ = writeln!(
+                        w,
+                        "| {dbus_target} | {} ({} minus the harness wrapper's {}) | (one measurement) | {} |",
+                        fmt_val(own, Unit::Ms),
+                        fmt_val(*total, Unit::Ms),
+                        fmt_val(*wrapper, Unit::Ms),
+                        if own < 20.0 { "**met**" } else { "**MISSED**" }
+                    );
+                }
+                _ => {
+                    let _ = writeln!(w, "| {dbus_target} | — | — | not measured |");
+                }
+            }
+        }
+        RestartFigures::Missing(why) => {
+            let _ = writeln!(w, "| {dbus_target} | — | — | not measured: {why} |");
+        }
+    }
+    let restart_target = "0 refused connections across 5 restarts (socket activation)";
+    match &rep.restart {
+        RestartFigures::Measured(f, _) => {
+            let (refused, restarts) = (f.get("restart_refused"), f.get("restarts"));
+            let verdict = match (refused, restarts) {
+                (Some(0.0), Some(n)) if *n >= 5.0 => "**met**",
+                (Some(_), Some(n)) if *n >= 5.0 => "**MISSED**",
+                _ => "not measured (incomplete figures)",
+            };
+            let refused = refused.map_or("—".to_owned(), |v| format!("{v:.0} refused"));
+            let _ = writeln!(
+                w,
+                "| {restart_target} | {refused} | (one measurement) | {verdict} |"
+            );
+        }
+        RestartFigures::Missing(why) => {
+            let _ = writeln!(w, "| {restart_target} | — | — | not measured: {why} |");
         }
     }
     let _ = writeln!(w);
@@ -1722,6 +2277,8 @@ fn render(rep: &Report) -> String {
         }
         let _ = writeln!(w);
     }
+
+    render_restart(w, &rep.restart);
 
     // Idle memory breakdown (last run of each side)
     let _ = writeln!(w, "### Idle memory breakdown (last run, ready + 10 s)\n");
@@ -1794,6 +2351,16 @@ fn render(rep: &Report) -> String {
     }
     for n in &o.conn_levels {
         cols.push((format!("conns_{n}_rss_mib"), Unit::Mib, format!("RSS @{n}")));
+    }
+    if let Some(n) = o.presence_levels.last() {
+        cols.push((
+            format!("presence_{n}_p50_ms"),
+            Unit::Ms,
+            format!("presence @{n}"),
+        ));
+    }
+    if o.cli_reps > 0 {
+        cols.push(("cli_status_ms".into(), Unit::Ms, "status --no-probe".into()));
     }
     for (_, _, l) in &cols {
         let _ = write!(header, " {l} |");
@@ -1893,6 +2460,61 @@ fn render(rep: &Report) -> String {
     );
     let _ = writeln!(
         w,
+        "- **CLI wall time**: right after the idle sample, the gateway's own CLI (ours: the \
+         benchmarked binary; reference: its launcher) is run with the same cleared environment \
+         as its gateway (isolated `HOME`, and for the reference its `OPENCLAW_STATE_DIR` / \
+         `OPENCLAW_CONFIG_PATH` scratch config), plus `XDG_RUNTIME_DIR` / \
+         `DBUS_SESSION_BUS_ADDRESS` when the benchmark's own environment has them (a user's \
+         session). Each command once untimed, then {} rounds of the three in turn; wall time = \
+         `spawn` → exit (output captured through pipes); a non-zero exit is reported instead of a \
+         time. `gateway status --no-probe` reads the config, asks the service manager (ours: \
+         the systemd user manager over D-Bus when a session bus or `$XDG_RUNTIME_DIR/systemd/private` \
+         exists, otherwise it diagnoses why there is none — {}), and looks for a listener on the \
+         configured port; it does not contact the gateway. `gateway call health --json` connects \
+         to this run's gateway with `--url`/`--token`.",
+        o.cli_reps,
+        match std::env::var_os("XDG_RUNTIME_DIR") {
+            Some(dir) => format!(
+                "in this run `XDG_RUNTIME_DIR={}` was passed on",
+                Path::new(&dir).display()
+            ),
+            None => "in this run there was no `XDG_RUNTIME_DIR`, so no user manager: what a \
+                     root shell on this machine gets"
+                .to_owned(),
+        }
+    );
+    let _ = writeln!(
+        w,
+        "- **Presence fan-out**: at each of {:?} idle clients (operator, `cli` mode, \
+         `operator.read`, each read by its own task that timestamps every `presence` event), \
+         {} triggers: a separate admin connection (`cli`/`cli`, `operator.admin`, token) sends \
+         `system-event {{text, instanceId, host, mode, reason}}`, which updates presence and \
+         broadcasts `presence` to every client (gateway-protocol §5.2); time = send → arrival \
+         at the last (and the first) of the clients. 100 ms and a drain of stale receipts before \
+         each trigger; a trigger that does not reach every client within 30 s is reported, not \
+         timed. Levels also in the idle-connection ramp ({:?}) are measured there, after that \
+         level's hold window; the others on their own clients before it. The receiving side \
+         runs in the benchmark's 2-thread Tokio runtime on the same 2 cores, so at 1,000+ \
+         clients the figure includes the load generator reading that many frames.",
+        o.presence_levels, o.presence_triggers, o.conn_levels
+    );
+    let _ = writeln!(
+        w,
+        "- **Restart under load** (ours only; not per run): `bench/run.sh` first runs the \
+         systemd harness test `restarts_with_socket_activation_refuse_no_connection` \
+         (`tests/systemd_backend.rs`, release build): a real private `systemd --user` manager, \
+         `openclaw gateway install` (socket-activated unit), then 4 threads connect to \
+         `GET /healthz` in a loop (1 ms pause) while `openclaw gateway restart` runs 5 times \
+         back to back (each waits for the new process to be ready); refused = connect failed \
+         with ECONNREFUSED; other errors = a connection accepted but closed without an answer \
+         (reset, broken pipe, empty reply). Before the restarts the same test times `openclaw \
+         gateway status --no-probe` 6 times against the running service (the first discarded; \
+         it asks the user manager over D-Bus) and `true` through the harness's wrapper \
+         (nsenter + setpriv into the test user), whose time is subtracted for the target. The \
+         test prints `BENCH key=value …` lines, passed to the harness with `--restart-figures`."
+    );
+    let _ = writeln!(
+        w,
         "- **SIGTERM → exit**: at the end of each run (connections already closed), `kill -TERM \
          <pid>` and the time until `waitpid` returns; the process group is then SIGKILLed to be \
          sure nothing is left. For the reference, the SQLite lock files it created under \
@@ -1915,6 +2537,22 @@ fn render(rep: &Report) -> String {
         );
     }
     let _ = writeln!(w, "```\n");
+    if o.cli_reps > 0 {
+        let _ = writeln!(
+            w,
+            "CLI commands as timed (each gateway's program and environment as above):\n\n```sh"
+        );
+        for (_, args) in CLI_COMMANDS {
+            let _ = writeln!(
+                w,
+                "openclaw {}",
+                args.join(" ")
+                    .replace("{port}", "<port>")
+                    .replace("{token}", "<token>")
+            );
+        }
+        let _ = writeln!(w, "```\n");
+    }
     if rep.reference.is_none() {
         let _ = writeln!(
             w,
@@ -2050,6 +2688,7 @@ fn main() {
     }
     let rep = Report {
         o: &o,
+        restart: read_restart_figures(o.restart_figures.as_deref()),
         date,
         facts,
         load_start,

@@ -375,7 +375,7 @@ pub fn status(invocation: &Invocation, args: &StatusArgs) -> Result<ExitStatus, 
         .runtime
         .as_ref()
         .is_some_and(|r| matches!(r.state, ServiceState::Running | ServiceState::Starting));
-    let (last_error, last_error_source) = if service_up && (!rpc.ok || port.status == "free") {
+    let (last_error, last_error_source) = if wants_last_error(service_up, &rpc, &port.status) {
         match service.runtime.as_ref().and_then(journal_last_error) {
             Some(line) => (Some(line), Some("journal".to_owned())),
             None => match log_file.as_deref().and_then(last_error_line) {
@@ -464,6 +464,14 @@ fn supervisor_view(invocation: &Invocation, config: &LoadedConfig) -> ServiceVie
         },
         Err(e) => inspection(e),
     }
+}
+
+/// Whether to look for the gateway's last error (journal, else log file): the service looks up
+/// but nothing listens on its port, or the probe ran and failed. A skipped probe (`--no-probe`)
+/// is not a failure: a healthy service is then reported without reading the journal (a
+/// `journalctl` run is most of the command's time).
+fn wants_last_error(service_up: bool, rpc: &RpcView, port_status: &str) -> bool {
+    service_up && ((rpc.probed && !rpc.ok) || port_status == "free")
 }
 
 /// The newest error line of the systemd unit's journal (none for other supervisors, or
@@ -1121,6 +1129,35 @@ fn human_duration(secs: u64) -> String {
 
 #[cfg(test)]
 mod tests {
+    fn rpc(probed: bool, ok: bool) -> super::RpcView {
+        super::RpcView {
+            probed,
+            ok,
+            url: "ws://127.0.0.1:18789".into(),
+            url_source: "local".into(),
+            outcome: if probed { "refused" } else { "skipped" }.into(),
+            latency_ms: None,
+            server_version: None,
+            capability: None,
+            error: None,
+            fix: None,
+        }
+    }
+
+    #[test]
+    fn the_last_error_is_looked_up_for_a_failed_probe_or_a_free_port_not_a_skipped_probe() {
+        use super::wants_last_error;
+        // Running, port held, probe skipped (--no-probe): nothing known to be wrong.
+        assert!(!wants_last_error(true, &rpc(false, false), "busy"));
+        // Running, port held, probe failed / answered.
+        assert!(wants_last_error(true, &rpc(true, false), "busy"));
+        assert!(!wants_last_error(true, &rpc(true, true), "busy"));
+        // Running but nothing listens: with or without the probe.
+        assert!(wants_last_error(true, &rpc(false, false), "free"));
+        // Not running: never.
+        assert!(!wants_last_error(false, &rpc(true, false), "free"));
+    }
+
     use super::*;
 
     #[test]

@@ -25,5 +25,7 @@ pub mod secret;
 pub mod send_agent;
 pub mod server;
 pub mod settings;
+#[cfg(target_os = "linux")]
+pub mod sock_diag;
 pub mod state;
 pub mod supervision;

@@ -1,7 +1,8 @@
 //! Who listens on a TCP port, and taking the port over (`gateway run --force`).
 //!
-//! Linux: listening sockets from `/proc/net/tcp` and `/proc/net/tcp6` (state `0A`), matched to
-//! processes through the `socket:[inode]` links in `/proc/<pid>/fd`. Elsewhere: `lsof`. When
+//! Linux: listening sockets from sock_diag netlink (`sock_diag.rs`), else `/proc/net/tcp` and
+//! `/proc/net/tcp6` (state `0A`), matched to processes through the `socket:[inode]` links in
+//! `/proc/<pid>/fd`. Elsewhere: `lsof`. When
 //! neither works the caller gets a clear error at once rather than a guess.
 
 use std::collections::HashSet;
@@ -100,7 +101,13 @@ fn read_trimmed(path: &Path) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-fn proc_listeners(port: u16) -> io::Result<Option<Vec<PortListener>>> {
+/// Inodes of the sockets listening on `port`: sock_diag (cost independent of the number of
+/// connections on the host), else `/proc/net/tcp{,6}`; `None` when neither is readable.
+fn listening_socket_inodes(port: u16) -> Option<HashSet<u64>> {
+    #[cfg(target_os = "linux")]
+    if let Ok(inodes) = super::sock_diag::listening_inodes(port) {
+        return Some(inodes);
+    }
     let mut inodes = HashSet::new();
     let mut readable = false;
     for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
@@ -109,9 +116,13 @@ fn proc_listeners(port: u16) -> io::Result<Option<Vec<PortListener>>> {
             inodes.extend(listening_inodes(&text, port));
         }
     }
-    if !readable {
+    readable.then_some(inodes)
+}
+
+fn proc_listeners(port: u16) -> io::Result<Option<Vec<PortListener>>> {
+    let Some(inodes) = listening_socket_inodes(port) else {
         return Ok(None);
-    }
+    };
     if inodes.is_empty() {
         return Ok(Some(vec![]));
     }
