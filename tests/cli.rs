@@ -122,6 +122,62 @@ fn doctor_in_an_empty_home_is_clean_and_writes_nothing() {
     );
 }
 
+/// A unit a distribution package installed (`/usr/lib/systemd/user`, here under a test root) is
+/// recognised as the service: doctor names it instead of asking for `gateway install`, and leaves
+/// the package's file alone.
+#[test]
+fn doctor_recognises_a_packaged_user_unit_and_leaves_it_alone() {
+    let home = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let unit_dir = root.path().join("usr/lib/systemd/user");
+    std::fs::create_dir_all(&unit_dir).unwrap();
+    let shipped = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("packaging/generated/systemd/user/openclaw-gateway.service"),
+    )
+    .unwrap();
+    let unit = unit_dir.join("openclaw-gateway.service");
+    std::fs::write(&unit, &shipped).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_openclaw"))
+        .args(["doctor", "--json"])
+        .env_clear()
+        .env("HOME", home.path())
+        .env("PATH", "/usr/bin:/bin")
+        .env("OPENCLAW_DISCOVERY_ROOT", root.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["service-packaged-unit"], "{report:#}");
+    assert_eq!(
+        report["findings"][0]["path"].as_str(),
+        Some(unit.to_str().unwrap())
+    );
+    assert_eq!(
+        std::fs::read(&unit).unwrap(),
+        shipped,
+        "the package's unit is untouched"
+    );
+    // Without the packaged unit the same home has nothing to report.
+    std::fs::remove_file(&unit).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_openclaw"))
+        .args(["doctor", "--json"])
+        .env_clear()
+        .env("HOME", home.path())
+        .env("PATH", "/usr/bin:/bin")
+        .env("OPENCLAW_DISCOVERY_ROOT", root.path())
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["findings"], serde_json::json!([]), "{report:#}");
+}
+
 /// Without a reachable user manager the service verbs fail with a diagnosis naming what is
 /// missing, and touch nothing. `XDG_RUNTIME_DIR` points at an empty directory, so the real user
 /// manager of whoever runs the tests is never contacted.

@@ -50,6 +50,7 @@ use crate::service::plan::Plan;
 use crate::service::spec::{ServiceSpec, SpecOptions};
 use crate::service::systemd::SystemdBackend;
 use crate::service::systemd::linger::{Linger, warning as linger_warning};
+use crate::service::systemd::packaged;
 use crate::service::systemd::units::{self, SystemdFeatures};
 use crate::service_names::{Platform, Treatment, classify_service_name};
 
@@ -265,6 +266,13 @@ fn audit_target(
     let service = spec.names.systemd_service_file();
     let unit_path = unit_dir.join(&service);
     let Ok(installed) = std::fs::read_to_string(&unit_path) else {
+        // A distribution package's unit of ours (/usr/lib/systemd/...) is the service then:
+        // doctor names it and leaves package files alone.
+        let root = DiscoveryRoots::from_env(&paths.home, &target.invocation.env).root;
+        if let Some(packaged) = packaged::packaged_unit(&root, &spec.scope, &service) {
+            out.push((packaged_unit_in_use(target, spec, &packaged), None));
+            return out;
+        }
         if paths.state_dir.exists() {
             out.push((
                 Finding::new(
@@ -333,6 +341,31 @@ fn audit_target(
     out.into_iter()
         .map(|(f, a)| (profile_finding(f, target), a))
         .collect()
+}
+
+/// The note for a profile served by a distribution package's unit (no unit of its own).
+fn packaged_unit_in_use(
+    target: &Target,
+    spec: &ServiceSpec,
+    packaged: &std::path::Path,
+) -> Finding {
+    let socket = spec.names.systemd_socket_file();
+    Finding::new(
+        "service-packaged-unit",
+        Severity::Info,
+        format!(
+            "The gateway service is the packaged unit {} (installed by a package; doctor does not \
+             change package files).",
+            packaged.display()
+        ),
+        format!(
+            "systemctl --user enable --now {socket} to run it; `openclaw gateway install` writes a \
+             per-user unit that overrides it"
+        ),
+        RepairKind::None,
+    )
+    .profile(&target.label)
+    .path(packaged)
 }
 
 fn not_installed(target: &Target, what: String) -> Item {
