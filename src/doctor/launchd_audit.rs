@@ -13,6 +13,7 @@ use plist::{Dictionary, Value};
 use crate::service::discovery::PlistJob;
 use crate::service::plan::Plan;
 use crate::service::spec::ServiceSpec;
+use crate::service::systemd::drift::flag_value;
 use crate::service_names::{SERVICE_KIND, SERVICE_MARKER};
 
 use super::file_audit::Item;
@@ -84,19 +85,6 @@ pub fn plist_environment(dict: &Dictionary, env_file: Option<&str>) -> Vec<(Stri
         out.push((k, v));
     }
     out
-}
-
-/// The value after the last `--port` / `--port=`.
-pub fn port_argument(argv: &[String]) -> Option<String> {
-    let mut port = None;
-    for (i, a) in argv.iter().enumerate() {
-        if a == "--port" {
-            port = argv.get(i + 1).cloned();
-        } else if let Some(p) = a.strip_prefix("--port=") {
-            port = Some(p.to_owned());
-        }
-    }
-    port
 }
 
 /// What the launchd audit reads.
@@ -174,7 +162,7 @@ pub fn audit_plist(input: &LaunchdAuditInput<'_>) -> Vec<Item> {
             reinstall.clone(),
         );
     }
-    let port = port_argument(&cmd);
+    let port = flag_value(&cmd, "--port");
     if port
         .as_deref()
         .and_then(|p| p.parse::<u16>().ok())

@@ -8,11 +8,11 @@ use std::path::Path;
 
 use crate::service::plan::Plan;
 use crate::service::spec::ServiceSpec;
+use crate::service::systemd::drift::flag_value;
 use crate::service::windows::task_xml::{TaskDefinition, decode_utf16_with_bom, parse_task_xml};
 
 use super::file_audit::Item;
 use super::findings::{Finding, RepairKind, Severity};
-use super::launchd_audit::port_argument;
 use super::repair::Action;
 use super::service_audit::inline_secret_finding;
 use super::unit_migration::{classify_env_key, is_secret_class};
@@ -193,7 +193,7 @@ pub fn audit_task(input: &TaskAuditInput<'_>) -> Vec<Item> {
                     &record_path,
                 );
             }
-            let port = port_argument(&argv);
+            let port = flag_value(&argv, "--port");
             if port.as_deref().and_then(|p| p.parse::<u16>().ok()) != Some(spec.port) {
                 push(
                     "service-port-mismatch",
