@@ -138,14 +138,17 @@ fn doctor_recognises_a_packaged_user_unit_and_leaves_it_alone() {
     .unwrap();
     let unit = unit_dir.join("openclaw-gateway.service");
     std::fs::write(&unit, &shipped).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_openclaw"))
-        .args(["doctor", "--json"])
-        .env_clear()
-        .env("HOME", home.path())
-        .env("PATH", "/usr/bin:/bin")
-        .env("OPENCLAW_DISCOVERY_ROOT", root.path())
-        .output()
-        .unwrap();
+    let doctor_json = || {
+        Command::new(env!("CARGO_BIN_EXE_openclaw"))
+            .args(["doctor", "--json"])
+            .env_clear()
+            .env("HOME", home.path())
+            .env("PATH", "/usr/bin:/bin")
+            .env("OPENCLAW_DISCOVERY_ROOT", root.path())
+            .output()
+            .unwrap()
+    };
+    let out = doctor_json();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let ids: Vec<&str> = report["findings"]
@@ -166,14 +169,7 @@ fn doctor_recognises_a_packaged_user_unit_and_leaves_it_alone() {
     );
     // Without the packaged unit the same home has nothing to report.
     std::fs::remove_file(&unit).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_openclaw"))
-        .args(["doctor", "--json"])
-        .env_clear()
-        .env("HOME", home.path())
-        .env("PATH", "/usr/bin:/bin")
-        .env("OPENCLAW_DISCOVERY_ROOT", root.path())
-        .output()
-        .unwrap();
+    let out = doctor_json();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["findings"], serde_json::json!([]), "{report:#}");
 }
