@@ -87,7 +87,7 @@ pub fn run(invocation: &Invocation, args: &RunArgs) -> Result<ExitStatus, CliErr
 /// Async worker threads: `OPENCLAW_WORKER_THREADS`, else half the CPUs (at least 1). The gateway
 /// is I/O-bound (about 10 µs of CPU per request) and shares its machine with its clients; one
 /// worker per CPU made the runtime compete with them for time slices (p99 of `health` at 100
-/// local clients on 2 CPUs: 4.7 ms with 2 workers, 2.1 ms with 1, see BENCHMARKS.md).
+/// local clients on 2 CPUs: 4.7 ms with 2 workers, 2.1 ms with 1; see bench/NOTES.md §1b).
 fn worker_threads(env: &crate::environment::Environment) -> Result<usize, CliError> {
     if let Some(raw) = env.get_nonempty("OPENCLAW_WORKER_THREADS") {
         return raw
