@@ -136,6 +136,48 @@ fn stopping_is_announced_on_sigterm() {
     assert_eq!(gw.child.wait().unwrap().code(), Some(0));
 }
 
+#[test]
+fn a_connection_accepted_before_sigterm_still_gets_its_answer() {
+    use std::io::{Read, Write};
+    let home = tempfile::tempdir().unwrap();
+    let notify = NotifySocket::new(home.path());
+    let mut gw = spawn_gateway(
+        home,
+        &[("NOTIFY_SOCKET", notify.path.display().to_string())],
+    );
+    notify.recv(Duration::from_secs(10)).expect("READY");
+    // Connected, accepted by the gateway, request not sent yet; a second one never sends.
+    let mut early = std::net::TcpStream::connect(("127.0.0.1", gw.port)).unwrap();
+    let _silent = std::net::TcpStream::connect(("127.0.0.1", gw.port)).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let stopped_at = Instant::now();
+    Command::new("kill")
+        .args(["-TERM", &gw.child.id().to_string()])
+        .status()
+        .unwrap();
+    let stopping = notify.recv(Duration::from_secs(5)).expect("STOPPING");
+    assert!(stopping.lines().any(|l| l == "STOPPING=1"), "{stopping}");
+    // Shutdown is under way (hyper's graceful shutdown alone would have closed `early` now).
+    std::thread::sleep(Duration::from_millis(150));
+    early
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    early
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut reply = String::new();
+    let _ = early.read_to_string(&mut reply);
+    assert!(reply.starts_with("HTTP/1.1 200"), "reply: {reply:?}");
+    assert!(reply.contains(r#""status":"live""#), "reply: {reply:?}");
+    // The silent connection holds the exit back by its grace only.
+    assert_eq!(gw.child.wait().unwrap().code(), Some(0));
+    assert!(
+        stopped_at.elapsed() < Duration::from_secs(5),
+        "exit took {:?}",
+        stopped_at.elapsed()
+    );
+}
+
 fn watchdog_pings(msgs: &[(Duration, String)]) -> Vec<Duration> {
     msgs.iter()
         .filter(|(_, m)| m.lines().any(|l| l == "WATCHDOG=1"))

@@ -5,6 +5,8 @@ use std::convert::Infallible;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::Poll;
 use std::time::Duration;
 
 use http_body_util::Full;
@@ -159,9 +161,14 @@ async fn serve_http(
     role: ListenerRole,
 ) {
     let service_state = state.clone();
-    let service = service_fn(move |request| {
-        let state = service_state.clone();
-        async move { Ok::<_, Infallible>(handle(request, peer, state, role).await) }
+    let dispatched = Arc::new(AtomicBool::new(false));
+    let service = service_fn({
+        let dispatched = dispatched.clone();
+        move |request| {
+            dispatched.store(true, Ordering::Relaxed);
+            let state = service_state.clone();
+            async move { Ok::<_, Infallible>(handle(request, peer, state, role).await) }
+        }
     });
     let mut builder = http1::Builder::new();
     builder
@@ -172,13 +179,29 @@ async fn serve_http(
         .with_upgrades();
     tokio::pin!(connection);
     tokio::select! {
-        _ = &mut connection => {}
-        () = state.shutdown.cancelled() => {
-            connection.as_mut().graceful_shutdown();
-            let _ = tokio::time::timeout(Duration::from_secs(2), connection).await;
+        _ = &mut connection => return,
+        () = state.shutdown.cancelled() => {}
+    }
+    // Shutting down. hyper's graceful shutdown closes a connection whose first request has not
+    // arrived yet without answering (hyperium/hyper#3792); a client whose connect was accepted
+    // just before would see its request fail although, under socket activation, the next
+    // process would have served it. Such a connection gets a short grace for its first request.
+    if !dispatched.load(Ordering::Relaxed) {
+        let first_request = std::future::poll_fn(|cx| match connection.as_mut().poll(cx) {
+            Poll::Ready(_) => Poll::Ready(true),
+            Poll::Pending if dispatched.load(Ordering::Relaxed) => Poll::Ready(false),
+            Poll::Pending => Poll::Pending,
+        });
+        if let Ok(true) = tokio::time::timeout(FIRST_REQUEST_GRACE, first_request).await {
+            return; // Done (answered, upgraded or closed by the client) within the grace.
         }
     }
+    connection.as_mut().graceful_shutdown();
+    let _ = tokio::time::timeout(Duration::from_secs(2), connection).await;
 }
+
+/// How long a connection accepted before shutdown may take to send its first request.
+const FIRST_REQUEST_GRACE: Duration = Duration::from_secs(1);
 
 fn is_websocket_upgrade(request: &Request<Incoming>) -> bool {
     let has_token = |name, token: &str| {
