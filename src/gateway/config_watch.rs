@@ -59,7 +59,7 @@ pub fn spawn(
     let path = state.settings.config_path.clone();
     let tasks = state.tasks.clone();
     tasks.spawn(async move {
-        let mut current: Value = state.settings.config_raw.clone();
+        let mut current: Value = state.settings.config_expanded.clone();
         let mut last = fingerprint(&path);
         loop {
             tokio::select! {
@@ -82,14 +82,14 @@ pub fn spawn(
                 tracing::warn!("config file {} disappeared; keeping the config in force", path.display());
                 continue;
             };
-            let (raw, config) = match parse_config_text(&path, &text, &env) {
-                Ok(parsed) => parsed,
+            let (expanded, config) = match parse_config_text(&path, &text, &env) {
+                Ok(parsed) => (parsed.expanded, parsed.config),
                 Err(e) => {
                     tracing::warn!("config reload skipped (invalid config): {e}");
                     continue;
                 }
             };
-            let paths = changed_paths(&current, &raw);
+            let paths = changed_paths(&current, &expanded);
             if paths.is_empty() {
                 continue;
             }
@@ -113,7 +113,7 @@ pub fn spawn(
                     reload.restart_required.join(", ")
                 );
             }
-            current = raw;
+            current = expanded;
         }
     });
 }

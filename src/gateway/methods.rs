@@ -402,7 +402,7 @@ fn config_get(state: &Arc<GatewayState>) -> Value {
             text,
             &crate::environment::Environment::from_process(),
         ) {
-            Ok((raw, _)) => (raw, true, vec![]),
+            Ok(parsed) => (parsed.raw, true, vec![]),
             Err(e) => (
                 Value::Null,
                 false,
