@@ -1,11 +1,13 @@
 //! Reading and writing `openclaw.json`.
 //!
-//! Reading: JSON5 text → raw document (as written, `${VAR}` references intact) → env-substituted
-//! document → typed [`Config`]. A missing file means defaults; a broken one is an error with the
-//! file, line and column, and the file is never touched. Writing: edits go to the raw document,
-//! so references, unknown keys and key order survive; the file is replaced atomically, the
-//! previous content is kept as `<file>.bak` (0600), and the mode stays 0600 when the file holds
-//! secrets. A file that changed on disk since it was read is not overwritten.
+//! Reading: JSON5 text → raw document (as written, `$include` and `${VAR}` references intact) →
+//! expanded document (`$include`s replaced by the files they name, see [`super::includes`]) →
+//! env-substituted document → typed [`Config`]. A missing file means defaults; a broken one is an
+//! error with the file, line and column, and the file is never touched. Writing: edits go to the
+//! raw document of the root file, so includes, references, unknown keys and key order survive
+//! (included content is never inlined, included files are never written); the file is replaced
+//! atomically, the previous content is kept as `<file>.bak` (0600), and the mode stays 0600 when
+//! the file holds secrets. A file that changed on disk since it was read is not overwritten.
 
 use std::fs;
 use std::io;
@@ -14,6 +16,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use super::env_substitution::{MissingEnvVar, substitute_env};
+use super::includes::{FsIncludeReader, INCLUDE_KEY, expand_includes, include_roots};
 use super::locate::{LineColumn, Segment, line_column_at, locate_value};
 use super::model::Config;
 use crate::atomic_write::{SECRET_FILE_MODE, file_mode, write_atomic};
@@ -53,6 +56,21 @@ pub enum ConfigError {
         path: PathBuf,
         /// The JSON type found.
         found: &'static str,
+    },
+    /// A `$include` that cannot be expanded. `chain` lists the included files leading to the
+    /// file holding it (empty: the root file holds it); `message` names the include as written.
+    #[error("{path}{}: $include at {}: {message} (fix the file; it was not modified)", chain_suffix(.chain), key_label(.key_path))]
+    Include {
+        /// The root config file.
+        path: PathBuf,
+        /// The included files from the root file down to the one holding the `$include`.
+        chain: Vec<PathBuf>,
+        /// The dotted config key where the `$include` stands (empty: the top level).
+        key_path: String,
+        /// The include path as written (`$include` when the value is not a path).
+        include: String,
+        /// What is wrong.
+        message: String,
     },
     /// A `${VAR}` reference to an unset variable.
     #[error("{path}{}: {source}", at_suffix(.at))]
@@ -107,6 +125,34 @@ fn at_suffix(at: &Option<LineColumn>) -> String {
         .unwrap_or_default()
 }
 
+fn chain_suffix(chain: &[PathBuf]) -> String {
+    chain
+        .iter()
+        .map(|p| format!(" -> {}", p.display()))
+        .collect()
+}
+
+fn key_label(key_path: &str) -> &str {
+    if key_path.is_empty() {
+        "the top level"
+    } else {
+        key_path
+    }
+}
+
+/// A config file's text as read: the root document, the expanded one and the typed config.
+#[derive(Debug, Clone)]
+pub struct ParsedConfig {
+    /// The root file's document as written (`$include` and `${VAR}` kept): what edits change.
+    pub raw: Value,
+    /// `raw` with every `$include` expanded, `${VAR}` references kept: what the config says.
+    pub expanded: Value,
+    /// The typed, expanded and env-substituted config.
+    pub config: Config,
+    /// The included files (absolute, normalised, in the order first read).
+    pub includes: Vec<PathBuf>,
+}
+
 /// A config file as read: where it is, what it says (raw and typed), and the bytes read.
 #[derive(Debug, Clone)]
 pub struct LoadedConfig {
@@ -114,9 +160,15 @@ pub struct LoadedConfig {
     pub path: PathBuf,
     /// False when the file does not exist (defaults apply).
     pub exists: bool,
-    /// The document as written (references unexpanded); an empty object for a missing file.
+    /// The root file's document as written (`$include` and `${VAR}` kept); an empty object
+    /// for a missing file. [`LoadedConfig::set`] edits it and [`LoadedConfig::write`] writes it.
     pub raw: Value,
-    /// The typed, env-substituted config.
+    /// `raw` as read with every `$include` expanded (`${VAR}` references kept): what the config
+    /// says, e.g. whether a key is set at all. Not updated by `set` until `write`.
+    pub expanded: Value,
+    /// The included files (see [`ParsedConfig::includes`]).
+    pub includes: Vec<PathBuf>,
+    /// The typed, expanded and env-substituted config.
     pub config: Config,
     original: Option<Vec<u8>>,
 }
@@ -126,24 +178,15 @@ impl LoadedConfig {
     pub fn load(path: &Path, env: &Environment) -> Result<Self, ConfigError> {
         match fs::read(path) {
             Ok(bytes) => {
-                let text = String::from_utf8(bytes.clone()).map_err(|e| {
-                    let at = line_column_at(
-                        &String::from_utf8_lossy(&bytes),
-                        e.utf8_error().valid_up_to(),
-                    );
-                    ConfigError::Syntax {
-                        path: path.to_owned(),
-                        line: at.line,
-                        column: at.column,
-                        message: "file is not valid UTF-8".to_owned(),
-                    }
-                })?;
-                let (raw, config) = parse_config_text(path, &text, env)?;
+                let text = decode_utf8(path, &bytes)?;
+                let parsed = parse_config_text(path, &text, env)?;
                 Ok(Self {
                     path: path.to_owned(),
                     exists: true,
-                    raw,
-                    config,
+                    raw: parsed.raw,
+                    expanded: parsed.expanded,
+                    includes: parsed.includes,
+                    config: parsed.config,
                     original: Some(bytes),
                 })
             }
@@ -151,6 +194,8 @@ impl LoadedConfig {
                 path: path.to_owned(),
                 exists: false,
                 raw: Value::Object(Map::new()),
+                expanded: Value::Object(Map::new()),
+                includes: Vec::new(),
                 config: Config::default(),
                 original: None,
             }),
@@ -184,8 +229,9 @@ impl LoadedConfig {
         Ok(())
     }
 
-    /// Writes the raw document back atomically (see the module doc), then re-reads it so
-    /// `config` reflects what is on disk.
+    /// Writes the raw document back atomically (see the module doc; `$include`s stay as
+    /// written, included files are left alone), then re-reads it so `expanded`, `includes` and
+    /// `config` reflect what is on disk.
     pub fn write(&mut self, env: &Environment) -> Result<(), ConfigError> {
         let current = match fs::read(&self.path) {
             Ok(bytes) => Some(bytes),
@@ -210,8 +256,9 @@ impl LoadedConfig {
             .map_err(io::Error::other)
             .map_err(write_err)?;
         text.push('\n');
-        // Validate what we are about to write with the same reader the gateway uses.
-        let (_, config) = parse_config_text(&self.path, &text, env)?;
+        // Validate what we are about to write with the same reader the gateway uses (included
+        // files are read too: a root file whose includes do not expand is not written).
+        let parsed = parse_config_text(&self.path, &text, env)?;
         let existing_mode = file_mode(&self.path);
         let mode = if holds_secrets(&self.raw) {
             SECRET_FILE_MODE
@@ -224,7 +271,9 @@ impl LoadedConfig {
         }
         write_atomic(&self.path, text.as_bytes(), mode).map_err(write_err)?;
         self.exists = true;
-        self.config = config;
+        self.expanded = parsed.expanded;
+        self.includes = parsed.includes;
+        self.config = parsed.config;
         self.original = Some(text.into_bytes());
         Ok(())
     }
@@ -252,35 +301,59 @@ pub fn holds_secrets(raw: &Value) -> bool {
             .is_some_and(|s| !s.is_empty())
 }
 
-/// Parses config text: JSON5 → raw document → substituted → typed.
+/// Parses the root config file's text: JSON5 → raw document → includes expanded → substituted
+/// → typed. `path` locates errors and the files `$include` names; `env` gives `${VAR}` values,
+/// `OPENCLAW_INCLUDE_ROOTS` and the current directory (for a relative `path`).
 pub fn parse_config_text(
     path: &Path,
     text: &str,
     env: &Environment,
-) -> Result<(Value, Config), ConfigError> {
-    let raw: Value = if text.trim_start_matches('\u{feff}').trim().is_empty() {
-        Value::Object(Map::new())
-    } else {
-        json5::from_str(text.trim_start_matches('\u{feff}')).map_err(|e| {
-            let (line, column) = e.position().map_or((1, 1), |p| (p.line + 1, p.column + 1));
-            let message = e
-                .code()
-                .map_or_else(|| e.to_string(), |code| code.to_string());
-            ConfigError::Syntax {
-                path: path.to_owned(),
-                line,
-                column,
-                message,
-            }
-        })?
-    };
+) -> Result<ParsedConfig, ConfigError> {
+    parse_config_text_noting_includes(path, text, env, &mut Vec::new())
+}
+
+/// [`parse_config_text`], also leaving in `includes` every file an `$include` named — also when
+/// parsing fails, so a watcher can notice the edit (or the new file) that fixes it.
+pub fn parse_config_text_noting_includes(
+    path: &Path,
+    text: &str,
+    env: &Environment,
+    includes: &mut Vec<PathBuf>,
+) -> Result<ParsedConfig, ConfigError> {
+    includes.clear();
+    let raw = parse_json5(path, text)?;
     if !raw.is_object() {
         return Err(ConfigError::NotAnObject {
             path: path.to_owned(),
             found: json_type(&raw),
         });
     }
-    let substituted = substitute_env(&raw, env).map_err(|source| {
+    let absolute = match env.cwd() {
+        Some(cwd) if path.is_relative() => cwd.join(path),
+        _ => path.to_owned(),
+    };
+    let expansion = expand_includes(
+        &raw,
+        &absolute,
+        &include_roots(env),
+        &FsIncludeReader::default(),
+    );
+    includes.clone_from(&expansion.files);
+    let expanded = expansion.document?;
+    if !expanded.is_object() {
+        return Err(ConfigError::Include {
+            path: path.to_owned(),
+            chain: Vec::new(),
+            key_path: String::new(),
+            include: raw[INCLUDE_KEY].as_str().unwrap_or(INCLUDE_KEY).to_owned(),
+            message: format!(
+                "the config must be an object, but the top-level $include yields {}",
+                json_type(&expanded)
+            ),
+        });
+    }
+    let locate = |segments: &[Segment]| locate_in_root(text, &raw, &expanded, segments);
+    let substituted = substitute_env(&expanded, env).map_err(|source| {
         let segments: Vec<Segment> = source
             .key_path
             .split('.')
@@ -288,7 +361,7 @@ pub fn parse_config_text(
             .collect();
         ConfigError::MissingEnvVar {
             path: path.to_owned(),
-            at: locate_value(text, &segments),
+            at: locate(&segments),
             source,
         }
     })?;
@@ -304,12 +377,84 @@ pub fn parse_config_text(
             .join(".");
         ConfigError::Invalid {
             path: path.to_owned(),
-            at: locate_value(text, &segments),
+            at: locate(&segments),
             key_path,
             message: e.inner().to_string(),
         }
     })?;
-    Ok((raw, config))
+    Ok(ParsedConfig {
+        raw,
+        expanded,
+        config,
+        includes: includes.clone(),
+    })
+}
+
+/// Parses one file's JSON5 text (the root file or an included one); blank text is `{}`.
+pub(super) fn parse_json5(path: &Path, text: &str) -> Result<Value, ConfigError> {
+    let text = text.trim_start_matches('\u{feff}');
+    if text.trim().is_empty() {
+        return Ok(Value::Object(Map::new()));
+    }
+    json5::from_str(text).map_err(|e| {
+        let (line, column) = e.position().map_or((1, 1), |p| (p.line + 1, p.column + 1));
+        let message = e
+            .code()
+            .map_or_else(|| e.to_string(), |code| code.to_string());
+        ConfigError::Syntax {
+            path: path.to_owned(),
+            line,
+            column,
+            message,
+        }
+    })
+}
+
+/// A config file's bytes as text; invalid UTF-8 is a syntax error at the first bad byte.
+pub(super) fn decode_utf8(path: &Path, bytes: &[u8]) -> Result<String, ConfigError> {
+    String::from_utf8(bytes.to_vec()).map_err(|e| {
+        let at = line_column_at(
+            &String::from_utf8_lossy(bytes),
+            e.utf8_error().valid_up_to(),
+        );
+        ConfigError::Syntax {
+            path: path.to_owned(),
+            line: at.line,
+            column: at.column,
+            message: "file is not valid UTF-8".to_owned(),
+        }
+    })
+}
+
+/// Where the value at `segments` stands in the root file's `text`. When includes were
+/// expanded, only for a value the root file itself holds (the same there as in the expanded
+/// document): a value from an included file has no place in the root text, and pointing at the
+/// `$include` or a neighbour (or at a shifted array item) would mislead.
+fn locate_in_root(
+    text: &str,
+    raw: &Value,
+    expanded: &Value,
+    segments: &[Segment],
+) -> Option<LineColumn> {
+    if raw != expanded {
+        let in_root = value_at(raw, segments);
+        if in_root.is_none() || in_root != value_at(expanded, segments) {
+            return None;
+        }
+    }
+    locate_value(text, segments)
+}
+
+fn value_at<'v>(mut value: &'v Value, segments: &[Segment]) -> Option<&'v Value> {
+    for segment in segments {
+        value = match (value, segment) {
+            (Value::Object(map), Segment::Key(key)) => map.get(key)?,
+            (Value::Array(items), Segment::Index(index)) => items.get(*index)?,
+            (Value::Array(items), Segment::Key(key)) => items.get(key.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(value)
 }
 
 fn path_segments(path: &serde_path_to_error::Path) -> Vec<Segment> {
@@ -323,7 +468,7 @@ fn path_segments(path: &serde_path_to_error::Path) -> Vec<Segment> {
         .collect()
 }
 
-fn json_type(v: &Value) -> &'static str {
+pub(super) fn json_type(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -346,6 +491,7 @@ mod tests {
             text,
             &Environment::empty().with("TOK", "from-env"),
         )
+        .map(|parsed| (parsed.raw, parsed.config))
     }
 
     #[test]
@@ -525,6 +671,55 @@ mod tests {
     }
 
     #[test]
+    fn writes_keep_include_directives_and_never_inline_included_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("openclaw.json");
+        let included = dir.path().join("gateway.json5");
+        let included_text = "// split out\n{ port: 18790, auth: { token: 'secret-in-include' } }";
+        fs::write(&included, included_text).unwrap();
+        fs::write(&path, "{ gateway: { $include: './gateway.json5' } }").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        let env = Environment::empty();
+        let mut loaded = LoadedConfig::load(&path, &env).unwrap();
+        assert_eq!(loaded.config.gateway_port(), Some(18790));
+        assert_eq!(loaded.includes, std::slice::from_ref(&included));
+        loaded.set("gateway.mode", json!("local")).unwrap();
+        loaded.write(&env).unwrap();
+        let written: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(
+            written,
+            json!({"gateway": {"$include": "./gateway.json5", "mode": "local"}})
+        );
+        assert_eq!(fs::read_to_string(&included).unwrap(), included_text);
+        assert_eq!(
+            file_mode(&path),
+            Some(0o644),
+            "the root file holds no secret of its own"
+        );
+        assert_eq!(loaded.config.gateway_mode(), Some(GatewayMode::Local));
+        assert_eq!(loaded.config.gateway_port(), Some(18790));
+        assert_eq!(
+            loaded.expanded["gateway"]["auth"]["token"],
+            "secret-in-include"
+        );
+        // A root file whose includes do not expand is not written.
+        fs::remove_file(&included).unwrap();
+        loaded.set("gateway.port", json!(1)).unwrap();
+        assert!(matches!(
+            loaded.write(&env),
+            Err(ConfigError::Include { .. })
+        ));
+        assert_eq!(
+            fs::read_to_string(&path).unwrap().matches("port").count(),
+            0
+        );
+    }
+
+    #[test]
     fn a_config_with_an_inline_secret_is_written_0600() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("openclaw.json");
@@ -561,6 +756,8 @@ mod tests {
             path: PathBuf::from("/x"),
             exists: false,
             raw: json!({"gateway": 5}),
+            expanded: json!({"gateway": 5}),
+            includes: Vec::new(),
             config: Config::default(),
             original: None,
         };

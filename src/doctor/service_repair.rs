@@ -86,11 +86,12 @@ pub fn describe_reinstall(target: &Target, plan: &Plan) -> Vec<String> {
     lines
 }
 
+/// True when the config sets `key`, in the root file or in a file it includes.
 fn config_has(target: &Target, key: &str) -> bool {
     let Ok(config) = &target.config else {
         return false;
     };
-    let mut node = &config.raw;
+    let mut node = &config.expanded;
     for part in key.split('.') {
         node = &node[part];
     }
@@ -304,6 +305,46 @@ fn remove_with_backup(path: &Path, messages: &mut Vec<String>) -> Result<(), Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_set_in_an_included_file_wins_over_an_inline_one() {
+        use crate::environment::Environment;
+        use crate::invocation::{GlobalOptions, Invocation};
+        let home = tempfile::tempdir().unwrap();
+        let state = home.path().join(".openclaw");
+        std::fs::create_dir_all(&state).unwrap();
+        let root = "{ gateway: { mode: 'local', $include: './gateway.json5' } }";
+        std::fs::write(state.join("openclaw.json"), root).unwrap();
+        std::fs::write(
+            state.join("gateway.json5"),
+            "{ auth: { token: 'from-include' } }",
+        )
+        .unwrap();
+        let env = Environment::empty().with("HOME", home.path().to_str().unwrap());
+        let invocation = Invocation::resolve(&GlobalOptions::default(), env, false).unwrap();
+        let target = Target {
+            label: "default".into(),
+            config: invocation.load_config().map_err(|e| e.message),
+            invocation,
+            spec: None,
+        };
+        assert_eq!(
+            describe_inline_secrets(&target, true, false),
+            [
+                "drop the inline gateway token: gateway.auth.token in the config is the source of truth"
+            ]
+        );
+        assert!(
+            persist_inline_secrets(&target, Some("inline"), None)
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            std::fs::read_to_string(state.join("openclaw.json")).unwrap(),
+            root,
+            "the root file is left alone"
+        );
+    }
 
     #[test]
     fn repairs_are_blocked_through_symlinks_and_in_dirs_others_can_write() {

@@ -395,15 +395,17 @@ fn config_get(state: &Arc<GatewayState>) -> Value {
             .map(|b| format!("{b:02x}"))
             .collect::<String>()
     });
-    let (parsed, valid, issues) = match &raw_text {
-        None => (Value::Null, true, vec![]),
+    // `parsed`: the root file as written (`$include` kept); `resolved`: includes expanded.
+    let (parsed, resolved, valid, issues) = match &raw_text {
+        None => (Value::Null, Value::Null, true, vec![]),
         Some(text) => match crate::config::parse_config_text(
             path,
             text,
             &crate::environment::Environment::from_process(),
         ) {
-            Ok((raw, _)) => (raw, true, vec![]),
+            Ok(parsed) => (parsed.raw, parsed.expanded, true, vec![]),
             Err(e) => (
+                Value::Null,
                 Value::Null,
                 false,
                 vec![json!({"path": "", "message": e.to_string()})],
@@ -411,8 +413,10 @@ fn config_get(state: &Arc<GatewayState>) -> Value {
         },
     };
     let mut secrets = Vec::new();
-    let mut parsed_redacted = parsed.clone();
+    let mut parsed_redacted = parsed;
     redact(&mut parsed_redacted, &mut secrets);
+    let mut resolved_redacted = resolved;
+    redact(&mut resolved_redacted, &mut secrets);
     let mut config = serde_json::to_value(&state.settings.config).unwrap_or(Value::Null);
     redact(&mut config, &mut secrets);
     let raw_redacted = raw_text.map(|mut text| {
@@ -427,6 +431,7 @@ fn config_get(state: &Arc<GatewayState>) -> Value {
         "exists": raw_redacted.is_some(),
         "raw": raw_redacted,
         "parsed": parsed_redacted,
+        "resolved": resolved_redacted,
         "valid": valid,
         "config": config,
         "hash": hash,

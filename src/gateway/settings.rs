@@ -120,8 +120,11 @@ pub struct GatewaySettings {
     pub restart_command: bool,
     /// The typed config in force.
     pub config: Config,
-    /// The config document as written (for reload diffs).
-    pub config_raw: serde_json::Value,
+    /// The config document with its `$include`s expanded, `${VAR}` references kept (for
+    /// reload diffs).
+    pub config_expanded: serde_json::Value,
+    /// The files the config includes (the reload watches them too).
+    pub config_includes: Vec<PathBuf>,
     /// The canvas host, unless disabled.
     pub canvas: Option<CanvasSettings>,
 }
@@ -180,7 +183,8 @@ pub fn resolve(
         config_path: config.path.clone(),
         restart_command: cfg.restart_command_enabled(),
         config: cfg.clone(),
-        config_raw: config.raw.clone(),
+        config_expanded: config.expanded.clone(),
+        config_includes: config.includes.clone(),
         canvas,
     })
 }
@@ -524,9 +528,10 @@ mod tests {
         let path = Path::new("/nonexistent/openclaw.json");
         let mut c = LoadedConfig::load(path, env).unwrap();
         if let Some(text) = text {
-            let (raw, config) = parse_config_text(path, text, env).unwrap();
-            c.raw = raw;
-            c.config = config;
+            let parsed = parse_config_text(path, text, env).unwrap();
+            c.raw = parsed.raw;
+            c.expanded = parsed.expanded;
+            c.config = parsed.config;
             c.exists = true;
         }
         c

@@ -49,6 +49,10 @@ pub struct GatewayOptions {
     pub env: Vec<(String, String)>,
     pub args: Vec<String>,
     pub no_token: bool,
+    /// Files written into the state dir (next to the config) before the start: (name, text).
+    pub files: Vec<(String, String)>,
+    /// The port the config sets: no `--port` is passed, and this is the port waited on.
+    pub configured_port: Option<u16>,
 }
 
 impl GatewayOptions {
@@ -62,6 +66,14 @@ impl GatewayOptions {
     }
     pub fn arg(mut self, a: &str) -> Self {
         self.args.push(a.into());
+        self
+    }
+    pub fn file(mut self, name: &str, text: &str) -> Self {
+        self.files.push((name.into(), text.into()));
+        self
+    }
+    pub fn configured_port(mut self, port: u16) -> Self {
+        self.configured_port = Some(port);
         self
     }
 }
@@ -78,23 +90,25 @@ impl TestGateway {
         if let Some(config) = &options.config {
             std::fs::write(state.join("openclaw.json"), config).unwrap();
         }
-        let port = free_port();
+        for (name, text) in &options.files {
+            let path = state.join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let port = options.configured_port.unwrap_or_else(free_port);
         let stderr_path = home.path().join("gateway.stderr");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_openclaw"));
-        cmd.args([
-            "gateway",
-            "run",
-            "--allow-unconfigured",
-            "--port",
-            &port.to_string(),
-        ])
-        .args(&options.args)
-        .env_clear()
-        .env("HOME", home.path())
-        .env("PATH", "/usr/bin:/bin")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&stderr_path).unwrap());
+        cmd.args(["gateway", "run", "--allow-unconfigured"]);
+        if options.configured_port.is_none() {
+            cmd.args(["--port", &port.to_string()]);
+        }
+        cmd.args(&options.args)
+            .env_clear()
+            .env("HOME", home.path())
+            .env("PATH", "/usr/bin:/bin")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&stderr_path).unwrap());
         if !options.no_token {
             cmd.env("OPENCLAW_GATEWAY_TOKEN", TOKEN);
         }
