@@ -71,6 +71,10 @@ pub struct StatusReport {
     pub service: ServiceView,
     /// Who listens on the port.
     pub port: PortView,
+    /// The port this CLI's `--port`/env/config resolves, when the probe goes elsewhere (the
+    /// service's `--port` argument differs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port_cli: Option<PortView>,
     /// The RPC view.
     pub rpc: RpcView,
     /// The last gateway error line, when the service looks up but the gateway does not answer.
@@ -267,6 +271,8 @@ pub struct ServiceView {
     /// `target` when the probe goes to this service's gateway, `diagnostic-only` when it is
     /// shown for information ([`target_role`]).
     pub target_role: String,
+    /// What the service definition runs (`null` without a readable unit file or plist).
+    pub command: Option<CommandView>,
     /// The supervisor's answer, when it could be asked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub runtime: Option<SupervisorStatus>,
@@ -274,6 +280,25 @@ pub struct ServiceView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inspection_error: Option<InspectionError>,
 }
+
+/// `service.command`: what the service definition runs.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommandView {
+    /// The command line (`--token`/`--password` values shown as `<redacted>`).
+    pub program_arguments: Vec<String>,
+    /// Its working directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub working_directory: Option<String>,
+    /// `OPENCLAW_PROFILE`, `OPENCLAW_STATE_DIR`, `OPENCLAW_CONFIG_PATH`, `OPENCLAW_GATEWAY_PORT`,
+    /// `OPENCLAW_CONFIG_READONLY`, `OPENCLAW_NIX_MODE` of its environment, when set inline.
+    pub environment: std::collections::BTreeMap<String, String>,
+    /// The unit file or plist.
+    pub source_path: String,
+}
+
+/// How secrets of a service's command line are shown.
+const REDACTED: &str = "<redacted>";
 
 /// Why the supervisor could not be asked.
 #[derive(Debug, Clone, Serialize)]
@@ -417,11 +442,15 @@ pub fn status(invocation: &Invocation, args: &StatusArgs) -> Result<ExitStatus, 
     };
     let mut service = supervisor_view(invocation, &config);
     service.target_role = target_role(invocation, &target, &service).to_owned();
-    let definition = service
+    let definition_path = service
         .runtime
         .as_ref()
-        .and_then(|r| r.definition_path.as_deref())
-        .and_then(ServiceDefinition::read);
+        .and_then(|r| r.definition_path.clone());
+    let definition = definition_path.as_deref().and_then(ServiceDefinition::read);
+    service.command = definition
+        .as_ref()
+        .zip(definition_path.as_deref())
+        .map(|(d, path)| d.view(path));
     // The port the installed service runs with beats env and config (spec §5.2): the probe
     // goes where the service listens, and a differing CLI config shows as config.mismatch.
     let (port_number, port_source) = match definition.as_ref().and_then(|d| d.port()) {
@@ -449,6 +478,7 @@ pub fn status(invocation: &Invocation, args: &StatusArgs) -> Result<ExitStatus, 
     };
 
     let port = port_view(port_number);
+    let port_cli = (ports.port != port_number).then(|| port_view(ports.port));
     let rpc = if args.no_probe {
         RpcView {
             probed: false,
@@ -523,6 +553,7 @@ pub fn status(invocation: &Invocation, args: &StatusArgs) -> Result<ExitStatus, 
         gateway,
         service,
         port,
+        port_cli,
         rpc,
         last_error,
         last_error_source,
@@ -556,6 +587,7 @@ fn supervisor_view(invocation: &Invocation, config: &LoadedConfig) -> ServiceVie
         };
         ServiceView {
             target_role: String::new(),
+            command: None,
             runtime: None,
             inspection_error: Some(InspectionError {
                 kind: e.kind.to_owned(),
@@ -571,6 +603,7 @@ fn supervisor_view(invocation: &Invocation, config: &LoadedConfig) -> ServiceVie
     match backend_for(PlatformKind::host(), invocation).and_then(|mut b| b.status(&spec)) {
         Ok(runtime) => ServiceView {
             target_role: String::new(),
+            command: None,
             runtime: Some(runtime),
             inspection_error: None,
         },
@@ -835,22 +868,37 @@ struct ServiceDefinition {
     vars: Vec<(&'static str, String)>,
     /// Its command line.
     argv: Vec<String>,
+    /// Its working directory.
+    working_directory: Option<String>,
 }
 
+/// The environment variables `service.command.environment` shows (spec §5.3; never secrets).
+const COMMAND_ENV_KEYS: [&str; 6] = [
+    "OPENCLAW_PROFILE",
+    "OPENCLAW_STATE_DIR",
+    "OPENCLAW_CONFIG_PATH",
+    "OPENCLAW_GATEWAY_PORT",
+    "OPENCLAW_CONFIG_READONLY",
+    "OPENCLAW_NIX_MODE",
+];
+
 impl ServiceDefinition {
-    const KEYS: [&'static str; 6] = [
+    const KEYS: [&'static str; 9] = [
         "OPENCLAW_STATE_DIR",
         "CLAWDBOT_STATE_DIR",
         "OPENCLAW_CONFIG_PATH",
         "CLAWDBOT_CONFIG_PATH",
         "OPENCLAW_PROFILE",
         "HOME",
+        "OPENCLAW_GATEWAY_PORT",
+        "OPENCLAW_CONFIG_READONLY",
+        "OPENCLAW_NIX_MODE",
     ];
 
     /// Reads a `.service` or `.plist` file; `None` for anything else or an unreadable file.
     fn read(path: &Path) -> Option<Self> {
         let mut vars = Vec::new();
-        let argv = match path.extension().and_then(|e| e.to_str()) {
+        let (argv, working_directory) = match path.extension().and_then(|e| e.to_str()) {
             Some("service") => {
                 let unit = UnitFile::parse(&std::fs::read_to_string(path).ok()?);
                 for key in Self::KEYS {
@@ -858,7 +906,11 @@ impl ServiceDefinition {
                         vars.push((key, v));
                     }
                 }
-                unit.exec_start()
+                let dir = unit
+                    .last("Service", "WorkingDirectory")
+                    .map(|d| d.trim_start_matches('-').to_owned())
+                    .filter(|d| !d.is_empty());
+                (unit.exec_start(), dir)
             }
             Some("plist") => {
                 let job = PlistJob::read(path)?;
@@ -867,11 +919,55 @@ impl ServiceDefinition {
                         vars.push((key, v));
                     }
                 }
-                job.argv
+                let dir = job
+                    .dict
+                    .get("WorkingDirectory")
+                    .and_then(plist::Value::as_string)
+                    .map(str::to_owned);
+                (job.argv, dir)
             }
             _ => return None,
         };
-        Some(Self { vars, argv })
+        Some(Self {
+            vars,
+            argv,
+            working_directory,
+        })
+    }
+
+    /// `service.command`: the command line with `--token`/`--password` values redacted, the
+    /// working directory and the [`COMMAND_ENV_KEYS`] of the environment.
+    fn view(&self, source: &Path) -> CommandView {
+        let mut redact_next = false;
+        let program_arguments = self
+            .argv
+            .iter()
+            .map(|arg| {
+                let secret_flag = ["--token", "--password"]
+                    .iter()
+                    .find(|f| arg.starts_with(&format!("{f}=")));
+                let shown = if redact_next {
+                    REDACTED.to_owned()
+                } else if let Some(flag) = secret_flag {
+                    format!("{flag}={REDACTED}")
+                } else {
+                    arg.clone()
+                };
+                redact_next = arg == "--token" || arg == "--password";
+                shown
+            })
+            .collect();
+        CommandView {
+            program_arguments,
+            working_directory: self.working_directory.clone(),
+            environment: self
+                .vars
+                .iter()
+                .filter(|(k, _)| COMMAND_ENV_KEYS.contains(k))
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
+            source_path: source.display().to_string(),
+        }
     }
 
     /// The last `--name V` / `--name=V` of the command line.
@@ -1267,6 +1363,20 @@ fn print_human(report: &StatusReport, color: bool, require_rpc: bool) {
             if let Some(path) = &rt.definition_path {
                 line("Unit", &path.display().to_string());
             }
+            if let Some(cmd) = &report.service.command {
+                line("Command", &cmd.program_arguments.join(" "));
+                if let Some(dir) = &cmd.working_directory {
+                    line("Working dir", dir);
+                }
+                if !cmd.environment.is_empty() {
+                    let env: Vec<String> = cmd
+                        .environment
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect();
+                    line("Service env", &env.join(" "));
+                }
+            }
             if let Some(text) = &rt.status_text {
                 line("Status", text);
             }
@@ -1384,6 +1494,20 @@ fn print_human(report: &StatusReport, color: bool, require_rpc: bool) {
             "Listener",
             report.port.detail.as_deref().unwrap_or("unknown"),
         ),
+    }
+    if let Some(cli) = &report.port_cli {
+        let state = match cli.status.as_str() {
+            "busy" => "busy",
+            "free" => "free",
+            _ => "unknown",
+        };
+        line(
+            "CLI port",
+            &format!(
+                "{} ({state}): what this CLI's env/config resolves; the service runs with --port {}",
+                cli.port, g.port
+            ),
+        );
     }
     if let Some(err) = &report.last_error {
         let from = match report.last_error_source.as_deref() {
@@ -1738,5 +1862,40 @@ mod tests {
         assert_eq!(found.outcome, "timed-out");
         let none = vec![rec("t1", "restarting in-process (config)", None)];
         assert_eq!(find_last_shutdown(none.into_iter(), 1, "journal"), None);
+    }
+
+    #[test]
+    fn the_service_command_hides_secrets_and_keeps_the_listed_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let unit = dir.path().join("openclaw-gateway.service");
+        std::fs::write(
+            &unit,
+            "[Service]\nExecStart=/usr/bin/openclaw gateway --port 1234 --token s3cret --password=pw\nWorkingDirectory=-/srv/oc\nEnvironment=OPENCLAW_PROFILE=work OPENCLAW_GATEWAY_TOKEN=tok HOME=/home/u OPENCLAW_NIX_MODE=1\n",
+        )
+        .unwrap();
+        let def = ServiceDefinition::read(&unit).unwrap();
+        assert_eq!(def.port(), Some(1234));
+        let view = def.view(&unit);
+        assert_eq!(
+            view.program_arguments,
+            [
+                "/usr/bin/openclaw",
+                "gateway",
+                "--port",
+                "1234",
+                "--token",
+                "<redacted>",
+                "--password=<redacted>"
+            ]
+        );
+        assert_eq!(view.working_directory.as_deref(), Some("/srv/oc"));
+        assert_eq!(
+            view.environment.into_iter().collect::<Vec<_>>(),
+            [
+                ("OPENCLAW_NIX_MODE".to_owned(), "1".to_owned()),
+                ("OPENCLAW_PROFILE".to_owned(), "work".to_owned())
+            ]
+        );
+        assert_eq!(view.source_path, unit.display().to_string());
     }
 }

@@ -166,6 +166,17 @@ fn status_shows_not_installed_running_token_and_config_mismatch_then_stopped() {
         v["service"]["targetRole"], "target",
         "the default profile's own unit, probed where it listens: {v:#}"
     );
+    let command = &v["service"]["command"];
+    let argv: Vec<&str> = command["programArguments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert!(argv.ends_with(&["gateway", "--port", &port_s]), "{v:#}");
+    assert_eq!(command["sourcePath"], rt["definitionPath"], "{v:#}");
+    // The CLI alone resolves the default port; the service runs with --port.
+    assert_eq!(v["portCli"]["port"], 18789, "{v:#}");
     assert_eq!(
         v["gateway"]["controlUiLinks"]["httpUrl"],
         format!("http://127.0.0.1:{port}/")
@@ -177,7 +188,8 @@ fn status_shows_not_installed_running_token_and_config_mismatch_then_stopped() {
     let blocks: Vec<&str> = out.stdout.split("\n\n").collect();
     assert!(
         blocks[0].starts_with("Service systemd user · openclaw-gateway.service")
-            && blocks[0].contains("running (pid "),
+            && blocks[0].contains("running (pid ")
+            && blocks[0].contains(&format!("gateway --port {port}")),
         "{out}"
     );
     assert!(
