@@ -1393,6 +1393,9 @@ fn print_human(report: &StatusReport, color: bool, require_rpc: bool) {
             if let Some(reason) = &rt.reason {
                 line("Why", reason);
             }
+            if let Some(command) = log_command(rt) {
+                line("Logs", &command);
+            }
             if rt.state == ServiceState::NotInstalled {
                 line("Fix", "openclaw gateway install");
             }
@@ -1652,6 +1655,22 @@ fn describe_last_exit(exit: &crate::service::status::LastExit) -> String {
     match note {
         Some(note) => format!("last exit {status} ({note})"),
         None => format!("last exit {status}"),
+    }
+}
+
+/// Where to read why a failed systemd unit ended (spec §5.4 log hints). User units are read
+/// with `--user-unit` (`--user -u` shows nothing with volatile journal storage).
+fn log_command(rt: &SupervisorStatus) -> Option<String> {
+    if !matches!(rt.state, ServiceState::Failed | ServiceState::StartLimitHit) {
+        return None;
+    }
+    match rt.supervisor.as_str() {
+        "systemd user" => Some(format!(
+            "journalctl --user-unit {} -n 200 --no-pager",
+            rt.name
+        )),
+        "systemd system" => Some(format!("journalctl -u {} -n 200 --no-pager", rt.name)),
+        _ => None,
     }
 }
 

@@ -311,7 +311,11 @@ fn status_shows_exit_78_as_failed_with_the_reason() {
     );
     let out = f.oc(&["gateway", "status", "--no-probe"]);
     assert!(
-        out.stdout.contains("failed") && out.stdout.contains("last exit 78"),
+        out.stdout.contains("failed")
+            && out.stdout.contains("last exit 78")
+            && out.stdout.contains(
+                "Logs          journalctl --user-unit openclaw-gateway.service -n 200 --no-pager"
+            ),
         "{out}"
     );
 }
