@@ -266,12 +266,16 @@ pub struct StatusArgs {
     /// Do not connect to the gateway; show the supervisor view only.
     #[arg(long)]
     pub no_probe: bool,
-    /// Also scan for other gateway-like services and port listeners.
+    /// Also scan for other gateway-like services and port listeners, list the established
+    /// client connections and show the gateway's last shutdown.
     #[arg(long)]
     pub deep: bool,
     /// Exit 1 when the gateway does not answer.
     #[arg(long)]
     pub require_rpc: bool,
+    /// Probe the gateway on this port of 127.0.0.1 (instead of the service's or the configured port).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..), conflicts_with = "url")]
+    pub port: Option<u16>,
     /// How to reach the gateway.
     #[command(flatten)]
     pub rpc: RpcArgs,

@@ -180,7 +180,13 @@ impl Process {
             };
             match next {
                 Next::Stop(signal) => {
-                    tracing::info!("received {signal}; shutting down");
+                    // port and pid let `gateway status --deep` tell this gateway's shutdown
+                    // from another one logging to the same file.
+                    tracing::info!(
+                        port = state.settings.ports.port,
+                        pid = std::process::id(),
+                        "received {signal}; shutting down"
+                    );
                     self.notifier.stopping("stopping");
                     shutdown(&state, "gateway stopping", None).await;
                     break;
@@ -453,9 +459,16 @@ pub async fn shutdown(state: &Arc<GatewayState>, reason: &str, restart_expected_
         .await
         .is_err()
     {
-        tracing::warn!("shutdown timed out; exiting without full cleanup");
+        tracing::warn!(
+            port = state.settings.ports.port,
+            "shutdown timed out; exiting without full cleanup"
+        );
     } else {
-        tracing::info!("completed cleanly in {}ms", started.elapsed().as_millis());
+        tracing::info!(
+            port = state.settings.ports.port,
+            "completed cleanly in {}ms",
+            started.elapsed().as_millis()
+        );
     }
 }
 

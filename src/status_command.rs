@@ -7,15 +7,18 @@
 //!   state with the fix), and with `--require-rpc` a read RPC (`status`).
 //!
 //! Plus where things are (config, state dir, profile, log file), the bind mode and host, port and
-//! where the port came from, the probe URL, who listens on the port, and — when the service
-//! looks running but the gateway does not answer — the last error line of the gateway log.
-//! The probe goes to the port of the installed service's command line when it has one
-//! (`portSource: "service args"`); a service that reads another config than this CLI is reported
-//! as `config.mismatch` with the fix. The last error line comes from the unit's journal, else
+//! where the port came from, the probe URL, the dashboard link (the gateway's HTTP root: this
+//! gateway bundles no Control UI), who listens on the port, and — when the service looks running
+//! but the gateway does not answer — the last error line of the gateway log.
+//! The probe goes to `--port` on 127.0.0.1 (`portSource: "cli"`), else to the port of the
+//! installed service's command line when it has one (`"service args"`), else env/config; a
+//! service that is not what the probe reaches is `targetRole: "diagnostic-only"`. A service that
+//! reads another config than this CLI is reported as `config.mismatch` with the fix. The last error line comes from the unit's journal, else
 //! the gateway's log file. Other gateway-like services ([`crate::service::discovery`]: user
 //! definitions always, system folders and scheduled tasks with `--deep`) are listed with the
 //! exact command to remove each; `--deep` also warns about a port shared by a user and a system
-//! unit and about listeners on our port that are not our service. Nothing is changed.
+//! unit and about listeners on our port that are not our service, lists the established client
+//! connections (sock_diag) and shows the last shutdown the gateway logged. Nothing is changed.
 //! `--json` prints one object matching `schemas/status.schema.json`. Exit 0 unless
 //! `--require-rpc` fails or the command itself fails.
 
@@ -32,10 +35,10 @@ use crate::config::{BindMode, LoadedConfig};
 use crate::environment::Environment;
 use crate::exit_status::{CliError, ExitStatus};
 use crate::gateway::logs_tail::{resolve_log_file, tail};
-use crate::gateway::port_owner::{PortListener, find_listeners};
+use crate::gateway::port_owner::{PortListener, established_clients, find_listeners};
 use crate::gateway::settings::bind_plan;
 use crate::invocation::Invocation;
-use crate::logging::{file_for_date, local_date_today};
+use crate::logging::{FileTarget, file_for_date, is_rolling_log_name, local_date_today};
 use crate::paths::Paths;
 use crate::profile::ProfileSelection;
 use crate::rpc_client::{ConnectAs, GatewayClient, RpcError, RpcTarget, resolve_target};
@@ -46,6 +49,7 @@ use crate::service::status::{ServiceState, SupervisorStatus};
 use crate::service::systemd::drift::{UnitFile, flag_value};
 use crate::service::systemd::journal::{self, looks_like_startup_failure};
 use crate::service::{PlatformKind, backend_for};
+use crate::service_names::ServiceNames;
 
 /// The whole report (the `--json` output).
 #[derive(Debug, Clone, Serialize)]
@@ -67,6 +71,10 @@ pub struct StatusReport {
     pub service: ServiceView,
     /// Who listens on the port.
     pub port: PortView,
+    /// The port this CLI's `--port`/env/config resolves, when the probe goes elsewhere (the
+    /// service's `--port` argument differs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port_cli: Option<PortView>,
     /// The RPC view.
     pub rpc: RpcView,
     /// The last gateway error line, when the service looks up but the gateway does not answer.
@@ -75,6 +83,13 @@ pub struct StatusReport {
     /// Where [`StatusReport::last_error`] was read: `journal` or `log-file`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_error_source: Option<String>,
+    /// `--deep`: the established client connections to the gateway port.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connections: Option<ConnectionsView>,
+    /// `--deep`: the newest shutdown of a gateway on the port, from its log (`null` when none is
+    /// recorded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_shutdown: Option<Option<ShutdownView>>,
     /// Whether the system-level scans of `--deep` ran.
     pub deep: bool,
     /// Gateway-like services that are not this profile's service (user units always; system
@@ -119,6 +134,63 @@ pub struct ExtraServiceView {
 pub struct CliInfo {
     /// Version.
     pub version: String,
+    /// This executable.
+    pub entrypoint: Option<String>,
+}
+
+/// `connections` (`--deep`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionsView {
+    /// The gateway port.
+    pub port: u16,
+    /// How many established connections the port has (`null` when they cannot be listed).
+    pub count: Option<usize>,
+    /// The first [`MAX_LISTED_CONNECTIONS`] of them, by client address.
+    pub clients: Vec<ClientView>,
+    /// Why they cannot be listed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// One established connection.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientView {
+    /// The client's address.
+    pub peer: String,
+    /// The gateway's side.
+    pub local: String,
+    /// The client process (local clients this user can see).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    /// Its `comm`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    /// Its command line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command_line: Option<String>,
+}
+
+/// `lastShutdown` (`--deep`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShutdownView {
+    /// When the shutdown began (the record's time).
+    pub time: Option<String>,
+    /// What asked for it (`SIGTERM`, `SIGINT`).
+    pub signal: String,
+    /// `clean` (drained and closed), `timed-out` (the drain budget ran out) or `unfinished`
+    /// (no end recorded: the process was killed while draining, or is still draining).
+    pub outcome: String,
+    /// How long the clean shutdown took.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+    /// The gateway's process id, when the record carries it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    /// `log-file` or `journal`.
+    pub source: String,
 }
 
 /// `config`.
@@ -174,14 +246,33 @@ pub struct GatewayView {
     pub port_source: String,
     /// The probe URL.
     pub probe_url: String,
+    /// Where a browser and a WebSocket client reach the gateway on the probe host and port.
+    pub control_ui_links: ControlUiLinks,
     /// A note about reachability.
     pub probe_note: String,
+}
+
+/// `gateway.controlUiLinks`. This gateway bundles no Control UI: `httpUrl` is the HTTP root of
+/// the gateway port (what the reference prints as its dashboard), where only `/health(z)`,
+/// `/ready(z)` and the WebSocket upgrade are served (other paths answer a JSON 404).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ControlUiLinks {
+    /// `http[s]://<host>:<port>/`.
+    pub http_url: String,
+    /// `ws[s]://<host>:<port>`.
+    pub ws_url: String,
 }
 
 /// `service`.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceView {
+    /// `target` when the probe goes to this service's gateway, `diagnostic-only` when it is
+    /// shown for information ([`target_role`]).
+    pub target_role: String,
+    /// What the service definition runs (`null` without a readable unit file or plist).
+    pub command: Option<CommandView>,
     /// The supervisor's answer, when it could be asked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub runtime: Option<SupervisorStatus>,
@@ -189,6 +280,25 @@ pub struct ServiceView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inspection_error: Option<InspectionError>,
 }
+
+/// `service.command`: what the service definition runs.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommandView {
+    /// The command line (`--token`/`--password` values shown as `<redacted>`).
+    pub program_arguments: Vec<String>,
+    /// Its working directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub working_directory: Option<String>,
+    /// `OPENCLAW_PROFILE`, `OPENCLAW_STATE_DIR`, `OPENCLAW_CONFIG_PATH`, `OPENCLAW_GATEWAY_PORT`,
+    /// `OPENCLAW_CONFIG_READONLY`, `OPENCLAW_NIX_MODE` of its environment, when set inline.
+    pub environment: std::collections::BTreeMap<String, String>,
+    /// The unit file or plist.
+    pub source_path: String,
+}
+
+/// How secrets of a service's command line are shown.
+const REDACTED: &str = "<redacted>";
 
 /// Why the supervisor could not be asked.
 #[derive(Debug, Clone, Serialize)]
@@ -307,7 +417,7 @@ pub fn status(invocation: &Invocation, args: &StatusArgs) -> Result<ExitStatus, 
             )
         }
     };
-    let ports = invocation.ports(None, &config)?;
+    let ports = invocation.ports(args.port, &config)?;
     let cfg = &config.config;
     let mode = cfg
         .gateway_bind()
@@ -316,13 +426,31 @@ pub fn status(invocation: &Invocation, args: &StatusArgs) -> Result<ExitStatus, 
     let host = bind_plan(mode, cfg.custom_bind_host())
         .map(|p| p.probe_host())
         .unwrap_or(IpAddr::from([127, 0, 0, 1]));
-    let mut target = resolve_target(invocation, &args.rpc, &config)?;
-    let service = supervisor_view(invocation, &config);
-    let definition = service
+    // `--port N` probes ws://127.0.0.1:N exactly as `--url` would (spec §5.1), with the port
+    // shown as coming from the command line.
+    let mut target = match args.port {
+        Some(port) => {
+            let rpc = crate::cli::RpcArgs {
+                url: Some(format!("ws://127.0.0.1:{port}")),
+                ..args.rpc.clone()
+            };
+            let mut target = resolve_target(invocation, &rpc, &config)?;
+            target.url_source = "cli --port";
+            target
+        }
+        None => resolve_target(invocation, &args.rpc, &config)?,
+    };
+    let mut service = supervisor_view(invocation, &config);
+    service.target_role = target_role(invocation, &target, &service).to_owned();
+    let definition_path = service
         .runtime
         .as_ref()
-        .and_then(|r| r.definition_path.as_deref())
-        .and_then(ServiceDefinition::read);
+        .and_then(|r| r.definition_path.clone());
+    let definition = definition_path.as_deref().and_then(ServiceDefinition::read);
+    service.command = definition
+        .as_ref()
+        .zip(definition_path.as_deref())
+        .map(|(d, path)| d.view(path));
     // The port the installed service runs with beats env and config (spec §5.2): the probe
     // goes where the service listens, and a differing CLI config shows as config.mismatch.
     let (port_number, port_source) = match definition.as_ref().and_then(|d| d.port()) {
@@ -345,10 +473,12 @@ pub fn status(invocation: &Invocation, args: &StatusArgs) -> Result<ExitStatus, 
         port: port_number,
         port_source,
         probe_url: target.url.clone(),
+        control_ui_links: control_ui_links(&target.url),
         probe_note,
     };
 
     let port = port_view(port_number);
+    let port_cli = (ports.port != port_number).then(|| port_view(ports.port));
     let rpc = if args.no_probe {
         RpcView {
             probed: false,
@@ -404,9 +534,17 @@ pub fn status(invocation: &Invocation, args: &StatusArgs) -> Result<ExitStatus, 
         config_view.daemon = Some(daemon);
     }
     let scan = scan_services(invocation, &service, &port, args.deep);
+    // After the probe, whose own connection is closed by now.
+    let connections = args.deep.then(|| connections_view(port_number));
+    let last_shutdown = args
+        .deep
+        .then(|| last_shutdown(invocation, &config, service.runtime.as_ref(), port_number));
     let report = StatusReport {
         cli: CliInfo {
             version: env!("CARGO_PKG_VERSION").to_owned(),
+            entrypoint: std::env::current_exe()
+                .ok()
+                .map(|p| p.display().to_string()),
         },
         profile: invocation.profile.profile.to_string(),
         state_dir: invocation.paths.state_dir.display().to_string(),
@@ -415,9 +553,12 @@ pub fn status(invocation: &Invocation, args: &StatusArgs) -> Result<ExitStatus, 
         gateway,
         service,
         port,
+        port_cli,
         rpc,
         last_error,
         last_error_source,
+        connections,
+        last_shutdown,
         deep: args.deep,
         extra_services: scan.extras,
         warnings: scan.warnings,
@@ -445,6 +586,8 @@ fn supervisor_view(invocation: &Invocation, config: &LoadedConfig) -> ServiceVie
             e.message
         };
         ServiceView {
+            target_role: String::new(),
+            command: None,
             runtime: None,
             inspection_error: Some(InspectionError {
                 kind: e.kind.to_owned(),
@@ -459,11 +602,245 @@ fn supervisor_view(invocation: &Invocation, config: &LoadedConfig) -> ServiceVie
     };
     match backend_for(PlatformKind::host(), invocation).and_then(|mut b| b.status(&spec)) {
         Ok(runtime) => ServiceView {
+            target_role: String::new(),
+            command: None,
             runtime: Some(runtime),
             inspection_error: None,
         },
         Err(e) => inspection(e),
     }
+}
+
+/// `service.targetRole` (spec §5.2): the service is the probe target only when the probe goes
+/// to the locally resolved gateway (no `--port`, `--url` or remote `gateway.remote.url`), the
+/// host runs a service manager we support (systemd, launchd, Task Scheduler), the service has
+/// the default install identity (the profile's canonical state dir and config path, the
+/// profile's own unit/label/task names) and no external supervisor runs the gateway
+/// (`OPENCLAW_SUPERVISOR_MODE=external`). Otherwise it is shown for diagnosis only.
+pub fn target_role(
+    invocation: &Invocation,
+    target: &RpcTarget,
+    service: &ServiceView,
+) -> &'static str {
+    let own_names = ServiceNames::for_profile(&invocation.profile.profile);
+    let names = &invocation.names;
+    let default_identity = invocation.paths.is_canonical_state_dir()
+        && names.systemd_unit == own_names.systemd_unit
+        && names.launchd_label == own_names.launchd_label
+        && names.windows_task == own_names.windows_task;
+    let external = invocation
+        .env
+        .get_nonempty("OPENCLAW_SUPERVISOR_MODE")
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("external"));
+    let supported_manager = service
+        .runtime
+        .as_ref()
+        .is_some_and(|r| r.inspection_reason.as_deref() != Some("service-manager-unavailable"));
+    if target.url_source == "local" && supported_manager && default_identity && !external {
+        "target"
+    } else {
+        "diagnostic-only"
+    }
+}
+
+/// `gateway.controlUiLinks` of a probe URL: its scheme and authority as HTTP root and WebSocket
+/// URL.
+fn control_ui_links(probe_url: &str) -> ControlUiLinks {
+    let (scheme, rest) = probe_url.split_once("://").unwrap_or(("ws", probe_url));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    let (http, ws) = if scheme.eq_ignore_ascii_case("wss") {
+        ("https", "wss")
+    } else {
+        ("http", "ws")
+    };
+    ControlUiLinks {
+        http_url: format!("{http}://{authority}/"),
+        ws_url: format!("{ws}://{authority}"),
+    }
+}
+
+/// How many connections `connections.clients` lists.
+pub const MAX_LISTED_CONNECTIONS: usize = 100;
+
+/// `connections` (`--deep`): the established connections to the gateway port, without this
+/// command's own.
+fn connections_view(port: u16) -> ConnectionsView {
+    match established_clients(port) {
+        Ok(found) => {
+            let me = std::process::id();
+            let found: Vec<_> = found
+                .into_iter()
+                .filter(|c| c.client.as_ref().is_none_or(|p| p.pid != me))
+                .collect();
+            ConnectionsView {
+                port,
+                count: Some(found.len()),
+                clients: found
+                    .into_iter()
+                    .take(MAX_LISTED_CONNECTIONS)
+                    .map(|c| ClientView {
+                        peer: c.peer.to_string(),
+                        local: c.local.to_string(),
+                        pid: c.client.as_ref().map(|p| p.pid),
+                        command: c.client.as_ref().map(|p| p.command.clone()),
+                        command_line: c.client.and_then(|p| p.command_line),
+                    })
+                    .collect(),
+                detail: None,
+            }
+        }
+        Err(e) => ConnectionsView {
+            port,
+            count: None,
+            clients: vec![],
+            detail: Some(format!("cannot list connections: {e}")),
+        },
+    }
+}
+
+/// One log record as the shutdown search needs it.
+struct LogRecord {
+    time: Option<String>,
+    message: String,
+    /// The `port` field, when the record has one.
+    port: Option<u64>,
+    /// The `pid` field.
+    pid: Option<u64>,
+}
+
+/// Messages the shutdown search looks at (a cheap filter before JSON parsing).
+const SHUTDOWN_MARKERS: [&str; 5] = [
+    "; shutting down",
+    "completed cleanly in ",
+    "shutdown timed out",
+    "restarting in-process",
+    "; ready",
+];
+
+/// The newest shutdown of the gateway on `port` in `records` (oldest first): a `received
+/// <signal>; shutting down` record, ended by `completed cleanly in <n>ms` (clean) or `shutdown
+/// timed out` (timed-out); `unfinished` when neither follows before the next start or in-process
+/// restart. Records of another port are skipped; records without a port (older gateways, the
+/// reference's) count.
+fn find_last_shutdown(
+    records: impl Iterator<Item = LogRecord>,
+    port: u16,
+    source: &str,
+) -> Option<ShutdownView> {
+    let mut last: Option<ShutdownView> = None;
+    let mut open = false;
+    for record in records {
+        if record.port.is_some_and(|p| p != u64::from(port)) {
+            continue;
+        }
+        let message = record.message.trim();
+        if let Some(signal) = message
+            .strip_prefix("received ")
+            .and_then(|m| m.strip_suffix("; shutting down"))
+        {
+            last = Some(ShutdownView {
+                time: record.time,
+                signal: signal.to_owned(),
+                outcome: "unfinished".into(),
+                duration_ms: None,
+                pid: record.pid.and_then(|p| u32::try_from(p).ok()),
+                source: source.to_owned(),
+            });
+            open = true;
+            continue;
+        }
+        if !open {
+            continue;
+        }
+        let Some(view) = last.as_mut() else { continue };
+        if let Some(ms) = message
+            .strip_prefix("completed cleanly in ")
+            .and_then(|m| m.strip_suffix("ms"))
+            .and_then(|m| m.parse().ok())
+        {
+            view.outcome = "clean".into();
+            view.duration_ms = Some(ms);
+            open = false;
+        } else if message.starts_with("shutdown timed out") {
+            view.outcome = "timed-out".into();
+            open = false;
+        } else if message.starts_with("restarting in-process") || message.ends_with("; ready") {
+            open = false;
+        }
+    }
+    last
+}
+
+/// The log files to search for the last shutdown, newest first: the current file and the older
+/// rolling files of its directory (or a fixed file and its roll-over `.1`).
+fn shutdown_log_files(invocation: &Invocation, config: &LoadedConfig) -> Vec<std::path::PathBuf> {
+    match invocation.log_target(&config.config) {
+        FileTarget::Fixed(path) => {
+            let mut rolled = path.clone().into_os_string();
+            rolled.push(".1");
+            vec![path, rolled.into()]
+        }
+        FileTarget::Rolling { dir } => {
+            let mut files: Vec<_> = std::fs::read_dir(&dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter(|e| is_rolling_log_name(&e.path()))
+                .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+                .collect();
+            files.sort_by_key(|f| std::cmp::Reverse(f.0));
+            files.into_iter().map(|(_, p)| p).collect()
+        }
+    }
+}
+
+/// `lastShutdown` (`--deep`): from the gateway's file log (newest file first, the last 4 MiB of
+/// each), else, for a systemd unit, from its journal (the gateway writes both).
+fn last_shutdown(
+    invocation: &Invocation,
+    config: &LoadedConfig,
+    runtime: Option<&SupervisorStatus>,
+    port: u16,
+) -> Option<ShutdownView> {
+    for file in shutdown_log_files(invocation, config) {
+        let Ok(page) = tail(&file, None, usize::MAX, 4 * 1024 * 1024) else {
+            continue;
+        };
+        let records = page
+            .lines
+            .iter()
+            .filter(|line| SHUTDOWN_MARKERS.iter().any(|m| line.contains(m)))
+            .map(|line| {
+                let record: Value = serde_json::from_str(line).unwrap_or(Value::Null);
+                let parsed = crate::rpc_commands::parse_log_line(line);
+                LogRecord {
+                    time: parsed.time,
+                    message: parsed.message,
+                    port: record["fields"]["port"].as_u64(),
+                    pid: record["fields"]["pid"].as_u64(),
+                }
+            });
+        if let Some(found) = find_last_shutdown(records, port, "log-file") {
+            return Some(found);
+        }
+    }
+    let runtime = runtime?;
+    let user = match runtime.supervisor.as_str() {
+        "systemd user" => true,
+        "systemd system" => false,
+        _ => return None,
+    };
+    let records = journal::records(&mut SystemRunner, &runtime.name, user, 5000);
+    let records = records.iter().filter_map(|r| {
+        let field = |k: &str| r[k].as_str().and_then(|v| v.parse::<u64>().ok());
+        Some(LogRecord {
+            time: journal::time(r),
+            message: journal::message(r)?,
+            port: field("F_PORT"),
+            pid: field("F_PID"),
+        })
+    });
+    find_last_shutdown(records, port, "journal")
 }
 
 /// Whether to look for the gateway's last error (journal, else log file): the service looks up
@@ -491,22 +868,37 @@ struct ServiceDefinition {
     vars: Vec<(&'static str, String)>,
     /// Its command line.
     argv: Vec<String>,
+    /// Its working directory.
+    working_directory: Option<String>,
 }
 
+/// The environment variables `service.command.environment` shows (spec §5.3; never secrets).
+const COMMAND_ENV_KEYS: [&str; 6] = [
+    "OPENCLAW_PROFILE",
+    "OPENCLAW_STATE_DIR",
+    "OPENCLAW_CONFIG_PATH",
+    "OPENCLAW_GATEWAY_PORT",
+    "OPENCLAW_CONFIG_READONLY",
+    "OPENCLAW_NIX_MODE",
+];
+
 impl ServiceDefinition {
-    const KEYS: [&'static str; 6] = [
+    const KEYS: [&'static str; 9] = [
         "OPENCLAW_STATE_DIR",
         "CLAWDBOT_STATE_DIR",
         "OPENCLAW_CONFIG_PATH",
         "CLAWDBOT_CONFIG_PATH",
         "OPENCLAW_PROFILE",
         "HOME",
+        "OPENCLAW_GATEWAY_PORT",
+        "OPENCLAW_CONFIG_READONLY",
+        "OPENCLAW_NIX_MODE",
     ];
 
     /// Reads a `.service` or `.plist` file; `None` for anything else or an unreadable file.
     fn read(path: &Path) -> Option<Self> {
         let mut vars = Vec::new();
-        let argv = match path.extension().and_then(|e| e.to_str()) {
+        let (argv, working_directory) = match path.extension().and_then(|e| e.to_str()) {
             Some("service") => {
                 let unit = UnitFile::parse(&std::fs::read_to_string(path).ok()?);
                 for key in Self::KEYS {
@@ -514,7 +906,11 @@ impl ServiceDefinition {
                         vars.push((key, v));
                     }
                 }
-                unit.exec_start()
+                let dir = unit
+                    .last("Service", "WorkingDirectory")
+                    .map(|d| d.trim_start_matches('-').to_owned())
+                    .filter(|d| !d.is_empty());
+                (unit.exec_start(), dir)
             }
             Some("plist") => {
                 let job = PlistJob::read(path)?;
@@ -523,11 +919,55 @@ impl ServiceDefinition {
                         vars.push((key, v));
                     }
                 }
-                job.argv
+                let dir = job
+                    .dict
+                    .get("WorkingDirectory")
+                    .and_then(plist::Value::as_string)
+                    .map(str::to_owned);
+                (job.argv, dir)
             }
             _ => return None,
         };
-        Some(Self { vars, argv })
+        Some(Self {
+            vars,
+            argv,
+            working_directory,
+        })
+    }
+
+    /// `service.command`: the command line with `--token`/`--password` values redacted, the
+    /// working directory and the [`COMMAND_ENV_KEYS`] of the environment.
+    fn view(&self, source: &Path) -> CommandView {
+        let mut redact_next = false;
+        let program_arguments = self
+            .argv
+            .iter()
+            .map(|arg| {
+                let secret_flag = ["--token", "--password"]
+                    .iter()
+                    .find(|f| arg.starts_with(&format!("{f}=")));
+                let shown = if redact_next {
+                    REDACTED.to_owned()
+                } else if let Some(flag) = secret_flag {
+                    format!("{flag}={REDACTED}")
+                } else {
+                    arg.clone()
+                };
+                redact_next = arg == "--token" || arg == "--password";
+                shown
+            })
+            .collect();
+        CommandView {
+            program_arguments,
+            working_directory: self.working_directory.clone(),
+            environment: self
+                .vars
+                .iter()
+                .filter(|(k, _)| COMMAND_ENV_KEYS.contains(k))
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
+            source_path: source.display().to_string(),
+        }
     }
 
     /// The last `--name V` / `--name=V` of the command line.
@@ -877,13 +1317,18 @@ fn print_human(report: &StatusReport, color: bool, require_rpc: bool) {
     let good = Style::new().fg_color(Some(AnsiColor::Green.into()));
     let bad = Style::new().fg_color(Some(AnsiColor::Red.into()));
     let warn = Style::new().fg_color(Some(AnsiColor::Yellow.into()));
-    let line = |label: &str, value: &str| out(&format!("  {:<10} {value}", label));
+    let line = |label: &str, value: &str| out(&format!("  {:<13} {value}", label));
+    let role = if report.service.target_role == "target" {
+        String::new()
+    } else {
+        format!(" {}", paint(DIAGNOSTIC_ONLY, warn, color))
+    };
 
     // Block 1: the supervisor.
     match (&report.service.runtime, &report.service.inspection_error) {
         (Some(rt), _) => {
             out(&format!(
-                "{} {} · {}",
+                "{} {} · {}{role}",
                 paint("Service", bold, color),
                 rt.supervisor,
                 rt.name
@@ -904,13 +1349,7 @@ fn print_human(report: &StatusReport, color: bool, require_rpc: bool) {
                 facts.push(format!("{n} restart(s)"));
             }
             if let Some(exit) = &rt.last_exit {
-                facts.push(format!(
-                    "last exit {}{}",
-                    exit.status.map_or("?".into(), |s| s.to_string()),
-                    exit.reason
-                        .as_ref()
-                        .map_or(String::new(), |r| format!(" ({r})"))
-                ));
+                facts.push(describe_last_exit(exit));
             }
             let facts = if facts.is_empty() {
                 String::new()
@@ -923,6 +1362,20 @@ fn print_human(report: &StatusReport, color: bool, require_rpc: bool) {
             );
             if let Some(path) = &rt.definition_path {
                 line("Unit", &path.display().to_string());
+            }
+            if let Some(cmd) = &report.service.command {
+                line("Command", &cmd.program_arguments.join(" "));
+                if let Some(dir) = &cmd.working_directory {
+                    line("Working dir", dir);
+                }
+                if !cmd.environment.is_empty() {
+                    let env: Vec<String> = cmd
+                        .environment
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect();
+                    line("Service env", &env.join(" "));
+                }
             }
             if let Some(text) = &rt.status_text {
                 line("Status", text);
@@ -940,13 +1393,16 @@ fn print_human(report: &StatusReport, color: bool, require_rpc: bool) {
             if let Some(reason) = &rt.reason {
                 line("Why", reason);
             }
+            if let Some(command) = log_command(rt) {
+                line("Logs", &command);
+            }
             if rt.state == ServiceState::NotInstalled {
                 line("Fix", "openclaw gateway install");
             }
         }
         (None, Some(e)) => {
             out(&format!(
-                "{} {}",
+                "{} {}{role}",
                 paint("Service", bold, color),
                 paint("cannot be inspected", warn, color)
             ));
@@ -960,11 +1416,23 @@ fn print_human(report: &StatusReport, color: bool, require_rpc: bool) {
     out("");
     // Block 2: the gateway over RPC.
     let g = &report.gateway;
-    out(&format!(
-        "{} {}",
-        paint("Gateway", bold, color),
-        report.rpc.url
-    ));
+    out(&paint("Gateway", bold, color));
+    line(
+        "Bind",
+        &format!(
+            "{} ({}), port {} ({})",
+            g.bind_mode, g.bind_host, g.port, g.port_source
+        ),
+    );
+    line(
+        "Probe target",
+        &format!("{} ({})", report.rpc.url, report.rpc.url_source),
+    );
+    line(
+        "Dashboard",
+        &format!("{} ({NO_CONTROL_UI})", g.control_ui_links.http_url),
+    );
+    line("Probe note", &g.probe_note);
     let rpc = &report.rpc;
     let label = if require_rpc { "Read RPC" } else { "RPC" };
     if !rpc.probed {
@@ -994,14 +1462,6 @@ fn print_human(report: &StatusReport, color: bool, require_rpc: bool) {
             line("Fix", fix);
         }
     }
-    line(
-        "Bind",
-        &format!(
-            "{} ({}), port {} ({})",
-            g.bind_mode, g.bind_host, g.port, g.port_source
-        ),
-    );
-    line("Note", &g.probe_note);
     match report.port.status.as_str() {
         "busy" => {
             for l in &report.port.listeners {
@@ -1038,6 +1498,20 @@ fn print_human(report: &StatusReport, color: bool, require_rpc: bool) {
             report.port.detail.as_deref().unwrap_or("unknown"),
         ),
     }
+    if let Some(cli) = &report.port_cli {
+        let state = match cli.status.as_str() {
+            "busy" => "busy",
+            "free" => "free",
+            _ => "unknown",
+        };
+        line(
+            "CLI port",
+            &format!(
+                "{} ({state}): what this CLI's env/config resolves; the service runs with --port {}",
+                cli.port, g.port
+            ),
+        );
+    }
     if let Some(err) = &report.last_error {
         let from = match report.last_error_source.as_deref() {
             Some("journal") => "journal",
@@ -1046,6 +1520,41 @@ fn print_human(report: &StatusReport, color: bool, require_rpc: bool) {
         line(
             "Last error",
             &format!("{} (from the {from})", paint(err, bad, color)),
+        );
+    }
+    if let Some(c) = &report.connections {
+        match c.count {
+            Some(n) => {
+                line("Connections", &format!("{n} established"));
+                for client in c.clients.iter().take(MAX_PRINTED_CONNECTIONS) {
+                    let who = match (client.pid, &client.command_line, &client.command) {
+                        (Some(pid), Some(cmd), _) | (Some(pid), None, Some(cmd)) => {
+                            format!(" (pid {pid}, {cmd})")
+                        }
+                        (Some(pid), None, None) => format!(" (pid {pid})"),
+                        _ => String::new(),
+                    };
+                    line("", &format!("- {}{who}", client.peer));
+                }
+                if n > MAX_PRINTED_CONNECTIONS {
+                    line(
+                        "",
+                        &format!(
+                            "… and {} more (--json lists up to {MAX_LISTED_CONNECTIONS})",
+                            n - MAX_PRINTED_CONNECTIONS
+                        ),
+                    );
+                }
+            }
+            None => line("Connections", c.detail.as_deref().unwrap_or("unknown")),
+        }
+    }
+    if let Some(shutdown) = &report.last_shutdown {
+        line(
+            "Last shutdown",
+            &shutdown
+                .as_ref()
+                .map_or_else(|| "none recorded".to_owned(), describe_shutdown),
         );
     }
     out("");
@@ -1112,6 +1621,80 @@ fn print_human(report: &StatusReport, color: bool, require_rpc: bool) {
             out(&format!("{} {warning}", paint("Warning:", warn, color)));
         }
     }
+}
+
+/// The text suffix of a service that is not the probe target (spec §5.2).
+pub const DIAGNOSTIC_ONLY: &str = "(diagnostic only, not the probe target)";
+
+/// What the `Dashboard` line adds: this gateway serves no Control UI.
+const NO_CONTROL_UI: &str =
+    "no Control UI in this gateway: only /healthz, /readyz and the WebSocket answer there";
+
+/// How many connections the text output lists.
+const MAX_PRINTED_CONNECTIONS: usize = 10;
+
+/// `last exit N (…)`: a signal exit status (128 + n, spec §5.4) or a killing signal named.
+fn describe_last_exit(exit: &crate::service::status::LastExit) -> String {
+    let Some(status) = exit.status else {
+        return format!(
+            "last exit ?{}",
+            exit.reason
+                .as_ref()
+                .map_or(String::new(), |r| format!(" ({r})"))
+        );
+    };
+    let signal = |n: i32| crate::service::systemd::state::signal_name(n);
+    let note = match exit.reason.as_deref() {
+        Some("killed") => Some(format!("killed by {}", signal(status))),
+        Some("dumped") => Some(format!("{}, core dumped", signal(status))),
+        None | Some("exited") if matches!(status, 129 | 130 | 131 | 134 | 137 | 143) => {
+            Some(signal(status - 128))
+        }
+        other => other.map(str::to_owned),
+    };
+    match note {
+        Some(note) => format!("last exit {status} ({note})"),
+        None => format!("last exit {status}"),
+    }
+}
+
+/// Where to read why a failed systemd unit ended (spec §5.4 log hints). User units are read
+/// with `--user-unit` (`--user -u` shows nothing with volatile journal storage).
+fn log_command(rt: &SupervisorStatus) -> Option<String> {
+    if !matches!(rt.state, ServiceState::Failed | ServiceState::StartLimitHit) {
+        return None;
+    }
+    match rt.supervisor.as_str() {
+        "systemd user" => Some(format!(
+            "journalctl --user-unit {} -n 200 --no-pager",
+            rt.name
+        )),
+        "systemd system" => Some(format!("journalctl -u {} -n 200 --no-pager", rt.name)),
+        _ => None,
+    }
+}
+
+/// `SIGTERM at <time>, clean in 12 ms (pid 42, from the log file)`.
+fn describe_shutdown(s: &ShutdownView) -> String {
+    let outcome = match (s.outcome.as_str(), s.duration_ms) {
+        ("clean", Some(ms)) => format!("completed cleanly in {ms} ms"),
+        ("clean", None) => "completed cleanly".to_owned(),
+        ("timed-out", _) => "drain timed out; exited without full cleanup".to_owned(),
+        _ => "no end recorded (killed while draining, or still draining)".to_owned(),
+    };
+    let mut text = s.signal.clone();
+    if let Some(time) = &s.time {
+        text.push_str(&format!(" at {time}"));
+    }
+    text.push_str(&format!(", {outcome} ("));
+    if let Some(pid) = s.pid {
+        text.push_str(&format!("pid {pid}, "));
+    }
+    text.push_str(match s.source.as_str() {
+        "journal" => "from the journal)",
+        _ => "from the log file)",
+    });
+    text
 }
 
 /// The advice printed under the extra services.
@@ -1185,5 +1768,153 @@ mod tests {
         assert_eq!(last_error_line(&file).as_deref(), Some("t boom"));
         std::fs::write(&file, rec("INFO", "fine")).unwrap();
         assert_eq!(last_error_line(&file), None);
+    }
+
+    #[test]
+    fn control_ui_links_are_the_probe_urls_http_root_and_websocket() {
+        let links = control_ui_links("ws://127.0.0.1:18789");
+        assert_eq!(links.http_url, "http://127.0.0.1:18789/");
+        assert_eq!(links.ws_url, "ws://127.0.0.1:18789");
+        let links = control_ui_links("wss://[::1]:8443/some/path?x=1");
+        assert_eq!(links.http_url, "https://[::1]:8443/");
+        assert_eq!(links.ws_url, "wss://[::1]:8443");
+    }
+
+    #[test]
+    fn exit_statuses_of_signals_are_annotated() {
+        use crate::service::status::LastExit;
+        let exit = |status: i32, reason: &str| LastExit {
+            status: Some(status),
+            reason: Some(reason.to_owned()),
+        };
+        assert_eq!(
+            describe_last_exit(&exit(143, "exited")),
+            "last exit 143 (SIGTERM)"
+        );
+        assert_eq!(
+            describe_last_exit(&exit(137, "exited")),
+            "last exit 137 (SIGKILL)"
+        );
+        assert_eq!(
+            describe_last_exit(&exit(78, "exited")),
+            "last exit 78 (exited)"
+        );
+        assert_eq!(
+            describe_last_exit(&exit(9, "killed")),
+            "last exit 9 (killed by SIGKILL)"
+        );
+        assert_eq!(
+            describe_last_exit(&exit(11, "dumped")),
+            "last exit 11 (SIGSEGV, core dumped)"
+        );
+        let bare = LastExit {
+            status: Some(130),
+            reason: None,
+        };
+        assert_eq!(describe_last_exit(&bare), "last exit 130 (SIGINT)");
+    }
+
+    fn rec(time: &str, message: &str, port: Option<u64>) -> LogRecord {
+        LogRecord {
+            time: Some(time.to_owned()),
+            message: message.to_owned(),
+            port,
+            pid: port.map(|_| 42),
+        }
+    }
+
+    #[test]
+    fn the_last_shutdown_is_the_newest_stop_of_this_port_with_its_end() {
+        let records = vec![
+            rec("t1", "received SIGINT; shutting down", Some(18789)),
+            rec("t2", "completed cleanly in 12ms", Some(18789)),
+            rec(
+                "t3",
+                "listening on ws://127.0.0.1:18789 (127.0.0.1:18789); ready",
+                Some(18789),
+            ),
+            rec("t4", "received SIGTERM; shutting down", Some(18789)),
+            // Another gateway logging to the same file.
+            rec("t5", "received SIGTERM; shutting down", Some(19001)),
+            rec("t6", "completed cleanly in 999ms", Some(19001)),
+            rec("t7", "completed cleanly in 7ms", Some(18789)),
+        ];
+        let found = find_last_shutdown(records.into_iter(), 18789, "log-file").unwrap();
+        assert_eq!(
+            found,
+            ShutdownView {
+                time: Some("t4".into()),
+                signal: "SIGTERM".into(),
+                outcome: "clean".into(),
+                duration_ms: Some(7),
+                pid: Some(42),
+                source: "log-file".into(),
+            }
+        );
+    }
+
+    #[test]
+    fn a_shutdown_without_an_end_before_the_next_start_is_unfinished() {
+        let records = vec![
+            rec("t1", "received SIGTERM; shutting down", None),
+            rec(
+                "t2",
+                "listening on ws://127.0.0.1:1 (127.0.0.1:1); ready",
+                None,
+            ),
+            rec("t3", "restarting in-process (SIGUSR1)", None),
+            rec("t4", "completed cleanly in 3ms", None),
+        ];
+        let found = find_last_shutdown(records.into_iter(), 1, "journal").unwrap();
+        assert_eq!(found.outcome, "unfinished");
+        assert_eq!(found.duration_ms, None);
+        assert_eq!(found.pid, None);
+        let timed_out = vec![
+            rec("t1", "received SIGTERM; shutting down", None),
+            rec(
+                "t2",
+                "shutdown timed out; exiting without full cleanup",
+                None,
+            ),
+        ];
+        let found = find_last_shutdown(timed_out.into_iter(), 1, "journal").unwrap();
+        assert_eq!(found.outcome, "timed-out");
+        let none = vec![rec("t1", "restarting in-process (config)", None)];
+        assert_eq!(find_last_shutdown(none.into_iter(), 1, "journal"), None);
+    }
+
+    #[test]
+    fn the_service_command_hides_secrets_and_keeps_the_listed_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let unit = dir.path().join("openclaw-gateway.service");
+        std::fs::write(
+            &unit,
+            "[Service]\nExecStart=/usr/bin/openclaw gateway --port 1234 --token s3cret --password=pw\nWorkingDirectory=-/srv/oc\nEnvironment=OPENCLAW_PROFILE=work OPENCLAW_GATEWAY_TOKEN=tok HOME=/home/u OPENCLAW_NIX_MODE=1\n",
+        )
+        .unwrap();
+        let def = ServiceDefinition::read(&unit).unwrap();
+        assert_eq!(def.port(), Some(1234));
+        let view = def.view(&unit);
+        assert_eq!(
+            view.program_arguments,
+            [
+                "/usr/bin/openclaw",
+                "gateway",
+                "--port",
+                "1234",
+                "--token",
+                "<redacted>",
+                "--password=<redacted>"
+            ]
+        );
+        assert_eq!(view.working_directory.as_deref(), Some("/srv/oc"));
+        assert_eq!(
+            view.environment.into_iter().collect::<Vec<_>>(),
+            [
+                ("OPENCLAW_NIX_MODE".to_owned(), "1".to_owned()),
+                ("OPENCLAW_PROFILE".to_owned(), "work".to_owned())
+            ]
+        );
+        assert_eq!(view.source_path, unit.display().to_string());
     }
 }

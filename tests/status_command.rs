@@ -196,3 +196,183 @@ fn deep_warns_about_a_gateway_on_our_port_that_no_supervisor_runs() {
         "port findings are a --deep scan"
     );
 }
+
+#[test]
+fn port_probes_that_port_on_loopback_says_cli_and_makes_the_service_diagnostic_only() {
+    let gw = TestGateway::start_with(GatewayOptions {
+        no_token: true,
+        ..Default::default()
+    });
+    // The env points elsewhere: --port wins.
+    let port = gw.port.to_string();
+    let (out, report) = status(gw.home(), free_port(), &["--json", "--port", &port]);
+    assert_eq!(out.status.code(), Some(0));
+    let report = report.unwrap();
+    assert_valid(&report);
+    assert_eq!(report["gateway"]["port"], gw.port, "{report:#}");
+    assert_eq!(report["gateway"]["portSource"], "cli");
+    assert_eq!(report["gateway"]["probeUrl"], gw.url());
+    assert_eq!(report["rpc"]["urlSource"], "cli --port");
+    assert_eq!(report["rpc"]["outcome"], "connected");
+    assert_eq!(report["port"]["listeners"][0]["pid"], gw.child.id());
+    assert_eq!(report["service"]["targetRole"], "diagnostic-only");
+    let (out, _) = status(gw.home(), free_port(), &["--port", &port]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("(diagnostic only, not the probe target)")
+            && text.contains(&format!("port {} (cli)", gw.port))
+            && text.contains(&format!("Probe target  {} (cli --port)", gw.url())),
+        "{text}"
+    );
+}
+
+#[test]
+fn port_together_with_url_is_a_usage_error() {
+    let home = tempfile::tempdir().unwrap();
+    let (out, _) = status(
+        home.path(),
+        free_port(),
+        &["--port", "18789", "--url", "ws://127.0.0.1:18789"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the argument '--port <PORT>' cannot be used with '--url <URL>'"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn dashboard_links_and_probe_note_follow_the_bind_mode() {
+    for (bind, note) in [
+        (
+            "loopback",
+            "Loopback-only gateway; only local clients can connect.".to_owned(),
+        ),
+        (
+            "lan",
+            "bind=lan listens on 0.0.0.0 (all interfaces); probing via 127.0.0.1.".to_owned(),
+        ),
+    ] {
+        let gw = TestGateway::start_with(
+            GatewayOptions::default().config(&format!(r#"{{"gateway": {{"bind": "{bind}"}}}}"#)),
+        );
+        let (out, report) = status(gw.home(), gw.port, &["--json", "--token", TOKEN]);
+        assert_eq!(out.status.code(), Some(0));
+        let report = report.unwrap();
+        assert_valid(&report);
+        let g = &report["gateway"];
+        assert_eq!(g["bindMode"], bind, "{report:#}");
+        assert_eq!(g["probeNote"], note.as_str());
+        assert_eq!(report["rpc"]["outcome"], "connected", "{report:#}");
+        let http = format!("http://127.0.0.1:{}/", gw.port);
+        assert_eq!(g["controlUiLinks"]["httpUrl"], http.as_str());
+        assert_eq!(g["controlUiLinks"]["wsUrl"], gw.url().as_str());
+        // What the link honestly reaches: the gateway's HTTP root (no Control UI: a JSON 404)
+        // beside its health endpoints.
+        let (code, body) = http_get(gw.port, "/").unwrap();
+        assert_eq!((code, body.contains("not_found")), (404, true), "{body}");
+        assert_eq!(http_get(gw.port, "/healthz").unwrap().0, 200);
+        let (out, _) = status(gw.home(), gw.port, &[]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains(&format!("Dashboard     {http} (no Control UI"))
+                && text.contains(&format!("Probe note    {note}")),
+            "{text}"
+        );
+    }
+}
+
+/// `gateway status --deep --json` for the gateway in `home` on `port` (no system folders scanned).
+fn deep_status(home: &std::path::Path, port: u16, text: bool) -> Output {
+    let root = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_openclaw"));
+    cmd.args(["gateway", "status", "--deep"]);
+    if !text {
+        cmd.arg("--json");
+    }
+    cmd.env_clear()
+        .env("HOME", home)
+        .env("OPENCLAW_GATEWAY_PORT", port.to_string())
+        .env("OPENCLAW_DISCOVERY_ROOT", root.path())
+        .output()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn deep_lists_an_established_client_connection_with_its_process() {
+    let gw = TestGateway::start();
+    let (ws, _) = open(gw.port).await;
+    let client_addr = match ws.get_ref() {
+        tokio_tungstenite::MaybeTlsStream::Plain(tcp) => tcp.local_addr().unwrap(),
+        _ => unreachable!("plain ws"),
+    };
+    let (home, port) = (gw.home().to_owned(), gw.port);
+    let out = tokio::task::spawn_blocking(move || deep_status(&home, port, false))
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_valid(&report);
+    let c = &report["connections"];
+    assert_eq!(c["port"], gw.port);
+    assert_eq!(
+        c["count"], 1,
+        "the probe's own connection is gone: {report:#}"
+    );
+    let client = &c["clients"][0];
+    assert_eq!(client["peer"], client_addr.to_string(), "{report:#}");
+    assert_eq!(client["local"], format!("127.0.0.1:{}", gw.port));
+    assert_eq!(
+        client["pid"],
+        std::process::id(),
+        "this test process holds the client end"
+    );
+    let (home, port) = (gw.home().to_owned(), gw.port);
+    let out = tokio::task::spawn_blocking(move || deep_status(&home, port, true))
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Connections   1 established")
+            && text.contains(&format!("- {client_addr} (pid {}, ", std::process::id())),
+        "{text}"
+    );
+    drop(ws);
+}
+
+#[test]
+fn deep_shows_the_last_shutdown_after_sigterm_and_null_before_any() {
+    let mut gw = TestGateway::start();
+    let out = deep_status(gw.home(), gw.port, false);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_valid(&report);
+    assert_eq!(report["lastShutdown"], Value::Null, "{report:#}");
+    let pid = gw.child.id();
+    let (code, _) = gw.signal_and_wait("TERM", std::time::Duration::from_secs(10));
+    assert_eq!(code, Some(0));
+    let out = deep_status(gw.home(), gw.port, false);
+    assert_eq!(out.status.code(), Some(0));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_valid(&report);
+    let s = &report["lastShutdown"];
+    assert_eq!(s["signal"], "SIGTERM", "{report:#}");
+    assert_eq!(s["outcome"], "clean");
+    assert_eq!(s["pid"], pid);
+    assert_eq!(s["source"], "log-file");
+    assert!(s["durationMs"].as_u64().is_some() && s["time"].is_string());
+    assert_eq!(report["connections"]["count"], 0);
+    let (_, shallow) = status(gw.home(), gw.port, &["--json", "--no-probe"]);
+    let shallow = shallow.unwrap();
+    assert!(
+        shallow.get("lastShutdown").is_none() && shallow.get("connections").is_none(),
+        "--deep only: {shallow:#}"
+    );
+    let text = String::from_utf8_lossy(&deep_status(gw.home(), gw.port, true).stdout).into_owned();
+    assert!(
+        text.contains("Last shutdown SIGTERM at ")
+            && text.contains(", completed cleanly in ")
+            && text.contains(&format!("(pid {pid}, from the log file)")),
+        "{text}"
+    );
+}

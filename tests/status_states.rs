@@ -162,6 +162,25 @@ fn status_shows_not_installed_running_token_and_config_mismatch_then_stopped() {
     );
     assert_eq!(v["config"]["mismatch"], false, "{v:#}");
     assert!(v.get("lastError").is_none(), "{v:#}");
+    assert_eq!(
+        v["service"]["targetRole"], "target",
+        "the default profile's own unit, probed where it listens: {v:#}"
+    );
+    let command = &v["service"]["command"];
+    let argv: Vec<&str> = command["programArguments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert!(argv.ends_with(&["gateway", "--port", &port_s]), "{v:#}");
+    assert_eq!(command["sourcePath"], rt["definitionPath"], "{v:#}");
+    // The CLI alone resolves the default port; the service runs with --port.
+    assert_eq!(v["portCli"]["port"], 18789, "{v:#}");
+    assert_eq!(
+        v["gateway"]["controlUiLinks"]["httpUrl"],
+        format!("http://127.0.0.1:{port}/")
+    );
 
     // The human output: two blocks, Service then Gateway, no colour off a terminal.
     let out = f.oc(&["gateway", "status"]);
@@ -169,15 +188,35 @@ fn status_shows_not_installed_running_token_and_config_mismatch_then_stopped() {
     let blocks: Vec<&str> = out.stdout.split("\n\n").collect();
     assert!(
         blocks[0].starts_with("Service systemd user · openclaw-gateway.service")
-            && blocks[0].contains("running (pid "),
+            && blocks[0].contains("running (pid ")
+            && blocks[0].contains(&format!("gateway --port {port}")),
         "{out}"
     );
     assert!(
-        blocks[1].starts_with(&format!("Gateway ws://127.0.0.1:{port}"))
+        blocks[1].starts_with("Gateway\n")
+            && blocks[1].contains(&format!("Probe target  ws://127.0.0.1:{port} (local)"))
+            && blocks[1].contains(&format!("Dashboard     http://127.0.0.1:{port}/ ("))
             && blocks[1].contains("ok"),
         "{out}"
     );
+    assert!(
+        !out.stdout.contains("diagnostic only"),
+        "the service is the probe target: {out}"
+    );
     assert!(!out.stdout.contains('\u{1b}'), "{out}");
+
+    // --port: the service is shown for diagnosis only, whatever the port.
+    let (code, v) = f.status(&["--port", &port_s, "--no-probe"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(v["service"]["targetRole"], "diagnostic-only", "{v:#}");
+    assert_eq!(v["gateway"]["portSource"], "cli", "{v:#}");
+    let out = f.oc(&["gateway", "status", "--no-probe", "--port", &port_s]);
+    assert!(
+        out.stdout.starts_with(
+            "Service systemd user · openclaw-gateway.service (diagnostic only, not the probe target)"
+        ),
+        "{out}"
+    );
 
     // A wrong token is its own state with the fix; exit 0, or 1 with --require-rpc.
     let (code, v) = f.status(&["--token", "wrong-token"]);
@@ -229,6 +268,19 @@ fn status_shows_not_installed_running_token_and_config_mismatch_then_stopped() {
     assert_eq!(runtime(&v)["state"], "stopped", "{v:#}");
     assert_eq!(v["rpc"]["ok"], false, "{v:#}");
     assert!(runtime(&v)["pid"].is_null(), "{v:#}");
+
+    // --deep: the stop (SIGTERM from systemd) as the gateway logged it, no connections left.
+    let root = f.h.home().join("no-system-units");
+    let (code, v) = f.status_env(
+        &["--deep", "--no-probe"],
+        &[("OPENCLAW_DISCOVERY_ROOT", root.to_str().unwrap())],
+    );
+    assert_eq!(code, Some(0));
+    let shutdown = &v["lastShutdown"];
+    assert_eq!(shutdown["signal"], "SIGTERM", "{v:#}");
+    assert_eq!(shutdown["outcome"], "clean", "{v:#}");
+    assert_eq!(shutdown["source"], "log-file", "{v:#}");
+    assert_eq!(v["connections"]["count"], 0, "{v:#}");
 }
 
 #[test]
@@ -259,7 +311,11 @@ fn status_shows_exit_78_as_failed_with_the_reason() {
     );
     let out = f.oc(&["gateway", "status", "--no-probe"]);
     assert!(
-        out.stdout.contains("failed") && out.stdout.contains("last exit 78"),
+        out.stdout.contains("failed")
+            && out.stdout.contains("last exit 78")
+            && out.stdout.contains(
+                "Logs          journalctl --user-unit openclaw-gateway.service -n 200 --no-pager"
+            ),
         "{out}"
     );
 }

@@ -3,11 +3,13 @@
 //! Linux: listening sockets from sock_diag netlink (`sock_diag.rs`), else `/proc/net/tcp` and
 //! `/proc/net/tcp6` (state `0A`), matched to processes through the `socket:[inode]` links in
 //! `/proc/<pid>/fd`. Elsewhere: `lsof`. When
-//! neither works the caller gets a clear error at once rather than a guess.
+//! neither works the caller gets a clear error at once rather than a guess. Also the established
+//! client connections to a port (`gateway status --deep`), with the client process when local.
 
 use std::collections::HashSet;
 use std::fs;
 use std::io;
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -119,13 +121,11 @@ fn listening_socket_inodes(port: u16) -> Option<HashSet<u64>> {
     readable.then_some(inodes)
 }
 
-fn proc_listeners(port: u16) -> io::Result<Option<Vec<PortListener>>> {
-    let Some(inodes) = listening_socket_inodes(port) else {
-        return Ok(None);
-    };
-    if inodes.is_empty() {
-        return Ok(Some(vec![]));
-    }
+/// The processes holding any of `inodes` (from the `socket:[inode]` links in `/proc/<pid>/fd`),
+/// each with the inodes it holds, in `/proc` order. One socket can be held by several processes
+/// (a service manager and the service it passed the socket to). Processes this user cannot
+/// inspect are missing.
+pub fn socket_holders(inodes: &HashSet<u64>) -> io::Result<Vec<(PortListener, HashSet<u64>)>> {
     let mut found = Vec::new();
     for entry in fs::read_dir("/proc")?.flatten() {
         let Some(pid) = entry
@@ -138,31 +138,48 @@ fn proc_listeners(port: u16) -> io::Result<Option<Vec<PortListener>>> {
         let Ok(fds) = fs::read_dir(entry.path().join("fd")) else {
             continue;
         };
-        let holds = fds.flatten().any(|fd| {
-            fs::read_link(fd.path())
-                .ok()
-                .and_then(|target| {
-                    let t = target.to_string_lossy().into_owned();
-                    t.strip_prefix("socket:[")?
-                        .strip_suffix(']')?
-                        .parse::<u64>()
-                        .ok()
-                })
-                .is_some_and(|inode| inodes.contains(&inode))
-        });
-        if holds {
+        let held: HashSet<u64> = fds
+            .flatten()
+            .filter_map(|fd| {
+                let target = fs::read_link(fd.path()).ok()?;
+                let t = target.to_string_lossy().into_owned();
+                t.strip_prefix("socket:[")?
+                    .strip_suffix(']')?
+                    .parse::<u64>()
+                    .ok()
+            })
+            .filter(|inode| inodes.contains(inode))
+            .collect();
+        if !held.is_empty() {
             let command = read_trimmed(&entry.path().join("comm")).unwrap_or_else(|| "?".into());
             let command_line = fs::read(entry.path().join("cmdline"))
                 .ok()
                 .map(|raw| one_line(&String::from_utf8_lossy(&raw).replace('\0', " ")))
                 .filter(|s| !s.is_empty());
-            found.push(PortListener {
-                pid,
-                command,
-                command_line,
-            });
+            found.push((
+                PortListener {
+                    pid,
+                    command,
+                    command_line,
+                },
+                held,
+            ));
         }
     }
+    Ok(found)
+}
+
+fn proc_listeners(port: u16) -> io::Result<Option<Vec<PortListener>>> {
+    let Some(inodes) = listening_socket_inodes(port) else {
+        return Ok(None);
+    };
+    if inodes.is_empty() {
+        return Ok(Some(vec![]));
+    }
+    let found: Vec<PortListener> = socket_holders(&inodes)?
+        .into_iter()
+        .map(|(process, _)| process)
+        .collect();
     if found.is_empty() {
         return Err(io::Error::new(io::ErrorKind::PermissionDenied, "invisible"));
     }
@@ -175,6 +192,66 @@ fn one_line(text: &str) -> String {
     match folded.char_indices().nth(160) {
         Some((cut, _)) => format!("{}…", &folded[..cut]),
         None => folded,
+    }
+}
+
+/// One established connection to a local port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientConnection {
+    /// Our side: the accepted socket's address.
+    pub local: SocketAddr,
+    /// The client's address.
+    pub peer: SocketAddr,
+    /// The client process, for a client in this network namespace whose `/proc` entry this
+    /// user can read.
+    pub client: Option<PortListener>,
+}
+
+/// The established connections to `port` (its accepted sockets, like `ss -tn state established
+/// sport = :<port>`), ordered by client address, each with the client process when the client
+/// runs on this host: its end of the connection is the socket whose addresses are the accepted
+/// one's swapped. Linux only (sock_diag).
+pub fn established_clients(port: u16) -> io::Result<Vec<ClientConnection>> {
+    #[cfg(target_os = "linux")]
+    {
+        let sockets = super::sock_diag::established(port)?;
+        let (accepted, outgoing): (Vec<_>, Vec<_>) =
+            sockets.into_iter().partition(|s| s.local.port() == port);
+        let client_inode = |a: &super::sock_diag::TcpSocket| {
+            outgoing
+                .iter()
+                .find(|o| o.local == a.peer && o.peer == a.local && o.inode != 0)
+                .map(|o| o.inode)
+        };
+        let wanted: HashSet<u64> = accepted.iter().filter_map(client_inode).collect();
+        let holders = if wanted.is_empty() {
+            Vec::new()
+        } else {
+            socket_holders(&wanted)?
+        };
+        let mut connections: Vec<ClientConnection> = accepted
+            .iter()
+            .map(|a| ClientConnection {
+                local: a.local,
+                peer: a.peer,
+                client: client_inode(a).and_then(|inode| {
+                    holders
+                        .iter()
+                        .find(|(_, held)| held.contains(&inode))
+                        .map(|(process, _)| process.clone())
+                }),
+            })
+            .collect();
+        connections.sort_by_key(|c| c.peer);
+        Ok(connections)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = port;
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "listing connections needs Linux (sock_diag)",
+        ))
     }
 }
 
@@ -292,5 +369,23 @@ mod tests {
         );
         drop(listener);
         assert!(find_listeners(port).unwrap().is_empty());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn an_established_local_client_is_listed_with_its_process() {
+        let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = server.local_addr().unwrap().port();
+        assert!(established_clients(port).unwrap().is_empty());
+        let client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let (_accepted, _) = server.accept().unwrap();
+        let found = established_clients(port).unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].peer, client.local_addr().unwrap());
+        assert_eq!(found[0].local, server.local_addr().unwrap());
+        assert_eq!(
+            found[0].client.as_ref().map(|c| c.pid),
+            Some(std::process::id())
+        );
     }
 }

@@ -89,6 +89,11 @@ pub struct SupervisorStatus {
     /// watchdog kill, …), when there is something to explain.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Why the service manager could not be asked (spec §5.5): `service-manager-unavailable`
+    /// (this host runs no service manager we support) or `systemd-user-bus-unavailable` (the
+    /// user's systemd manager cannot be reached).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inspection_reason: Option<String>,
 }
 
 impl SupervisorStatus {
@@ -112,6 +117,7 @@ impl SupervisorStatus {
             enabled: None,
             reload_pending: false,
             reason: None,
+            inspection_reason: None,
         }
     }
 }

@@ -163,13 +163,14 @@ Register-ArgumentCompleter -Native -CommandName 'openclaw' -ScriptBlock {
             break
         }
         'openclaw;gateway;status' {
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Probe the gateway on this port of 127.0.0.1 (instead of the service''s or the configured port)')
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Gateway URL (default: ws://127.0.0.1:<resolved port>)')
             [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Token (default: OPENCLAW_GATEWAY_TOKEN, config, then <state>/gateway.token)')
             [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Password (default: OPENCLAW_GATEWAY_PASSWORD, config)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Timeout in milliseconds')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use an isolated profile: its own state dir (~/.openclaw-<NAME>), port and service names')
             [CompletionResult]::new('--no-probe', '--no-probe', [CompletionResultType]::ParameterName, 'Do not connect to the gateway; show the supervisor view only')
-            [CompletionResult]::new('--deep', '--deep', [CompletionResultType]::ParameterName, 'Also scan for other gateway-like services and port listeners')
+            [CompletionResult]::new('--deep', '--deep', [CompletionResultType]::ParameterName, 'Also scan for other gateway-like services and port listeners, list the established client connections and show the gateway''s last shutdown')
             [CompletionResult]::new('--require-rpc', '--require-rpc', [CompletionResultType]::ParameterName, 'Exit 1 when the gateway does not answer')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
             [CompletionResult]::new('--dev', '--dev', [CompletionResultType]::ParameterName, 'Use the dev profile (profile `dev`, default port 19001)')

@@ -602,12 +602,16 @@ _openclaw() {
             return 0
             ;;
         openclaw__subcmd__gateway__subcmd__status)
-            opts="-h -V --no-probe --deep --require-rpc --url --token --password --timeout --json --profile --dev --verbose --no-color --help --version"
+            opts="-h -V --no-probe --deep --require-rpc --port --url --token --password --timeout --json --profile --dev --verbose --no-color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -130,13 +130,14 @@ complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_se
 complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_seen_subcommand_from restart" -l no-color -d 'Never colour output (NO_COLOR is honoured too)'
 complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_seen_subcommand_from restart" -s h -l help -d 'Print help'
 complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_seen_subcommand_from restart" -s V -l version -d 'Print version'
+complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_seen_subcommand_from status" -l port -d 'Probe the gateway on this port of 127.0.0.1 (instead of the service\'s or the configured port)' -r
 complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_seen_subcommand_from status" -l url -d 'Gateway URL (default: ws://127.0.0.1:<resolved port>)' -r
 complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_seen_subcommand_from status" -l token -d 'Token (default: OPENCLAW_GATEWAY_TOKEN, config, then <state>/gateway.token)' -r
 complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_seen_subcommand_from status" -l password -d 'Password (default: OPENCLAW_GATEWAY_PASSWORD, config)' -r
 complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_seen_subcommand_from status" -l timeout -d 'Timeout in milliseconds' -r
 complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_seen_subcommand_from status" -l profile -d 'Use an isolated profile: its own state dir (~/.openclaw-<NAME>), port and service names' -r
 complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_seen_subcommand_from status" -l no-probe -d 'Do not connect to the gateway; show the supervisor view only'
-complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_seen_subcommand_from status" -l deep -d 'Also scan for other gateway-like services and port listeners'
+complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_seen_subcommand_from status" -l deep -d 'Also scan for other gateway-like services and port listeners, list the established client connections and show the gateway\'s last shutdown'
 complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_seen_subcommand_from status" -l require-rpc -d 'Exit 1 when the gateway does not answer'
 complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_seen_subcommand_from status" -l json -d 'Print JSON'
 complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_seen_subcommand_from status" -l dev -d 'Use the dev profile (profile `dev`, default port 19001)'

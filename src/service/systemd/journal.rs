@@ -76,36 +76,74 @@ pub fn last_error(runner: &mut dyn CommandRunner, unit: &str, user: bool) -> Opt
         .flatten()
 }
 
-/// The newest error record in `journalctl -o json` output, as `<ISO time> <message>`.
-pub fn parse_last_error(json_lines: &str) -> Option<String> {
-    json_lines.lines().rev().find_map(|line| {
-        let record: Value = serde_json::from_str(line).ok()?;
-        let message = match &record["MESSAGE"] {
-            Value::String(s) => s.clone(),
-            // Non-UTF-8 or binary messages come as byte arrays.
-            Value::Array(bytes) => String::from_utf8_lossy(
+/// The `journalctl` arguments of [`records`].
+pub fn records_args(unit: &str, user: bool, count: usize) -> Vec<String> {
+    let mut args = unit_args(unit, user);
+    args.extend([
+        "-n".to_owned(),
+        count.to_string(),
+        "-o".into(),
+        "json".into(),
+    ]);
+    args
+}
+
+/// The unit's newest `count` journal records (`-o json` objects), oldest first; none without a
+/// journal.
+pub fn records(runner: &mut dyn CommandRunner, unit: &str, user: bool, count: usize) -> Vec<Value> {
+    match runner.run(
+        "journalctl",
+        &records_args(unit, user, count),
+        Duration::from_secs(5),
+    ) {
+        Ok(out) if out.success() => out
+            .stdout
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter(Value::is_object)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A record's `MESSAGE` (journald gives non-UTF-8 or binary messages as byte arrays).
+pub fn message(record: &Value) -> Option<String> {
+    match &record["MESSAGE"] {
+        Value::String(s) => Some(s.clone()),
+        Value::Array(bytes) => Some(
+            String::from_utf8_lossy(
                 &bytes
                     .iter()
                     .filter_map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok()))
                     .collect::<Vec<u8>>(),
             )
             .into_owned(),
-            _ => return None,
-        };
+        ),
+        _ => None,
+    }
+}
+
+/// A record's time (`__REALTIME_TIMESTAMP`) as an RFC 3339 timestamp.
+pub fn time(record: &Value) -> Option<String> {
+    record["__REALTIME_TIMESTAMP"]
+        .as_str()
+        .and_then(|us| us.parse::<i64>().ok())
+        .and_then(|us| jiff::Timestamp::from_microsecond(us).ok())
+        .map(|t| t.to_string())
+}
+
+/// The newest error record in `journalctl -o json` output, as `<ISO time> <message>`.
+pub fn parse_last_error(json_lines: &str) -> Option<String> {
+    json_lines.lines().rev().find_map(|line| {
+        let record: Value = serde_json::from_str(line).ok()?;
+        let message = message(&record)?;
         let priority = record["PRIORITY"]
             .as_str()
             .and_then(|p| p.parse::<u8>().ok());
         let is_error = priority.is_some_and(|p| p <= 3);
-        (is_error || looks_like_startup_failure(&message)).then(|| {
-            let time = record["__REALTIME_TIMESTAMP"]
-                .as_str()
-                .and_then(|us| us.parse::<i64>().ok())
-                .and_then(|us| jiff::Timestamp::from_microsecond(us).ok())
-                .map(|t| t.to_string());
-            match time {
-                Some(t) => format!("{t} {}", message.trim()),
-                None => message.trim().to_owned(),
-            }
+        (is_error || looks_like_startup_failure(&message)).then(|| match time(&record) {
+            Some(t) => format!("{t} {}", message.trim()),
+            None => message.trim().to_owned(),
         })
     })
 }

@@ -1102,6 +1102,15 @@ impl ServiceManager for SystemdBackend {
                 let mut st = SupervisorStatus::new(state, supervisor, &units.service);
                 st.definition_path = exists.then_some(unit_path);
                 st.reason = Some(e.message);
+                let booted_with_systemd = Path::new("/run/systemd/system").is_dir();
+                st.inspection_reason = Some(
+                    if units.user && booted_with_systemd {
+                        "systemd-user-bus-unavailable"
+                    } else {
+                        "service-manager-unavailable"
+                    }
+                    .to_owned(),
+                );
                 return Ok(st);
             }
         };
