@@ -253,7 +253,7 @@ pub struct RpcArgs {
     #[arg(long)]
     pub password: Option<String>,
     /// Timeout in milliseconds.
-    #[arg(long, value_name = "MS", default_value_t = 10_000)]
+    #[arg(long, value_name = "MS", default_value_t = crate::status_command::DEFAULT_PROBE_TIMEOUT_MS)]
     pub timeout: u64,
     /// Print JSON.
     #[arg(long)]

@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::cli::StatusArgs;
+use crate::cli::{RpcArgs, StatusArgs};
 use crate::config::{BindMode, LoadedConfig};
 use crate::environment::Environment;
 use crate::exit_status::{CliError, ExitStatus};
@@ -307,7 +307,6 @@ pub fn status(invocation: &Invocation, args: &StatusArgs) -> Result<ExitStatus, 
             )
         }
     };
-    let ports = invocation.ports(None, &config)?;
     let cfg = &config.config;
     let mode = cfg
         .gateway_bind()
@@ -316,22 +315,14 @@ pub fn status(invocation: &Invocation, args: &StatusArgs) -> Result<ExitStatus, 
     let host = bind_plan(mode, cfg.custom_bind_host())
         .map(|p| p.probe_host())
         .unwrap_or(IpAddr::from([127, 0, 0, 1]));
-    let mut target = resolve_target(invocation, &args.rpc, &config)?;
     let service = supervisor_view(invocation, &config);
     let definition = service
         .runtime
         .as_ref()
         .and_then(|r| r.definition_path.as_deref())
         .and_then(ServiceDefinition::read);
-    // The port the installed service runs with beats env and config (spec §5.2): the probe
-    // goes where the service listens, and a differing CLI config shows as config.mismatch.
-    let (port_number, port_source) = match definition.as_ref().and_then(|d| d.port()) {
-        Some(p) if target.url_source == "local" => {
-            target.url = replace_port(&target.url, p);
-            (p, "service args".to_owned())
-        }
-        _ => (ports.port, ports.port_source.as_str().to_owned()),
-    };
+    let (target, port_number, port_source) =
+        probe_target(invocation, &args.rpc, &config, definition.as_ref())?;
     let probe_note = match mode {
         BindMode::Loopback => "Loopback-only gateway; only local clients can connect.".to_owned(),
         BindMode::Lan => {
@@ -432,6 +423,84 @@ pub fn status(invocation: &Invocation, args: &StatusArgs) -> Result<ExitStatus, 
     } else {
         ExitStatus::Ok
     })
+}
+
+/// The timeout of the status probe when `--timeout` is not given, ms.
+pub const DEFAULT_PROBE_TIMEOUT_MS: u64 = 10_000;
+
+/// Where the probe goes: the resolved target, moved to the port the installed service runs with
+/// (the `--port` of its definition) when the URL is the local default, because that port beats
+/// env and config (spec §5.2) and a differing CLI config shows as `config.mismatch`; with the
+/// port and where it came from.
+fn probe_target(
+    invocation: &Invocation,
+    rpc: &RpcArgs,
+    config: &LoadedConfig,
+    definition: Option<&ServiceDefinition>,
+) -> Result<(RpcTarget, u16, String), CliError> {
+    let ports = invocation.ports(None, config)?;
+    let mut target = resolve_target(invocation, rpc, config)?;
+    match definition.and_then(ServiceDefinition::port) {
+        Some(p) if target.url_source == "local" => {
+            target.url = replace_port(&target.url, p);
+            Ok((target, p, "service args".to_owned()))
+        }
+        _ => Ok((target, ports.port, ports.port_source.as_str().to_owned())),
+    }
+}
+
+/// The connectivity probe of `openclaw gateway status` (no flags) for `invocation`'s profile:
+/// the same target (the installed service's `--port` when `runtime` names its definition), the
+/// same connect-as-probe handshake and the default timeout. `openclaw doctor` uses it to tell a
+/// healthy service from one that runs but does not answer.
+pub fn probe_gateway(
+    invocation: &Invocation,
+    config: &LoadedConfig,
+    runtime: Option<&SupervisorStatus>,
+) -> RpcView {
+    let rpc = RpcArgs {
+        url: None,
+        token: None,
+        password: None,
+        timeout: DEFAULT_PROBE_TIMEOUT_MS,
+        json: false,
+    };
+    let definition = runtime
+        .and_then(|r| r.definition_path.as_deref())
+        .and_then(ServiceDefinition::read);
+    match probe_target(invocation, &rpc, config, definition.as_ref()) {
+        Ok((target, _, _)) => probe(
+            &target,
+            Duration::from_millis(rpc.timeout),
+            false,
+            invocation,
+        ),
+        Err(e) => RpcView {
+            probed: false,
+            ok: false,
+            url: String::new(),
+            url_source: String::new(),
+            outcome: "skipped".into(),
+            latency_ms: None,
+            server_version: None,
+            capability: None,
+            error: Some(e.message),
+            fix: None,
+        },
+    }
+}
+
+impl RpcView {
+    /// True when a gateway answered the probe at all: connected, or refused it with an error
+    /// of its own (auth, a failed read RPC). Unreachable, timed out or not speaking the protocol
+    /// is no answer.
+    pub fn gateway_answered(&self) -> bool {
+        self.probed
+            && matches!(
+                self.outcome.as_str(),
+                "connected" | "auth-failed" | "refused" | "rpc-failed"
+            )
+    }
 }
 
 fn supervisor_view(invocation: &Invocation, config: &LoadedConfig) -> ServiceView {
