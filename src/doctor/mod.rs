@@ -727,7 +727,13 @@ pub fn run_with(
     out("\nRepairs:\n");
     for (action, fs) in &groups {
         let summary = action.summary();
-        match consent.decide(action.kind(fs), &summary, &mut consent::ask_terminal) {
+        let (question, default_yes) = action.question();
+        match consent.decide(
+            action.kind(fs),
+            &question,
+            default_yes,
+            &mut consent::ask_terminal,
+        ) {
             Decision::Apply => match execute(action, &targets, sup) {
                 Ok(lines) => {
                     out(&format!("- {summary}: done\n"));

@@ -105,6 +105,11 @@ impl Action {
         }
     }
 
+    /// The question put to the operator on a terminal, and what an empty answer means.
+    pub fn question(&self) -> (String, bool) {
+        (format!("{}?", self.summary()), true)
+    }
+
     /// The plan lines of actions whose plan does not depend on a service manager.
     pub fn plan_lines(&self) -> Vec<String> {
         match self {
@@ -137,10 +142,12 @@ impl Action {
         }
     }
 
-    /// The repair kind of this action for `findings`: aggressive when any finding it repairs
-    /// is, else safe.
+    /// The repair kind of this action for `findings`: interactive when any finding it repairs
+    /// is, else aggressive when any is, else safe.
     pub fn kind(&self, findings: &[&Finding]) -> RepairKind {
-        if findings.iter().any(|f| f.repair == RepairKind::Aggressive) {
+        if findings.iter().any(|f| f.repair == RepairKind::Interactive) {
+            RepairKind::Interactive
+        } else if findings.iter().any(|f| f.repair == RepairKind::Aggressive) {
             RepairKind::Aggressive
         } else {
             RepairKind::Safe
