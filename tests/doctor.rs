@@ -3,8 +3,9 @@
 //! with a hand-edited port, and with a plain test home for (b) a legacy `com.openclaw.*`
 //! LaunchAgent (plan only on Linux). Each run checks the findings (and the `--json` schema),
 //! `--fix --yes`, a clean second run, the operator's `Environment=` lines, and that no secret is
-//! left in any file others can read. The runtime part (spec §6.4) runs against the harness too: a
-//! stopped service is started and a missing service is never installed without a terminal.
+//! left in any file others can read. The runtime part (spec §6.3, §6.4) runs against the harness
+//! too: a stopped service is started, a running unit whose `ExecStart=` drifted is neither
+//! rewritten nor restarted, and a missing service is never installed without a terminal.
 #![cfg(target_os = "linux")]
 
 mod support;
@@ -61,6 +62,20 @@ impl Fixture {
             cmd.env(k, v);
         }
         run_with_timeout(cmd, Duration::from_secs(120))
+    }
+
+    /// `MainPID` of the default unit.
+    fn main_pid(&self) -> String {
+        self.h
+            .systemctl_ok(&[
+                "show",
+                "-p",
+                "MainPID",
+                "--value",
+                "openclaw-gateway.service",
+            ])
+            .trim()
+            .to_owned()
     }
 
     /// A config on a free port with a token, and `gateway install` of it; the port.
@@ -280,7 +295,8 @@ fn a_reference_release_unit_with_an_inline_token_is_migrated_and_the_second_run_
 fn a_stopped_install_with_a_hand_edited_port_is_reinstalled_keeping_operator_environment() {
     let Some(f) = Fixture::new() else { return };
     let port = f.install();
-    // Stopped: the only runtime finding is that it does not run.
+    // Stopped first: a running unit's command is never rewritten (see
+    // a_running_unit_whose_exec_start_drifted_is_neither_rewritten_nor_restarted).
     let stop = f.oc(&["gateway", "stop", "--force"]);
     assert!(stop.success(), "{stop}");
     let unit = f.unit_dir().join("openclaw-gateway.service");
@@ -549,6 +565,87 @@ fn an_installed_but_stopped_service_is_started_by_fix_and_the_second_run_is_clea
     assert_eq!(fixed.code(), Some(0), "{fixed}");
     f.assert_clean();
     assert_eq!(f.h.active_state("openclaw-gateway.service"), "active");
+}
+
+#[test]
+fn a_running_unit_whose_exec_start_drifted_is_neither_rewritten_nor_restarted() {
+    let Some(f) = Fixture::new() else { return };
+    f.install();
+    let pid = f.main_pid();
+    assert_ne!(pid, "0");
+    // The unit now names another program (an older install's path); the manager knows it, the
+    // running gateway was started with the current one.
+    let unit = f.unit_dir().join("openclaw-gateway.service");
+    let bin = f.bin.display().to_string();
+    let text = std::fs::read_to_string(&unit).unwrap();
+    assert!(text.contains(&format!("ExecStart={bin} ")), "{text}");
+    let drifted = text.replace(
+        &format!("ExecStart={bin} "),
+        &format!("ExecStart={bin}-previous "),
+    );
+    std::fs::write(&unit, &drifted).unwrap();
+    // A repair that does not touch the definition still applies.
+    let backup =
+        f.h.write_unit("openclaw-gateway.service.bak", "[Service]\n");
+    std::fs::set_permissions(&backup, PermissionsExt::from_mode(0o644)).unwrap();
+    f.h.systemctl_ok(&["daemon-reload"]);
+
+    let (out, v) = f.doctor_json();
+    assert_eq!(out.code(), Some(1), "{out}");
+    assert_eq!(
+        ids(&v),
+        [
+            "service-program-mismatch",
+            "service-running-rewrite-skipped",
+            "systemd-unit-backup-mode"
+        ],
+        "{v:#}"
+    );
+    let program = &v["findings"][0];
+    assert_eq!(program["repair"], "manual", "{program:#}");
+    let note = &v["findings"][1];
+    assert_eq!(note["severity"], "info");
+    let message = note["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!(
+            "Gateway service openclaw-gateway.service is running (pid {pid}); skipped command/entrypoint rewrites"
+        )),
+        "{message}"
+    );
+    assert!(
+        note["fix"]
+            .as_str()
+            .unwrap()
+            .contains("openclaw gateway install --force"),
+        "{note:#}"
+    );
+    assert_eq!(
+        v["repairs"],
+        serde_json::json!([{
+            "summary": format!("chmod 0600 {}", backup.display()),
+            "kind": "safe",
+            "findings": ["systemd-unit-backup-mode"],
+        }])
+    );
+
+    // Not even --force rewrites the running unit's command.
+    let fixed = f.oc(&["doctor", "--fix", "--yes", "--force"]);
+    assert_eq!(fixed.code(), Some(1), "{fixed}");
+    assert!(
+        fixed.stdout.contains("skipped command/entrypoint rewrites")
+            && fixed.stdout.contains("openclaw gateway stop"),
+        "{fixed}"
+    );
+    assert!(
+        fixed
+            .stdout
+            .contains(&format!("Set mode 0600 on {}", backup.display())),
+        "{fixed}"
+    );
+    assert_eq!(mode(&backup), 0o600);
+    assert_eq!(std::fs::read_to_string(&unit).unwrap(), drifted);
+    assert_eq!(f.h.active_state("openclaw-gateway.service"), "active");
+    assert_eq!(f.main_pid(), pid, "the unit was not restarted");
 }
 
 #[test]

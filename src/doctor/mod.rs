@@ -13,8 +13,8 @@
 //! supervisor's view (as `gateway status` computes it) and the same connectivity probe; a
 //! service that is installed but not loaded, not running, running without answering, or not
 //! installed gets its repair (bootstrap, start, restart, install; the last two only after a yes
-//! on a terminal). `OPENCLAW_SERVICE_REPAIR_POLICY=external` turns every repair of the service
-//! into advice.
+//! on a terminal). A running service whose command would change is not rewritten (§6.3), and
+//! `OPENCLAW_SERVICE_REPAIR_POLICY=external` turns every repair of the service into advice.
 //!
 //! The service audit and repair follow the [`supervisor::Supervisor`]: systemd units
 //! ([`service_audit`], [`service_repair`]), the LaunchAgent ([`launchd_audit`],
@@ -323,6 +323,14 @@ fn audit_target(target: &Target, ctx: &AuditContext<'_>) -> Vec<Item> {
         config_token: config_token.as_deref(),
     }));
     let status = runtime::service_status(target, spec, sup);
+    runtime::hold_back_rewrites(
+        &mut out,
+        target,
+        spec,
+        sup,
+        &status,
+        service_audit::command_differs(&installed, &plan),
+    );
     out.extend(runtime::audit_installed(target, spec, sup, &status));
     let (user, state) = (ctx.linger)();
     match &state {
@@ -412,6 +420,14 @@ fn audit_launch_agent(
         config_token,
     });
     let status = runtime::service_status(target, spec, sup);
+    runtime::hold_back_rewrites(
+        &mut out,
+        target,
+        spec,
+        sup,
+        &status,
+        launchd_audit::command_differs(&dict, plan),
+    );
     out.extend(runtime::audit_installed(target, spec, sup, &status));
     out
 }
@@ -475,6 +491,16 @@ fn audit_scheduled_task(
         config_token,
     });
     let status = runtime::service_status(target, spec, sup);
+    runtime::hold_back_rewrites(
+        &mut out,
+        target,
+        spec,
+        sup,
+        &status,
+        registered
+            .as_ref()
+            .is_some_and(|r| windows_audit::command_differs(r, plan)),
+    );
     out.extend(runtime::audit_installed(target, spec, sup, &status));
     out
 }

@@ -171,12 +171,15 @@ fn in_order(calls: &[String], want: &[String]) -> bool {
 }
 
 #[test]
-fn launchd_our_agent_with_a_hand_edited_port_and_inline_token_is_fixed_and_then_clean() {
+fn launchd_our_stopped_agent_with_a_hand_edited_port_and_inline_token_is_fixed_and_then_clean() {
     let home = tempfile::tempdir().unwrap();
     let inv = invocation(home.path());
     let fake = FakeLaunchctl::new(501, true);
     let sup = macos(&fake);
     let spec = install_ours(&inv, &sup);
+    // Stopped first: the definition of a running agent is not rewritten (spec §6.3; see
+    // launchd_a_running_agent_whose_program_arguments_drifted_is_neither_rewritten_nor_restarted).
+    sup.launchd().stop(&spec).unwrap();
 
     // Hand edits: another port, an inline token, and an operator setting to keep.
     let plist = LaunchdPaths::for_spec(&spec).plist;
@@ -202,14 +205,21 @@ fn launchd_our_agent_with_a_hand_edited_port_and_inline_token_is_fixed_and_then_
     let ids = counting_ids(&found);
     assert_eq!(
         ids,
-        ["service-port-mismatch", "service-token-embedded"],
+        [
+            "service-port-mismatch",
+            "service-token-embedded",
+            "service-not-loaded"
+        ],
         "{found:#?}"
     );
     assert!(
-        found.iter().filter(|(f, _)| f.counts()).all(|(_, a)| a
-            == &Some(Action::Reinstall {
-                profile: "default".into()
-            })),
+        found
+            .iter()
+            .filter(|(f, _)| f.counts() && f.id != "service-not-loaded")
+            .all(|(_, a)| a
+                == &Some(Action::Reinstall {
+                    profile: "default".into()
+                })),
         "{found:?}"
     );
 
@@ -510,6 +520,73 @@ fn windows_a_task_running_a_script_with_an_inline_token_is_fixed_and_then_clean(
     );
     assert_eq!(counting_ids(&audit(&inv, &sup)), Vec::<&str>::new());
     assert_eq!(run_with(&inv, &args(false), &sup).unwrap(), ExitStatus::Ok);
+}
+
+#[test]
+fn launchd_a_running_agent_whose_program_arguments_drifted_is_neither_rewritten_nor_restarted() {
+    let home = tempfile::tempdir().unwrap();
+    let inv = invocation(home.path());
+    let fake = FakeLaunchctl::new(501, true);
+    let sup = macos(&fake);
+    let spec = install_ours(&inv, &sup);
+    let label = spec.names.launchd_label.clone();
+    let plist = LaunchdPaths::for_spec(&spec).plist;
+    let mut dict = Value::from_file(&plist).unwrap().into_dictionary().unwrap();
+    let argv = dict
+        .get_mut("ProgramArguments")
+        .and_then(Value::as_array_mut)
+        .unwrap();
+    let i = argv
+        .iter()
+        .position(|a| a.as_string() == Some("--port"))
+        .unwrap();
+    argv[i + 1] = Value::String("18888".into());
+    write_plist(&plist, dict);
+    let edited = std::fs::read(&plist).unwrap();
+    let pid = fake.state().jobs[&label].pid;
+    assert!(pid.is_some());
+
+    let found = audit(&inv, &sup);
+    assert_eq!(
+        counting_ids(&found),
+        ["service-port-mismatch"],
+        "{found:#?}"
+    );
+    let (port, action) = with_id(&found, "service-port-mismatch");
+    assert_eq!((action, port.repair), (&None, RepairKind::Manual));
+    assert!(port.fix.contains("openclaw gateway stop"), "{}", port.fix);
+    let (note, _) = with_id(&found, runtime::REWRITE_SKIPPED);
+    assert_eq!(note.severity, Severity::Info);
+    assert!(
+        note.message.starts_with(&format!(
+            "Gateway service {label} is running (pid 4242); skipped command/entrypoint rewrites"
+        )),
+        "{}",
+        note.message
+    );
+    assert!(
+        note.fix.contains("openclaw gateway install --force"),
+        "{}",
+        note.fix
+    );
+
+    let report = assert_report_valid(&inv, &sup);
+    assert_eq!(report["repairs"], serde_json::json!([]), "{report:#}");
+
+    // Not even --force rewrites the running agent's command.
+    fake.take_calls();
+    let forced = DoctorArgs {
+        force: true,
+        ..args(true)
+    };
+    assert_eq!(run_with(&inv, &forced, &sup).unwrap(), ExitStatus::Failure);
+    let calls = fake.take_calls();
+    assert!(
+        calls.iter().all(|c| c.starts_with("launchctl print")),
+        "only inspected: {calls:?}"
+    );
+    assert_eq!(fake.state().jobs[&label].pid, pid, "not restarted");
+    assert_eq!(std::fs::read(&plist).unwrap(), edited, "not rewritten");
 }
 
 #[test]

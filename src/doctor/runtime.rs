@@ -1,5 +1,5 @@
-//! The service at runtime: the runtime check and repairs (spec §6.4) and the external repair
-//! policy (§1.5, §6.1).
+//! The service at runtime: the runtime check and repairs (spec §6.4), the running-unit rule
+//! (§6.3) and the external repair policy (§1.5, §6.1).
 //!
 //! - Runtime check: for a profile whose service is installed, the supervisor's view comes from
 //!   the backend `openclaw gateway status` uses ([`crate::service::ServiceManager::status`]) and
@@ -14,6 +14,12 @@
 //!   (`service-not-installed`, a note) is offered for installation on a terminal only ("Install
 //!   gateway service now?", default yes) when nothing answers, and never next to a system-level
 //!   OpenClaw unit on Linux.
+//! - Running-unit rule: when the service runs and its installed command (`ExecStart=`,
+//!   `ProgramArguments`, the task's command) differs from the one install would write, the
+//!   definition rewrite is held back (it would replace the running launcher and restart it, even
+//!   with `--force`): its findings stay, as manual, and `service-running-rewrite-skipped` says
+//!   why and what to run. Repairs that do not rewrite the definition (file modes, backups,
+//!   config) still apply.
 //! - `OPENCLAW_SERVICE_REPAIR_POLICY=external` (or `OPENCLAW_SUPERVISOR_MODE=external`): doctor
 //!   never mutates the profile's service; the findings stay, as manual, with the note.
 
@@ -30,6 +36,9 @@ use super::findings::{Finding, RepairKind, Severity};
 use super::repair::Action;
 use super::service_repair::{install_with, outcome_lines};
 use super::supervisor::Supervisor;
+
+/// The id of the note that the running-unit rule held a rewrite back.
+pub const REWRITE_SKIPPED: &str = "service-running-rewrite-skipped";
 
 /// The name of `spec`'s service on `platform` (unit file, label, task).
 pub fn service_name(spec: &ServiceSpec, platform: PlatformKind) -> String {
@@ -319,6 +328,68 @@ pub fn plan_lines(action: &Action, target: &Target, sup: &Supervisor) -> Vec<Str
             ]
         }
     }
+}
+
+/// The running-unit rule (spec §6.3): when `status` says the service runs and `command_differs`
+/// (its installed command is not the one install would write), the rewrite of `target`'s
+/// service is held back. Its findings stay, as manual with what to run, and a note says so.
+pub fn hold_back_rewrites(
+    items: &mut Vec<Item>,
+    target: &Target,
+    spec: &ServiceSpec,
+    sup: &Supervisor,
+    status: &Result<SupervisorStatus, String>,
+    command_differs: bool,
+) {
+    let running = status
+        .as_ref()
+        .is_ok_and(|s| s.state == ServiceState::Running);
+    if !running || !command_differs {
+        return;
+    }
+    let reinstall = Action::Reinstall {
+        profile: target.label.clone(),
+    };
+    let stop = cli_command(spec, "gateway stop");
+    let force = cli_command(spec, "gateway install --force");
+    let fix = format!(
+        "The service runs: stop it first (`{stop}`), then run `openclaw doctor --fix`; or replace the running launcher with `{force}`"
+    );
+    let mut held: Vec<&'static str> = Vec::new();
+    for (f, a) in items.iter_mut() {
+        if a.as_ref() == Some(&reinstall) {
+            *a = None;
+            f.repair = RepairKind::Manual;
+            f.fix.clone_from(&fix);
+            held.push(f.id);
+        }
+    }
+    if held.is_empty() {
+        return;
+    }
+    let name = service_name(spec, sup.platform);
+    let pid = status
+        .as_ref()
+        .ok()
+        .and_then(|s| s.pid)
+        .map(|p| format!(" (pid {p})"))
+        .unwrap_or_default();
+    items.push((
+        Finding::new(
+            REWRITE_SKIPPED,
+            Severity::Info,
+            format!(
+                "Gateway service {name} is running{pid}; skipped command/entrypoint rewrites and left the service definition unchanged (held back: {}).",
+                held.join(", ")
+            ),
+            format!(
+                "Stop the service first (`{stop}`) and rerun `openclaw doctor --fix`, or use `{force}` when you want to replace the running launcher."
+            ),
+            RepairKind::None,
+        )
+        .profile(&target.label),
+        None,
+    ));
 }
 
 /// Why doctor must not mutate the service: `OPENCLAW_SERVICE_REPAIR_POLICY=external` or
