@@ -253,7 +253,7 @@ pub struct RpcArgs {
     #[arg(long)]
     pub password: Option<String>,
     /// Timeout in milliseconds.
-    #[arg(long, value_name = "MS", default_value_t = 10_000)]
+    #[arg(long, value_name = "MS", default_value_t = crate::status_command::DEFAULT_PROBE_TIMEOUT_MS)]
     pub timeout: u64,
     /// Print JSON.
     #[arg(long)]
@@ -297,13 +297,13 @@ pub struct CallArgs {
 /// Options of `doctor`.
 #[derive(Debug, Clone, Args)]
 #[command(
-    after_help = "Exit status: 0 when no error or warning is left (clean, or everything fixed), 1 when findings remain, 2 for usage errors.\n\nAll profiles found (~/.openclaw-* state dirs, installed openclaw-gateway-*.service units) are audited unless --profile is given. System units and LaunchDaemons are never modified; config and state are never deleted."
+    after_help = "Exit status: 0 when no error or warning is left (clean, or everything fixed), 1 when findings remain, 2 for usage errors.\n\nAll profiles found (~/.openclaw-* state dirs, installed openclaw-gateway-*.service units) are audited unless --profile is given. System units and LaunchDaemons are never modified; config and state are never deleted.\n\nWhen the gateway does not answer, the service is checked as `gateway status` sees it: a service that is installed but not loaded or not running is started (asked on a terminal); a running one is restarted and a missing one installed only after a yes on a terminal (never with --yes or --non-interactive). The command of a running service is never rewritten, even with --force: stop it first or use `openclaw gateway install --force`. With OPENCLAW_SERVICE_REPAIR_POLICY=external doctor never changes the service."
 )]
 pub struct DoctorArgs {
     /// Apply the repairs (asks per repair on a terminal).
     #[arg(long, visible_alias = "repair")]
     pub fix: bool,
-    /// Assume yes to every question (implies --fix).
+    /// Assume yes to every question (implies --fix), except installing or restarting the service.
     #[arg(long)]
     pub yes: bool,
     /// Never prompt; apply only safe repairs.

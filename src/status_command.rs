@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::cli::StatusArgs;
+use crate::cli::{RpcArgs, StatusArgs};
 use crate::config::{BindMode, LoadedConfig};
 use crate::environment::Environment;
 use crate::exit_status::{CliError, ExitStatus};
@@ -426,22 +426,7 @@ pub fn status(invocation: &Invocation, args: &StatusArgs) -> Result<ExitStatus, 
     let host = bind_plan(mode, cfg.custom_bind_host())
         .map(|p| p.probe_host())
         .unwrap_or(IpAddr::from([127, 0, 0, 1]));
-    // `--port N` probes ws://127.0.0.1:N exactly as `--url` would (spec §5.1), with the port
-    // shown as coming from the command line.
-    let mut target = match args.port {
-        Some(port) => {
-            let rpc = crate::cli::RpcArgs {
-                url: Some(format!("ws://127.0.0.1:{port}")),
-                ..args.rpc.clone()
-            };
-            let mut target = resolve_target(invocation, &rpc, &config)?;
-            target.url_source = "cli --port";
-            target
-        }
-        None => resolve_target(invocation, &args.rpc, &config)?,
-    };
     let mut service = supervisor_view(invocation, &config);
-    service.target_role = target_role(invocation, &target, &service).to_owned();
     let definition_path = service
         .runtime
         .as_ref()
@@ -451,15 +436,14 @@ pub fn status(invocation: &Invocation, args: &StatusArgs) -> Result<ExitStatus, 
         .as_ref()
         .zip(definition_path.as_deref())
         .map(|(d, path)| d.view(path));
-    // The port the installed service runs with beats env and config (spec §5.2): the probe
-    // goes where the service listens, and a differing CLI config shows as config.mismatch.
-    let (port_number, port_source) = match definition.as_ref().and_then(|d| d.port()) {
-        Some(p) if target.url_source == "local" => {
-            target.url = replace_port(&target.url, p);
-            (p, "service args".to_owned())
-        }
-        _ => (ports.port, ports.port_source.as_str().to_owned()),
-    };
+    let (target, port_number, port_source) = probe_target(
+        invocation,
+        &args.rpc,
+        args.port,
+        &config,
+        definition.as_ref(),
+    )?;
+    service.target_role = target_role(invocation, &target, &service).to_owned();
     let probe_note = match mode {
         BindMode::Loopback => "Loopback-only gateway; only local clients can connect.".to_owned(),
         BindMode::Lan => {
@@ -573,6 +557,100 @@ pub fn status(invocation: &Invocation, args: &StatusArgs) -> Result<ExitStatus, 
     } else {
         ExitStatus::Ok
     })
+}
+
+/// The timeout of the status probe when `--timeout` is not given, ms.
+pub const DEFAULT_PROBE_TIMEOUT_MS: u64 = 10_000;
+
+/// Where the probe goes: the resolved target, moved to the port the installed service runs with
+/// (the `--port` of its definition) when the URL is the local default, because that port beats
+/// env and config (spec §5.2) and a differing CLI config shows as `config.mismatch`; with the
+/// port and where it came from.
+fn probe_target(
+    invocation: &Invocation,
+    rpc: &RpcArgs,
+    port_flag: Option<u16>,
+    config: &LoadedConfig,
+    definition: Option<&ServiceDefinition>,
+) -> Result<(RpcTarget, u16, String), CliError> {
+    let ports = invocation.ports(port_flag, config)?;
+    // `--port N` probes ws://127.0.0.1:N exactly as `--url` would (spec §5.1), with the port
+    // shown as coming from the command line.
+    let mut target = match port_flag {
+        Some(port) => {
+            let rpc = RpcArgs {
+                url: Some(format!("ws://127.0.0.1:{port}")),
+                ..rpc.clone()
+            };
+            let mut target = resolve_target(invocation, &rpc, config)?;
+            target.url_source = "cli --port";
+            target
+        }
+        None => resolve_target(invocation, rpc, config)?,
+    };
+    // The port the installed service runs with beats env and config (spec §5.2): the probe
+    // goes where the service listens, and a differing CLI config shows as config.mismatch.
+    match definition.and_then(ServiceDefinition::port) {
+        Some(p) if target.url_source == "local" => {
+            target.url = replace_port(&target.url, p);
+            Ok((target, p, "service args".to_owned()))
+        }
+        _ => Ok((target, ports.port, ports.port_source.as_str().to_owned())),
+    }
+}
+
+/// The connectivity probe of `openclaw gateway status` (no flags) for `invocation`'s profile:
+/// the same target (the installed service's `--port` when `runtime` names its definition), the
+/// same connect-as-probe handshake and the default timeout. `openclaw doctor` uses it to tell a
+/// healthy service from one that runs but does not answer.
+pub fn probe_gateway(
+    invocation: &Invocation,
+    config: &LoadedConfig,
+    runtime: Option<&SupervisorStatus>,
+) -> RpcView {
+    let rpc = RpcArgs {
+        url: None,
+        token: None,
+        password: None,
+        timeout: DEFAULT_PROBE_TIMEOUT_MS,
+        json: false,
+    };
+    let definition = runtime
+        .and_then(|r| r.definition_path.as_deref())
+        .and_then(ServiceDefinition::read);
+    match probe_target(invocation, &rpc, None, config, definition.as_ref()) {
+        Ok((target, _, _)) => probe(
+            &target,
+            Duration::from_millis(rpc.timeout),
+            false,
+            invocation,
+        ),
+        Err(e) => RpcView {
+            probed: false,
+            ok: false,
+            url: String::new(),
+            url_source: String::new(),
+            outcome: "skipped".into(),
+            latency_ms: None,
+            server_version: None,
+            capability: None,
+            error: Some(e.message),
+            fix: None,
+        },
+    }
+}
+
+impl RpcView {
+    /// True when a gateway answered the probe at all: connected, or refused it with an error
+    /// of its own (auth, a failed read RPC). Unreachable, timed out or not speaking the protocol
+    /// is no answer.
+    pub fn gateway_answered(&self) -> bool {
+        self.probed
+            && matches!(
+                self.outcome.as_str(),
+                "connected" | "auth-failed" | "refused" | "rpc-failed"
+            )
+    }
 }
 
 fn supervisor_view(invocation: &Invocation, config: &LoadedConfig) -> ServiceView {

@@ -1,9 +1,11 @@
 //! `openclaw doctor` end to end: against a real private `systemd --user` manager (the harness)
-//! for (a) a unit of the reference release's form with an inline token and (c) a current install
+//! for (a) a unit of the reference release's form with an inline token and (c) a stopped install
 //! with a hand-edited port, and with a plain test home for (b) a legacy `com.openclaw.*`
 //! LaunchAgent (plan only on Linux). Each run checks the findings (and the `--json` schema),
 //! `--fix --yes`, a clean second run, the operator's `Environment=` lines, and that no secret is
-//! left in any file others can read.
+//! left in any file others can read. The runtime part (spec §6.3, §6.4) runs against the harness
+//! too: a stopped service is started, a running unit whose `ExecStart=` drifted is neither
+//! rewritten nor restarted, and a missing service is never installed without a terminal.
 #![cfg(target_os = "linux")]
 
 mod support;
@@ -48,10 +50,44 @@ impl Fixture {
     }
 
     fn oc(&self, args: &[&str]) -> RunOutput {
+        self.oc_env(args, &[])
+    }
+
+    /// `openclaw <args>` with extra environment.
+    fn oc_env(&self, args: &[&str], env: &[(&str, &str)]) -> RunOutput {
         let mut cmd = self.h.command(&self.bin);
         cmd.args(args)
             .env("OPENCLAW_SYSTEMD_LINGER_DIR", &self.linger_dir);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         run_with_timeout(cmd, Duration::from_secs(120))
+    }
+
+    /// `MainPID` of the default unit.
+    fn main_pid(&self) -> String {
+        self.h
+            .systemctl_ok(&[
+                "show",
+                "-p",
+                "MainPID",
+                "--value",
+                "openclaw-gateway.service",
+            ])
+            .trim()
+            .to_owned()
+    }
+
+    /// A config on a free port with a token, and `gateway install` of it; the port.
+    fn install(&self) -> u16 {
+        let port = support::free_port();
+        self.write_config(&format!(
+            "{{ gateway: {{ mode: \"local\", port: {port}, auth: {{ mode: \"token\", token: \"{TOKEN}\" }} }} }}"
+        ));
+        let install = self.oc(&["gateway", "install", "--json"]);
+        assert!(install.success(), "{install}\n{}", self.h.manager_log());
+        assert_eq!(self.h.active_state("openclaw-gateway.service"), "active");
+        port
     }
 
     fn doctor_json(&self) -> (RunOutput, Value) {
@@ -84,6 +120,11 @@ impl Fixture {
             self.h.manager_log()
         );
         assert!(fixed.stdout.contains(": done"), "{fixed}");
+        self.assert_clean();
+    }
+
+    /// `doctor` is clean, in JSON and text.
+    fn assert_clean(&self) {
         let (again, v) = self.doctor_json();
         assert_eq!(again.code(), Some(0), "second run not clean: {again}");
         assert_eq!(v["ok"], true, "{v:#}");
@@ -251,14 +292,13 @@ fn a_reference_release_unit_with_an_inline_token_is_migrated_and_the_second_run_
 }
 
 #[test]
-fn a_current_install_with_a_hand_edited_port_is_reinstalled_keeping_operator_environment() {
+fn a_stopped_install_with_a_hand_edited_port_is_reinstalled_keeping_operator_environment() {
     let Some(f) = Fixture::new() else { return };
-    let port = support::free_port();
-    f.write_config(&format!(
-        "{{ gateway: {{ mode: \"local\", port: {port}, auth: {{ mode: \"token\", token: \"{TOKEN}\" }} }} }}"
-    ));
-    let install = f.oc(&["gateway", "install", "--json"]);
-    assert!(install.success(), "{install}\n{}", f.h.manager_log());
+    let port = f.install();
+    // Stopped first: a running unit's command is never rewritten (see
+    // a_running_unit_whose_exec_start_drifted_is_neither_rewritten_nor_restarted).
+    let stop = f.oc(&["gateway", "stop", "--force"]);
+    assert!(stop.success(), "{stop}");
     let unit = f.unit_dir().join("openclaw-gateway.service");
     let edited = std::fs::read_to_string(&unit)
         .unwrap()
@@ -271,7 +311,11 @@ fn a_current_install_with_a_hand_edited_port_is_reinstalled_keeping_operator_env
 
     let (out, v) = f.doctor_json();
     assert_eq!(out.code(), Some(1), "{out}");
-    assert_eq!(ids(&v), ["service-port-mismatch"], "{v:#}");
+    assert_eq!(
+        ids(&v),
+        ["service-port-mismatch", "service-not-running"],
+        "{v:#}"
+    );
     assert_eq!(v["repairs"][0]["kind"], "safe");
     assert!(
         v["findings"][0]["message"]
@@ -453,4 +497,298 @@ fn on_a_terminal_fix_asks_per_repair_and_a_no_changes_nothing() {
     assert!(out.contains(": done"), "{out}");
     let text = std::fs::read_to_string(&config).unwrap();
     assert!(text.contains("\"lan\""), "{text}");
+}
+
+#[test]
+fn an_installed_but_stopped_service_is_started_by_fix_and_the_second_run_is_clean() {
+    let Some(f) = Fixture::new() else { return };
+    f.install();
+    let stop = f.oc(&["gateway", "stop", "--force"]);
+    assert!(stop.success(), "{stop}");
+    assert_eq!(f.h.active_state("openclaw-gateway.service"), "inactive");
+
+    let (out, v) = f.doctor_json();
+    assert_eq!(out.code(), Some(1), "{out}");
+    assert_eq!(ids(&v), ["service-not-running"], "{v:#}");
+    let finding = &v["findings"][0];
+    assert_eq!(finding["severity"], "warning");
+    assert_eq!(finding["repair"], "safe");
+    assert!(
+        finding["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Gateway service openclaw-gateway.service is installed but not running"),
+        "{finding:#}"
+    );
+    assert_eq!(
+        v["repairs"],
+        serde_json::json!([{
+            "summary": "Start the gateway service of profile default",
+            "kind": "safe",
+            "findings": ["service-not-running"],
+        }])
+    );
+    let plan = f.oc(&["doctor", "--fix", "--dry-run"]);
+    assert!(
+        plan.stdout
+            .contains("systemctl --user start openclaw-gateway.service    (D-Bus StartUnit)"),
+        "{plan}"
+    );
+
+    // With the external repair policy doctor only reports it.
+    let external = f.oc_env(
+        &["doctor", "--fix", "--yes"],
+        &[("OPENCLAW_SERVICE_REPAIR_POLICY", "external")],
+    );
+    assert_eq!(external.code(), Some(1), "{external}");
+    assert!(
+        external
+            .stdout
+            .contains("Gateway service is managed externally"),
+        "{external}"
+    );
+    assert_eq!(f.h.active_state("openclaw-gateway.service"), "inactive");
+
+    let fixed = f.oc(&["doctor", "--fix", "--yes"]);
+    assert!(
+        fixed
+            .stdout
+            .contains("- Start the gateway service of profile default: done"),
+        "{fixed}"
+    );
+    assert!(
+        fixed
+            .stdout
+            .contains("Started systemd service: openclaw-gateway.service"),
+        "{fixed}"
+    );
+    assert_eq!(fixed.code(), Some(0), "{fixed}");
+    f.assert_clean();
+    assert_eq!(f.h.active_state("openclaw-gateway.service"), "active");
+}
+
+#[test]
+fn a_running_unit_whose_exec_start_drifted_is_neither_rewritten_nor_restarted() {
+    let Some(f) = Fixture::new() else { return };
+    f.install();
+    let pid = f.main_pid();
+    assert_ne!(pid, "0");
+    // The unit now names another program (an older install's path); the manager knows it, the
+    // running gateway was started with the current one.
+    let unit = f.unit_dir().join("openclaw-gateway.service");
+    let bin = f.bin.display().to_string();
+    let text = std::fs::read_to_string(&unit).unwrap();
+    assert!(text.contains(&format!("ExecStart={bin} ")), "{text}");
+    let drifted = text.replace(
+        &format!("ExecStart={bin} "),
+        &format!("ExecStart={bin}-previous "),
+    );
+    std::fs::write(&unit, &drifted).unwrap();
+    // A repair that does not touch the definition still applies.
+    let backup =
+        f.h.write_unit("openclaw-gateway.service.bak", "[Service]\n");
+    std::fs::set_permissions(&backup, PermissionsExt::from_mode(0o644)).unwrap();
+    f.h.systemctl_ok(&["daemon-reload"]);
+
+    let (out, v) = f.doctor_json();
+    assert_eq!(out.code(), Some(1), "{out}");
+    assert_eq!(
+        ids(&v),
+        [
+            "service-program-mismatch",
+            "service-running-rewrite-skipped",
+            "systemd-unit-backup-mode"
+        ],
+        "{v:#}"
+    );
+    let program = &v["findings"][0];
+    assert_eq!(program["repair"], "manual", "{program:#}");
+    let note = &v["findings"][1];
+    assert_eq!(note["severity"], "info");
+    let message = note["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!(
+            "Gateway service openclaw-gateway.service is running (pid {pid}); skipped command/entrypoint rewrites"
+        )),
+        "{message}"
+    );
+    assert!(
+        note["fix"]
+            .as_str()
+            .unwrap()
+            .contains("openclaw gateway install --force"),
+        "{note:#}"
+    );
+    assert_eq!(
+        v["repairs"],
+        serde_json::json!([{
+            "summary": format!("chmod 0600 {}", backup.display()),
+            "kind": "safe",
+            "findings": ["systemd-unit-backup-mode"],
+        }])
+    );
+
+    // Not even --force rewrites the running unit's command.
+    let fixed = f.oc(&["doctor", "--fix", "--yes", "--force"]);
+    assert_eq!(fixed.code(), Some(1), "{fixed}");
+    assert!(
+        fixed.stdout.contains("skipped command/entrypoint rewrites")
+            && fixed.stdout.contains("openclaw gateway stop"),
+        "{fixed}"
+    );
+    assert!(
+        fixed
+            .stdout
+            .contains(&format!("Set mode 0600 on {}", backup.display())),
+        "{fixed}"
+    );
+    assert_eq!(mode(&backup), 0o600);
+    assert_eq!(std::fs::read_to_string(&unit).unwrap(), drifted);
+    assert_eq!(f.h.active_state("openclaw-gateway.service"), "active");
+    assert_eq!(f.main_pid(), pid, "the unit was not restarted");
+}
+
+#[test]
+fn a_missing_service_is_reported_and_never_installed_without_a_terminal() {
+    let Some(f) = Fixture::new() else { return };
+    let port = support::free_port();
+    f.write_config(&format!(
+        "{{ gateway: {{ mode: \"local\", port: {port} }} }}"
+    ));
+    let unit = f.unit_dir().join("openclaw-gateway.service");
+
+    let (out, v) = f.doctor_json();
+    assert_eq!(out.code(), Some(0), "a note only: {out}");
+    assert_eq!(ids(&v), ["service-not-installed"], "{v:#}");
+    let finding = &v["findings"][0];
+    assert_eq!(finding["severity"], "info");
+    assert_eq!(finding["repair"], "interactive");
+    assert!(
+        finding["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Gateway service not installed"),
+        "{finding:#}"
+    );
+    assert_eq!(
+        v["repairs"],
+        serde_json::json!([{
+            "summary": "Install the gateway service of profile default",
+            "kind": "interactive",
+            "findings": ["service-not-installed"],
+        }])
+    );
+
+    for args in [
+        &["doctor", "--fix", "--non-interactive"][..],
+        &["doctor", "--fix", "--yes"][..],
+    ] {
+        let fixed = f.oc(args);
+        assert_eq!(fixed.code(), Some(0), "{args:?}: {fixed}");
+        assert!(
+            fixed.stdout.contains(
+                "- Install the gateway service of profile default: skipped (needs an explicit yes on a terminal"
+            ),
+            "{args:?}: {fixed}"
+        );
+        assert!(!unit.exists(), "{args:?} installed the service");
+    }
+}
+
+#[test]
+fn next_to_a_system_level_unit_doctor_never_offers_a_second_user_unit() {
+    let home = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let state = home.path().join(".openclaw");
+    std::fs::create_dir(&state).unwrap();
+    std::fs::set_permissions(&state, PermissionsExt::from_mode(0o700)).unwrap();
+    let system = root.path().join("etc/systemd/system");
+    std::fs::create_dir_all(&system).unwrap();
+    std::fs::write(
+        system.join("openclaw-gateway.service"),
+        "[Service]\nExecStart=/usr/bin/openclaw gateway --port 18789\nEnvironment=OPENCLAW_SERVICE_MARKER=openclaw\n",
+    )
+    .unwrap();
+    let runtime = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_openclaw"))
+        .args(["doctor", "--json"])
+        .env_clear()
+        .env("HOME", home.path())
+        .env("PATH", "/usr/bin:/bin")
+        .env("XDG_RUNTIME_DIR", runtime.path())
+        .env("OPENCLAW_DISCOVERY_ROOT", root.path())
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_valid(&v);
+    let missing = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "service-not-installed")
+        .unwrap_or_else(|| panic!("{v:#}"));
+    assert_eq!(missing["repair"], "manual", "{missing:#}");
+    let fix = missing["fix"].as_str().unwrap();
+    assert!(
+        fix.contains("will not install a second, user-level one")
+            && fix.contains("openclaw gateway status --deep")
+            && fix.contains("OPENCLAW_SERVICE_REPAIR_POLICY=external"),
+        "{fix}"
+    );
+    assert!(
+        v["repairs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["summary"] != "Install the gateway service of profile default"),
+        "{v:#}"
+    );
+}
+
+#[test]
+fn a_unit_whose_state_the_manager_cannot_tell_is_reported_as_undetermined() {
+    let home = tempfile::tempdir().unwrap();
+    let units = home.path().join(".config/systemd/user");
+    std::fs::create_dir_all(&units).unwrap();
+    // The probe goes to the unit's port, where nothing listens.
+    std::fs::write(
+        units.join("openclaw-gateway.service"),
+        format!(
+            "[Service]\nExecStart=/usr/bin/openclaw gateway --port {}\n",
+            support::free_port()
+        ),
+    )
+    .unwrap();
+    // An empty runtime dir: no user manager, and the real one of whoever runs the tests is never
+    // contacted.
+    let runtime = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_openclaw"))
+        .args(["doctor", "--json"])
+        .env_clear()
+        .env("HOME", home.path())
+        .env("PATH", "/usr/bin:/bin")
+        .env("XDG_RUNTIME_DIR", runtime.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_valid(&v);
+    let unknown = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "service-status-unknown")
+        .unwrap_or_else(|| panic!("{v:#}"));
+    assert!(
+        unknown["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Gateway service status could not be determined: "),
+        "{unknown:#}"
+    );
+    assert_eq!(unknown["severity"], "warning");
+    assert_eq!(
+        unknown["fix"],
+        "Run `openclaw gateway status --deep` and retry doctor."
+    );
 }

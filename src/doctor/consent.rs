@@ -1,6 +1,8 @@
 //! Whether a repair may run: `--yes` assumes yes; `--non-interactive` (or no terminal) never
-//! asks and applies only safe repairs; aggressive repairs need `--force`; otherwise doctor asks
-//! once per repair on the terminal (default yes).
+//! asks and applies only safe repairs; aggressive repairs need `--force`; interactive ones
+//! (installing or restarting the service, spec §6.4) run only after an explicit yes on a
+//! terminal, never with `--yes` or `--non-interactive`; otherwise doctor asks once per repair on
+//! the terminal (with the repair's default: yes, or no for a restart).
 
 use std::io::{BufRead, Write};
 
@@ -27,13 +29,14 @@ pub enum Decision {
 }
 
 impl Consent {
-    /// Decides for a repair of `kind` described by `summary`; `ask` puts a yes/no question to
-    /// the operator.
+    /// Decides for a repair of `kind`; `ask` puts `question` to the operator with the answer an
+    /// empty reply means (`default_yes`).
     pub fn decide(
         &self,
         kind: RepairKind,
-        summary: &str,
-        ask: &mut dyn FnMut(&str) -> bool,
+        question: &str,
+        default_yes: bool,
+        ask: &mut dyn FnMut(&str, bool) -> bool,
     ) -> Decision {
         match kind {
             RepairKind::Manual | RepairKind::None => {
@@ -50,12 +53,24 @@ impl Consent {
                     "aggressive repairs are not applied with --non-interactive; add --yes".into(),
                 );
             }
+            RepairKind::Interactive if self.yes || self.non_interactive => {
+                return Decision::Skip(
+                    "needs an explicit yes on a terminal: run `openclaw doctor --fix` there, without --yes or --non-interactive".into(),
+                );
+            }
+            RepairKind::Interactive => {
+                return if ask(question, default_yes) {
+                    Decision::Apply
+                } else {
+                    Decision::Skip("declined".into())
+                };
+            }
             _ => {}
         }
         if self.yes || self.non_interactive {
             return Decision::Apply;
         }
-        if ask(&format!("{summary}?")) {
+        if ask(question, default_yes) {
             Decision::Apply
         } else {
             Decision::Skip("declined".into())
@@ -63,16 +78,30 @@ impl Consent {
     }
 }
 
-/// Asks `question [Y/n]` on stderr and reads stdin; empty means yes.
-pub fn ask_terminal(question: &str) -> bool {
+/// Asks `question [Y/n]` (or `[y/N]` when the default is no) on stderr and reads a line from
+/// stdin: an empty line means the default; end of input (Ctrl-D) or a read error means no.
+pub fn ask_terminal(question: &str, default_yes: bool) -> bool {
     let mut err = std::io::stderr().lock();
-    let _ = write!(err, "{question} [Y/n] ");
+    let hint = if default_yes { "[Y/n]" } else { "[y/N]" };
+    let _ = write!(err, "{question} {hint} ");
     let _ = err.flush();
     let mut line = String::new();
-    if std::io::stdin().lock().read_line(&mut line).is_err() {
-        return false;
+    match std::io::stdin().lock().read_line(&mut line) {
+        Ok(0) | Err(_) => {
+            let _ = writeln!(err);
+            false
+        }
+        Ok(_) => answer(&line, default_yes),
     }
-    matches!(line.trim().to_ascii_lowercase().as_str(), "" | "y" | "yes")
+}
+
+/// The answer a reply line gives.
+fn answer(line: &str, default_yes: bool) -> bool {
+    match line.trim().to_ascii_lowercase().as_str() {
+        "" => default_yes,
+        "y" | "yes" => true,
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -81,8 +110,9 @@ mod tests {
 
     fn decide(c: Consent, kind: RepairKind, answer: bool) -> (Decision, u32) {
         let mut asked = 0;
-        let d = c.decide(kind, "Do it", &mut |q| {
+        let d = c.decide(kind, "Do it?", true, &mut |q, default_yes| {
             assert_eq!(q, "Do it?");
+            assert!(default_yes);
             asked += 1;
             answer
         });
@@ -135,5 +165,58 @@ mod tests {
             decide(forced, RepairKind::Manual, true),
             (Decision::Skip(_), 0)
         ));
+    }
+
+    #[test]
+    fn interactive_repairs_are_asked_on_a_terminal_only_with_their_default() {
+        assert_eq!(
+            decide(TTY, RepairKind::Interactive, true),
+            (Decision::Apply, 1)
+        );
+        assert_eq!(
+            decide(TTY, RepairKind::Interactive, false),
+            (Decision::Skip("declined".into()), 1)
+        );
+        for c in [
+            Consent { yes: true, ..TTY },
+            Consent {
+                non_interactive: true,
+                ..TTY
+            },
+            Consent {
+                yes: true,
+                non_interactive: true,
+                force: true,
+            },
+        ] {
+            assert!(
+                matches!(decide(c, RepairKind::Interactive, true), (Decision::Skip(s), 0) if s.contains("explicit yes on a terminal")),
+                "{c:?}"
+            );
+        }
+        let mut defaults = Vec::new();
+        TTY.decide(
+            RepairKind::Interactive,
+            "Restart gateway service now?",
+            false,
+            &mut |q, d| {
+                defaults.push((q.to_owned(), d));
+                d
+            },
+        );
+        assert_eq!(
+            defaults,
+            [("Restart gateway service now?".to_owned(), false)]
+        );
+    }
+
+    #[test]
+    fn an_empty_reply_takes_the_default_and_anything_but_yes_is_no() {
+        assert!(answer("\n", true));
+        assert!(!answer("\n", false));
+        assert!(answer(" Y \n", false));
+        assert!(answer("yes\n", false));
+        assert!(!answer("n\n", true));
+        assert!(!answer("maybe\n", true));
     }
 }

@@ -39,6 +39,9 @@ pub enum RepairKind {
     Safe,
     /// Overwrites custom edits: only with `--fix --force`.
     Aggressive,
+    /// Changes what runs (installs or restarts the service): only after an explicit yes on a
+    /// terminal; `--yes`, `--non-interactive` or no terminal never apply it (spec §6.1, §6.4).
+    Interactive,
     /// Doctor cannot do it; the fix text says what to run.
     Manual,
     /// Nothing to repair.
@@ -51,6 +54,7 @@ impl RepairKind {
         match self {
             Self::Safe => "safe",
             Self::Aggressive => "aggressive",
+            Self::Interactive => "interactive",
             Self::Manual => "manual",
             Self::None => "none",
         }

@@ -87,6 +87,19 @@ pub fn plist_environment(dict: &Dictionary, env_file: Option<&str>) -> Vec<(Stri
     out
 }
 
+/// True when the installed plist's `ProgramArguments` differ from the ones install would write:
+/// a reinstall would replace what the running job was started with (spec §6.3).
+pub fn command_differs(installed: &Dictionary, plan: &Plan) -> bool {
+    let planned = plan
+        .files
+        .first()
+        .and_then(|f| Value::from_reader_xml(f.contents.as_slice()).ok())
+        .and_then(Value::into_dictionary)
+        .map(|d| program_arguments(&d))
+        .unwrap_or_default();
+    program_arguments(installed) != planned
+}
+
 /// What the launchd audit reads.
 #[derive(Debug, Clone)]
 pub struct LaunchdAuditInput<'a> {

@@ -9,6 +9,13 @@
 //! left. `--fix --dry-run` prints the repair plan instead. Exit 0 when no error or warning is
 //! left, 1 otherwise, 2 for usage errors. System units and LaunchDaemons are never touched.
 //!
+//! Besides the definition, doctor checks the service at runtime ([`runtime`], spec §6.4): the
+//! supervisor's view (as `gateway status` computes it) and the same connectivity probe; a
+//! service that is installed but not loaded, not running, running without answering, or not
+//! installed gets its repair (bootstrap, start, restart, install; the last two only after a yes
+//! on a terminal). A running service whose command would change is not rewritten (§6.3), and
+//! `OPENCLAW_SERVICE_REPAIR_POLICY=external` turns every repair of the service into advice.
+//!
 //! The service audit and repair follow the [`supervisor::Supervisor`]: systemd units
 //! ([`service_audit`], [`service_repair`]), the LaunchAgent ([`launchd_audit`],
 //! [`launchd_repair`], which also migrates `ai.openclaw.*` agents) or the scheduled task
@@ -24,6 +31,7 @@ pub mod legacy;
 #[cfg(test)]
 mod platform_tests;
 pub mod repair;
+pub mod runtime;
 pub mod service_audit;
 pub mod service_repair;
 pub mod supervisor;
@@ -44,7 +52,9 @@ use crate::invocation::{GlobalOptions, Invocation};
 use crate::profile::{Profile, ProfileSource};
 use crate::service::PlatformKind;
 use crate::service::ServiceManager;
-use crate::service::discovery::{DiscoveryRoots, discover_launchd, discover_systemd};
+use crate::service::discovery::{
+    DiscoveryRoots, DiscoveryScope, ServiceClass, discover_launchd, discover_systemd,
+};
 use crate::service::launchd::LaunchdPaths;
 use crate::service::plan::Plan;
 use crate::service::spec::{ServiceSpec, SpecOptions};
@@ -211,12 +221,19 @@ fn profile_finding(f: Finding, target: &Target) -> Finding {
     }
 }
 
+/// What the audit of one profile needs besides the profile.
+struct AuditContext<'a> {
+    sup: &'a Supervisor,
+    /// Linger of the user (user name, state).
+    linger: &'a dyn Fn() -> (String, Linger),
+    /// System-level OpenClaw gateway services (Linux), as `label (detail)`: doctor never installs
+    /// a user unit next to one.
+    system_services: Vec<String>,
+}
+
 /// Audits one profile.
-fn audit_target(
-    target: &Target,
-    sup: &Supervisor,
-    linger: &dyn Fn() -> (String, Linger),
-) -> Vec<Item> {
+fn audit_target(target: &Target, ctx: &AuditContext<'_>) -> Vec<Item> {
+    let sup = ctx.sup;
     let paths = &target.invocation.paths;
     let mut out: Vec<Item> =
         file_audit::audit_config(&target.config, &paths.config_path, &target.label);
@@ -247,6 +264,7 @@ fn audit_target(
                 target,
                 spec,
                 &plan,
+                ctx,
                 config_token.as_deref(),
             ));
             return out;
@@ -256,7 +274,7 @@ fn audit_target(
                 target,
                 spec,
                 &plan,
-                sup,
+                ctx,
                 config_token.as_deref(),
             ));
             return out;
@@ -274,19 +292,11 @@ fn audit_target(
             return out;
         }
         if paths.state_dir.exists() {
-            out.push((
-                Finding::new(
-                    "service-not-installed",
-                    Severity::Info,
-                    format!(
-                        "No gateway service is installed for this profile ({} is missing).",
-                        unit_path.display()
-                    ),
-                    "openclaw gateway install",
-                    RepairKind::Manual,
-                )
-                .profile(&target.label),
-                None,
+            out.push(runtime::not_installed(
+                target,
+                sup,
+                &format!("{} is missing", unit_path.display()),
+                &ctx.system_services,
             ));
         }
         return out;
@@ -312,7 +322,17 @@ fn audit_target(
         dropins: &dropins,
         config_token: config_token.as_deref(),
     }));
-    let (user, state) = linger();
+    let status = runtime::service_status(target, spec, sup);
+    runtime::hold_back_rewrites(
+        &mut out,
+        target,
+        spec,
+        sup,
+        &status,
+        service_audit::command_differs(&installed, &plan),
+    );
+    out.extend(runtime::audit_installed(target, spec, sup, &status));
+    let (user, state) = (ctx.linger)();
     match &state {
         Linger::On => {}
         Linger::Off => out.push((
@@ -368,38 +388,28 @@ fn packaged_unit_in_use(
     .path(packaged)
 }
 
-fn not_installed(target: &Target, what: String) -> Item {
-    (
-        Finding::new(
-            "service-not-installed",
-            Severity::Info,
-            format!("No gateway service is installed for this profile ({what})."),
-            "openclaw gateway install",
-            RepairKind::Manual,
-        )
-        .profile(&target.label),
-        None,
-    )
-}
-
 /// The launchd part of [`audit_target`].
 fn audit_launch_agent(
     target: &Target,
     spec: &ServiceSpec,
     plan: &Plan,
+    ctx: &AuditContext<'_>,
     config_token: Option<&str>,
 ) -> Vec<Item> {
+    let sup = ctx.sup;
     let plist = LaunchdPaths::for_spec(spec).plist;
     let Some((dict, _, env)) = launchd_repair::read_plist(&plist) else {
         if target.invocation.paths.state_dir.exists() {
-            return vec![not_installed(
+            return vec![runtime::not_installed(
                 target,
-                format!("{} is missing", plist.display()),
+                sup,
+                &format!("{} is missing", plist.display()),
+                &ctx.system_services,
             )];
         }
         return Vec::new();
     };
-    launchd_audit::audit_plist(&launchd_audit::LaunchdAuditInput {
+    let mut out = launchd_audit::audit_plist(&launchd_audit::LaunchdAuditInput {
         profile: &target.label,
         spec,
         plan,
@@ -408,7 +418,18 @@ fn audit_launch_agent(
         env_file: env.as_deref(),
         plist_mode: crate::atomic_write::file_mode(&plist),
         config_token,
-    })
+    });
+    let status = runtime::service_status(target, spec, sup);
+    runtime::hold_back_rewrites(
+        &mut out,
+        target,
+        spec,
+        sup,
+        &status,
+        launchd_audit::command_differs(&dict, plan),
+    );
+    out.extend(runtime::audit_installed(target, spec, sup, &status));
+    out
 }
 
 /// The Task Scheduler part of [`audit_target`].
@@ -416,9 +437,10 @@ fn audit_scheduled_task(
     target: &Target,
     spec: &ServiceSpec,
     plan: &Plan,
-    sup: &Supervisor,
+    ctx: &AuditContext<'_>,
     config_token: Option<&str>,
 ) -> Vec<Item> {
+    let sup = ctx.sup;
     let name = &spec.names.windows_task;
     let mut runner = sup.runner();
     let registered =
@@ -444,14 +466,16 @@ fn audit_scheduled_task(
     let script = std::fs::read_to_string(&script_path).ok();
     if registered.is_none() && record.is_none() && script.is_none() {
         if target.invocation.paths.state_dir.exists() {
-            return vec![not_installed(
+            return vec![runtime::not_installed(
                 target,
-                format!("scheduled task \"{name}\" is not registered"),
+                sup,
+                &format!("scheduled task \"{name}\" is not registered"),
+                &ctx.system_services,
             )];
         }
         return Vec::new();
     }
-    windows_audit::audit_task(&windows_audit::TaskAuditInput {
+    let mut out = windows_audit::audit_task(&windows_audit::TaskAuditInput {
         profile: &target.label,
         spec,
         plan,
@@ -465,7 +489,20 @@ fn audit_scheduled_task(
             )
         }),
         config_token,
-    })
+    });
+    let status = runtime::service_status(target, spec, sup);
+    runtime::hold_back_rewrites(
+        &mut out,
+        target,
+        spec,
+        sup,
+        &status,
+        registered
+            .as_ref()
+            .is_some_and(|r| windows_audit::command_differs(r, plan)),
+    );
+    out.extend(runtime::audit_installed(target, spec, sup, &status));
+    out
 }
 
 /// Everything doctor finds.
@@ -483,10 +520,30 @@ pub(crate) fn audit_all(
             .map_or_else(|| user.clone(), |u| u.name);
         (name, backend.linger())
     };
+    let roots = DiscoveryRoots::from_env(&invocation.paths.home, &invocation.env);
+    let mut services = if sup.platform == PlatformKind::Linux {
+        discover_systemd(&roots, true)
+    } else {
+        Vec::new()
+    };
+    services.extend(discover_launchd(&roots, true));
+    let ctx = AuditContext {
+        sup,
+        linger: &linger,
+        system_services: services
+            .iter()
+            .filter(|s| {
+                s.platform == PlatformKind::Linux
+                    && s.scope == DiscoveryScope::System
+                    && !matches!(s.class, ServiceClass::NodeCompanion)
+            })
+            .map(|s| format!("{} ({})", s.label, s.detail))
+            .collect(),
+    };
     let mut out: Vec<Item> = Vec::new();
     let mut linger_seen = false;
     for t in targets {
-        for (f, a) in audit_target(t, sup, &linger) {
+        for (f, a) in audit_target(t, &ctx) {
             if f.id.starts_with("linger-") {
                 if linger_seen {
                     continue;
@@ -498,19 +555,15 @@ pub(crate) fn audit_all(
     }
     let unit_dir = invocation.paths.home.join(".config/systemd/user");
     out.extend(file_audit::audit_unit_dir(&unit_dir));
-    let roots = DiscoveryRoots::from_env(&invocation.paths.home, &invocation.env);
-    let mut services = if sup.platform == PlatformKind::Linux {
-        discover_systemd(&roots, true)
-    } else {
-        Vec::new()
-    };
-    services.extend(discover_launchd(&roots, true));
     out.extend(legacy::other_services(
         &services,
         &invocation.paths.home,
         sup,
     ));
     out.extend(legacy::duplicate_ports(&services));
+    if let Some(why) = runtime::external_policy(&invocation.env) {
+        runtime::apply_external_policy(&mut out, why);
+    }
     out
 }
 
@@ -615,6 +668,12 @@ fn execute(action: &Action, targets: &[Target], sup: &Supervisor) -> Result<Vec<
             let t = targets.first().ok_or("no profile")?;
             service_repair::remove_legacy_unit(t, unit, path)
         }
+        Action::StartService { profile }
+        | Action::RestartService { profile }
+        | Action::InstallService { profile }
+        | Action::BootstrapLaunchAgent { profile } => {
+            runtime::execute(action, &fresh_target(targets, profile, sup)?, sup)
+        }
         Action::TrashLaunchAgent {
             label,
             plist,
@@ -711,6 +770,12 @@ pub fn run_with(
                 } => find_target(&targets, profile)
                     .map(|t| launchd_repair::describe_migration(t, sup, label, plist))
                     .unwrap_or_else(|| vec![format!("profile {profile} has no usable config")]),
+                Action::StartService { profile }
+                | Action::RestartService { profile }
+                | Action::InstallService { profile }
+                | Action::BootstrapLaunchAgent { profile } => find_target(&targets, profile)
+                    .map(|t| runtime::plan_lines(action, t, sup))
+                    .unwrap_or_else(|| vec![format!("profile {profile} has no usable config")]),
                 other => other.plan_lines(),
             };
             for line in lines {
@@ -727,7 +792,13 @@ pub fn run_with(
     out("\nRepairs:\n");
     for (action, fs) in &groups {
         let summary = action.summary();
-        match consent.decide(action.kind(fs), &summary, &mut consent::ask_terminal) {
+        let (question, default_yes) = action.question();
+        match consent.decide(
+            action.kind(fs),
+            &question,
+            default_yes,
+            &mut consent::ask_terminal,
+        ) {
             Decision::Apply => match execute(action, &targets, sup) {
                 Ok(lines) => {
                     out(&format!("- {summary}: done\n"));

@@ -13,6 +13,8 @@ use crate::environment::Environment;
 use crate::service::launchd::LaunchdIdentity;
 use crate::service::launchd::fake::FakeLaunchctl;
 use crate::service::runner::CommandRunner;
+use crate::service::spec::ServiceSpec;
+use crate::service::status::ServiceState;
 use crate::service::wait::Sleeper;
 use crate::service::windows::WindowsAccount;
 use crate::service::windows::fake::FakeSchtasks;
@@ -27,7 +29,8 @@ fn invocation(home: &Path) -> Invocation {
     Invocation::resolve(&GlobalOptions::default(), env, false).unwrap()
 }
 
-/// `platform` driven through `fake` (a launchctl or schtasks fake: runner and sleeper).
+/// `platform` driven through `fake` (a launchctl or schtasks fake: runner and sleeper), with a
+/// gateway that answers exactly when the fake supervisor runs the service.
 fn faked<F: CommandRunner + Sleeper + Clone + 'static>(
     platform: PlatformKind,
     fake: &F,
@@ -39,6 +42,19 @@ fn faked<F: CommandRunner + Sleeper + Clone + 'static>(
         WindowsAccount::fixed(USER),
         Box::new(move || (Box::new(fake.clone()), Box::new(fake.clone()))),
     )
+    .with_probe(Box::new(|_, _, runtime| {
+        let answered = runtime.is_some_and(|r| r.state == ServiceState::Running);
+        supervisor::Health {
+            answered,
+            url: "ws://127.0.0.1:18789".into(),
+            detail: if answered {
+                "connected"
+            } else {
+                "connection refused"
+            }
+            .into(),
+        }
+    }))
 }
 
 fn macos(fake: &FakeLaunchctl) -> Supervisor {
@@ -64,6 +80,26 @@ fn args(fix: bool) -> DoctorArgs {
 fn audit(inv: &Invocation, sup: &Supervisor) -> Vec<Item> {
     let targets = targets(inv, sup).unwrap();
     audit_all(inv, &targets, sup)
+}
+
+/// The `--json` report of `inv` on `sup`, checked against `schemas/doctor.schema.json`.
+fn assert_report_valid(inv: &Invocation, sup: &Supervisor) -> serde_json::Value {
+    let targets = targets(inv, sup).unwrap();
+    let report = report_json(&targets, &audit_all(inv, &targets, sup));
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/doctor.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::draft202012::new(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}\n{report:#}");
+    report
 }
 
 fn counting_ids(items: &[Item]) -> Vec<&'static str> {
@@ -108,19 +144,42 @@ fn write_plist(path: &Path, dict: plist::Dictionary) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).unwrap();
 }
 
+/// Installs the default profile's service through `sup`'s backend; its spec.
+fn install_ours(inv: &Invocation, sup: &Supervisor) -> ServiceSpec {
+    std::fs::create_dir_all(&inv.paths.state_dir).unwrap();
+    let t = &targets(inv, sup).unwrap()[0];
+    let spec = t.spec.clone().unwrap();
+    let mut backend = sup.backend(&inv.env);
+    let plan = backend.plan_install(&spec).unwrap();
+    backend.install(&spec, &plan, false).unwrap();
+    assert_eq!(counting_ids(&audit(inv, sup)), Vec::<&str>::new());
+    spec
+}
+
+/// The findings of `items` with `id`.
+fn with_id<'a>(items: &'a [Item], id: &str) -> &'a Item {
+    items
+        .iter()
+        .find(|(f, _)| f.id == id)
+        .unwrap_or_else(|| panic!("no {id} in {items:#?}"))
+}
+
+/// True when `calls` contains `want` in this order (other calls in between).
+fn in_order(calls: &[String], want: &[String]) -> bool {
+    let mut rest = calls.iter();
+    want.iter().all(|w| rest.any(|c| c == w))
+}
+
 #[test]
-fn launchd_our_agent_with_a_hand_edited_port_and_inline_token_is_fixed_and_then_clean() {
+fn launchd_our_stopped_agent_with_a_hand_edited_port_and_inline_token_is_fixed_and_then_clean() {
     let home = tempfile::tempdir().unwrap();
     let inv = invocation(home.path());
     let fake = FakeLaunchctl::new(501, true);
     let sup = macos(&fake);
-    std::fs::create_dir_all(&inv.paths.state_dir).unwrap();
-    let t = &targets(&inv, &sup).unwrap()[0];
-    let spec = t.spec.clone().unwrap();
-    let mut backend = sup.launchd();
-    let plan = backend.plan_install(&spec).unwrap();
-    backend.install(&spec, &plan, false).unwrap();
-    assert_eq!(counting_ids(&audit(&inv, &sup)), Vec::<&str>::new());
+    let spec = install_ours(&inv, &sup);
+    // Stopped first: the definition of a running agent is not rewritten (spec §6.3; see
+    // launchd_a_running_agent_whose_program_arguments_drifted_is_neither_rewritten_nor_restarted).
+    sup.launchd().stop(&spec).unwrap();
 
     // Hand edits: another port, an inline token, and an operator setting to keep.
     let plist = LaunchdPaths::for_spec(&spec).plist;
@@ -144,13 +203,23 @@ fn launchd_our_agent_with_a_hand_edited_port_and_inline_token_is_fixed_and_then_
 
     let found = audit(&inv, &sup);
     let ids = counting_ids(&found);
-    assert!(ids.contains(&"service-port-mismatch"), "{ids:?}");
-    assert!(ids.contains(&"service-token-embedded"), "{ids:?}");
+    assert_eq!(
+        ids,
+        [
+            "service-port-mismatch",
+            "service-token-embedded",
+            "service-not-loaded"
+        ],
+        "{found:#?}"
+    );
     assert!(
-        found.iter().filter(|(f, _)| f.counts()).all(|(_, a)| a
-            == &Some(Action::Reinstall {
-                profile: "default".into()
-            })),
+        found
+            .iter()
+            .filter(|(f, _)| f.counts() && f.id != "service-not-loaded")
+            .all(|(_, a)| a
+                == &Some(Action::Reinstall {
+                    profile: "default".into()
+                })),
         "{found:?}"
     );
 
@@ -451,4 +520,317 @@ fn windows_a_task_running_a_script_with_an_inline_token_is_fixed_and_then_clean(
     );
     assert_eq!(counting_ids(&audit(&inv, &sup)), Vec::<&str>::new());
     assert_eq!(run_with(&inv, &args(false), &sup).unwrap(), ExitStatus::Ok);
+}
+
+#[test]
+fn launchd_a_running_agent_whose_program_arguments_drifted_is_neither_rewritten_nor_restarted() {
+    let home = tempfile::tempdir().unwrap();
+    let inv = invocation(home.path());
+    let fake = FakeLaunchctl::new(501, true);
+    let sup = macos(&fake);
+    let spec = install_ours(&inv, &sup);
+    let label = spec.names.launchd_label.clone();
+    let plist = LaunchdPaths::for_spec(&spec).plist;
+    let mut dict = Value::from_file(&plist).unwrap().into_dictionary().unwrap();
+    let argv = dict
+        .get_mut("ProgramArguments")
+        .and_then(Value::as_array_mut)
+        .unwrap();
+    let i = argv
+        .iter()
+        .position(|a| a.as_string() == Some("--port"))
+        .unwrap();
+    argv[i + 1] = Value::String("18888".into());
+    write_plist(&plist, dict);
+    let edited = std::fs::read(&plist).unwrap();
+    let pid = fake.state().jobs[&label].pid;
+    assert!(pid.is_some());
+
+    let found = audit(&inv, &sup);
+    assert_eq!(
+        counting_ids(&found),
+        ["service-port-mismatch"],
+        "{found:#?}"
+    );
+    let (port, action) = with_id(&found, "service-port-mismatch");
+    assert_eq!((action, port.repair), (&None, RepairKind::Manual));
+    assert!(port.fix.contains("openclaw gateway stop"), "{}", port.fix);
+    let (note, _) = with_id(&found, runtime::REWRITE_SKIPPED);
+    assert_eq!(note.severity, Severity::Info);
+    assert!(
+        note.message.starts_with(&format!(
+            "Gateway service {label} is running (pid 4242); skipped command/entrypoint rewrites"
+        )),
+        "{}",
+        note.message
+    );
+    assert!(
+        note.fix.contains("openclaw gateway install --force"),
+        "{}",
+        note.fix
+    );
+
+    let report = assert_report_valid(&inv, &sup);
+    assert_eq!(report["repairs"], serde_json::json!([]), "{report:#}");
+
+    // Not even --force rewrites the running agent's command.
+    fake.take_calls();
+    let forced = DoctorArgs {
+        force: true,
+        ..args(true)
+    };
+    assert_eq!(run_with(&inv, &forced, &sup).unwrap(), ExitStatus::Failure);
+    let calls = fake.take_calls();
+    assert!(
+        calls.iter().all(|c| c.starts_with("launchctl print")),
+        "only inspected: {calls:?}"
+    );
+    assert_eq!(fake.state().jobs[&label].pid, pid, "not restarted");
+    assert_eq!(std::fs::read(&plist).unwrap(), edited, "not rewritten");
+}
+
+#[test]
+fn launchd_a_plist_that_is_not_loaded_gets_the_bootstrap_repair_enable_bootstrap_kickstart() {
+    let home = tempfile::tempdir().unwrap();
+    let inv = invocation(home.path());
+    let fake = FakeLaunchctl::new(501, true);
+    let sup = macos(&fake);
+    let spec = install_ours(&inv, &sup);
+    let label = spec.names.launchd_label.clone();
+    let plist = LaunchdPaths::for_spec(&spec).plist;
+    sup.launchd().stop(&spec).unwrap();
+    assert!(plist.exists() && !fake.state().jobs.contains_key(&label));
+
+    let found = audit(&inv, &sup);
+    assert_eq!(counting_ids(&found), ["service-not-loaded"], "{found:#?}");
+    let (f, action) = with_id(&found, "service-not-loaded");
+    assert!(
+        f.message
+            .starts_with("LaunchAgent is installed but not loaded in launchd."),
+        "{}",
+        f.message
+    );
+    assert_eq!(f.repair, RepairKind::Safe);
+    assert_eq!(f.path.as_deref(), Some(plist.as_path()));
+    assert_eq!(
+        action,
+        &Some(Action::BootstrapLaunchAgent {
+            profile: "default".into()
+        })
+    );
+    let report = assert_report_valid(&inv, &sup);
+    assert_eq!(report["repairs"][0]["kind"], "safe", "{report:#}");
+    let t = find_target(&targets(&inv, &sup).unwrap(), "default")
+        .unwrap()
+        .clone();
+    let plan = runtime::plan_lines(action.as_ref().unwrap(), &t, &sup);
+    assert_eq!(plan[0], format!("launchctl enable gui/501/{label}"));
+    assert!(
+        plan[1].starts_with(&format!("launchctl bootstrap gui/501 {}", plist.display())),
+        "{plan:?}"
+    );
+    assert!(
+        plan[2].starts_with(&format!("launchctl kickstart gui/501/{label}")),
+        "{plan:?}"
+    );
+
+    // The gateway dies right after every spawn: after the bootstrap launchd holds the job
+    // without running it, so the repair kickstarts it.
+    fake.state().crash_exit = Some(1);
+    fake.take_calls();
+    assert_eq!(
+        run_with(&inv, &args(true), &sup).unwrap(),
+        ExitStatus::Failure
+    );
+    let calls = fake.take_calls();
+    let target = format!("gui/501/{label}");
+    assert!(
+        in_order(
+            &calls,
+            &[
+                format!("launchctl enable {target}"),
+                format!("launchctl bootstrap gui/501 {}", plist.display()),
+                format!("launchctl print {target}"),
+                format!("launchctl kickstart {target}"),
+            ]
+        ),
+        "{calls:#?}"
+    );
+    assert!(
+        !calls
+            .iter()
+            .any(|c| c.contains("bootout") || c.contains("kickstart -k")),
+        "{calls:#?}"
+    );
+
+    // Loaded now but not running: the next run starts it as `gateway start` does.
+    fake.state().crash_exit = None;
+    let found = audit(&inv, &sup);
+    assert_eq!(counting_ids(&found), ["service-not-running"], "{found:#?}");
+    fake.take_calls();
+    assert_eq!(run_with(&inv, &args(true), &sup).unwrap(), ExitStatus::Ok);
+    let calls = fake.take_calls();
+    assert!(
+        in_order(
+            &calls,
+            &[
+                format!("launchctl enable {target}"),
+                format!("launchctl kickstart {target}")
+            ]
+        ),
+        "{calls:#?}"
+    );
+    assert!(fake.state().jobs[&label].pid.is_some());
+    assert_eq!(counting_ids(&audit(&inv, &sup)), Vec::<&str>::new());
+}
+
+#[test]
+fn windows_a_registered_task_that_does_not_run_is_started_with_schtasks_run() {
+    let home = tempfile::tempdir().unwrap();
+    let inv = invocation(home.path());
+    let fake = FakeSchtasks::new();
+    let sup = windows(&fake);
+    let spec = install_ours(&inv, &sup);
+    sup.windows().stop(&spec).unwrap();
+
+    let found = audit(&inv, &sup);
+    assert_eq!(counting_ids(&found), ["service-not-running"], "{found:#?}");
+    let (f, action) = with_id(&found, "service-not-running");
+    assert!(
+        f.message
+            .starts_with("Gateway service OpenClaw Gateway is installed but not running"),
+        "{}",
+        f.message
+    );
+    assert_eq!(
+        action,
+        &Some(Action::StartService {
+            profile: "default".into()
+        })
+    );
+    assert_eq!(
+        action.as_ref().unwrap().question(),
+        ("Start gateway service now?".to_owned(), true)
+    );
+
+    fake.take_calls();
+    assert_eq!(run_with(&inv, &args(true), &sup).unwrap(), ExitStatus::Ok);
+    let calls = fake.take_calls();
+    assert!(
+        calls.contains(&"schtasks /Run /TN OpenClaw Gateway".to_owned()),
+        "{calls:#?}"
+    );
+    assert!(
+        !calls
+            .iter()
+            .any(|c| c.contains("/Create") || c.contains("/End")),
+        "started, not reinstalled or restarted: {calls:#?}"
+    );
+    assert!(fake.state().tasks["OpenClaw Gateway"].running);
+    assert_eq!(counting_ids(&audit(&inv, &sup)), Vec::<&str>::new());
+}
+
+#[test]
+fn a_running_service_that_does_not_answer_is_only_restarted_after_a_yes_on_a_terminal() {
+    let home = tempfile::tempdir().unwrap();
+    let inv = invocation(home.path());
+    let fake = FakeSchtasks::new();
+    let sup = windows(&fake).with_probe(Box::new(|_, _, _| supervisor::Health {
+        answered: false,
+        url: "ws://127.0.0.1:18789".into(),
+        detail: "connection refused".into(),
+    }));
+    std::fs::create_dir_all(&inv.paths.state_dir).unwrap();
+    let spec = targets(&inv, &sup).unwrap()[0].spec.clone().unwrap();
+    let mut backend = sup.windows();
+    let plan = backend.plan_install(&spec).unwrap();
+    backend.install(&spec, &plan, false).unwrap();
+
+    let found = audit(&inv, &sup);
+    assert_eq!(counting_ids(&found), ["service-unhealthy"], "{found:#?}");
+    let (f, action) = with_id(&found, "service-unhealthy");
+    assert_eq!(f.repair, RepairKind::Interactive);
+    assert!(
+        f.message.contains("is running") && f.message.contains("connection refused"),
+        "{}",
+        f.message
+    );
+    let action = action.clone().unwrap();
+    assert_eq!(
+        action,
+        Action::RestartService {
+            profile: "default".into()
+        }
+    );
+    assert_eq!(
+        action.question(),
+        ("Restart gateway service now?".to_owned(), false)
+    );
+    let report = assert_report_valid(&inv, &sup);
+    assert_eq!(report["findings"][0]["repair"], "interactive", "{report:#}");
+    assert_eq!(report["repairs"][0]["kind"], "interactive", "{report:#}");
+    // --fix --yes (and --non-interactive) never restart it.
+    fake.take_calls();
+    assert_eq!(
+        run_with(&inv, &args(true), &sup).unwrap(),
+        ExitStatus::Failure
+    );
+    assert!(
+        !fake
+            .take_calls()
+            .iter()
+            .any(|c| c.contains("/End") || c.contains("/Run")),
+        "not restarted"
+    );
+    // A yes on a terminal restarts it through the backend.
+    let targets = targets(&inv, &sup).unwrap();
+    assert_eq!(
+        execute(&action, &targets, &sup).unwrap(),
+        ["Restarted Scheduled Task: OpenClaw Gateway"]
+    );
+    let calls = fake.take_calls();
+    assert!(
+        in_order(
+            &calls,
+            &[
+                "schtasks /End /TN OpenClaw Gateway".to_owned(),
+                "schtasks /Run /TN OpenClaw Gateway".to_owned()
+            ]
+        ),
+        "{calls:#?}"
+    );
+}
+
+#[test]
+fn the_external_repair_policy_keeps_doctor_away_from_the_service() {
+    let home = tempfile::tempdir().unwrap();
+    let env = Environment::empty()
+        .with("HOME", &home.path().display().to_string())
+        .with("OPENCLAW_SERVICE_REPAIR_POLICY", "external");
+    let inv = Invocation::resolve(&GlobalOptions::default(), env, false).unwrap();
+    let fake = FakeSchtasks::new();
+    let sup = windows(&fake);
+    let spec = install_ours(&inv, &sup);
+    sup.windows().stop(&spec).unwrap();
+
+    let found = audit(&inv, &sup);
+    let (f, action) = with_id(&found, "service-not-running");
+    assert_eq!((action, f.repair), (&None, RepairKind::Manual));
+    assert!(
+        f.fix.starts_with(
+            "Gateway service is managed externally (OPENCLAW_SERVICE_REPAIR_POLICY=external)"
+        ),
+        "{}",
+        f.fix
+    );
+    fake.take_calls();
+    assert_eq!(
+        run_with(&inv, &args(true), &sup).unwrap(),
+        ExitStatus::Failure
+    );
+    assert!(
+        !fake.take_calls().iter().any(|c| c.contains("/Run")),
+        "not started"
+    );
+    assert!(!fake.state().tasks["OpenClaw Gateway"].running);
 }

@@ -64,6 +64,30 @@ pub enum Action {
         /// Its plist.
         plist: PathBuf,
     },
+    /// Start the installed service that does not run, through the same backend call as
+    /// `openclaw gateway start` (spec §6.4 "Start gateway service now?", default yes).
+    StartService {
+        /// Profile label.
+        profile: String,
+    },
+    /// The bootstrap repair of a LaunchAgent whose plist is installed but not loaded: enable,
+    /// bootstrap, kickstart (spec §3.3, §6.4).
+    BootstrapLaunchAgent {
+        /// Profile label.
+        profile: String,
+    },
+    /// Restart the running service whose gateway does not answer, through the same backend call
+    /// as `openclaw gateway restart` (spec §6.4: asked on a terminal only, default no).
+    RestartService {
+        /// Profile label.
+        profile: String,
+    },
+    /// Install the missing service as `openclaw gateway install` would (spec §6.4: asked on a
+    /// terminal only, default yes).
+    InstallService {
+        /// Profile label.
+        profile: String,
+    },
     /// Boot a legacy LaunchAgent out and move its plist to `~/.Trash`.
     TrashLaunchAgent {
         /// The label.
@@ -102,7 +126,60 @@ impl Action {
             Self::MigrateLaunchAgent { profile, label, .. } => format!(
                 "Migrate the LaunchAgent {label} of another release to this release's LaunchAgent of profile {profile}"
             ),
+            Self::StartService { profile } => {
+                format!("Start the gateway service of profile {profile}")
+            }
+            Self::BootstrapLaunchAgent { profile } => format!(
+                "Bootstrap the LaunchAgent of profile {profile} into launchd (enable, bootstrap, kickstart)"
+            ),
+            Self::RestartService { profile } => {
+                format!("Restart the gateway service of profile {profile}")
+            }
+            Self::InstallService { profile } => {
+                format!("Install the gateway service of profile {profile}")
+            }
         }
+    }
+
+    /// The question put to the operator on a terminal, and what an empty answer means. The
+    /// runtime repairs ask the spec's questions (§6.4; the profile is named unless it is the
+    /// default one); the others ask "<summary>?", default yes.
+    pub fn question(&self) -> (String, bool) {
+        let runtime = |text: &str, profile: &str, default_yes: bool| {
+            let text = if profile == "default" {
+                format!("{text}?")
+            } else {
+                format!("{text} (profile {profile})?")
+            };
+            (text, default_yes)
+        };
+        match self {
+            Self::StartService { profile } => runtime("Start gateway service now", profile, true),
+            Self::BootstrapLaunchAgent { profile } => {
+                runtime("Repair gateway LaunchAgent bootstrap now", profile, true)
+            }
+            Self::RestartService { profile } => {
+                runtime("Restart gateway service now", profile, false)
+            }
+            Self::InstallService { profile } => {
+                runtime("Install gateway service now", profile, true)
+            }
+            other => (format!("{}?", other.summary()), true),
+        }
+    }
+
+    /// True for the repairs that change the profile's own service (its definition, whether it
+    /// runs): the ones `OPENCLAW_SERVICE_REPAIR_POLICY=external` turns off.
+    pub fn mutates_service(&self) -> bool {
+        matches!(
+            self,
+            Self::Reinstall { .. }
+                | Self::MigrateLaunchAgent { .. }
+                | Self::StartService { .. }
+                | Self::BootstrapLaunchAgent { .. }
+                | Self::RestartService { .. }
+                | Self::InstallService { .. }
+        )
     }
 
     /// The plan lines of actions whose plan does not depend on a service manager.
@@ -133,14 +210,21 @@ impl Action {
                 format!("launchctl bootout {domain}/{label}"),
                 format!("move {} to {}", plist.display(), trash.display()),
             ],
-            Self::Reinstall { .. } | Self::MigrateLaunchAgent { .. } => Vec::new(),
+            Self::Reinstall { .. }
+            | Self::MigrateLaunchAgent { .. }
+            | Self::StartService { .. }
+            | Self::BootstrapLaunchAgent { .. }
+            | Self::RestartService { .. }
+            | Self::InstallService { .. } => Vec::new(),
         }
     }
 
-    /// The repair kind of this action for `findings`: aggressive when any finding it repairs
-    /// is, else safe.
+    /// The repair kind of this action for `findings`: interactive when any finding it repairs
+    /// is, else aggressive when any is, else safe.
     pub fn kind(&self, findings: &[&Finding]) -> RepairKind {
-        if findings.iter().any(|f| f.repair == RepairKind::Aggressive) {
+        if findings.iter().any(|f| f.repair == RepairKind::Interactive) {
+            RepairKind::Interactive
+        } else if findings.iter().any(|f| f.repair == RepairKind::Aggressive) {
             RepairKind::Aggressive
         } else {
             RepairKind::Safe

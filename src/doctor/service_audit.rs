@@ -83,6 +83,17 @@ pub fn inline_secret_finding(
     }
 }
 
+/// True when the installed unit's command (`ExecStart=`) differs from the one install would
+/// write: a reinstall would replace what the running service was started with (spec §6.3).
+pub fn command_differs(installed: &str, plan: &Plan) -> bool {
+    let planned = plan
+        .files
+        .first()
+        .map(|f| UnitFile::parse(&String::from_utf8_lossy(&f.contents)).exec_start())
+        .unwrap_or_default();
+    UnitFile::parse(installed).exec_start() != planned
+}
+
 /// Audits one installed unit.
 pub fn audit_unit(input: &UnitAuditInput<'_>) -> Vec<(Finding, Option<Action>)> {
     let spec = input.spec;
@@ -420,6 +431,19 @@ mod tests {
     #[test]
     fn the_unit_install_writes_has_no_findings() {
         assert_eq!(ids(&current(), true), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn only_a_different_exec_start_is_a_command_rewrite() {
+        assert!(!command_differs(&current(), &plan()));
+        let drifted = current().replace("RestartSec=5", "RestartSec=1");
+        assert!(!command_differs(&drifted, &plan()));
+        let port = current().replace("--port 18789", "--port 18888");
+        assert!(command_differs(&port, &plan()));
+        assert!(command_differs(
+            super::super::unit_migration::tests::REFERENCE_UNIT,
+            &plan()
+        ));
     }
 
     #[test]

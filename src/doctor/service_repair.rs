@@ -218,8 +218,25 @@ pub fn install_forced(
     backend: &mut dyn ServiceManager,
     spec: &crate::service::spec::ServiceSpec,
 ) -> Result<Vec<String>, String> {
+    install_with(backend, spec, true)
+}
+
+/// Plans and runs `gateway install` (`--force` when `force`) of `spec` on `backend`, as
+/// [`outcome_lines`].
+pub fn install_with(
+    backend: &mut dyn ServiceManager,
+    spec: &crate::service::spec::ServiceSpec,
+    force: bool,
+) -> Result<Vec<String>, String> {
     let plan = backend.plan_install(spec).map_err(|e| e.message)?;
-    let outcome = backend.install(spec, &plan, true).map_err(|e| {
+    outcome_lines(backend.install(spec, &plan, force))
+}
+
+/// A backend action's messages and warnings, or its error with the hints (one per line).
+pub fn outcome_lines(
+    result: Result<crate::service::ActionOutcome, crate::service::ServiceError>,
+) -> Result<Vec<String>, String> {
+    let outcome = result.map_err(|e| {
         std::iter::once(e.message)
             .chain(e.hints)
             .collect::<Vec<_>>()

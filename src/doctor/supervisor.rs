@@ -6,16 +6,40 @@
 //! `src/service/windows/fake.rs` (see [`Supervisor::with_tools`]) and pass it to
 //! [`super::run_with`]: there is deliberately no environment knob that switches a release
 //! binary to another platform's supervisor.
+//!
+//! It also holds the health probe of the runtime check ([`super::runtime`]): in production the
+//! connectivity probe of `openclaw gateway status`
+//! ([`crate::status_command::probe_gateway`]); tests replace it ([`Supervisor::with_probe`]),
+//! since nothing listens behind the fakes.
 
+use crate::config::LoadedConfig;
 use crate::environment::Environment;
-use crate::service::PlatformKind;
+use crate::invocation::Invocation;
 use crate::service::launchd::{LaunchdIdentity, LaunchdManager};
 use crate::service::runner::{CommandRunner, SystemRunner};
+use crate::service::status::SupervisorStatus;
+use crate::service::systemd::SystemdBackend;
 use crate::service::wait::{Sleeper, ThreadSleeper};
 use crate::service::windows::{WindowsAccount, WindowsManager};
+use crate::service::{PlatformKind, ServiceManager};
 
 /// A fresh pair of tool runner and sleeper (the fakes hand out clones of one shared model).
 pub type ToolFactory = Box<dyn Fn() -> (Box<dyn CommandRunner>, Box<dyn Sleeper>)>;
+
+/// Whether a profile's gateway answered the health probe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Health {
+    /// A gateway answered (see [`crate::status_command::RpcView::gateway_answered`]).
+    pub answered: bool,
+    /// The URL probed.
+    pub url: String,
+    /// Why it did not answer (or how it answered).
+    pub detail: String,
+}
+
+/// The health probe: the profile's invocation and config, and the supervisor's view of its
+/// service (the probe goes to the port the installed definition runs with).
+pub type HealthProbe = Box<dyn Fn(&Invocation, &LoadedConfig, Option<&SupervisorStatus>) -> Health>;
 
 /// The service manager doctor works with.
 pub struct Supervisor {
@@ -26,6 +50,19 @@ pub struct Supervisor {
     /// The account the scheduled task is for.
     pub windows_account: WindowsAccount,
     tools: ToolFactory,
+    probe: HealthProbe,
+}
+
+/// The probe `openclaw gateway status` runs.
+fn status_probe() -> HealthProbe {
+    Box::new(|invocation, config, runtime| {
+        let view = crate::status_command::probe_gateway(invocation, config, runtime);
+        Health {
+            answered: view.gateway_answered(),
+            detail: view.error.clone().unwrap_or_else(|| view.outcome.clone()),
+            url: view.url,
+        }
+    })
 }
 
 impl Supervisor {
@@ -36,6 +73,7 @@ impl Supervisor {
             launchd_identity: LaunchdIdentity::current(env),
             windows_account: WindowsAccount::current(env),
             tools: Box::new(|| (Box::new(SystemRunner), Box::new(ThreadSleeper))),
+            probe: status_probe(),
         }
     }
 
@@ -51,6 +89,33 @@ impl Supervisor {
             launchd_identity,
             windows_account,
             tools,
+            probe: status_probe(),
+        }
+    }
+
+    /// The same supervisor with `probe` as the health probe (tests: a gateway behind the fakes).
+    pub fn with_probe(mut self, probe: HealthProbe) -> Self {
+        self.probe = probe;
+        self
+    }
+
+    /// Probes the gateway of a profile.
+    pub fn probe(
+        &self,
+        invocation: &Invocation,
+        config: &LoadedConfig,
+        runtime: Option<&SupervisorStatus>,
+    ) -> Health {
+        (self.probe)(invocation, config, runtime)
+    }
+
+    /// The backend `openclaw gateway start|restart|status|install` use on this supervisor (the
+    /// systemd one acts with `env`, the invocation's environment).
+    pub fn backend(&self, env: &Environment) -> Box<dyn ServiceManager> {
+        match self.platform {
+            PlatformKind::Linux => Box::new(SystemdBackend::new(env.clone())),
+            PlatformKind::Macos => Box::new(self.launchd()),
+            PlatformKind::Windows => Box::new(self.windows()),
         }
     }
 

@@ -117,6 +117,20 @@ fn script_command(text: &str) -> Option<String> {
     })
 }
 
+/// True when the registered task runs another command (program or arguments) than the task
+/// install would register: a reinstall would replace what the running task was started with
+/// (spec §6.3).
+pub fn command_differs(registered: &TaskDefinition, plan: &Plan) -> bool {
+    let planned = plan
+        .files
+        .first()
+        .and_then(|f| decode_utf16_with_bom(&f.contents).ok())
+        .and_then(|t| parse_task_xml(&t).ok())
+        .unwrap_or_default();
+    registered.command() != planned.command()
+        || registered.arguments().unwrap_or("") != planned.arguments().unwrap_or("")
+}
+
 /// Audits one profile's scheduled task and task script.
 pub fn audit_task(input: &TaskAuditInput<'_>) -> Vec<Item> {
     let spec = input.spec;

@@ -262,7 +262,7 @@ Register-ArgumentCompleter -Native -CommandName 'openclaw' -ScriptBlock {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use an isolated profile: its own state dir (~/.openclaw-<NAME>), port and service names')
             [CompletionResult]::new('--fix', '--fix', [CompletionResultType]::ParameterName, 'Apply the repairs (asks per repair on a terminal)')
             [CompletionResult]::new('--repair', '--repair', [CompletionResultType]::ParameterName, 'Apply the repairs (asks per repair on a terminal)')
-            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Assume yes to every question (implies --fix)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Assume yes to every question (implies --fix), except installing or restarting the service')
             [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Never prompt; apply only safe repairs')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Also apply aggressive repairs (overwrite custom edits of the service)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'With --fix: print the repair plan and change nothing')

@@ -180,7 +180,7 @@ complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_se
 complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c openclaw -n "__fish_openclaw_using_subcommand doctor" -l profile -d 'Use an isolated profile: its own state dir (~/.openclaw-<NAME>), port and service names' -r
 complete -c openclaw -n "__fish_openclaw_using_subcommand doctor" -l fix -l repair -d 'Apply the repairs (asks per repair on a terminal)'
-complete -c openclaw -n "__fish_openclaw_using_subcommand doctor" -l yes -d 'Assume yes to every question (implies --fix)'
+complete -c openclaw -n "__fish_openclaw_using_subcommand doctor" -l yes -d 'Assume yes to every question (implies --fix), except installing or restarting the service'
 complete -c openclaw -n "__fish_openclaw_using_subcommand doctor" -l non-interactive -d 'Never prompt; apply only safe repairs'
 complete -c openclaw -n "__fish_openclaw_using_subcommand doctor" -l force -d 'Also apply aggressive repairs (overwrite custom edits of the service)'
 complete -c openclaw -n "__fish_openclaw_using_subcommand doctor" -l dry-run -d 'With --fix: print the repair plan and change nothing'

@@ -167,6 +167,41 @@ impl LaunchdManager {
         }
     }
 
+    /// The bootstrap repair (spec §3.3, §6.4) of a LaunchAgent whose plist is installed: `enable`,
+    /// `bootstrap` when launchd has not loaded it (verified with `print`), then `kickstart` when
+    /// the loaded job does not run. The plist itself is rewritten by doctor's definition repair
+    /// when it drifted, not here.
+    pub fn repair_bootstrap(&mut self, spec: &ServiceSpec) -> Result<ActionOutcome, ServiceError> {
+        let paths = LaunchdPaths::for_spec(spec);
+        let label = spec.names.launchd_label.clone();
+        let domain = self.resolve_domain()?;
+        if !paths.plist.exists() {
+            return Err(Self::not_installed(spec, &paths, domain));
+        }
+        let target = domain.target(&label);
+        let mut messages = Vec::new();
+        match self.ctl(domain).print(&label)? {
+            JobPresence::Loaded(_) => self.ctl(domain).enable(&label)?,
+            JobPresence::NotLoaded => {
+                self.activate(domain, &label, &paths.plist)?;
+                messages.push(format!(
+                    "Bootstrapped LaunchAgent: {target} ({})",
+                    paths.plist.display()
+                ));
+            }
+        }
+        if let JobPresence::Loaded(info) = self.ctl(domain).print(&label)? {
+            if !info.is_running() {
+                self.ctl(domain).kickstart(&label, false)?;
+                messages.push(format!("Kickstarted LaunchAgent: {target}"));
+            }
+        }
+        if messages.is_empty() {
+            messages.push(format!("LaunchAgent already loaded and running: {target}"));
+        }
+        Ok(self.outcome(ActionResult::Started, messages))
+    }
+
     fn not_installed(spec: &ServiceSpec, paths: &LaunchdPaths, domain: Domain) -> ServiceError {
         ServiceError::new(
             "not-installed",
