@@ -322,16 +322,13 @@ fn audit_target(target: &Target, ctx: &AuditContext<'_>) -> Vec<Item> {
         dropins: &dropins,
         config_token: config_token.as_deref(),
     }));
-    let status = runtime::service_status(target, spec, sup);
-    runtime::hold_back_rewrites(
+    runtime::audit_running_state(
         &mut out,
         target,
         spec,
         sup,
-        &status,
         service_audit::command_differs(&installed, &plan),
     );
-    out.extend(runtime::audit_installed(target, spec, sup, &status));
     let (user, state) = (ctx.linger)();
     match &state {
         Linger::On => {}
@@ -419,16 +416,13 @@ fn audit_launch_agent(
         plist_mode: crate::atomic_write::file_mode(&plist),
         config_token,
     });
-    let status = runtime::service_status(target, spec, sup);
-    runtime::hold_back_rewrites(
+    runtime::audit_running_state(
         &mut out,
         target,
         spec,
         sup,
-        &status,
         launchd_audit::command_differs(&dict, plan),
     );
-    out.extend(runtime::audit_installed(target, spec, sup, &status));
     out
 }
 
@@ -490,18 +484,15 @@ fn audit_scheduled_task(
         }),
         config_token,
     });
-    let status = runtime::service_status(target, spec, sup);
-    runtime::hold_back_rewrites(
+    runtime::audit_running_state(
         &mut out,
         target,
         spec,
         sup,
-        &status,
         registered
             .as_ref()
             .is_some_and(|r| windows_audit::command_differs(r, plan)),
     );
-    out.extend(runtime::audit_installed(target, spec, sup, &status));
     out
 }
 

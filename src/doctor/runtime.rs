@@ -49,8 +49,23 @@ pub fn service_name(spec: &ServiceSpec, platform: PlatformKind) -> String {
     }
 }
 
+/// The runtime half of the audit of an installed service, after its definition audit in
+/// `items`: asks the supervisor once, holds back command rewrites of a running service
+/// ([`hold_back_rewrites`]) and adds the runtime findings ([`audit_installed`]).
+pub fn audit_running_state(
+    items: &mut Vec<Item>,
+    target: &Target,
+    spec: &ServiceSpec,
+    sup: &Supervisor,
+    command_differs: bool,
+) {
+    let status = service_status(target, spec, sup);
+    hold_back_rewrites(items, target, spec, sup, &status, command_differs);
+    items.extend(audit_installed(target, spec, sup, &status));
+}
+
 /// The supervisor's view of `spec`'s service, from the backend `gateway status` uses.
-pub fn service_status(
+fn service_status(
     target: &Target,
     spec: &ServiceSpec,
     sup: &Supervisor,
@@ -73,7 +88,7 @@ fn finding(
 
 /// The runtime findings of a profile whose service definition is installed (see the module
 /// doc): none when its gateway answers.
-pub fn audit_installed(
+fn audit_installed(
     target: &Target,
     spec: &ServiceSpec,
     sup: &Supervisor,
@@ -333,7 +348,7 @@ pub fn plan_lines(action: &Action, target: &Target, sup: &Supervisor) -> Vec<Str
 /// The running-unit rule (spec §6.3): when `status` says the service runs and `command_differs`
 /// (its installed command is not the one install would write), the rewrite of `target`'s
 /// service is held back. Its findings stay, as manual with what to run, and a note says so.
-pub fn hold_back_rewrites(
+fn hold_back_rewrites(
     items: &mut Vec<Item>,
     target: &Target,
     spec: &ServiceSpec,
