@@ -1,5 +1,6 @@
-//! The config file front: JSON5 text → raw document → `${VAR}` substitution → typed config,
-//! with error positions (line:col) for whatever fails.
+//! The config file front: JSON5 text → raw document → `$include` expansion (from disk: nothing
+//! exists under `/fuzz`, so includes fail cleanly; `config_includes` fuzzes expansion itself) →
+//! `${VAR}` substitution → typed config, with error positions (line:col) for whatever fails.
 #![no_main]
 
 use std::path::Path;

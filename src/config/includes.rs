@@ -39,6 +39,13 @@ pub const MAX_INCLUDE_DEPTH: usize = 10;
 /// The largest included file read.
 pub const MAX_INCLUDE_FILE_BYTES: u64 = 2 * 1024 * 1024;
 
+/// How many included files one expansion may read in all (a file included from several places
+/// counts each time). Nesting is capped by [`MAX_INCLUDE_DEPTH`], but fan-out is not: ten
+/// levels of files each including the next one four times would read a million files and
+/// build an exponentially large document. The reference has no such cap; no real config comes
+/// near it.
+pub const MAX_INCLUDE_LOADS: usize = 1000;
+
 /// Include paths (as written, and resolved) must be shorter than this.
 const MAX_INCLUDE_PATH_LENGTH: usize = 4096;
 
@@ -183,6 +190,7 @@ pub fn expand_includes(
         roots,
         reader,
         files: Vec::new(),
+        loads: 0,
     };
     let document = expander.process(document, &[config_path], &mut Vec::new());
     Expansion {
@@ -241,6 +249,8 @@ struct Expander<'a> {
     roots: Vec<Root>,
     reader: &'a dyn IncludeReader,
     files: Vec<PathBuf>,
+    /// Included files read so far (see [`MAX_INCLUDE_LOADS`]).
+    loads: usize,
 }
 
 impl Expander<'_> {
@@ -362,6 +372,13 @@ impl Expander<'_> {
         if chain.len() > MAX_INCLUDE_DEPTH {
             return Err(fail(format!(
                 "Maximum include depth ({MAX_INCLUDE_DEPTH}) exceeded at: {include}"
+            )));
+        }
+        self.loads += 1;
+        if self.loads > MAX_INCLUDE_LOADS {
+            return Err(fail(format!(
+                "More than {MAX_INCLUDE_LOADS} included files read while expanding the config \
+                 (a file included from several places counts each time) at: {include}"
             )));
         }
         let where_ = format!("{include} (resolved: {})", resolved.display());
@@ -864,6 +881,33 @@ mod tests {
             message,
             "Maximum include depth (10) exceeded at: ./f11.json5"
         );
+    }
+
+    #[test]
+    fn fan_out_is_capped_at_a_thousand_file_reads() {
+        // f1 includes f2 four times, f2 includes f3 four times, ... (4^k reads at level k).
+        let mut files = vec![];
+        for level in 1..=6 {
+            let next = format!("./f{}.json5", level + 1);
+            files.push((
+                format!("f{level}.json5"),
+                format!(r#"{{ a: {{ $include: ["{next}", "{next}", "{next}", "{next}"] }} }}"#),
+            ));
+        }
+        files.push(("f7.json5".to_owned(), "{ x: [1] }".to_owned()));
+        let refs: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect();
+        let dir = config_dir(&refs);
+        let message = include_error(expand(dir.path(), json!({"$include": "./f1.json5"})));
+        assert!(
+            message.contains("More than 1000 included files read while expanding the config"),
+            "{message}"
+        );
+        // With f5 a leaf: 1 + 4 + 16 + 64 + 256 = 341 reads, fine.
+        std::fs::write(dir.path().join("f5.json5"), "{ x: [1] }").unwrap();
+        assert!(expand(dir.path(), json!({"$include": "./f1.json5"})).is_ok());
     }
 
     #[test]
