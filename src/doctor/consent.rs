@@ -1,6 +1,6 @@
 //! Whether a repair may run: `--yes` assumes yes; `--non-interactive` (or no terminal) never
 //! asks and applies only safe repairs; aggressive repairs need `--force`; interactive ones
-//! (installing or restarting the service, spec §6.4) run only after an explicit yes on a
+//! (installing or restarting the service, spec §6.4; enabling linger, §2.8) run only after an explicit yes on a
 //! terminal, never with `--yes` or `--non-interactive`; otherwise doctor asks once per repair on
 //! the terminal (with the repair's default: yes, or no for a restart).
 

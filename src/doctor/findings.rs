@@ -39,8 +39,8 @@ pub enum RepairKind {
     Safe,
     /// Overwrites custom edits: only with `--fix --force`.
     Aggressive,
-    /// Changes what runs (installs or restarts the service): only after an explicit yes on a
-    /// terminal; `--yes`, `--non-interactive` or no terminal never apply it (spec §6.1, §6.4).
+    /// Changes what runs (installs or restarts the service) or the host (enables systemd
+    /// lingering): only after an explicit yes on a terminal; `--yes`, `--non-interactive` or no terminal never apply it (spec §6.1, §6.4).
     Interactive,
     /// Doctor cannot do it; the fix text says what to run.
     Manual,

@@ -28,6 +28,7 @@ pub mod findings;
 pub mod launchd_audit;
 pub mod launchd_repair;
 pub mod legacy;
+pub mod linger;
 #[cfg(test)]
 mod platform_tests;
 pub mod repair;
@@ -58,8 +59,6 @@ use crate::service::discovery::{
 use crate::service::launchd::LaunchdPaths;
 use crate::service::plan::Plan;
 use crate::service::spec::{ServiceSpec, SpecOptions};
-use crate::service::systemd::SystemdBackend;
-use crate::service::systemd::linger::{Linger, warning as linger_warning};
 use crate::service::systemd::packaged;
 use crate::service::systemd::units::{self, SystemdFeatures};
 use crate::service_names::{Platform, Treatment, classify_service_name};
@@ -224,8 +223,6 @@ fn profile_finding(f: Finding, target: &Target) -> Finding {
 /// What the audit of one profile needs besides the profile.
 struct AuditContext<'a> {
     sup: &'a Supervisor,
-    /// Linger of the user (user name, state).
-    linger: &'a dyn Fn() -> (String, Linger),
     /// System-level OpenClaw gateway services (Linux), as `label (detail)`: doctor never installs
     /// a user unit next to one.
     system_services: Vec<String>,
@@ -329,32 +326,10 @@ fn audit_target(target: &Target, ctx: &AuditContext<'_>) -> Vec<Item> {
         sup,
         service_audit::command_differs(&installed, &plan),
     );
-    let (user, state) = (ctx.linger)();
-    match &state {
-        Linger::On => {}
-        Linger::Off => out.push((
-            Finding::new(
-                "linger-off",
-                Severity::Warning,
-                linger_warning(&user, &state).unwrap_or_default(),
-                format!("loginctl enable-linger {user}"),
-                RepairKind::Manual,
-            )
-            .profile(&target.label),
-            None,
-        )),
-        Linger::Unknown(_) => out.push((
-            Finding::new(
-                "linger-unknown",
-                Severity::Info,
-                linger_warning(&user, &state).unwrap_or_default(),
-                format!("loginctl enable-linger {user}"),
-                RepairKind::Manual,
-            )
-            .profile(&target.label),
-            None,
-        )),
-    }
+    // Linger matters once a user unit is installed (spec §2.8); one finding for all profiles
+    // (see `audit_all`).
+    let (user, state) = sup.read_linger();
+    out.extend(linger::audit(&user, &state));
     out.into_iter()
         .map(|(f, a)| (profile_finding(f, target), a))
         .collect()
@@ -502,15 +477,6 @@ pub(crate) fn audit_all(
     targets: &[Target],
     sup: &Supervisor,
 ) -> Vec<Item> {
-    let backend = SystemdBackend::new(invocation.env.clone());
-    let user = invocation.env.get_nonempty("USER").unwrap_or("").to_owned();
-    let linger = || {
-        let name = nix::unistd::User::from_uid(nix::unistd::geteuid())
-            .ok()
-            .flatten()
-            .map_or_else(|| user.clone(), |u| u.name);
-        (name, backend.linger())
-    };
     let roots = DiscoveryRoots::from_env(&invocation.paths.home, &invocation.env);
     let mut services = if sup.platform == PlatformKind::Linux {
         discover_systemd(&roots, true)
@@ -520,7 +486,6 @@ pub(crate) fn audit_all(
     services.extend(discover_launchd(&roots, true));
     let ctx = AuditContext {
         sup,
-        linger: &linger,
         system_services: services
             .iter()
             .filter(|s| {
@@ -665,6 +630,7 @@ fn execute(action: &Action, targets: &[Target], sup: &Supervisor) -> Result<Vec<
         | Action::BootstrapLaunchAgent { profile } => {
             runtime::execute(action, &fresh_target(targets, profile, sup)?, sup)
         }
+        Action::EnableLinger { user } => sup.enable_linger(user),
         Action::TrashLaunchAgent {
             label,
             plist,
@@ -797,7 +763,10 @@ pub fn run_with(
                         out(&format!("    {l}\n"));
                     }
                 }
-                Err(e) => out(&format!("- {summary}: FAILED: {e}\n")),
+                Err(e) => out(&format!(
+                    "- {summary}: FAILED: {}\n",
+                    e.replace('\n', "\n    ")
+                )),
             },
             Decision::Skip(why) => out(&format!("- {summary}: skipped ({why})\n")),
         }

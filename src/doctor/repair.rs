@@ -88,6 +88,12 @@ pub enum Action {
         /// Profile label.
         profile: String,
     },
+    /// Enable systemd lingering for the user (spec §2.8: asked on a terminal only, default
+    /// yes; see [`super::linger`]).
+    EnableLinger {
+        /// The user name.
+        user: String,
+    },
     /// Boot a legacy LaunchAgent out and move its plist to `~/.Trash`.
     TrashLaunchAgent {
         /// The label.
@@ -138,6 +144,7 @@ impl Action {
             Self::InstallService { profile } => {
                 format!("Install the gateway service of profile {profile}")
             }
+            Self::EnableLinger { user } => format!("Enable systemd lingering for {user}"),
         }
     }
 
@@ -164,6 +171,7 @@ impl Action {
             Self::InstallService { profile } => {
                 runtime("Install gateway service now", profile, true)
             }
+            Self::EnableLinger { user } => (super::linger::question(user), true),
             other => (format!("{}?", other.summary()), true),
         }
     }
@@ -200,6 +208,12 @@ impl Action {
                 format!("systemctl --user disable {unit}    (D-Bus DisableUnitFiles({unit}))"),
                 format!("remove {} and {}.bak", path.display(), path.display()),
                 "systemctl --user daemon-reload    (D-Bus Reload())".to_owned(),
+            ],
+            Self::EnableLinger { user } => vec![
+                format!(
+                    "D-Bus org.freedesktop.login1.Manager.SetUserLinger(<uid of {user}>, true, interactive) on the system bus, else `loginctl enable-linger {user}` (writes /var/lib/systemd/linger/{user})"
+                ),
+                "read linger again to confirm".to_owned(),
             ],
             Self::TrashLaunchAgent {
                 label,

@@ -11,6 +11,10 @@
 //! connectivity probe of `openclaw gateway status`
 //! ([`crate::status_command::probe_gateway`]); tests replace it ([`Supervisor::with_probe`]),
 //! since nothing listens behind the fakes.
+//!
+//! And how linger is read and enabled ([`LingerHooks`]): in production from
+//! `/var/lib/systemd/linger` (or `OPENCLAW_SYSTEMD_LINGER_DIR`) and through logind
+//! ([`crate::service::systemd::linger::enable`]); tests replace both ([`Supervisor::with_linger`]).
 
 use crate::config::LoadedConfig;
 use crate::environment::Environment;
@@ -19,6 +23,7 @@ use crate::service::launchd::{LaunchdIdentity, LaunchdManager};
 use crate::service::runner::{CommandRunner, SystemRunner};
 use crate::service::status::SupervisorStatus;
 use crate::service::systemd::SystemdBackend;
+use crate::service::systemd::linger::{self, Linger};
 use crate::service::wait::{Sleeper, ThreadSleeper};
 use crate::service::windows::{WindowsAccount, WindowsManager};
 use crate::service::{PlatformKind, ServiceManager};
@@ -41,6 +46,41 @@ pub struct Health {
 /// service (the probe goes to the port the installed definition runs with).
 pub type HealthProbe = Box<dyn Fn(&Invocation, &LoadedConfig, Option<&SupervisorStatus>) -> Health>;
 
+/// Reads the invoking user's linger: (user name, state).
+pub type LingerReader = Box<dyn Fn() -> (String, Linger)>;
+/// Enables linger for a user; the reason when it fails.
+pub type LingerEnabler = Box<dyn Fn(&str) -> Result<(), String>>;
+
+/// How doctor reads and enables linger (spec §2.8).
+pub struct LingerHooks {
+    /// The reader.
+    pub read: LingerReader,
+    /// The enabler.
+    pub enable: LingerEnabler,
+}
+
+impl LingerHooks {
+    /// The host's: the user of the effective uid (else `USER`), linger read from the linger dir
+    /// of `env`, enabled through logind (D-Bus, else `loginctl`).
+    pub fn host(env: &Environment) -> Self {
+        let uid = nix::unistd::geteuid();
+        let user = nix::unistd::User::from_uid(uid)
+            .ok()
+            .flatten()
+            .map(|u| u.name)
+            .or_else(|| env.get_nonempty("USER").map(str::to_owned))
+            .unwrap_or_default();
+        let dir = linger::linger_dir(env);
+        let enable_env = env.clone();
+        Self {
+            read: Box::new(move || (user.clone(), linger::linger(&dir, &user))),
+            enable: Box::new(move |user| {
+                linger::enable(&enable_env, &mut SystemRunner, user, uid.as_raw())
+            }),
+        }
+    }
+}
+
 /// The service manager doctor works with.
 pub struct Supervisor {
     /// Which one.
@@ -51,6 +91,7 @@ pub struct Supervisor {
     pub windows_account: WindowsAccount,
     tools: ToolFactory,
     probe: HealthProbe,
+    linger: LingerHooks,
 }
 
 /// The probe `openclaw gateway status` runs.
@@ -74,6 +115,7 @@ impl Supervisor {
             windows_account: WindowsAccount::current(env),
             tools: Box::new(|| (Box::new(SystemRunner), Box::new(ThreadSleeper))),
             probe: status_probe(),
+            linger: LingerHooks::host(env),
         }
     }
 
@@ -90,7 +132,27 @@ impl Supervisor {
             windows_account,
             tools,
             probe: status_probe(),
+            linger: LingerHooks {
+                read: Box::new(|| (String::new(), Linger::Unknown("not a systemd host".into()))),
+                enable: Box::new(|_| Err("not a systemd host".into())),
+            },
         }
+    }
+
+    /// The same supervisor with `linger` as the linger reader and enabler (tests: no logind).
+    pub fn with_linger(mut self, linger: LingerHooks) -> Self {
+        self.linger = linger;
+        self
+    }
+
+    /// The invoking user's linger: (user name, state).
+    pub fn read_linger(&self) -> (String, Linger) {
+        (self.linger.read)()
+    }
+
+    /// Enables linger for `user` and reads it again (see [`super::linger::enable`]).
+    pub fn enable_linger(&self, user: &str) -> Result<Vec<String>, String> {
+        super::linger::enable(user, &*self.linger.enable, &|| self.read_linger().1)
     }
 
     /// The same supervisor with `probe` as the health probe (tests: a gateway behind the fakes).
