@@ -122,6 +122,65 @@ fn doctor_in_an_empty_home_is_clean_and_writes_nothing() {
     );
 }
 
+/// A gateway token in a file the config `$include`s (below `gateway.auth`) is audited like one
+/// in the root config: readable by others it is a `secret-file-mode` error naming that file,
+/// `--fix --yes` makes it 0600, and the next run is clean.
+#[test]
+fn doctor_makes_an_included_file_holding_the_gateway_token_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir().unwrap();
+    let state = home.path().join(".openclaw");
+    std::fs::create_dir(&state).unwrap();
+    std::fs::set_permissions(&state, PermissionsExt::from_mode(0o700)).unwrap();
+    let config = state.join("openclaw.json");
+    std::fs::write(
+        &config,
+        "{ gateway: { mode: \"local\", auth: { $include: \"./auth.json5\" } } }\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&config, PermissionsExt::from_mode(0o644)).unwrap();
+    let auth = state.join("auth.json5");
+    std::fs::write(&auth, "{ mode: \"token\", token: \"included-t0ken\" }\n").unwrap();
+    std::fs::set_permissions(&auth, PermissionsExt::from_mode(0o644)).unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+
+    let out = openclaw(&["doctor", "--json"], home.path());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings: Vec<&serde_json::Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"] == "secret-file-mode")
+        .collect();
+    assert_eq!(findings.len(), 1, "{v:#}");
+    assert_eq!(findings[0]["path"], auth.display().to_string(), "{v:#}");
+    assert_eq!(findings[0]["repair"], "safe");
+    assert!(
+        v["repairs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["summary"] == format!("chmod 0600 {}", auth.display())),
+        "{v:#}"
+    );
+    let text = stdout(&openclaw(&["doctor"], home.path()));
+    assert!(
+        text.contains("(secret-file-mode)") && text.contains("included config file"),
+        "{text}"
+    );
+
+    let fixed = openclaw(&["doctor", "--fix", "--yes"], home.path());
+    assert_eq!(fixed.status.code(), Some(0), "{}", stdout(&fixed));
+    assert_eq!(mode(&auth), 0o600);
+    // The root holds no secret of its own: its mode is the operator's.
+    assert_eq!(mode(&config), 0o644);
+    let again = openclaw(&["doctor", "--json"], home.path());
+    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
+    let v: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(v["ok"], true, "{v:#}");
+}
+
 /// A unit a distribution package installed (`/usr/lib/systemd/user`, here under a test root) is
 /// recognised as the service: doctor names it instead of asking for `gateway install`, and leaves
 /// the package's file alone.

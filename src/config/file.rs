@@ -301,6 +301,48 @@ pub fn holds_secrets(raw: &Value) -> bool {
             .is_some_and(|s| !s.is_empty())
 }
 
+/// The inline gateway secrets of a document (`gateway.auth.token`/`password`,
+/// `gateway.remote.token`/`password`: non-empty strings that are not `${VAR}` references).
+pub fn inline_secrets(doc: &Value) -> Vec<&str> {
+    [
+        &doc["gateway"]["auth"]["token"],
+        &doc["gateway"]["auth"]["password"],
+        &doc["gateway"]["remote"]["token"],
+        &doc["gateway"]["remote"]["password"],
+    ]
+    .into_iter()
+    .filter_map(Value::as_str)
+    .filter(|s| !s.trim().is_empty() && !super::env_substitution::has_env_reference(s))
+    .collect()
+}
+
+/// True when the included file `path` holds an inline gateway secret of the config whose
+/// expanded document is `expanded`: the file, read on its own, sets one at its usual place (it
+/// is included at the top level), or holds one of the expanded config's inline secrets as a
+/// string anywhere (it is included below `gateway`, e.g. as `gateway.auth`). A file that cannot
+/// be read or parsed holds none as far as this can tell.
+pub fn include_holds_secrets(path: &Path, expanded: &Value) -> bool {
+    let Ok(bytes) = fs::read(path) else {
+        return false;
+    };
+    let Ok(doc) = decode_utf8(path, &bytes).and_then(|text| parse_json5(path, &text)) else {
+        return false;
+    };
+    if holds_secrets(&doc) {
+        return true;
+    }
+    let secrets = inline_secrets(expanded);
+    fn any_string(v: &Value, hit: &dyn Fn(&str) -> bool) -> bool {
+        match v {
+            Value::String(s) => hit(s),
+            Value::Array(a) => a.iter().any(|v| any_string(v, hit)),
+            Value::Object(o) => o.values().any(|v| any_string(v, hit)),
+            _ => false,
+        }
+    }
+    !secrets.is_empty() && any_string(&doc, &|s| secrets.contains(&s))
+}
+
 /// Parses the root config file's text: JSON5 → raw document → includes expanded → substituted
 /// → typed. `path` locates errors and the files `$include` names; `env` gives `${VAR}` values,
 /// `OPENCLAW_INCLUDE_ROOTS` and the current directory (for a relative `path`).

@@ -9,8 +9,8 @@ mod model;
 
 pub use env_substitution::{MissingEnvVar, has_env_reference, substitute_env};
 pub use file::{
-    ConfigError, LoadedConfig, ParsedConfig, backup_path, holds_secrets, parse_config_text,
-    parse_config_text_noting_includes,
+    ConfigError, LoadedConfig, ParsedConfig, backup_path, holds_secrets, include_holds_secrets,
+    inline_secrets, parse_config_text, parse_config_text_noting_includes,
 };
 pub use includes::{
     Expansion, FsIncludeReader, INCLUDE_KEY, IncludeReader, MAX_INCLUDE_DEPTH,

@@ -1,6 +1,7 @@
 //! Files that must stay private, and the config and state dir: unit backups holding secrets or
 //! readable by others, drop-ins with inline secrets, the env file, token file and a config
-//! holding secrets with group/other bits; an invalid config, legacy `gateway.bind` host aliases,
+//! holding secrets with group/other bits (the root file, and every `$include`d file that holds an
+//! inline gateway token or password); an invalid config, legacy `gateway.bind` host aliases,
 //! `gateway.reload.mode = off`; a state dir that is not writable or is writable by others.
 
 use std::path::{Path, PathBuf};
@@ -191,6 +192,12 @@ pub fn audit_config(
     if loaded.exists && crate::config::holds_secrets(&loaded.raw) {
         out.extend(audit_private_file(path, "config", profile));
     }
+    // `$include`d files can hold the gateway secret too: same finding, same repair.
+    for file in &loaded.includes {
+        if file != path && crate::config::include_holds_secrets(file, &loaded.expanded) {
+            out.extend(audit_private_file(file, "included config file", profile));
+        }
+    }
     out
 }
 
@@ -335,6 +342,69 @@ mod tests {
             ]
         );
         assert!(matches!(&found[0].1, Some(Action::ConfigBind { mode, .. }) if mode == "lan"));
+    }
+
+    #[test]
+    fn an_included_file_holding_the_gateway_secret_must_be_private_like_the_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("openclaw.json");
+        // Included below gateway.auth (the file alone has no gateway key), at the top level,
+        // and one without secrets; the root itself holds none.
+        let auth = dir.path().join("auth.json5");
+        let top = dir.path().join("remote.json5");
+        let plain = dir.path().join("port.json5");
+        std::fs::write(
+            &root,
+            r#"{ $include: ["./remote.json5", "./port.json5"], gateway: { auth: { $include: "./auth.json5" } } }"#,
+        )
+        .unwrap();
+        std::fs::write(&auth, r#"{ mode: "token", token: "s3cret-token" }"#).unwrap();
+        std::fs::write(&top, r#"{ gateway: { remote: { password: "pw" } } }"#).unwrap();
+        std::fs::write(&plain, r#"{ gateway: { port: 18800 } }"#).unwrap();
+        for f in [&root, &auth, &top, &plain] {
+            chmod(f, 0o644).unwrap();
+        }
+        let load = || LoadedConfig::load(&root, &Environment::empty()).map_err(|e| e.to_string());
+        let found = audit_config(&load(), &root, "default");
+        let paths: Vec<_> = found
+            .iter()
+            .map(|(f, a)| (f.id, f.path.clone().unwrap(), a.clone()))
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                (
+                    "secret-file-mode",
+                    top.clone(),
+                    Some(Action::Chmod {
+                        path: top.clone(),
+                        mode: 0o600
+                    })
+                ),
+                (
+                    "secret-file-mode",
+                    auth.clone(),
+                    Some(Action::Chmod {
+                        path: auth.clone(),
+                        mode: 0o600
+                    })
+                ),
+            ]
+        );
+        assert!(
+            found[1].0.message.contains("included config file"),
+            "{:?}",
+            found[1].0
+        );
+        chmod(&auth, 0o600).unwrap();
+        chmod(&top, 0o600).unwrap();
+        assert!(audit_config(&load(), &root, "default").is_empty());
+        // A `${VAR}` reference is not a secret.
+        std::fs::write(&auth, r#"{ mode: "token", token: "${GW_TOKEN}" }"#).unwrap();
+        chmod(&auth, 0o644).unwrap();
+        let env = Environment::empty().with("GW_TOKEN", "from-env");
+        let loaded = LoadedConfig::load(&root, &env).map_err(|e| e.to_string());
+        assert!(audit_config(&loaded, &root, "default").is_empty());
     }
 
     #[test]
