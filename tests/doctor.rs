@@ -792,3 +792,52 @@ fn a_unit_whose_state_the_manager_cannot_tell_is_reported_as_undetermined() {
         "Run `openclaw gateway status --deep` and retry doctor."
     );
 }
+
+/// Linger off (a linger dir without the user) with an installed unit: `linger-off`, an
+/// interactive repair asking "Enable systemd lingering for <user>?", which `--fix --yes` and
+/// `--non-interactive` never apply (logind is not available here to enable it for real).
+#[test]
+fn linger_off_is_offered_as_an_interactive_repair_only() {
+    let Some(f) = Fixture::new() else { return };
+    f.install();
+    std::fs::remove_file(f.linger_dir.join(f.h.user_name())).unwrap();
+    let (out, v) = f.doctor_json();
+    assert_eq!(out.code(), Some(1), "{out}");
+    let user = f.h.user_name();
+    let linger: Vec<&Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["id"].as_str().unwrap().starts_with("linger-"))
+        .collect();
+    assert_eq!(linger.len(), 1, "{v:#}");
+    assert_eq!(linger[0]["id"], "linger-off");
+    assert_eq!(linger[0]["repair"], "interactive");
+    assert!(
+        linger[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("stops the user's manager at logout and kills the gateway"),
+        "{v:#}"
+    );
+    assert!(
+        v["repairs"].as_array().unwrap().iter().any(|r| r["summary"]
+            == format!("Enable systemd lingering for {user}")
+            && r["kind"] == "interactive"),
+        "{v:#}"
+    );
+    for args in [
+        &["doctor", "--fix", "--yes"][..],
+        &["doctor", "--fix", "--non-interactive"][..],
+    ] {
+        let fixed = f.oc(args);
+        assert_eq!(fixed.code(), Some(1), "{fixed}");
+        assert!(
+            fixed.stdout.contains(&format!(
+                "- Enable systemd lingering for {user}: skipped (needs an explicit yes on a terminal"
+            )),
+            "{fixed}"
+        );
+        assert!(!f.linger_dir.join(user).exists());
+    }
+}
