@@ -6,7 +6,9 @@
 //! upstream detection rules (service-management.md §1.2): a unit or plist is gateway-like when
 //! its environment carries the marker `openclaw` or `clawdbot`, or its command line has the word
 //! `gateway` and mentions `openclaw` or `clawdbot` (a plist also when its label contains
-//! `clawdbot`). Anything else is not reported. Every result carries the exact commands that
+//! `clawdbot`). Our Homebrew formula's job (`homebrew.mxcl.openclaw`, see
+//! [`super::launchd::homebrew`]) is classed as our package's service before those rules. Anything
+//! else is not reported. Every result carries the exact commands that
 //! would remove it; nothing here changes the system.
 //!
 //! Folders scanned, relative to [`DiscoveryRoots`]:
@@ -22,6 +24,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::launchd::homebrew;
 use super::plan::shell_quote;
 use super::runner::CommandRunner;
 use super::systemd::drift::{UnitFile, flag_value, split_words};
@@ -111,6 +114,13 @@ pub enum ServiceClass {
     Foreign,
     /// The node-host companion service: not a gateway, leave alone.
     NodeCompanion,
+    /// Our own package's service: the launchd job `brew services start openclaw` writes
+    /// (label `homebrew.mxcl.<formula>`, program an `openclaw` binary). Managed with
+    /// `brew services`, never edited or removed by OpenClaw.
+    PackagedHomebrew {
+        /// The formula (`openclaw`, or a versioned `openclaw@2`).
+        formula: String,
+    },
 }
 
 impl ServiceClass {
@@ -545,6 +555,28 @@ fn launchd_job(
         &env,
         true,
     )?;
+    if let (Some(formula), false) = (
+        homebrew::formula_of_label(&label).filter(|_| homebrew::runs_openclaw(&job.argv)),
+        found.class == ServiceClass::NodeCompanion,
+    ) {
+        let formula = formula.to_owned();
+        let info = homebrew::brew_services("info", &formula, daemon);
+        return Some(DiscoveredService {
+            platform: PlatformKind::Macos,
+            scope,
+            label,
+            path: Some(path.to_owned()),
+            marker: found.marker,
+            port: found.port,
+            embeds_secret: found.embeds_secret,
+            detail: format!(
+                "{}, packaged (Homebrew): managed with brew services ({info})",
+                summary(path, &found.argv, found.port)
+            ),
+            removal: vec![homebrew::brew_services("stop", &formula, daemon)],
+            class: ServiceClass::PackagedHomebrew { formula },
+        });
+    }
     let quoted = shell_quote(&path.display().to_string());
     let q_label = shell_quote(&label);
     let removal = if daemon {
