@@ -1138,4 +1138,81 @@ WantedBy=default.target
         let roots = DiscoveryRoots::from_env("/home/u", &Environment::empty());
         assert_eq!(roots.root, PathBuf::from("/"));
     }
+
+    #[test]
+    fn our_homebrew_formula_job_is_the_packaged_homebrew_class_with_brew_services_commands() {
+        let home = tempfile::tempdir().unwrap();
+        let root = tempfile::tempdir().unwrap();
+        let plist = super::homebrew::plant_formula_agent(home.path());
+        // A versioned formula as a LaunchDaemon (`sudo brew services start openclaw@2`).
+        let daemons = root.path().join("Library/LaunchDaemons");
+        std::fs::create_dir_all(&daemons).unwrap();
+        std::fs::write(
+            daemons.join("homebrew.mxcl.openclaw@2.plist"),
+            super::homebrew::formula_plist("/usr/local", "/var/root")
+                .replace("homebrew.mxcl.openclaw<", "homebrew.mxcl.openclaw@2<")
+                .replace("/opt/openclaw/", "/opt/openclaw@2/"),
+        )
+        .unwrap();
+        // Another formula's job running something else is not ours.
+        std::fs::write(
+            home.path()
+                .join("Library/LaunchAgents/homebrew.mxcl.redis.plist"),
+            super::homebrew::formula_plist("/opt/homebrew", "/Users/u")
+                .replace("homebrew.mxcl.openclaw", "homebrew.mxcl.redis")
+                .replace("/opt/openclaw/bin/openclaw", "/opt/redis/bin/redis-server")
+                .replace("OPENCLAW_SERVICE", "REDIS")
+                .replace("gateway", "server")
+                .replace("openclaw", "redis"),
+        )
+        .unwrap();
+        let roots = DiscoveryRoots {
+            home: home.path().to_owned(),
+            root: root.path().to_owned(),
+        };
+        let found = discover_launchd(&roots, true);
+        let brew: Vec<_> = found
+            .iter()
+            .filter(|s| matches!(s.class, ServiceClass::PackagedHomebrew { .. }))
+            .collect();
+        assert_eq!(brew.len(), 2, "{found:#?}");
+        let user = brew[0];
+        assert_eq!(user.label, "homebrew.mxcl.openclaw");
+        assert_eq!(user.scope, DiscoveryScope::User);
+        assert_eq!(user.path.as_deref(), Some(plist.as_path()));
+        assert_eq!(
+            user.class,
+            ServiceClass::PackagedHomebrew {
+                formula: "openclaw".into()
+            }
+        );
+        assert_eq!(user.port, Some(18789));
+        assert_eq!(user.marker.as_deref(), Some("openclaw"));
+        assert_eq!(user.removal, vec!["brew services stop openclaw".to_owned()]);
+        assert!(
+            user.detail.contains("packaged (Homebrew)"),
+            "{}",
+            user.detail
+        );
+        assert!(
+            user.detail.contains("brew services info openclaw"),
+            "{}",
+            user.detail
+        );
+        assert!(is_extra(user));
+        let daemon = brew[1];
+        assert_eq!(daemon.label, "homebrew.mxcl.openclaw@2");
+        assert_eq!(daemon.scope, DiscoveryScope::System);
+        assert_eq!(
+            daemon.removal,
+            vec!["sudo brew services stop openclaw@2".to_owned()]
+        );
+        assert!(
+            found.iter().all(|s| !s.label.contains("redis")),
+            "{found:#?}"
+        );
+        let json = serde_json::to_value(user).unwrap();
+        assert_eq!(json["class"]["kind"], "packaged-homebrew");
+        assert_eq!(json["class"]["formula"], "openclaw");
+    }
 }
