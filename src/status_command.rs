@@ -1142,6 +1142,7 @@ fn scan_services(
                 ServiceClass::Legacy => "legacy",
                 ServiceClass::Foreign => "foreign",
                 ServiceClass::NodeCompanion => "node-companion",
+                ServiceClass::PackagedHomebrew { .. } => "packaged-homebrew",
             }
             .to_owned(),
             path: s.path.as_ref().map(|p| p.display().to_string()),

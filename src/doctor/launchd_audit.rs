@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use plist::{Dictionary, Value};
 
 use crate::service::discovery::PlistJob;
+use crate::service::launchd::homebrew::HomebrewAgent;
 use crate::service::plan::Plan;
 use crate::service::spec::ServiceSpec;
 use crate::service::systemd::drift::flag_value;
@@ -21,6 +22,55 @@ use super::findings::{Finding, RepairKind, Severity};
 use super::repair::Action;
 use super::service_audit::inline_secret_finding;
 use super::unit_migration::{classify_env_key, is_secret_class};
+
+/// The note for a profile served by our Homebrew formula's job and no LaunchAgent of ours (the
+/// macOS twin of `service-packaged-unit`): Homebrew's plist is never modified.
+pub fn homebrew_agent_in_use(profile: &str, agent: &HomebrewAgent) -> Finding {
+    Finding::new(
+        "service-homebrew-agent",
+        Severity::Info,
+        format!(
+            "The gateway service is {} (installed by Homebrew; doctor does not change Homebrew's files).",
+            agent.describe()
+        ),
+        format!(
+            "Manage it with brew services: `{}`, `{}`; to use `openclaw gateway install` instead, run `{}` first",
+            agent.info_command(),
+            agent.stop_command(),
+            agent.stop_command()
+        ),
+        RepairKind::None,
+    )
+    .profile(profile)
+    .path(&agent.plist)
+}
+
+/// The warning for a LaunchAgent of ours beside our Homebrew formula's job on the same profile
+/// or port: two KeepAlive agents, one port. Never repaired by doctor (either could be wanted).
+pub fn homebrew_duplicate(
+    profile: &str,
+    ours: &Path,
+    our_label: &str,
+    agent: &HomebrewAgent,
+) -> Finding {
+    Finding::new(
+        "service-homebrew-duplicate",
+        Severity::Warning,
+        format!(
+            "Two gateway agents compete for port {}: {our_label} ({}) and {}.",
+            agent.port,
+            ours.display(),
+            agent.describe()
+        ),
+        format!(
+            "Keep one: `{}` (Homebrew removes its plist), or `openclaw gateway uninstall` and keep using brew services",
+            agent.stop_command()
+        ),
+        RepairKind::Manual,
+    )
+    .profile(profile)
+    .path(&agent.plist)
+}
 
 /// A plist's `ProgramArguments` (else `[Program]`).
 pub fn program_arguments(dict: &Dictionary) -> Vec<String> {

@@ -51,7 +51,11 @@ pub fn other_services(services: &[DiscoveredService], home: &Path, sup: &Supervi
         let scope = s.scope.as_str();
         let removal = s.removal_command();
         match (&s.class, s.scope) {
-            (ServiceClass::NodeCompanion, _) | (ServiceClass::ProfileService { .. }, DiscoveryScope::User) => {}
+            // Our Homebrew formula's job: the profile audit names it (`service-homebrew-agent`,
+            // `service-homebrew-duplicate`); it is never foreign and never touched.
+            (ServiceClass::NodeCompanion, _)
+            | (ServiceClass::PackagedHomebrew { .. }, _)
+            | (ServiceClass::ProfileService { .. }, DiscoveryScope::User) => {}
             (_, DiscoveryScope::System) => out.push((
                 Finding::new(
                     "system-service-present",
@@ -185,7 +189,12 @@ fn strip_bak(path: &Path) -> PathBuf {
 pub fn duplicate_ports(services: &[DiscoveredService]) -> Vec<Item> {
     let mut by_port: BTreeMap<u16, Vec<String>> = BTreeMap::new();
     for s in services {
-        if s.class == ServiceClass::NodeCompanion || s.label.ends_with(".bak") {
+        // The Homebrew job beside our agent has its own finding (`service-homebrew-duplicate`).
+        if matches!(
+            s.class,
+            ServiceClass::NodeCompanion | ServiceClass::PackagedHomebrew { .. }
+        ) || s.label.ends_with(".bak")
+        {
             continue;
         }
         if let Some(port) = s.port {

@@ -57,6 +57,7 @@ use crate::service::discovery::{
     DiscoveryRoots, DiscoveryScope, ServiceClass, discover_launchd, discover_systemd,
 };
 use crate::service::launchd::LaunchdPaths;
+use crate::service::launchd::homebrew;
 use crate::service::plan::Plan;
 use crate::service::spec::{ServiceSpec, SpecOptions};
 use crate::service::systemd::packaged;
@@ -369,8 +370,18 @@ fn audit_launch_agent(
     config_token: Option<&str>,
 ) -> Vec<Item> {
     let sup = ctx.sup;
-    let plist = LaunchdPaths::for_spec(spec).plist;
+    let paths = LaunchdPaths::for_spec(spec);
+    let plist = paths.plist;
+    // Our Homebrew formula's job (`brew services start openclaw`) for this profile or port.
+    let root = DiscoveryRoots::from_env(&target.invocation.paths.home, &target.invocation.env).root;
+    let homebrew = homebrew::conflicting_agents(&paths.launch_agents_dir, Some(&root), spec);
     let Some((dict, _, env)) = launchd_repair::read_plist(&plist) else {
+        if let Some(agent) = homebrew.first() {
+            return vec![(
+                launchd_audit::homebrew_agent_in_use(&target.label, agent),
+                None,
+            )];
+        }
         if target.invocation.paths.state_dir.exists() {
             return vec![runtime::not_installed(
                 target,
@@ -398,6 +409,17 @@ fn audit_launch_agent(
         sup,
         launchd_audit::command_differs(&dict, plan),
     );
+    out.extend(homebrew.iter().map(|agent| {
+        (
+            launchd_audit::homebrew_duplicate(
+                &target.label,
+                &plist,
+                &spec.names.launchd_label,
+                agent,
+            ),
+            None,
+        )
+    }));
     out
 }
 

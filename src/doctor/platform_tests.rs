@@ -834,3 +834,100 @@ fn the_external_repair_policy_keeps_doctor_away_from_the_service() {
     );
     assert!(!fake.state().tasks["OpenClaw Gateway"].running);
 }
+
+#[test]
+fn launchd_the_homebrew_service_alone_is_noted_as_the_profile_service_and_never_touched() {
+    let home = tempfile::tempdir().unwrap();
+    let fake = FakeLaunchctl::new(501, true);
+    let sup = macos(&fake);
+    let inv = invocation(home.path());
+    std::fs::create_dir_all(&inv.paths.state_dir).unwrap();
+    let brew = crate::service::launchd::homebrew::plant_formula_agent(home.path());
+    let before = std::fs::read(&brew).unwrap();
+    let items = audit(&inv, &sup);
+    let (note, action) = with_id(&items, "service-homebrew-agent");
+    assert_eq!(note.severity, Severity::Info);
+    assert!(action.is_none());
+    assert_eq!(note.path.as_deref(), Some(brew.as_path()));
+    assert!(
+        note.message.contains("homebrew.mxcl.openclaw"),
+        "{}",
+        note.message
+    );
+    assert!(
+        note.fix.contains("brew services info openclaw"),
+        "{}",
+        note.fix
+    );
+    assert!(
+        note.fix.contains("brew services stop openclaw"),
+        "{}",
+        note.fix
+    );
+    for absent in [
+        "service-not-installed",
+        "foreign-gateway-service",
+        "duplicate-port",
+        "service-homebrew-duplicate",
+    ] {
+        assert!(
+            !items.iter().any(|(f, _)| f.id == absent),
+            "{absent} in {items:#?}"
+        );
+    }
+    assert_eq!(counting_ids(&items), Vec::<&str>::new());
+    assert_report_valid(&inv, &sup);
+    fake.take_calls();
+    assert_eq!(run_with(&inv, &args(true), &sup).unwrap(), ExitStatus::Ok);
+    assert_eq!(std::fs::read(&brew).unwrap(), before);
+    assert!(
+        !fake
+            .take_calls()
+            .iter()
+            .any(|c| c.contains("homebrew.mxcl")),
+        "doctor --fix drove Homebrew's job"
+    );
+}
+
+#[test]
+fn launchd_our_agent_beside_the_homebrew_service_is_a_duplicate_gateway_warning() {
+    let home = tempfile::tempdir().unwrap();
+    let fake = FakeLaunchctl::new(501, true);
+    let sup = macos(&fake);
+    let inv = invocation(home.path());
+    let spec = install_ours(&inv, &sup);
+    let brew = crate::service::launchd::homebrew::plant_formula_agent(home.path());
+    let before = std::fs::read(&brew).unwrap();
+    let items = audit(&inv, &sup);
+    let (warning, action) = with_id(&items, "service-homebrew-duplicate");
+    assert_eq!(warning.severity, Severity::Warning);
+    assert!(action.is_none());
+    assert!(
+        warning.message.contains("port 18789"),
+        "{}",
+        warning.message
+    );
+    assert!(
+        warning.message.contains(&spec.names.launchd_label),
+        "{}",
+        warning.message
+    );
+    assert!(
+        warning.fix.contains("brew services stop openclaw"),
+        "{}",
+        warning.fix
+    );
+    assert!(
+        warning.fix.contains("openclaw gateway uninstall"),
+        "{}",
+        warning.fix
+    );
+    assert_eq!(counting_ids(&items), vec!["service-homebrew-duplicate"]);
+    assert_report_valid(&inv, &sup);
+    // Manual: --fix leaves both agents alone and the warning stands.
+    assert_eq!(
+        run_with(&inv, &args(true), &sup).unwrap(),
+        ExitStatus::Failure
+    );
+    assert_eq!(std::fs::read(&brew).unwrap(), before);
+}

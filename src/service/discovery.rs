@@ -6,7 +6,9 @@
 //! upstream detection rules (service-management.md §1.2): a unit or plist is gateway-like when
 //! its environment carries the marker `openclaw` or `clawdbot`, or its command line has the word
 //! `gateway` and mentions `openclaw` or `clawdbot` (a plist also when its label contains
-//! `clawdbot`). Anything else is not reported. Every result carries the exact commands that
+//! `clawdbot`). Our Homebrew formula's job (`homebrew.mxcl.openclaw`, see
+//! [`super::launchd::homebrew`]) is classed as our package's service before those rules. Anything
+//! else is not reported. Every result carries the exact commands that
 //! would remove it; nothing here changes the system.
 //!
 //! Folders scanned, relative to [`DiscoveryRoots`]:
@@ -22,6 +24,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::launchd::homebrew;
 use super::plan::shell_quote;
 use super::runner::CommandRunner;
 use super::systemd::drift::{UnitFile, flag_value, split_words};
@@ -111,6 +114,13 @@ pub enum ServiceClass {
     Foreign,
     /// The node-host companion service: not a gateway, leave alone.
     NodeCompanion,
+    /// Our own package's service: the launchd job `brew services start openclaw` writes
+    /// (label `homebrew.mxcl.<formula>`, program an `openclaw` binary). Managed with
+    /// `brew services`, never edited or removed by OpenClaw.
+    PackagedHomebrew {
+        /// The formula (`openclaw`, or a versioned `openclaw@2`).
+        formula: String,
+    },
 }
 
 impl ServiceClass {
@@ -545,6 +555,28 @@ fn launchd_job(
         &env,
         true,
     )?;
+    if let (Some(formula), false) = (
+        homebrew::formula_of_label(&label).filter(|_| homebrew::runs_openclaw(&job.argv)),
+        found.class == ServiceClass::NodeCompanion,
+    ) {
+        let formula = formula.to_owned();
+        let info = homebrew::brew_services("info", &formula, daemon);
+        return Some(DiscoveredService {
+            platform: PlatformKind::Macos,
+            scope,
+            label,
+            path: Some(path.to_owned()),
+            marker: found.marker,
+            port: found.port,
+            embeds_secret: found.embeds_secret,
+            detail: format!(
+                "{}, packaged (Homebrew): managed with brew services ({info})",
+                summary(path, &found.argv, found.port)
+            ),
+            removal: vec![homebrew::brew_services("stop", &formula, daemon)],
+            class: ServiceClass::PackagedHomebrew { formula },
+        });
+    }
     let quoted = shell_quote(&path.display().to_string());
     let q_label = shell_quote(&label);
     let removal = if daemon {
@@ -1105,5 +1137,82 @@ WantedBy=default.target
         assert_eq!(roots.home, PathBuf::from("/home/u"));
         let roots = DiscoveryRoots::from_env("/home/u", &Environment::empty());
         assert_eq!(roots.root, PathBuf::from("/"));
+    }
+
+    #[test]
+    fn our_homebrew_formula_job_is_the_packaged_homebrew_class_with_brew_services_commands() {
+        let home = tempfile::tempdir().unwrap();
+        let root = tempfile::tempdir().unwrap();
+        let plist = super::homebrew::plant_formula_agent(home.path());
+        // A versioned formula as a LaunchDaemon (`sudo brew services start openclaw@2`).
+        let daemons = root.path().join("Library/LaunchDaemons");
+        std::fs::create_dir_all(&daemons).unwrap();
+        std::fs::write(
+            daemons.join("homebrew.mxcl.openclaw@2.plist"),
+            super::homebrew::formula_plist("/usr/local", "/var/root")
+                .replace("homebrew.mxcl.openclaw<", "homebrew.mxcl.openclaw@2<")
+                .replace("/opt/openclaw/", "/opt/openclaw@2/"),
+        )
+        .unwrap();
+        // Another formula's job running something else is not ours.
+        std::fs::write(
+            home.path()
+                .join("Library/LaunchAgents/homebrew.mxcl.redis.plist"),
+            super::homebrew::formula_plist("/opt/homebrew", "/Users/u")
+                .replace("homebrew.mxcl.openclaw", "homebrew.mxcl.redis")
+                .replace("/opt/openclaw/bin/openclaw", "/opt/redis/bin/redis-server")
+                .replace("OPENCLAW_SERVICE", "REDIS")
+                .replace("gateway", "server")
+                .replace("openclaw", "redis"),
+        )
+        .unwrap();
+        let roots = DiscoveryRoots {
+            home: home.path().to_owned(),
+            root: root.path().to_owned(),
+        };
+        let found = discover_launchd(&roots, true);
+        let brew: Vec<_> = found
+            .iter()
+            .filter(|s| matches!(s.class, ServiceClass::PackagedHomebrew { .. }))
+            .collect();
+        assert_eq!(brew.len(), 2, "{found:#?}");
+        let user = brew[0];
+        assert_eq!(user.label, "homebrew.mxcl.openclaw");
+        assert_eq!(user.scope, DiscoveryScope::User);
+        assert_eq!(user.path.as_deref(), Some(plist.as_path()));
+        assert_eq!(
+            user.class,
+            ServiceClass::PackagedHomebrew {
+                formula: "openclaw".into()
+            }
+        );
+        assert_eq!(user.port, Some(18789));
+        assert_eq!(user.marker.as_deref(), Some("openclaw"));
+        assert_eq!(user.removal, vec!["brew services stop openclaw".to_owned()]);
+        assert!(
+            user.detail.contains("packaged (Homebrew)"),
+            "{}",
+            user.detail
+        );
+        assert!(
+            user.detail.contains("brew services info openclaw"),
+            "{}",
+            user.detail
+        );
+        assert!(is_extra(user));
+        let daemon = brew[1];
+        assert_eq!(daemon.label, "homebrew.mxcl.openclaw@2");
+        assert_eq!(daemon.scope, DiscoveryScope::System);
+        assert_eq!(
+            daemon.removal,
+            vec!["sudo brew services stop openclaw@2".to_owned()]
+        );
+        assert!(
+            found.iter().all(|s| !s.label.contains("redis")),
+            "{found:#?}"
+        );
+        let json = serde_json::to_value(user).unwrap();
+        assert_eq!(json["class"]["kind"], "packaged-homebrew");
+        assert_eq!(json["class"]["formula"], "openclaw");
     }
 }

@@ -12,6 +12,7 @@
 //! `gui/<uid>`, or `user/<uid>` when no desktop session exists (SSH only). Running as root is
 //! refused: launchctl would target `gui/0`, not the user's session.
 
+pub mod homebrew;
 pub mod launchctl;
 pub mod layout;
 pub mod plist_render;
@@ -202,6 +203,40 @@ impl LaunchdManager {
         Ok(self.outcome(ActionResult::Started, messages))
     }
 
+    /// With no LaunchAgent of ours, the profile's gateway may be our Homebrew formula's job
+    /// (`brew services start openclaw`): the status is that job's, named by its label and plist,
+    /// as the packaged systemd unit is on Linux.
+    fn homebrew_status(
+        &mut self,
+        spec: &ServiceSpec,
+        paths: &LaunchdPaths,
+        status: &mut SupervisorStatus,
+    ) -> Result<(), ServiceError> {
+        let Some(agent) = homebrew::conflicting_agents(&paths.launch_agents_dir, None, spec)
+            .into_iter()
+            .next()
+        else {
+            return Ok(());
+        };
+        let domain = self.resolve_domain()?;
+        status.name = agent.label.clone();
+        status.definition_path = Some(agent.plist.clone());
+        match self.ctl(domain).print(&agent.label)? {
+            JobPresence::Loaded(info) => status_from_print(&info, status),
+            JobPresence::NotLoaded => status.state = ServiceState::InstalledNotLoaded,
+        }
+        let note = format!(
+            "packaged (Homebrew): managed with `{}` / `{}`",
+            agent.info_command(),
+            agent.stop_command()
+        );
+        status.detail = Some(match status.detail.take() {
+            Some(d) => format!("{d}; {note}"),
+            None => note,
+        });
+        Ok(())
+    }
+
     fn not_installed(spec: &ServiceSpec, paths: &LaunchdPaths, domain: Domain) -> ServiceError {
         ServiceError::new(
             "not-installed",
@@ -334,6 +369,15 @@ impl ServiceManager for LaunchdManager {
                 spec.state_dir.join("gateway.token").display()
             ));
         }
+        if let Some(note) = homebrew_refusal(spec, &paths).map(|e| {
+            format!(
+                "Refused without --force: {} ({}). With --force the install proceeds and leaves Homebrew's plist alone.",
+                e.message,
+                e.hints.join("; ")
+            )
+        }) {
+            plan.notes.push(note);
+        }
         if self.identity.uid == 0 {
             plan.notes.push(
                 "Running as root: the install would be refused (launchctl would target gui/0); run it as the desktop user, without sudo.".into(),
@@ -375,6 +419,16 @@ impl ServiceManager for LaunchdManager {
     ) -> Result<ActionOutcome, ServiceError> {
         let paths = LaunchdPaths::for_spec(spec);
         let label = spec.names.launchd_label.clone();
+        if let Some(refusal) = homebrew_refusal(spec, &paths) {
+            if !force {
+                return Err(refusal);
+            }
+            self.warnings.push(format!(
+                "{} Installed anyway (--force); Homebrew's plist is left alone: stop it with `brew services stop {}` so only one gateway runs.",
+                refusal.message,
+                homebrew::FORMULA
+            ));
+        }
         let domain = self.resolve_domain()?;
         let loaded = matches!(self.ctl(domain).print(&label)?, JobPresence::Loaded(_));
         let changed = !plan.differing_files().is_empty();
@@ -579,12 +633,45 @@ impl ServiceManager for LaunchdManager {
             Ok(JobPresence::NotLoaded) if plist_exists => {
                 status.state = ServiceState::InstalledNotLoaded;
             }
-            Ok(JobPresence::NotLoaded) => status.state = ServiceState::NotInstalled,
+            Ok(JobPresence::NotLoaded) => {
+                status.state = ServiceState::NotInstalled;
+                self.homebrew_status(spec, &paths, &mut status)?;
+            }
             Err(e) if e.kind == "launchctl-unavailable" => return Err(e),
             Err(e) => status.detail = Some(e.message),
         }
         Ok(status)
     }
+}
+
+/// The refusal of an install beside our Homebrew formula's job when that job runs `spec`'s
+/// profile or listens on its port (`~/Library/LaunchAgents/homebrew.mxcl.openclaw.plist`, or
+/// `/Library/LaunchDaemons/…` from `sudo brew services`): two KeepAlive agents would fight over
+/// the port. `brew services stop` removes the plist, so its presence is what counts.
+fn homebrew_refusal(spec: &ServiceSpec, paths: &LaunchdPaths) -> Option<ServiceError> {
+    let agent = homebrew::conflicting_agents(&paths.launch_agents_dir, Some(Path::new("/")), spec)
+        .into_iter()
+        .next()?;
+    Some(
+        ServiceError::new(
+            "homebrew-service-exists",
+            format!(
+                "Gateway install blocked: {} already runs this gateway; a LaunchAgent {} beside it would run a second gateway on port {}.",
+                agent.describe(),
+                spec.names.launchd_label,
+                agent.port
+            ),
+        )
+        .hint(format!(
+            "To switch to `openclaw gateway install`: {}, then run the install again",
+            agent.stop_command()
+        ))
+        .hint(format!(
+            "Or keep using brew services and do not install: {}",
+            agent.info_command()
+        ))
+        .hint("--force installs anyway (Homebrew's plist is never touched; both agents then compete for the port until one is stopped)"),
+    )
 }
 
 /// Removes `path`; `Ok(false)` when it did not exist.

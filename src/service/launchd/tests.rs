@@ -793,3 +793,125 @@ fn no_secret_reaches_the_plist_and_the_token_file_is_named_instead() {
         "secret-in-environment"
     );
 }
+
+// ---- our Homebrew formula's job ----------------------------------------------------------------
+
+/// `brew services start openclaw`: the formula's plist written and the job loaded.
+fn brew_services_start(r: &Rig) -> PathBuf {
+    let plist = homebrew::plant_formula_agent(r.home.path());
+    let mut job = loaded_job(&plist, "gui/501");
+    job.arguments = homebrew::HomebrewAgent::read(&plist, false)
+        .map(|_| super::homebrew::tests_argv())
+        .unwrap();
+    r.fake
+        .0
+        .borrow_mut()
+        .jobs
+        .insert("homebrew.mxcl.openclaw".into(), job);
+    plist
+}
+
+#[test]
+fn install_beside_the_homebrew_service_is_refused_with_both_fixes_and_touches_nothing() {
+    let mut r = rig();
+    let spec = r.spec();
+    let brew = brew_services_start(&r);
+    let before = std::fs::read(&brew).unwrap();
+    let plan = r.manager.plan_install(&spec).unwrap();
+    let note = plan
+        .notes
+        .iter()
+        .find(|n| n.starts_with("Refused without --force"))
+        .unwrap_or_else(|| panic!("no refusal note in the dry run: {:?}", plan.notes));
+    assert!(note.contains("homebrew.mxcl.openclaw"), "{note}");
+    assert!(note.contains("brew services stop openclaw"), "{note}");
+    let err = r.manager.install(&spec, &plan, false).unwrap_err();
+    assert_eq!(err.kind, "homebrew-service-exists");
+    assert!(
+        err.message.contains("homebrew.mxcl.openclaw"),
+        "{}",
+        err.message
+    );
+    assert!(err.message.contains("port 18789"), "{}", err.message);
+    let hints = err.hints.join("\n");
+    assert!(
+        hints.contains("brew services stop openclaw, then run the install again"),
+        "{hints}"
+    );
+    assert!(hints.contains("brew services info openclaw"), "{hints}");
+    assert!(hints.contains("--force"), "{hints}");
+    // Nothing ran, nothing was written, Homebrew's job and plist are as they were.
+    assert!(
+        r.fake.0.borrow().calls.is_empty(),
+        "{:?}",
+        r.fake.0.borrow().calls
+    );
+    assert!(!r.plist().exists());
+    assert_eq!(std::fs::read(&brew).unwrap(), before);
+    assert!(
+        r.fake
+            .0
+            .borrow()
+            .jobs
+            .contains_key("homebrew.mxcl.openclaw")
+    );
+}
+
+#[test]
+fn a_forced_install_beside_the_homebrew_service_warns_and_leaves_homebrew_alone() {
+    let mut r = rig();
+    let spec = r.spec();
+    let brew = brew_services_start(&r);
+    let before = std::fs::read(&brew).unwrap();
+    let outcome = r.install(&spec, true).unwrap();
+    assert_eq!(outcome.result, ActionResult::Installed);
+    assert!(r.plist().exists());
+    let warning = outcome.warnings.join("\n");
+    assert!(warning.contains("brew services stop openclaw"), "{warning}");
+    assert!(warning.contains("--force"), "{warning}");
+    assert_eq!(std::fs::read(&brew).unwrap(), before);
+    let fake = r.fake.0.borrow();
+    assert!(fake.jobs.contains_key("homebrew.mxcl.openclaw"));
+    assert!(
+        !fake.calls.iter().any(|c| c.contains("homebrew.mxcl")),
+        "{:?}",
+        fake.calls
+    );
+}
+
+#[test]
+fn a_profile_on_another_port_installs_beside_the_homebrew_service() {
+    let mut r = rig();
+    brew_services_start(&r);
+    let spec = spec_in(r.home.path(), Some("rescue"));
+    assert_ne!(spec.port, 18789);
+    let plan = r.manager.plan_install(&spec).unwrap();
+    assert!(
+        !plan.notes.iter().any(|n| n.contains("homebrew")),
+        "{:?}",
+        plan.notes
+    );
+    let outcome = r.manager.install(&spec, &plan, false).unwrap();
+    assert_eq!(outcome.result, ActionResult::Installed);
+    assert!(outcome.warnings.is_empty(), "{:?}", outcome.warnings);
+}
+
+#[test]
+fn status_without_an_agent_of_ours_is_the_homebrew_job() {
+    let mut r = rig();
+    let spec = r.spec();
+    let brew = brew_services_start(&r);
+    let status = r.manager.status(&spec).unwrap();
+    assert_eq!(status.state, ServiceState::Running);
+    assert_eq!(status.name, "homebrew.mxcl.openclaw");
+    assert_eq!(status.definition_path.as_deref(), Some(brew.as_path()));
+    let detail = status.detail.unwrap_or_default();
+    assert!(detail.contains("packaged (Homebrew)"), "{detail}");
+    assert!(detail.contains("brew services info openclaw"), "{detail}");
+    // Another profile's status is its own.
+    let rescue = spec_in(r.home.path(), Some("rescue"));
+    assert_eq!(
+        r.manager.status(&rescue).unwrap().state,
+        ServiceState::NotInstalled
+    );
+}
