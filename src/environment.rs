@@ -76,16 +76,10 @@ impl Environment {
         self.cwd.as_deref()
     }
 
-    /// Expands a leading `~` (alone or followed by `/`) with `home`, and makes a relative path
+    /// Expands a leading `~` (see [`expand_tilde`]) with `home`, and makes a relative path
     /// absolute against the captured current directory.
     pub fn resolve_user_path(&self, raw: &str, home: &Path) -> PathBuf {
-        let expanded = if raw == "~" {
-            home.to_path_buf()
-        } else if let Some(rest) = raw.strip_prefix("~/") {
-            home.join(rest)
-        } else {
-            PathBuf::from(raw)
-        };
+        let expanded = expand_tilde(raw, home);
         if expanded.is_absolute() {
             expanded
         } else if let Some(cwd) = &self.cwd {
@@ -93,6 +87,21 @@ impl Environment {
         } else {
             expanded
         }
+    }
+}
+
+/// `raw` with a leading `~` replaced by `home`: `~` alone, `~/…`, and on Windows also `~\\…`.
+/// Anything else (`~user`, relative or absolute paths) is returned as written.
+pub fn expand_tilde(raw: &str, home: &Path) -> PathBuf {
+    if raw == "~" {
+        return home.to_path_buf();
+    }
+    match raw
+        .strip_prefix("~/")
+        .or_else(|| raw.strip_prefix("~\\").filter(|_| cfg!(windows)))
+    {
+        Some(rest) => home.join(rest),
+        None => PathBuf::from(raw),
     }
 }
 

@@ -28,7 +28,7 @@ use std::path::{Component, Path, PathBuf};
 use serde_json::{Map, Value};
 
 use super::file::{ConfigError, decode_utf8, json_type, parse_json5};
-use crate::environment::Environment;
+use crate::environment::{Environment, expand_tilde};
 
 /// The directive key.
 pub const INCLUDE_KEY: &str = "$include";
@@ -123,18 +123,9 @@ pub fn include_roots(env: &Environment) -> Vec<PathBuf> {
         .map(str::trim)
         .filter(|e| !e.is_empty())
     {
-        let tilde_rest = if entry == "~" {
-            Some("")
-        } else {
-            entry
-                .strip_prefix("~/")
-                .or_else(|| entry.strip_prefix("~\\").filter(|_| cfg!(windows)))
-        };
-        let path = match tilde_rest {
-            Some(rest) => match &home {
-                Some(home) => home.join(rest),
-                None => continue,
-            },
+        let path = match &home {
+            Some(home) => expand_tilde(entry, home),
+            None if entry.starts_with('~') => continue,
             None => PathBuf::from(entry),
         };
         if !path.is_absolute() {
