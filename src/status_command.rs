@@ -903,11 +903,7 @@ fn last_shutdown(
         }
     }
     let runtime = runtime?;
-    let user = match runtime.supervisor.as_str() {
-        "systemd user" => true,
-        "systemd system" => false,
-        _ => return None,
-    };
+    let user = systemd_user_unit(runtime)?;
     let records = journal::records(&mut SystemRunner, &runtime.name, user, 5000);
     let records = records.iter().filter_map(|r| {
         let field = |k: &str| r[k].as_str().and_then(|v| v.parse::<u64>().ok());
@@ -932,12 +928,18 @@ fn wants_last_error(service_up: bool, rpc: &RpcView, port_status: &str) -> bool 
 /// The newest error line of the systemd unit's journal (none for other supervisors, or
 /// without a journal).
 fn journal_last_error(runtime: &SupervisorStatus) -> Option<String> {
-    let user = match runtime.supervisor.as_str() {
-        "systemd user" => true,
-        "systemd system" => false,
-        _ => return None,
-    };
+    let user = systemd_user_unit(runtime)?;
     journal::last_error(&mut SystemRunner, &runtime.name, user)
+}
+
+/// `Some(true)` for a systemd user unit, `Some(false)` for a system unit, `None` for other
+/// supervisors (no journal to read).
+fn systemd_user_unit(runtime: &SupervisorStatus) -> Option<bool> {
+    match runtime.supervisor.as_str() {
+        "systemd user" => Some(true),
+        "systemd system" => Some(false),
+        _ => None,
+    }
 }
 
 /// What a service definition (unit file or plist) says about its environment and arguments.
@@ -1743,14 +1745,11 @@ fn log_command(rt: &SupervisorStatus) -> Option<String> {
     if !matches!(rt.state, ServiceState::Failed | ServiceState::StartLimitHit) {
         return None;
     }
-    match rt.supervisor.as_str() {
-        "systemd user" => Some(format!(
-            "journalctl --user-unit {} -n 200 --no-pager",
-            rt.name
-        )),
-        "systemd system" => Some(format!("journalctl -u {} -n 200 --no-pager", rt.name)),
-        _ => None,
-    }
+    Some(if systemd_user_unit(rt)? {
+        format!("journalctl --user-unit {} -n 200 --no-pager", rt.name)
+    } else {
+        format!("journalctl -u {} -n 200 --no-pager", rt.name)
+    })
 }
 
 /// `SIGTERM at <time>, clean in 12 ms (pid 42, from the log file)`.

@@ -302,7 +302,7 @@ fn inspect(
 }
 
 /// `--port N` / `--port=N`, else a `[host:]port` environment value.
-fn port_of(flag: Option<&str>, env_values: &[Option<String>]) -> Option<u16> {
+pub(crate) fn port_of(flag: Option<&str>, env_values: &[Option<String>]) -> Option<u16> {
     let parse = |v: &str| v.trim().rsplit(':').next()?.parse::<u16>().ok();
     flag.and_then(parse)
         .or_else(|| env_values.iter().flatten().find_map(|v| parse(v)))

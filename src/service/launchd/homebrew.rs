@@ -16,7 +16,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::ports::DEFAULT_GATEWAY_PORT;
-use crate::service::discovery::PlistJob;
+use crate::service::discovery::{PlistJob, port_of};
 use crate::service::spec::ServiceSpec;
 use crate::service::systemd::drift::flag_value;
 
@@ -85,11 +85,11 @@ impl HomebrewAgent {
         if !runs_openclaw(&job.argv) {
             return None;
         }
-        let port = flag_value(&job.argv, "--port")
-            .or_else(|| job.env("OPENCLAW_GATEWAY_PORT"))
-            .and_then(|p| p.trim().rsplit(':').next()?.parse::<u16>().ok())
-            .filter(|p| *p > 0)
-            .unwrap_or(DEFAULT_GATEWAY_PORT);
+        let port = port_of(
+            flag_value(&job.argv, "--port").as_deref(),
+            &[job.env("OPENCLAW_GATEWAY_PORT")],
+        )
+        .unwrap_or(DEFAULT_GATEWAY_PORT);
         let profile = flag_value(&job.argv, "--profile")
             .or_else(|| job.env("OPENCLAW_PROFILE"))
             .filter(|p| !p.is_empty() && p != "default");
