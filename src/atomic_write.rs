@@ -57,6 +57,33 @@ pub fn create_dir_all_with_mode(dir: &Path, mode: u32) -> io::Result<()> {
     builder.create(dir)
 }
 
+/// Takes group and other permissions off `dir` when it has any (a state dir created 0755 by
+/// another tool); returns the mode it had when it was changed. Not a directory, or missing:
+/// nothing to do.
+pub fn restrict_dir_to_owner(dir: &Path) -> io::Result<Option<u32>> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = match fs::symlink_metadata(dir) {
+            Ok(meta) if meta.is_dir() => meta,
+            Ok(_) => return Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let mode = meta.permissions().mode() & 0o7777;
+        if mode & 0o077 == 0 {
+            return Ok(None);
+        }
+        fs::set_permissions(dir, fs::Permissions::from_mode(mode & 0o700))?;
+        Ok(Some(mode))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(None)
+    }
+}
+
 fn create_temp_beside(dir: &Path, name: &str, mode: u32) -> io::Result<(File, PathBuf)> {
     let pid = std::process::id();
     for attempt in 0u32..100 {
@@ -184,5 +211,25 @@ mod tests {
         create_dir_all_with_mode(&nested, PRIVATE_DIR_MODE).unwrap();
         assert_eq!(file_mode(&nested), Some(0o700));
         assert_eq!(file_mode(&dir.path().join("a")), Some(0o700));
+    }
+
+    #[test]
+    fn a_state_dir_open_to_others_is_restricted_to_its_owner() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state");
+        fs::create_dir(&state).unwrap();
+        fs::set_permissions(&state, fs::Permissions::from_mode(0o755)).unwrap();
+        assert_eq!(restrict_dir_to_owner(&state).unwrap(), Some(0o755));
+        assert_eq!(file_mode(&state), Some(0o700));
+        assert_eq!(
+            restrict_dir_to_owner(&state).unwrap(),
+            None,
+            "already private"
+        );
+        assert_eq!(
+            restrict_dir_to_owner(&dir.path().join("missing")).unwrap(),
+            None
+        );
     }
 }

@@ -18,6 +18,7 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::atomic_write::restrict_dir_to_owner;
 use crate::cli::RunArgs;
 use crate::exit_status::{CliError, ExitStatus};
 use crate::gateway::config_watch::{self, LifecycleEvent};
@@ -240,6 +241,17 @@ impl Process {
         listeners: &[Arc<TcpListener>],
         events: &mpsc::Sender<LifecycleEvent>,
     ) -> Result<Arc<GatewayState>, CliError> {
+        match restrict_dir_to_owner(&settings.state_dir) {
+            Ok(Some(mode)) => tracing::warn!(
+                "state directory {} was mode {mode:04o} (readable by other users); tightened it to 0700",
+                settings.state_dir.display()
+            ),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(
+                "cannot restrict the state directory {} to its owner: {e}; run chmod 700 on it",
+                settings.state_dir.display()
+            ),
+        }
         let pairing =
             PairingStore::open(&settings.state_dir).map_err(|e| CliError::config(e.to_string()))?;
         let identity = GatewayIdentity::load_or_create(&settings.state_dir, now_ms())

@@ -386,7 +386,8 @@ async fn device_pairing_is_approved_over_rpc_and_the_issued_device_token_works()
         "{list}"
     );
 
-    // A caller with only operator.pairing cannot approve a request for operator.admin.
+    // A caller with only operator.pairing manages only its own device: another device's
+    // request is not its to approve.
     let (mut pairing_only, _) = open(gw.port).await;
     let mut p = cli_params(Some(TOKEN));
     p["scopes"] = json!(["operator.pairing"]);
@@ -398,9 +399,10 @@ async fn device_pairing_is_approved_over_rpc_and_the_issued_device_token_works()
         json!({"requestId": request_id}),
     )
     .await;
+    assert_eq!(res["error"]["code"], "FORBIDDEN", "{res}");
     assert_eq!(
-        res["error"],
-        json!({"code": "INVALID_REQUEST", "message": "missing scope: operator.admin"})
+        res["error"]["details"],
+        json!({"code": "DEVICE_ACCESS_DENIED", "reason": "other-device"})
     );
 
     let (res, event) = call_expecting_event(

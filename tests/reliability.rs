@@ -196,8 +196,12 @@ fn a_thousand_bad_first_frames_are_each_closed_per_spec_and_health_latency_holds
 }
 
 async fn bad_first_frames_flood() {
+    // 250 unauthenticated sockets at once from 127.0.0.1: above the default per-address cap
+    // of 32 (tests/security.rs covers the cap), so the cap is raised to see every bad frame.
     let gw = TestGateway::start_with(
-        GatewayOptions::default().env("OPENCLAW_HANDSHAKE_TIMEOUT_MS", "2000"),
+        GatewayOptions::default()
+            .env("OPENCLAW_HANDSHAKE_TIMEOUT_MS", "2000")
+            .env("OPENCLAW_MAX_PREAUTH_CONNECTIONS_PER_IP", "256"),
     );
     let port = gw.port;
     let flood_started = Arc::new(AtomicBool::new(false));
@@ -321,7 +325,12 @@ async fn connect_from(from: [u8; 4], port: u16, token: &str) -> Value {
 #[tokio::test]
 async fn a_failed_auth_flood_from_one_address_is_rate_limited_and_another_address_is_not() {
     let config = r#"{ gateway: { mode: "local", auth: { rateLimit: { maxAttempts: 5, exemptLoopback: false, lockoutMs: 60000 } } } }"#;
-    let gw = TestGateway::start_with(GatewayOptions::default().config(config));
+    // 40 sockets at once: above the default per-address pre-auth cap of 32.
+    let gw = TestGateway::start_with(
+        GatewayOptions::default()
+            .config(config)
+            .env("OPENCLAW_MAX_PREAUTH_CONNECTIONS_PER_IP", "64"),
+    );
     let attacker = [127, 0, 0, 2];
     let bystander = [127, 0, 0, 1];
     // 40 concurrent bad attempts from the attacker address.
@@ -489,21 +498,9 @@ struct NamespacedGateway {
     state: PathBuf,
 }
 
-/// Whether `unshare --mount` works here (root); prints why not and returns false otherwise.
-fn can_unshare() -> bool {
-    let ok = Command::new("unshare")
-        .args(["--mount", "--propagation", "private", "true"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        assert!(
-            std::env::var_os("OPENCLAW_REQUIRE_SYSTEMD_HARNESS").is_none_or(|v| v != "1"),
-            "unshare --mount is required (root) in CI"
-        );
-        eprintln!("SKIPPED: unshare --mount does not work here (needs root)");
-    }
-    ok
+/// Whether `unshare --mount` works here (root).
+fn can_unshare_mount() -> bool {
+    can_unshare(&["--mount", "--propagation", "private"])
 }
 
 impl NamespacedGateway {
@@ -663,7 +660,7 @@ async fn connect_device(port: u16, key: &DeviceKeypair, token: &str) -> Value {
 
 #[test]
 fn a_full_state_dir_stops_the_first_start_with_the_path_and_no_space_left_and_keeps_the_config() {
-    if !can_unshare() {
+    if !can_unshare_mount() {
         return;
     }
     let seed = seed(false);
@@ -683,7 +680,7 @@ fn a_full_state_dir_stops_the_first_start_with_the_path_and_no_space_left_and_ke
 
 #[tokio::test]
 async fn on_a_full_state_dir_a_known_gateway_keeps_serving_and_loses_nothing() {
-    if !can_unshare() {
+    if !can_unshare_mount() {
         return;
     }
     let seed = seed(true);
@@ -714,7 +711,7 @@ async fn on_a_full_state_dir_a_known_gateway_keeps_serving_and_loses_nothing() {
 #[tokio::test]
 async fn on_a_full_state_dir_a_new_device_is_refused_with_the_reason_and_paired_devices_keep_working()
  {
-    if !can_unshare() {
+    if !can_unshare_mount() {
         return;
     }
     // Device A paired on a normal disk; its pairing record and token travel with the seed.
@@ -750,7 +747,7 @@ async fn on_a_full_state_dir_a_new_device_is_refused_with_the_reason_and_paired_
 
 #[test]
 fn a_read_only_state_dir_stops_the_first_start_with_the_path_and_the_reason() {
-    if !can_unshare() {
+    if !can_unshare_mount() {
         return;
     }
     let seed = seed(false);
@@ -768,7 +765,7 @@ fn a_read_only_state_dir_stops_the_first_start_with_the_path_and_the_reason() {
 
 #[tokio::test]
 async fn on_a_read_only_state_dir_a_known_gateway_serves_and_says_the_log_file_is_off() {
-    if !can_unshare() {
+    if !can_unshare_mount() {
         return;
     }
     let seed = seed(true);

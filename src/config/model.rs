@@ -513,6 +513,36 @@ impl Config {
             .unwrap_or(true)
     }
 
+    /// A key under `gateway` that this model keeps untyped (`gateway.<key>`).
+    fn gateway_other(&self, key: &str) -> Option<&serde_json::Value> {
+        self.gateway.as_ref().and_then(|g| g.other.get(key))
+    }
+
+    /// `gateway.controlUi.allowedOrigins`: browser origins allowed to open gateway connections
+    /// besides the gateway's own (strings; `"*"` allows every origin).
+    pub fn control_ui_allowed_origins(&self) -> Vec<String> {
+        self.gateway_other("controlUi")
+            .and_then(|c| c.get("allowedOrigins"))
+            .and_then(serde_json::Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .filter_map(serde_json::Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// `gateway.nodes.pairing.autoApproveLocal` (default true): authenticated loopback devices
+    /// are paired without asking.
+    pub fn pairing_auto_approve_local(&self) -> bool {
+        self.gateway_other("nodes")
+            .and_then(|n| n.get("pairing"))
+            .and_then(|p| p.get("autoApproveLocal"))
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(true)
+    }
+
     /// `logging.level` (default `info`).
     pub fn log_level(&self) -> LogLevel {
         self.logging

@@ -7,7 +7,6 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use futures_util::stream::{SplitStream, StreamExt};
 use serde_json::{Value, json};
@@ -16,18 +15,20 @@ use tokio::task::JoinSet;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::{Bytes, Message};
 
+use super::canvas_host;
+use super::connect_auth::{BROWSER_CLIENT_IDS, Claimant, authenticate, check_origin};
 use super::device_identity::{
     DeviceAuthError, DeviceProof, SignedFields, VerifiedDevice, VerifyContext, verify_device,
 };
-use super::methods;
 use super::node_commands::{CommandPolicy, Platform};
 use super::outbound::{ConnectionSender, connection_queue, run_writer};
-use super::pairing_store::{DevicePairingInput, PairingCheck};
+use super::pairing_store::{
+    DevicePairingInput, DevicePendingRequest, PENDING_TTL_MS, PairingCheck,
+};
 use super::presence::PresenceEntry;
-use super::rate_limit::CredentialKind;
 use super::registry::{ConnInfo, Role};
-use super::settings::AuthSettings;
 use super::state::{GatewayState, lock, now_ms};
+use super::{methods, pairing_methods};
 use crate::config::AuthMode;
 use crate::protocol::connect::{
     ConnectParams, Features, HelloAuth, HelloOk, Policy, ServerInfo, Snapshot,
@@ -64,6 +65,10 @@ pub struct Peer {
     pub ip: IpAddr,
     /// True for loopback peers.
     pub is_loopback: bool,
+    /// The upgrade request's `Origin` header (browsers send one; other clients do not).
+    pub origin: Option<String>,
+    /// The upgrade request's `Host` header.
+    pub host: Option<String>,
 }
 
 /// Turns the pre-auth byte budget off once `connect` succeeded.
@@ -402,100 +407,6 @@ fn client_is_probe(params: &ConnectParams) -> bool {
         || params.client.id.to_ascii_lowercase().ends_with("-probe")
 }
 
-fn auth_hint(client_id: &str) -> &'static str {
-    if client_id == "cli" {
-        "use this gateway's gateway.auth.token or pair the device"
-    } else {
-        "provide gateway auth token"
-    }
-}
-
-fn auth_failure(reason: &str, client_id: &str, device_present: bool) -> GatewayError {
-    let (message, code, next) = match reason {
-        "token_missing" => (
-            format!(
-                "unauthorized: gateway token missing ({})",
-                auth_hint(client_id)
-            ),
-            "AUTH_TOKEN_MISSING",
-            "update_auth_credentials",
-        ),
-        "token_mismatch" => (
-            format!(
-                "unauthorized: gateway token mismatch ({})",
-                auth_hint(client_id)
-            ),
-            "AUTH_TOKEN_MISMATCH",
-            "update_auth_credentials",
-        ),
-        "password_missing" => (
-            "unauthorized: gateway password missing (provide gateway auth password)".to_owned(),
-            "AUTH_PASSWORD_MISSING",
-            "update_auth_credentials",
-        ),
-        "password_mismatch" => (
-            "unauthorized: gateway password mismatch (provide gateway auth password)".to_owned(),
-            "AUTH_PASSWORD_MISMATCH",
-            "update_auth_credentials",
-        ),
-        "device_token_mismatch" => (
-            "unauthorized: device token mismatch (pair the device again)".to_owned(),
-            "AUTH_DEVICE_TOKEN_MISMATCH",
-            "update_auth_credentials",
-        ),
-        _ => (
-            "unauthorized".to_owned(),
-            "AUTH_UNAUTHORIZED",
-            "review_auth_configuration",
-        ),
-    };
-    GatewayError::invalid_request(message).with_details(json!({
-        "code": code,
-        "authReason": reason,
-        "canRetryWithDeviceToken": device_present && reason == "token_mismatch",
-        "recommendedNextStep": next,
-    }))
-}
-
-fn rate_limited(retry_after: Duration) -> GatewayError {
-    let ms = retry_after.as_millis() as u64;
-    GatewayError::invalid_request("unauthorized: too many failed authentication attempts (retry later)")
-        .with_details(json!({"code": "AUTH_RATE_LIMITED", "authReason": "rate_limited", "canRetryWithDeviceToken": false, "recommendedNextStep": "wait_then_retry"}))
-        .retry_after(ms)
-}
-
-/// The outcome of the shared-secret check.
-enum SharedAuth {
-    /// Passed, with the method name.
-    Passed(&'static str),
-    /// Failed with a reason; may still pass as a device token.
-    Failed(&'static str),
-}
-
-fn check_shared_secret(auth: &AuthSettings, params: &ConnectParams) -> SharedAuth {
-    let presented = params.auth.clone().unwrap_or_default();
-    match auth.mode {
-        AuthMode::None => SharedAuth::Passed("none"),
-        AuthMode::Token => match (
-            &auth.token,
-            presented.token.as_deref().filter(|t| !t.trim().is_empty()),
-        ) {
-            (_, None) => SharedAuth::Failed("token_missing"),
-            (Some(secret), Some(token)) if secret.matches(token) => SharedAuth::Passed("token"),
-            _ => SharedAuth::Failed("token_mismatch"),
-        },
-        AuthMode::Password => match (
-            &auth.password,
-            presented.password.as_deref().filter(|p| !p.is_empty()),
-        ) {
-            (_, None) => SharedAuth::Failed("password_missing"),
-            (Some(secret), Some(pw)) if secret.matches(pw) => SharedAuth::Passed("password"),
-            _ => SharedAuth::Failed("password_mismatch"),
-        },
-        AuthMode::TrustedProxy => SharedAuth::Failed("unauthorized"),
-    }
-}
-
 async fn accept(
     state: &Arc<GatewayState>,
     peer: &Peer,
@@ -514,6 +425,8 @@ async fn accept(
         client_mode,
     } = negotiate(&params)?;
 
+    check_origin(state, peer).map_err(refuse)?;
+
     let auth = &state.settings.auth;
     let presented = params.auth.clone().unwrap_or_default();
     let nothing_presented = presented.token.is_none()
@@ -528,13 +441,6 @@ async fn accept(
                 .with_details(json!({"code": "DEVICE_IDENTITY_REQUIRED"})),
         ));
     }
-
-    let now = Instant::now();
-    if let Err(retry) = lock(&state.rate_limiter).check(peer.ip, CredentialKind::SharedSecret, now)
-    {
-        return Err(refuse(rate_limited(retry)));
-    }
-    let shared = check_shared_secret(auth, &params);
     let requested_scopes: Vec<String> = params.scopes.clone().unwrap_or_default();
 
     // Device identity, when presented.
@@ -555,51 +461,17 @@ async fn accept(
         }
     };
 
-    // Shared secret, or a device token when a verified device presented one.
-    let mut auth_method = match shared {
-        SharedAuth::Passed(method) => {
-            lock(&state.rate_limiter).record_success(peer.ip, CredentialKind::SharedSecret);
-            Some(method)
-        }
-        SharedAuth::Failed(reason) => {
-            let device_token = presented
-                .device_token
-                .as_deref()
-                .or(presented.token.as_deref());
-            match (&verified, device_token) {
-                (Some(device), Some(token)) => {
-                    let check = lock(&state.pairing).verify_token(
-                        &device.device_id,
-                        role.as_str(),
-                        token,
-                        &requested_scopes,
-                    );
-                    if check.is_valid() {
-                        Some("device-token")
-                    } else {
-                        let mut limiter = lock(&state.rate_limiter);
-                        limiter.record_failure(peer.ip, CredentialKind::DeviceToken, now);
-                        limiter.record_failure(peer.ip, CredentialKind::SharedSecret, now);
-                        let reason = if presented.token.is_some() {
-                            reason
-                        } else {
-                            "device_token_mismatch"
-                        };
-                        return Err(refuse(auth_failure(reason, &client_id, true)));
-                    }
-                }
-                (Some(_), None) if reason.ends_with("_missing") => None,
-                _ => {
-                    lock(&state.rate_limiter).record_failure(
-                        peer.ip,
-                        CredentialKind::SharedSecret,
-                        now,
-                    );
-                    return Err(refuse(auth_failure(reason, &client_id, verified.is_some())));
-                }
-            }
-        }
+    // Authentication first (shared secret, or a device token of the verified device); only an
+    // authenticated connect goes on to pairing.
+    let claimant = Claimant {
+        peer,
+        params: &params,
+        role,
+        client_id: &client_id,
+        device: verified.as_ref(),
+        scopes: &requested_scopes,
     };
+    let auth_method = authenticate(state, &claimant).await.map_err(refuse)?;
 
     // Pairing for device connections; scope rules for device-less ones.
     let mut issued = None;
@@ -622,13 +494,6 @@ async fn accept(
                     &check,
                 )?;
             }
-            if auth_method.is_none() {
-                // A paired device without any secret: only trusted on loopback (local pairing).
-                if !peer.is_loopback {
-                    return Err(refuse(auth_failure("token_missing", &client_id, true)));
-                }
-                auth_method = Some("device");
-            }
             let token = lock(&state.pairing)
                 .ensure_token(
                     &device.device_id,
@@ -646,7 +511,6 @@ async fn accept(
         }
         None => {
             let trusted = peer.is_loopback
-                && auth_method.is_some()
                 && ((client_id == "gateway-client" && client_mode == "backend")
                     || (client_id == "cli" && client_mode == "cli"));
             if trusted && role == Role::Operator {
@@ -721,10 +585,18 @@ async fn accept(
             state_dir: is_admin.then(|| settings.state_dir.display().to_string()),
             auth_mode: is_admin.then(|| settings.auth.mode.as_str().to_owned()),
         },
+        plugin_surface_urls: (protocol >= PROTOCOL_VERSION)
+            .then(|| canvas_url(state, peer))
+            .flatten()
+            .map(|url| [("canvas".to_owned(), url)].into()),
+        canvas_host_url: (protocol < PROTOCOL_VERSION)
+            .then(|| canvas_url(state, peer))
+            .flatten(),
         auth: HelloAuth {
-            method: auth_method.map(str::to_owned),
+            method: Some(auth_method.to_owned()),
             role: role.as_str().to_owned(),
-            scopes: issued.as_ref().map_or(scopes, |t| t.scopes.clone()),
+            // What this connection holds (the device token may carry more).
+            scopes,
             device_token: issued.as_ref().map(|t| t.token.expose_secret().to_owned()),
             issued_at_ms: issued.as_ref().map(|t| t.issued_at_ms),
         },
@@ -770,8 +642,20 @@ fn pair_or_refuse(
     };
     let now = now_ms();
     let mut store = lock(&state.pairing);
+    if let Some(full) = pending_cap_reached(&store.list(now).pending, device, &input.remote_ip) {
+        drop(store);
+        tracing::warn!(ip = %peer.ip, "pairing request refused: {full}");
+        return Err(Box::new((
+            GatewayError::unavailable(full).retry_after(PENDING_TTL_MS),
+            close_code::POLICY_VIOLATION,
+        )));
+    }
     let (request, is_new) = store.request(input, now).map_err(unavailable)?;
-    if peer.is_loopback && auto_approve_local(state) {
+    // A browser page is paired silently only as the Control UI/webchat from an allowed origin
+    // (the origin check has already refused every other origin).
+    let browser_ok = peer.origin.is_none()
+        || BROWSER_CLIENT_IDS.contains(&params.client.id.to_ascii_lowercase().as_str());
+    if peer.is_loopback && browser_ok && state.settings.config.pairing_auto_approve_local() {
         store
             .approve(&request.request_id, now)
             .map_err(unavailable)?;
@@ -824,17 +708,50 @@ fn declared_commands(state: &GatewayState, role: Role, params: &ConnectParams) -
     CommandPolicy::from_config(&state.settings.config).filter_declared(platform, &declared)
 }
 
-fn auto_approve_local(state: &GatewayState) -> bool {
-    state
-        .settings
-        .config
-        .gateway
-        .as_ref()
-        .and_then(|g| g.other.get("nodes"))
-        .and_then(|n| n.get("pairing"))
-        .and_then(|p| p.get("autoApproveLocal"))
-        .and_then(Value::as_bool)
-        .unwrap_or(true)
+/// Pending device requests one address may have at a time (loopback counts as one address).
+pub const MAX_PENDING_PER_ADDRESS: usize = 16;
+/// Pending device requests the gateway keeps at a time.
+pub const MAX_PENDING_TOTAL: usize = 128;
+
+/// Why a new pending request for `device` from `remote_ip` would exceed the caps; `None` when
+/// it fits (a device refreshing its own request always fits).
+fn pending_cap_reached(
+    pending: &[DevicePendingRequest],
+    device: &VerifiedDevice,
+    remote_ip: &Option<String>,
+) -> Option<String> {
+    if pending.iter().any(|r| r.device_id == device.device_id) {
+        return None;
+    }
+    if pending.len() >= MAX_PENDING_TOTAL {
+        return Some(format!(
+            "too many pending pairing requests ({MAX_PENDING_TOTAL}); approve or reject some (openclaw devices list) or wait for them to expire"
+        ));
+    }
+    let from_here = pending.iter().filter(|r| &r.remote_ip == remote_ip).count();
+    (from_here >= MAX_PENDING_PER_ADDRESS).then(|| {
+        format!(
+            "too many pending pairing requests from this address ({MAX_PENDING_PER_ADDRESS}); approve or reject them first or wait for them to expire"
+        )
+    })
+}
+
+/// The canvas capability URL for a connection that reached the gateway as `peer.host`.
+fn canvas_url(state: &GatewayState, peer: &Peer) -> Option<String> {
+    state.settings.canvas.as_ref()?;
+    let host = peer.host.clone().unwrap_or_else(|| {
+        let ip = state.settings.bind.probe_host();
+        let port = state.settings.ports.port;
+        match ip {
+            IpAddr::V6(v6) => format!("[{v6}]:{port}"),
+            v4 => format!("{v4}:{port}"),
+        }
+    });
+    Some(format!(
+        "http://{host}{}/{}",
+        canvas_host::CAPABILITY_PREFIX,
+        state.canvas_capability.expose()
+    ))
 }
 
 fn presence_entry(info: &ConnInfo) -> PresenceEntry {
@@ -869,11 +786,14 @@ async fn request_loop<S>(
     // Created once: a fresh wait future per frame would register a waiter every time.
     let shutdown = state.shutdown.cancelled();
     let killed = sender.killed();
-    tokio::pin!(shutdown, killed);
+    let closing = sender.closing();
+    tokio::pin!(shutdown, killed, closing);
     loop {
         tokio::select! {
+            biased;
             () = &mut shutdown => break,
             () = &mut killed => break,
+            () = &mut closing => break,
             Some(_) = inflight.join_next(), if !inflight.is_empty() => {}
             next = next_payload(stream) => match next {
                 None => break,
@@ -933,8 +853,15 @@ fn handle_frame(
     };
     let params = request.params;
     if !methods::waits(&request.method) {
+        let closes = pairing_methods::closes_caller(&request.method, info, &params);
         let result = methods::dispatch_now(state, info, &request.method, params);
+        let succeeded = result.is_ok();
         sender.send_text(reply_frame(&request.id, result));
+        if let Some(reason) = closes.filter(|_| succeeded) {
+            // The caller removed, revoked or rotated its own credentials: what it held ends
+            // with the answer.
+            sender.close(close_code::POLICY_VIOLATION, reason);
+        }
         return;
     }
     if inflight.len() >= MAX_INFLIGHT_REQUESTS {

@@ -2,6 +2,7 @@
 
 pub mod canvas_host;
 pub mod config_watch;
+pub mod connect_auth;
 pub mod connection;
 pub mod device_identity;
 pub mod health;
@@ -12,11 +13,13 @@ pub mod methods;
 pub mod node_catalog;
 pub mod node_commands;
 pub mod node_invoke;
+pub mod origin_check;
 pub mod outbound;
 pub mod pairing_methods;
 pub mod pairing_store;
 pub mod port_owner;
 pub mod preauth_budget;
+pub mod preauth_limit;
 pub mod presence;
 pub mod rate_limit;
 pub mod registry;

@@ -76,6 +76,18 @@ pub const DANGEROUS: &[&str] = &[
     "sms.send",
 ];
 
+/// Commands that run code, read files or proxy a browser on the node: invoking them, or
+/// approving a node that declares them, needs `operator.admin` (the reference's list).
+pub fn requires_admin(command: &str) -> bool {
+    let command = command.trim();
+    command.starts_with("system.run")
+        || command == "system.which"
+        || command.starts_with("system.execApprovals.")
+        || command.starts_with("browser.proxy")
+        || command == "fs.listDir"
+        || command == "terminal.upload"
+}
+
 /// A node platform, as the allowlist sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Platform {
@@ -300,6 +312,30 @@ mod tests {
             p.check(Platform::Linux, &declared, "  "),
             Err("command required")
         );
+    }
+
+    #[test]
+    fn commands_that_run_code_read_files_or_proxy_need_admin() {
+        for command in [
+            "system.run",
+            "system.run.prepare",
+            "system.which",
+            "system.execApprovals.set",
+            "browser.proxy",
+            "browser.proxy.fetch",
+            "fs.listDir",
+            "terminal.upload",
+        ] {
+            assert!(requires_admin(command), "{command}");
+        }
+        for command in [
+            "system.notify",
+            "canvas.snapshot",
+            "camera.list",
+            "fs.read.x",
+        ] {
+            assert!(!requires_admin(command), "{command}");
+        }
     }
 
     #[test]

@@ -8,7 +8,11 @@
 //! (`timeoutMs`, default 30 s, clamped to 1 ms ..= 10 min), or the node's disconnect, which
 //! fails its pending invokes at once.
 //!
-//! Idempotency: the cache key is `node.invoke:<idempotencyKey>`. A retry while the first request
+//! Commands that run code, read files or proxy a browser
+//! ([`requires_admin`](super::node_commands::requires_admin)) need `operator.admin`.
+//!
+//! Idempotency: the cache key is `node.invoke:<caller>:<nodeId>:<command>:<idempotencyKey>`
+//! (the caller is its device id, or `shared-secret`). A retry while the first request
 //! is in flight waits for its answer; the node's answer (success or node error) is replayed for
 //! 5 minutes. Answers that a retry could change — node not connected, command not allowed,
 //! timeout, disconnect — are not stored.
@@ -20,7 +24,7 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 use tokio::sync::oneshot;
 
-use super::node_commands::{CommandPolicy, Platform};
+use super::node_commands::{CommandPolicy, Platform, requires_admin};
 use super::outbound::{Outgoing, SendOutcome};
 use super::registry::{ConnInfo, shared_payload};
 use super::state::{GatewayState, lock, now_ms};
@@ -188,9 +192,13 @@ pub async fn invoke(
         )
         .with_details(json!({"command": command})));
     }
-    if command == "browser.proxy" && !info.has_scope(scope::ADMIN) {
+    if requires_admin(&command) && !info.has_scope(scope::ADMIN) {
         return Err(GatewayError::missing_scope(scope::ADMIN, &[scope::ADMIN]));
     }
+    // One caller's key never answers another caller's request: the cache key names the
+    // caller (its device, else the shared-secret holder), the node and the command.
+    let caller = info.device_id.as_deref().unwrap_or("shared-secret");
+    let cache_key = format!("node.invoke:{caller}:{node_id}:{command}:{key}");
     let request = InvokeRequest {
         node_id,
         command,
@@ -201,7 +209,7 @@ pub async fn invoke(
     let cache = state.idempotency.clone();
     let state = state.clone();
     cache
-        .run(&format!("node.invoke:{key}"), now_ms, move || async move {
+        .run(&cache_key, now_ms, move || async move {
             request.send_and_wait(&state).await
         })
         .await

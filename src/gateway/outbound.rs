@@ -73,6 +73,7 @@ struct Shared {
     queued: AtomicUsize,
     max_buffered: usize,
     kill: CancellationToken,
+    closing: CancellationToken,
 }
 
 /// The sending side of one connection; cheap to clone.
@@ -98,6 +99,7 @@ pub fn connection_queue(max_buffered: usize) -> (ConnectionSender, ConnectionQue
         queued: AtomicUsize::new(0),
         max_buffered,
         kill: CancellationToken::new(),
+        closing: CancellationToken::new(),
     });
     (
         ConnectionSender {
@@ -139,12 +141,19 @@ impl ConnectionSender {
         self.offer(Outgoing::Text(text), false)
     }
 
-    /// Queues a close after what is already queued.
+    /// Queues a close after what is already queued; the connection reads no further request.
     pub fn close(&self, code: u16, reason: &str) {
         let _ = self.tx.send(Outgoing::Close {
             code,
             reason: truncate_reason(reason),
         });
+        self.shared.closing.cancel();
+    }
+
+    /// Resolves once a close was queued: the request loop stops reading, so nothing a client
+    /// pipelines behind a revocation is served with the revoked credentials.
+    pub async fn closing(&self) {
+        self.shared.closing.cancelled().await;
     }
 
     /// Bytes queued and not yet written.

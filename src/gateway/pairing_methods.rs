@@ -1,5 +1,6 @@
-//! Pairing methods (`operator.pairing`): `device.pair.*`, `device.token.*`, `node.pair.*` and
-//! `node.rename`, on top of the [`PairingStore`](super::pairing_store::PairingStore).
+//! Pairing methods (`operator.pairing`; `node.pair.request` and `node.pair.verify` need
+//! `operator.admin`, see `methods::METHODS`): `device.pair.*`, `device.token.*`, `node.pair.*`
+//! and `node.rename`, on top of the [`PairingStore`](super::pairing_store::PairingStore).
 //!
 //! - Lists never contain tokens. `node.pair.approve` returns the new node token once, to the
 //!   approving operator who hands it to the node (upstream does the same); `device.token.rotate`
@@ -11,19 +12,27 @@
 //! - Events: `device.pair.resolved` and `node.pair.resolved` `{requestId, deviceId|nodeId,
 //!   decision, ts}` on approve/reject, `node.pair.requested` (the request) for a new node
 //!   request; the registry only delivers them to `operator.pairing` holders.
-//! - Removing a device or revoking one of its tokens closes that device's other live
-//!   connections (of that role, for a revoke) with 1008; the caller's own connection stays open
-//!   to receive its answer.
+//! - A caller without `operator.admin` manages only its own device: `device.pair.list` shows
+//!   only it, and approve/reject/remove/rotate/revoke of another device is `FORBIDDEN`
+//!   (`details {code: "DEVICE_ACCESS_DENIED", reason}`). Approving a `node` role or adding a role
+//!   to a paired device needs admin; a rotated token never carries a scope the calling
+//!   connection does not hold.
+//! - Removing a device, revoking or rotating one of its tokens closes that device's live
+//!   connections (of that role, for a token) with 1008; the caller's own connection, when it is
+//!   that device's, is closed right after its answer ([`closes_caller`]).
 
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
+use super::connection::MAX_PENDING_TOTAL;
+use super::node_commands::requires_admin;
 use super::pairing_store::{NodePairingInput, PairingStoreError};
 use super::registry::ConnInfo;
 use super::state::{GatewayState, lock, now_ms};
 use crate::protocol::constants::{close_code, scope};
 use crate::protocol::errors::GatewayError;
+use crate::protocol::frames::ErrorCode;
 
 fn store_error(e: PairingStoreError) -> GatewayError {
     match e {
@@ -88,12 +97,50 @@ fn caller_holds(info: &ConnInfo, wanted: &str) -> bool {
     info.has_scope(wanted) || (IMPLIED_BY_WRITE.contains(&wanted) && info.has_scope(scope::WRITE))
 }
 
+/// A refusal of device management, with its reason code.
+fn access_denied(reason: &str, message: String) -> GatewayError {
+    GatewayError::new(ErrorCode::Forbidden, message)
+        .with_details(json!({"code": "DEVICE_ACCESS_DENIED", "reason": reason}))
+}
+
+/// A caller without `operator.admin` manages only the device it connected as.
+fn check_own_device(info: &ConnInfo, device_id: &str) -> Result<(), GatewayError> {
+    if info.has_scope(scope::ADMIN) || info.device_id.as_deref() == Some(device_id.trim()) {
+        return Ok(());
+    }
+    Err(access_denied(
+        "other-device",
+        format!(
+            "device {device_id} is not this connection's device; managing other devices needs operator.admin"
+        ),
+    ))
+}
+
+/// Why the caller's own connection is closed after a successful answer to `method`, if it is.
+pub fn closes_caller(method: &str, info: &ConnInfo, params: &Value) -> Option<&'static str> {
+    let reason = match method {
+        "device.pair.remove" => "device pairing removed",
+        "device.token.revoke" => "device token revoked",
+        "device.token.rotate" => "device token rotated",
+        _ => return None,
+    };
+    let target = params.get("deviceId").and_then(Value::as_str)?.trim();
+    let role = params.get("role").and_then(Value::as_str).map(str::trim);
+    let same_device = info.device_id.as_deref() == Some(target);
+    (same_device && role.is_none_or(|r| r == info.role.as_str())).then_some(reason)
+}
+
 // ----- devices ---------------------------------------------------------------------------------
 
 /// `device.pair.list`: pending requests and paired devices (token metadata only), each paired
-/// device with `connected`.
-pub fn device_list(state: &GatewayState) -> Result<Value, GatewayError> {
-    let list = lock(&state.pairing).list(now_ms());
+/// device with `connected`. A caller without `operator.admin` sees only its own device.
+pub fn device_list(state: &GatewayState, info: &ConnInfo) -> Result<Value, GatewayError> {
+    let mut list = lock(&state.pairing).list(now_ms());
+    if !info.has_scope(scope::ADMIN) {
+        let own = info.device_id.as_deref().unwrap_or_default();
+        list.pending.retain(|r| r.device_id == own);
+        list.paired.retain(|d| d.device_id == own);
+    }
     let live: Vec<String> = state
         .registry
         .infos()
@@ -128,6 +175,31 @@ pub fn device_approve(
             .into_iter()
             .find(|r| r.request_id == request_id)
             .ok_or_else(|| GatewayError::invalid_request("unknown requestId"))?;
+        check_own_device(info, &pending.device_id)?;
+        if !info.has_scope(scope::ADMIN) {
+            let roles: Vec<&String> = pending
+                .roles
+                .iter()
+                .flatten()
+                .chain(&pending.role)
+                .collect();
+            if roles.iter().any(|r| *r == "node") {
+                return Err(access_denied(
+                    "node-role-requires-admin",
+                    "approving the node role needs operator.admin".into(),
+                ));
+            }
+            let approved = store
+                .get_device(&pending.device_id)
+                .map(|d| d.roles)
+                .unwrap_or_default();
+            if !approved.is_empty() && roles.iter().any(|r| !approved.contains(r)) {
+                return Err(access_denied(
+                    "role-upgrade-requires-admin",
+                    "adding a role to a paired device needs operator.admin".into(),
+                ));
+            }
+        }
         if let Some(missing) = pending
             .scopes
             .iter()
@@ -154,12 +226,22 @@ pub fn device_approve(
 /// `device.pair.reject`.
 pub fn device_reject(
     state: &GatewayState,
+    info: &ConnInfo,
     params: &Map<String, Value>,
 ) -> Result<Value, GatewayError> {
     let request_id = text(params, "requestId");
-    let rejected = lock(&state.pairing)
-        .reject(request_id)
-        .map_err(store_error)?;
+    let rejected = {
+        let mut store = lock(&state.pairing);
+        if let Some(pending) = store
+            .list(now_ms())
+            .pending
+            .into_iter()
+            .find(|r| r.request_id == request_id)
+        {
+            check_own_device(info, &pending.device_id)?;
+        }
+        store.reject(request_id).map_err(store_error)?
+    };
     resolved(
         state,
         "device.pair.resolved",
@@ -179,6 +261,7 @@ pub fn device_remove(
     params: &Map<String, Value>,
 ) -> Result<Value, GatewayError> {
     let device_id = text(params, "deviceId");
+    check_own_device(info, device_id)?;
     let removed = lock(&state.pairing)
         .remove_device(device_id)
         .map_err(store_error)?;
@@ -201,10 +284,32 @@ pub fn token_rotate(
     if role != "operator" && role != "node" {
         return Err(GatewayError::invalid_request("invalid role"));
     }
+    check_own_device(info, device_id)?;
     let scopes = strings(params, "scopes");
-    let token = lock(&state.pairing)
-        .rotate_token(device_id, role, scopes.as_deref(), now_ms())
-        .map_err(store_error)?;
+    let token = {
+        let mut store = lock(&state.pairing);
+        let granted = store
+            .rotation_scopes(device_id, role, scopes.as_deref())
+            .map_err(store_error)?;
+        if let Some(missing) = granted.iter().find(|s| !caller_holds(info, s)) {
+            return Err(access_denied(
+                "scope-not-held",
+                format!(
+                    "missing scope: {missing} (a rotated token never carries a scope the caller does not hold)"
+                ),
+            ));
+        }
+        store
+            .rotate_token(device_id, role, scopes.as_deref(), now_ms())
+            .map_err(store_error)?
+    };
+    state
+        .registry
+        .close_where(close_code::POLICY_VIOLATION, "device token rotated", |c| {
+            c.device_id.as_deref() == Some(device_id)
+                && c.role.as_str() == role
+                && c.conn_id != info.conn_id
+        });
     let same_device = info.device_id.as_deref() == Some(device_id);
     let mut out = json!({
         "deviceId": device_id,
@@ -228,6 +333,7 @@ pub fn token_revoke(
 ) -> Result<Value, GatewayError> {
     let device_id = text(params, "deviceId");
     let role = text(params, "role");
+    check_own_device(info, device_id)?;
     let now = now_ms();
     let summary = lock(&state.pairing)
         .revoke_token(device_id, role, now)
@@ -278,9 +384,17 @@ pub fn node_request(
             .and_then(Value::as_bool)
             .unwrap_or(false),
     };
-    let (request, created) = lock(&state.pairing)
-        .node_request(input, now_ms())
-        .map_err(store_error)?;
+    let (request, created) = {
+        let mut store = lock(&state.pairing);
+        let pending = store.node_list(now_ms()).pending;
+        let refresh = pending.iter().any(|r| r.node_id == input.node_id);
+        if !refresh && pending.len() >= MAX_PENDING_TOTAL {
+            return Err(GatewayError::unavailable(format!(
+                "too many pending node pairing requests ({MAX_PENDING_TOTAL}); approve or reject some or wait for them to expire"
+            )));
+        }
+        store.node_request(input, now_ms()).map_err(store_error)?
+    };
     let request =
         serde_json::to_value(&request).map_err(|e| GatewayError::unavailable(e.to_string()))?;
     if created {
@@ -314,10 +428,7 @@ pub fn node_approve(
             .find(|r| r.request_id == request_id)
             .ok_or_else(|| GatewayError::invalid_request("unknown requestId"))?;
         let commands = pending.commands.unwrap_or_default();
-        let needed = if commands
-            .iter()
-            .any(|c| c.starts_with("system.run") || c == "system.which")
-        {
+        let needed = if commands.iter().any(|c| requires_admin(c)) {
             Some(scope::ADMIN)
         } else if !commands.is_empty() {
             Some(scope::WRITE)

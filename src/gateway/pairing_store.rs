@@ -1228,6 +1228,20 @@ impl PairingStore {
         scopes: Option<&[String]>,
         now_ms: u64,
     ) -> Result<DeviceToken> {
+        let requested = self.rotation_scopes(device_id, role, scopes)?;
+        let role = role.trim();
+        let record_scopes = scopes.is_some();
+        self.issue_token(device_id, role, requested, record_scopes, now_ms)
+    }
+
+    /// The scopes [`rotate_token`](Self::rotate_token) would give the new token, checked
+    /// against the approval ceiling; nothing is changed.
+    pub fn rotation_scopes(
+        &self,
+        device_id: &str,
+        role: &str,
+        scopes: Option<&[String]>,
+    ) -> Result<Vec<String>> {
         let (device, role) = self.approved_device_role(device_id, role)?;
         let ceiling = device.approved_scope_ceiling();
         let requested = match (scopes, device.tokens.get(&role)) {
@@ -1245,8 +1259,7 @@ impl PairingStore {
         if let Some(scope) = first_missing_scope(&role, &requested, &ceiling) {
             return Err(PairingStoreError::ScopeNotApproved { scope });
         }
-        let record_scopes = scopes.is_some();
-        self.issue_token(device_id, &role, requested, record_scopes, now_ms)
+        Ok(requested)
     }
 
     /// Revokes the device's token for `role` (`device.token.revoke`); the record keeps its

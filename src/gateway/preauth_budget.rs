@@ -7,13 +7,14 @@
 
 use std::io;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::connection::PreauthBudget;
+use super::preauth_limit::PreauthSlot;
 
 const UNLIMITED: u64 = u64::MAX;
 
@@ -31,6 +32,34 @@ impl Budget {
 impl PreauthBudget for Budget {
     fn lift(&self) {
         self.0.store(UNLIMITED, Ordering::Release);
+    }
+}
+
+/// What an unauthenticated connection holds: its byte budget and its place under the
+/// per-address cap. Both end when `connect` succeeds (the place also when the socket ends).
+#[derive(Debug)]
+pub struct PreauthHold {
+    budget: Budget,
+    slot: Mutex<PreauthSlot>,
+}
+
+impl PreauthHold {
+    /// Holds `budget` and `slot` together.
+    pub fn new(budget: Budget, slot: PreauthSlot) -> Self {
+        Self {
+            budget,
+            slot: Mutex::new(slot),
+        }
+    }
+}
+
+impl PreauthBudget for PreauthHold {
+    fn lift(&self) {
+        self.budget.lift();
+        self.slot
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .release();
     }
 }
 

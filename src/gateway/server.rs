@@ -12,8 +12,8 @@ use std::time::Duration;
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{
-    CONNECTION, HeaderValue, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_VERSION,
-    UPGRADE,
+    CONNECTION, HOST, HeaderValue, ORIGIN, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY,
+    SEC_WEBSOCKET_VERSION, UPGRADE,
 };
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -28,7 +28,7 @@ use tokio_tungstenite::tungstenite::protocol::{Role as WsRole, WebSocketConfig};
 use super::canvas_host;
 use super::connection::{self, Peer};
 use super::http_routes::{json_response, not_found, route};
-use super::preauth_budget::{Budget, Budgeted};
+use super::preauth_budget::{Budget, Budgeted, PreauthHold};
 use super::settings::BindPlan;
 use super::state::{GatewayState, Phase};
 use crate::protocol::constants::{MAX_PAYLOAD_BYTES, MAX_PREAUTH_PAYLOAD_BYTES};
@@ -203,6 +203,14 @@ async fn serve_http(
 /// How long a connection accepted before shutdown may take to send its first request.
 const FIRST_REQUEST_GRACE: Duration = Duration::from_secs(1);
 
+/// An IPv4-mapped IPv6 address as the IPv4 address it is.
+fn canonical_ip(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        v4 => v4,
+    }
+}
+
 fn is_websocket_upgrade(request: &Request<Incoming>) -> bool {
     let has_token = |name, token: &str| {
         request
@@ -226,7 +234,13 @@ async fn handle(
 ) -> Response<Full<Bytes>> {
     let canvas_path = canvas_host::is_canvas_path(request.uri().path());
     match (&state.settings.canvas, role, canvas_path) {
-        (Some(canvas), _, true) => return canvas_host::serve(canvas, &request).await,
+        (Some(canvas), _, true) => {
+            let access = canvas_host::CanvasAccess {
+                capability: &state.canvas_capability,
+                peer_is_loopback: canonical_ip(peer.ip()).is_loopback(),
+            };
+            return canvas_host::serve(canvas, &request, access).await;
+        }
         (_, ListenerRole::Canvas, _) => {
             return not_found(false);
         }
@@ -268,6 +282,31 @@ async fn handle(
             false,
         );
     }
+    let ip = canonical_ip(peer.ip());
+    let slot = match state.preauth.try_enter(ip) {
+        Ok(slot) => slot,
+        Err(full) => {
+            tracing::debug!(%ip, "websocket refused: {}", full.message());
+            return json_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &json!({"ok": false, "error": {"type": "unavailable", "message": full.message()}}),
+                false,
+            );
+        }
+    };
+    let header = |name| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let peer = Peer {
+        ip,
+        is_loopback: ip.is_loopback(),
+        origin: header(ORIGIN),
+        host: header(HOST),
+    };
     let on_upgrade = hyper::upgrade::on(&mut request);
     let task_state = state.clone();
     state.tasks.spawn(async move {
@@ -281,15 +320,8 @@ async fn handle(
         let budget = Budget::new((MAX_PREAUTH_PAYLOAD_BYTES + 1024) as u64);
         let io = Budgeted::new(TokioIo::new(upgraded), budget.clone());
         let ws = WebSocketStream::from_raw_socket(io, WsRole::Server, Some(ws_config())).await;
-        let ip = match peer.ip() {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
-            v4 => v4,
-        };
-        let peer = Peer {
-            ip,
-            is_loopback: ip.is_loopback(),
-        };
-        connection::serve(ws, peer, task_state, Box::new(budget)).await;
+        let hold = PreauthHold::new(budget, slot);
+        connection::serve(ws, peer, task_state, Box::new(hold)).await;
     });
     let mut response = Response::new(Full::new(Bytes::new()));
     *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;

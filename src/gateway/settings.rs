@@ -27,6 +27,7 @@ use crate::invocation::Invocation;
 use crate::ports::ResolvedPorts;
 
 use super::canvas_host::CanvasSettings;
+use super::preauth_limit::{self, PreauthLimits};
 use crate::protocol::constants::{HANDSHAKE_TIMEOUT_MS, MAX_BUFFERED_BYTES, TICK_INTERVAL_MS};
 
 use super::secret::{Secret, generate_token};
@@ -127,6 +128,9 @@ pub struct GatewaySettings {
     pub config_includes: Vec<PathBuf>,
     /// The canvas host, unless disabled.
     pub canvas: Option<CanvasSettings>,
+    /// Caps on unauthenticated connections (`OPENCLAW_MAX_PREAUTH_CONNECTIONS_PER_IP`,
+    /// `OPENCLAW_MAX_PREAUTH_CONNECTIONS`).
+    pub preauth: PreauthLimits,
 }
 
 /// Resolves the settings; `config` is the loaded config file.
@@ -168,6 +172,12 @@ pub fn resolve(
         })?,
     };
     let canvas = canvas_settings(invocation, cfg, &ports);
+    let preauth = PreauthLimits {
+        per_ip: env_count(env, "OPENCLAW_MAX_PREAUTH_CONNECTIONS_PER_IP")?
+            .unwrap_or(preauth_limit::DEFAULT_PER_IP),
+        total: env_count(env, "OPENCLAW_MAX_PREAUTH_CONNECTIONS")?
+            .unwrap_or(preauth_limit::DEFAULT_TOTAL),
+    };
     Ok(GatewaySettings {
         ports,
         bind,
@@ -186,7 +196,26 @@ pub fn resolve(
         config_expanded: config.expanded.clone(),
         config_includes: config.includes.clone(),
         canvas,
+        preauth,
     })
+}
+
+/// A positive count from the environment (`None` when unset).
+fn env_count(env: &Environment, name: &str) -> Result<Option<usize>, SettingsError> {
+    match env.get_nonempty(name) {
+        None => Ok(None),
+        Some(raw) => raw
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n > 0)
+            .map(Some)
+            .ok_or_else(|| {
+                refuse(format!(
+                    "invalid {name}: {raw:?} (use a whole number of at least 1)"
+                ))
+            }),
+    }
 }
 
 fn canvas_settings(

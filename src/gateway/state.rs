@@ -16,9 +16,11 @@ use super::health::health_summary;
 use super::idempotency::IdempotencyCache;
 use super::node_invoke::PendingInvokes;
 use super::pairing_store::PairingStore;
+use super::preauth_limit::{FailurePacer, PreauthGate};
 use super::presence::{PresenceEntry, PresenceStore};
 use super::rate_limit::AuthRateLimiter;
 use super::registry::ConnectionRegistry;
+use super::secret::{Secret, generate_token};
 use super::settings::GatewaySettings;
 use crate::protocol::frames::StateVersion;
 
@@ -78,6 +80,13 @@ pub struct GatewayState {
     pub idempotency: IdempotencyCache,
     /// `node.invoke` requests waiting for their node.
     pub invokes: PendingInvokes,
+    /// Slots of connections that have not authenticated yet.
+    pub preauth: Arc<PreauthGate>,
+    /// Spacing of failed-credential answers.
+    pub failure_pacer: FailurePacer,
+    /// The canvas capability of this process: canvas documents reach non-loopback peers only
+    /// under `/__openclaw__/cap/<capability>/`, a URL given to authenticated connections.
+    pub canvas_capability: Secret,
     presence: Mutex<PresenceStore>,
     presence_version: AtomicU64,
     health_version: AtomicU64,
@@ -98,6 +107,7 @@ impl GatewayState {
     ) -> Self {
         let health_cache = Mutex::new(Self::build_health(&settings, true));
         let rate_limit = settings.auth.rate_limit;
+        let preauth = PreauthGate::new(settings.preauth);
         Self {
             settings,
             started: Instant::now(),
@@ -111,6 +121,11 @@ impl GatewayState {
             tasks: TaskTracker::new(),
             idempotency: IdempotencyCache::default(),
             invokes: PendingInvokes::default(),
+            preauth,
+            failure_pacer: FailurePacer::default(),
+            canvas_capability: Secret::new(
+                &generate_token().unwrap_or_else(|_| uuid::Uuid::new_v4().simple().to_string()),
+            ),
             presence: Mutex::new(PresenceStore::new(self_presence)),
             presence_version: AtomicU64::new(1),
             health_version: AtomicU64::new(1),

@@ -126,6 +126,12 @@ pub struct HelloOk {
     pub features: Features,
     /// State at connect time.
     pub snapshot: Snapshot,
+    /// Surface URLs (v4), e.g. the canvas capability URL; omitted when empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plugin_surface_urls: Option<std::collections::BTreeMap<String, String>>,
+    /// The v3 field `pluginSurfaceUrls` replaced: the canvas URL, for v3 clients only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canvas_host_url: Option<String>,
     /// The connection's auth outcome.
     pub auth: HelloAuth,
     /// Limits.

@@ -379,3 +379,22 @@ pub fn signed_device_as(
     let payload = build_payload(version, &fields, &key.device_id(), signed_at, Some(nonce));
     json!({"id": key.device_id(), "publicKey": key.public_key_base64url(), "signature": key.sign(&payload), "signedAt": signed_at, "nonce": nonce})
 }
+
+/// Whether `unshare <flags> true` works here (root). Outside CI a missing privilege prints why
+/// and returns false; with `OPENCLAW_REQUIRE_SYSTEMD_HARNESS=1` (CI) it fails the test.
+pub fn can_unshare(flags: &[&str]) -> bool {
+    let ok = Command::new("unshare")
+        .args(flags)
+        .arg("true")
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var_os("OPENCLAW_REQUIRE_SYSTEMD_HARNESS").is_none_or(|v| v != "1"),
+            "unshare {flags:?} is required (root) in CI"
+        );
+        eprintln!("SKIPPED: unshare {flags:?} does not work here (needs root)");
+    }
+    ok
+}
