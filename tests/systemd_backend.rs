@@ -108,7 +108,7 @@ impl Fixture {
         let mut env = Environment::empty()
             .with("USER", self.h.user_name())
             .with("PATH", "/usr/bin:/bin");
-        for (k, v) in self.h.client_env() {
+        for (k, v) in self.h.host_client_env() {
             env = env.with(&k, &v);
         }
         env

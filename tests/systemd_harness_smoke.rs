@@ -109,6 +109,22 @@ fn manager_answers_over_dbus_as_the_test_user() {
     assert!(ours.success(), "our binary as the test user: {ours}");
     assert!(h.runtime_dir().join("systemd/private").exists());
     assert!(h.runtime_dir().join("bus").exists());
+    // As on a real login: the manager's and the clients' runtime dir is /run/user/<uid>.
+    let session_dir = format!("/run/user/{}", h.uid());
+    assert_eq!(h.session_runtime_dir(), Path::new(&session_dir));
+    let environ = std::fs::read(format!("/proc/{}/environ", h.manager_pid())).unwrap();
+    assert!(
+        environ
+            .split(|b| *b == 0)
+            .any(|kv| kv == format!("XDG_RUNTIME_DIR={session_dir}").as_bytes()),
+        "the manager's environment: {}",
+        String::from_utf8_lossy(&environ)
+    );
+    let listed = h.run("ls", [format!("{session_dir}/systemd")]);
+    assert!(
+        listed.stdout.contains("notify") || listed.stdout.contains("private"),
+        "{listed}"
+    );
 
     // The manager is this user's, lives in this harness's cgroup, and clients see a booted
     // machine (inside the manager's mount namespace).

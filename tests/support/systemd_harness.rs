@@ -47,6 +47,9 @@ uid=$(stat -c %u "$XDG_RUNTIME_DIR")
 mount -t tmpfs -o mode=0755 openclaw-harness-user /run/user
 mkdir -m 0700 "/run/user/$uid"
 mount --bind "$XDG_RUNTIME_DIR" "/run/user/$uid"
+# The manager runs with /run/user/<uid> as its runtime dir, exactly as logind sets it on a real
+# login (systemd's sandboxing treats that path specially).
+export XDG_RUNTIME_DIR="/run/user/$uid"
 if [ -n "$OPENCLAW_HARNESS_NET" ]; then ip link set lo up; fi
 printf '%s\n' "$OPENCLAW_HARNESS_OVERLAYS" | while read -r lower target; do
     [ -n "$lower" ] || continue
@@ -159,6 +162,8 @@ pub struct SystemdHarness {
     setpriv: PathBuf,
     home: PathBuf,
     runtime_dir: PathBuf,
+    /// `/run/user/<uid>`: the runtime dir as the manager and clients see it.
+    session_runtime_dir: PathBuf,
     log_path: PathBuf,
     cgroup: PathBuf,
     startup: Duration,
@@ -332,12 +337,14 @@ impl SystemdHarness {
             }
         };
 
+        let session_runtime_dir = PathBuf::from(format!("/run/user/{}", user.uid));
         let mut harness = SystemdHarness {
             manager,
             user,
             nsenter: host.nsenter.clone(),
             setpriv: host.setpriv.clone(),
             home,
+            session_runtime_dir,
             runtime_dir,
             log_path,
             cgroup,
@@ -386,9 +393,15 @@ impl SystemdHarness {
     pub fn home(&self) -> &Path {
         &self.home
     }
-    /// This manager's XDG_RUNTIME_DIR (fresh per harness, 0700, owned by the test user).
+    /// This manager's runtime dir as the test process sees it (fresh per harness, 0700, owned
+    /// by the test user); inside the manager's mount namespace it is mounted at
+    /// [`Self::session_runtime_dir`].
     pub fn runtime_dir(&self) -> &Path {
         &self.runtime_dir
+    }
+    /// `/run/user/<uid>`: the manager's and the clients' `XDG_RUNTIME_DIR`, as on a real login.
+    pub fn session_runtime_dir(&self) -> &Path {
+        &self.session_runtime_dir
     }
     /// `~/.config/systemd/user` (may not exist yet; [`Self::write_unit`] creates it).
     pub fn unit_dir(&self) -> PathBuf {
@@ -410,17 +423,32 @@ impl SystemdHarness {
         fs::read_to_string(&self.log_path).unwrap_or_default()
     }
 
-    /// The environment a client of this manager needs.
+    /// The environment of a client running in the test process itself (outside the manager's
+    /// mount namespace, where `/run/user/<uid>` is not this harness's): the host view of the
+    /// runtime dir. Clients spawned with [`Self::command`] get [`Self::client_env`].
+    pub fn host_client_env(&self) -> Vec<(String, String)> {
+        let run = self.runtime_dir.display();
+        vec![
+            ("HOME".into(), self.home.display().to_string()),
+            ("XDG_RUNTIME_DIR".into(), run.to_string()),
+            (
+                "DBUS_SESSION_BUS_ADDRESS".into(),
+                format!("unix:path={run}/bus"),
+            ),
+        ]
+    }
+
+    /// The environment a client of this manager needs (inside its mount namespace).
     pub fn client_env(&self) -> Vec<(String, String)> {
         vec![
             ("HOME".into(), self.home.display().to_string()),
             (
                 "XDG_RUNTIME_DIR".into(),
-                self.runtime_dir.display().to_string(),
+                self.session_runtime_dir.display().to_string(),
             ),
             (
                 "DBUS_SESSION_BUS_ADDRESS".into(),
-                format!("unix:path={}/bus", self.runtime_dir.display()),
+                format!("unix:path={}/bus", self.session_runtime_dir.display()),
             ),
         ]
     }
@@ -445,7 +473,10 @@ impl SystemdHarness {
     /// Like [`Self::command`] but in the host's mount namespace (where `/run/systemd/system`
     /// does not exist: e.g. `systemctl --user is-system-running` prints `offline` there).
     pub fn host_command(&self, program: impl AsRef<OsStr>) -> Command {
-        self.client(Command::new("/bin/sh"), program)
+        // /run/user/<uid> is the harness's only inside its mount namespace: the host view here.
+        let mut cmd = self.client(Command::new("/bin/sh"), program);
+        cmd.envs(self.host_client_env());
+        cmd
     }
 
     /// `sh_cmd` is `/bin/sh` (possibly behind nsenter) run as root.

@@ -583,7 +583,13 @@ pub(crate) mod tests {
         ] {
             assert!(with.contains(key) && without.contains(key), "{key} always");
         }
-        for system_only in ["ProtectProc=", "ProtectControlGroups=", "RemoveIPC="] {
+        for system_only in [
+            "ProtectProc=",
+            "ProtectControlGroups=",
+            "RemoveIPC=",
+            // With PrivateUsers= it hides $XDG_RUNTIME_DIR/systemd/notify on systemd 252.
+            "ProtectKernelTunables=",
+        ] {
             assert!(!with.contains(system_only), "{system_only} is system-only");
         }
     }
