@@ -71,6 +71,9 @@ pub enum Command {
     /// Write the files distribution packages ship (units, man pages, completions) into a dir.
     #[command(name = "__packaging-files", hide = true)]
     PackagingFiles(PackagingFilesArgs),
+    /// Run inside `gateway install`'s sandbox probe unit: check the sandbox, send READY=1.
+    #[command(name = "__sandbox-probe", hide = true)]
+    SandboxProbe,
 }
 
 /// `openclaw gateway [verb]`.

@@ -31,6 +31,12 @@ fn execute(cli: Cli, env: Environment) -> Result<ExitStatus, CliError> {
         clap_complete::generate(args.shell, &mut command, "openclaw", &mut io::stdout());
         return Ok(ExitStatus::Ok);
     }
+    if let Command::SandboxProbe = &cli.command {
+        return Ok(match crate::service::systemd::sandbox_probe::probe_process() {
+            0 => ExitStatus::Ok,
+            _ => ExitStatus::Failure,
+        });
+    }
     if let Command::PackagingFiles(args) = &cli.command {
         let mut stdout = io::stdout().lock();
         for path in crate::packaging_files::write_generated_files(&args.dir)? {
@@ -57,6 +63,8 @@ fn execute(cli: Cli, env: Environment) -> Result<ExitStatus, CliError> {
         },
         Command::Doctor(args) => crate::doctor::run(&invocation, &args),
         Command::Logs(args) => crate::rpc_commands::logs(&invocation, &args),
-        Command::Completions(_) | Command::PackagingFiles(_) => unreachable!("handled above"),
+        Command::Completions(_) | Command::PackagingFiles(_) | Command::SandboxProbe => {
+            unreachable!("handled above")
+        }
     }
 }

@@ -7,219 +7,14 @@
 
 mod support;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use openclaw::environment::Environment;
-use openclaw::service::ServiceManager;
-use openclaw::service::spec::{ServiceSpec, SpecOptions};
-use openclaw::service::status::{ServiceState, SupervisorStatus};
-use openclaw::service::systemd::SystemdBackend;
+use openclaw::service::status::ServiceState;
 use serde_json::Value;
-use support::systemd_harness::{RunOutput, SystemdHarness};
-
-const CONFIG: &str = r#"{ "gateway": { "mode": "local", "auth": { "mode": "token", "token": "test-token-0123456789" } } }"#;
-
-/// One harness with our binary installed in the test user's `~/.local/bin`.
-struct Fixture {
-    h: SystemdHarness,
-    bin: PathBuf,
-}
-
-impl Fixture {
-    fn new(h: SystemdHarness) -> Self {
-        let bin = h.copy_executable(env!("CARGO_BIN_EXE_openclaw"));
-        Self { h, bin }
-    }
-
-    fn state_dir(&self, profile: Option<&str>) -> PathBuf {
-        self.h.home().join(match profile {
-            Some(p) => format!(".openclaw-{p}"),
-            None => ".openclaw".into(),
-        })
-    }
-
-    fn write_config(&self, profile: Option<&str>, text: &str) -> PathBuf {
-        let rel = match profile {
-            Some(p) => format!(".openclaw-{p}/openclaw.json"),
-            None => ".openclaw/openclaw.json".into(),
-        };
-        let path = self.h.write_file(&rel, text.as_bytes(), 0o600);
-        // write_file creates parents owned by the user; keep the state dir private.
-        std::fs::set_permissions(
-            path.parent().unwrap(),
-            std::os::unix::fs::PermissionsExt::from_mode(0o700),
-        )
-        .unwrap();
-        path
-    }
-
-    /// `openclaw <args>` as the test user.
-    fn oc(&self, args: &[&str]) -> RunOutput {
-        self.h.run(&self.bin, args)
-    }
-
-    /// `openclaw <args> --json`, which must print exactly one JSON object.
-    fn oc_json(&self, args: &[&str]) -> (RunOutput, Value) {
-        let mut all: Vec<&str> = args.to_vec();
-        all.push("--json");
-        let out = self.oc(&all);
-        let v: Value = serde_json::from_str(out.stdout.trim())
-            .unwrap_or_else(|e| panic!("not one JSON object ({e}): {out}"));
-        (out, v)
-    }
-
-    fn install(&self, profile: Option<&str>, port: u16, extra: &[&str]) -> Value {
-        let port = port.to_string();
-        let mut args = profile_args(profile);
-        args.extend(["gateway", "install", "--port", &port]);
-        args.extend(extra);
-        let (out, v) = self.oc_json(&args);
-        assert!(
-            out.success() && v["ok"] == true,
-            "install failed: {out}\nmanager log:\n{}",
-            self.h.manager_log()
-        );
-        v
-    }
-
-    fn unit(&self, profile: Option<&str>, kind: &str) -> String {
-        match profile {
-            Some(p) => format!("openclaw-gateway-{p}.{kind}"),
-            None => format!("openclaw-gateway.{kind}"),
-        }
-    }
-
-    /// The supervisor view, read in-process through the library backend (as root, over the
-    /// manager's bus or private socket).
-    fn status(&self, profile: Option<&str>, port: u16) -> SupervisorStatus {
-        let spec = self.spec(profile, port);
-        SystemdBackend::new(self.env())
-            .status(&spec)
-            .expect("status")
-    }
-
-    fn env(&self) -> Environment {
-        let mut env = Environment::empty()
-            .with("USER", self.h.user_name())
-            .with("PATH", "/usr/bin:/bin");
-        for (k, v) in self.h.host_client_env() {
-            env = env.with(&k, &v);
-        }
-        env
-    }
-
-    fn spec(&self, profile: Option<&str>, port: u16) -> ServiceSpec {
-        let env = self.env();
-        let globals = openclaw::invocation::GlobalOptions {
-            profile: profile.map(str::to_owned),
-            ..Default::default()
-        };
-        let inv = openclaw::invocation::Invocation::resolve(&globals, env.clone(), false).unwrap();
-        // The spec's port is given; the config may be broken on purpose, so it is not read.
-        let config =
-            openclaw::config::LoadedConfig::load(Path::new("/nonexistent/openclaw.json"), &env)
-                .unwrap();
-        ServiceSpec::build(
-            &inv,
-            &config,
-            &SpecOptions {
-                port: Some(port),
-                program: Some(self.bin.clone()),
-                ..Default::default()
-            },
-        )
-        .unwrap()
-    }
-
-    fn prop(&self, unit: &str, iface: &str, name: &str) -> String {
-        let raw = self.h.unit_property(unit, iface, name);
-        // `s "x"` / `u 3` / `i 78` → the value.
-        let value = raw.split_once(' ').map_or(raw.as_str(), |(_, v)| v);
-        value.trim_matches('"').to_owned()
-    }
-
-    fn service_prop(&self, profile: Option<&str>, name: &str) -> String {
-        self.prop(
-            &self.unit(profile, "service"),
-            "org.freedesktop.systemd1.Service",
-            name,
-        )
-    }
-
-    fn main_pid(&self, profile: Option<&str>) -> u32 {
-        self.service_prop(profile, "MainPID").parse().unwrap()
-    }
-
-    fn n_restarts(&self, profile: Option<&str>) -> u32 {
-        self.service_prop(profile, "NRestarts").parse().unwrap()
-    }
-}
-
-fn profile_args(profile: Option<&str>) -> Vec<&str> {
-    match profile {
-        Some(p) => vec!["--profile", p],
-        None => vec![],
-    }
-}
-
-fn fixture() -> Option<Fixture> {
-    support::systemd_harness::harness_or_skip().map(Fixture::new)
-}
-
-/// `GET <path>` on 127.0.0.1:`port`: the status code.
-fn http_status(port: u16, path: &str) -> Result<u16, String> {
-    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-    let mut s =
-        TcpStream::connect_timeout(&addr, Duration::from_secs(3)).map_err(|e| e.to_string())?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .map_err(|e| e.to_string())?;
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).map_err(|e| e.to_string())?;
-    let text = String::from_utf8_lossy(&buf);
-    text.split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| format!("bad answer {text:?}"))
-}
-
-fn refused(port: u16) -> bool {
-    TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(2))
-        .is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionRefused)
-}
-
-fn wait_for(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + within;
-    while !f() {
-        assert!(Instant::now() < deadline, "{what}: not within {within:?}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn messages(v: &Value) -> String {
-    v["messages"]
-        .as_array()
-        .map(|m| {
-            m.iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
-        .unwrap_or_default()
-}
-
-fn mtime(path: &Path) -> std::time::SystemTime {
-    std::fs::metadata(path).unwrap().modified().unwrap()
-}
+use support::service_fixture::*;
 
 #[test]
 fn install_is_ready_then_a_no_op_then_rewritten_with_force_and_drift_needs_force() {
@@ -530,7 +325,8 @@ fn a_killed_gateway_is_restarted_by_systemd() {
 fn a_config_error_exits_78_is_not_restarted_and_status_says_why() {
     let Some(f) = fixture() else { return };
     // The CLI reads this config fine; the gateway refuses it (it is a remote client): exit 78.
-    let config = f.write_config(None, r#"{ "gateway": { "mode": "remote" } }"#);
+    let remote = r#"{ "gateway": { "mode": "remote" } }"#;
+    let config = f.write_config(None, remote);
     let port = support::free_port();
     let (out, v) = f.oc_json(&["gateway", "install", "--port", &port.to_string()]);
     assert_eq!(out.code(), Some(1), "{out}");
@@ -541,12 +337,20 @@ fn a_config_error_exits_78_is_not_restarted_and_status_says_why() {
             && error.contains("refused its configuration"),
         "{v}"
     );
-    assert!(
-        v["hints"]
-            .to_string()
-            .contains(&config.display().to_string()),
-        "{v}"
-    );
+    let hints = v["hints"].to_string();
+    assert!(hints.contains(&config.display().to_string()), "{v}");
+    // A first install that cannot start leaves no unit behind.
+    assert!(hints.contains("no gateway service is installed"), "{v}");
+    assert!(!f.h.unit_dir().join("openclaw-gateway.service").exists());
+    assert!(!f.h.unit_dir().join("openclaw-gateway.socket").exists());
+
+    // Installed with a good config, then the config goes bad: a restart ends in exit 78.
+    std::fs::write(&config, CONFIG).unwrap();
+    f.install(None, port, &[]);
+    std::fs::write(&config, remote).unwrap();
+    let (out, v) = f.oc_json(&["gateway", "restart"]);
+    assert_eq!(out.code(), Some(1), "{out}");
+    assert!(v["error"].as_str().unwrap_or_default().contains("exit 78"), "{v}");
     assert_eq!(f.h.active_state("openclaw-gateway.service"), "failed");
     assert_eq!(f.service_prop(None, "ExecMainStatus"), "78");
     // Longer than RestartSec=5: systemd does not try again.

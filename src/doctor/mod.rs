@@ -319,6 +319,10 @@ fn audit_target(target: &Target, ctx: &AuditContext<'_>) -> Vec<Item> {
         socket: socket.as_deref(),
         dropins: &dropins,
         config_token: config_token.as_deref(),
+        best_sandbox: crate::service::systemd::units::best_level(
+            spec,
+            &crate::service::systemd::units::SystemdFeatures::detect(),
+        ),
     }));
     runtime::audit_running_state(
         &mut out,

@@ -94,6 +94,10 @@ pub struct SupervisorStatus {
     /// user's systemd manager cannot be reached).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inspection_reason: Option<String>,
+    /// How strongly the supervisor sandboxes the gateway, as the installed definition says
+    /// (systemd: `namespaces`, `seccomp` or `none`, the level install's probe chose).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<String>,
 }
 
 impl SupervisorStatus {
@@ -118,6 +122,7 @@ impl SupervisorStatus {
             reload_pending: false,
             reason: None,
             inspection_reason: None,
+            sandbox: None,
         }
     }
 }

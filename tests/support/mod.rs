@@ -21,6 +21,10 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 #[cfg(target_os = "linux")]
 pub mod systemd_harness;
 
+/// The systemd-harness fixture shared by the service tests.
+#[cfg(target_os = "linux")]
+pub mod service_fixture;
+
 pub type Ws = WebSocketStream<MaybeTlsStream<TokioTcpStream>>;
 
 pub const TOKEN: &str = "test-token-0123456789";

@@ -43,6 +43,8 @@ pub mod linger;
 pub mod packaged;
 pub mod plan;
 pub mod private_socket;
+pub mod rollback;
+pub mod sandbox_probe;
 pub mod state;
 pub mod units;
 
@@ -58,14 +60,19 @@ use self::dbus::{
 };
 use self::diagnose::HostFacts;
 use self::linger::Linger;
+use self::units::SandboxLevel;
 use self::state::{EXIT_CONFIG, StatusInputs, explain_end, start_limit_hit, supervisor_status};
 use super::plan::{Plan, PlannedFile, Step};
 use super::spec::{Scope, ServiceSpec};
 use super::status::{ServiceState, SupervisorStatus};
 use super::{ActionOutcome, ActionResult, PlatformKind, ServiceError, ServiceManager};
-use crate::atomic_write::file_mode;
+use crate::atomic_write::{PRIVATE_DIR_MODE, create_dir_all_with_mode, file_mode};
 use crate::environment::Environment;
 
+/// How long install gives a started service to report `READY=1` and answer `/readyz`
+/// before it is rolled back (the gateway is ready in milliseconds; systemd's own
+/// `TimeoutStartSec=` is 30 s).
+pub const INSTALL_READY_BUDGET: Duration = Duration::from_secs(plan::READY_TIMEOUT_SECS);
 /// How long `start` waits for readiness (spec §7.5).
 pub const START_READY_TIMEOUT: Duration = Duration::from_secs(45);
 /// How long `restart` waits for readiness (spec §7.7).
@@ -184,6 +191,113 @@ impl SystemdBackend {
         Ok(())
     }
 
+    /// `OPENCLAW_SYSTEMD_SANDBOX`: a level chosen by the operator instead of probing.
+    fn sandbox_override(&self) -> Result<Option<SandboxLevel>, ServiceError> {
+        let Some(raw) = self.env.get_nonempty(sandbox_probe::OVERRIDE_ENV) else {
+            return Ok(None);
+        };
+        SandboxLevel::parse(raw).map(Some).ok_or_else(|| {
+            ServiceError::new(
+                "invalid-value",
+                format!(
+                    "{}={raw:?} is not a sandbox level; use namespaces, seccomp or none (or unset it to probe)",
+                    sandbox_probe::OVERRIDE_ENV
+                ),
+            )
+        })
+    }
+
+    /// The install plan at sandbox `level` (with a debug build's fault directive, if asked).
+    fn plan_at(
+        &self,
+        spec: &ServiceSpec,
+        features: &units::SystemdFeatures,
+        level: SandboxLevel,
+    ) -> Result<Plan, ServiceError> {
+        let mut plan = plan::install_plan_at(spec, features, level)?;
+        if let Some(unit) = plan.files.first_mut() {
+            let text = String::from_utf8_lossy(&unit.contents).into_owned();
+            unit.contents = sandbox_probe::with_fault(&self.env, &text, level).into_bytes();
+        }
+        packaged::note_packaged_unit(&mut plan, spec, Path::new("/"));
+        Ok(plan)
+    }
+
+    /// Chooses the sandbox level for an install: the planned one when the override names it or
+    /// the installed unit already runs at it (proven here before) and nothing is forced;
+    /// otherwise the strongest level whose probe unit becomes ready in the manager, starting at
+    /// the planned level (the host's best with `--force`). Returns the plan to carry out and
+    /// what the probe found.
+    fn choose_sandbox(
+        &self,
+        mgr: &ManagerConnection,
+        spec: &ServiceSpec,
+        plan: &Plan,
+        force: bool,
+    ) -> Result<(Plan, Vec<String>), ServiceError> {
+        let features = units::SystemdFeatures::detect();
+        let best = units::best_level(spec, &features);
+        let planned = plan::plan_level(plan).unwrap_or(best);
+        if self.sandbox_override()?.is_some() {
+            return Ok((plan.clone(), vec![format!(
+                "Sandbox: {planned} (set by {}; not probed).",
+                sandbox_probe::OVERRIDE_ENV
+            )]));
+        }
+        if !force && installed_level(spec) == Some(planned) {
+            return Ok((plan.clone(), Vec::new()));
+        }
+        let user = matches!(spec.scope, Scope::User);
+        let Some(dir) = sandbox_probe::runtime_unit_dir(user, self.facts().runtime_dir().as_deref())
+        else {
+            return Ok((plan.clone(), vec![format!(
+                "Sandbox: {planned} (not probed: no runtime dir for the manager's runtime units)."
+            )]));
+        };
+        // The probe runs in the state dir (WorkingDirectory=), which must exist.
+        create_dir_all_with_mode(&spec.state_dir, PRIVATE_DIR_MODE).map_err(|e| {
+            ServiceError::new(
+                "write-failed",
+                format!("Gateway install failed: cannot create the state dir {}: {e}", spec.state_dir.display()),
+            )
+        })?;
+        let start = if force { best } else { planned };
+        let probe_name = format!("{}-sandbox-probe.service", spec.names.systemd_service_file().trim_end_matches(".service"));
+        let mut failures = Vec::new();
+        for level in start.and_weaker() {
+            let candidate = if level == planned {
+                plan.clone()
+            } else {
+                self.plan_at(spec, &features, level)?
+            };
+            let unit = candidate.files.first().map(|f| String::from_utf8_lossy(&f.contents).into_owned()).unwrap_or_default();
+            let text = sandbox_probe::probe_unit(&unit, &spec.program, level)?;
+            match sandbox_probe::probe_level(mgr, &dir, &probe_name, &text) {
+                Ok(()) => {
+                    let mut notes = Vec::new();
+                    let tried: Vec<String> = failures.iter().map(|(l, why): &(SandboxLevel, String)| format!("{l} failed ({why})")).collect();
+                    notes.push(if tried.is_empty() {
+                        format!("Sandbox: {level} (probed in the manager: ready).")
+                    } else {
+                        format!("Sandbox: {level} (probed in the manager: ready; {}).", tried.join("; "))
+                    });
+                    return Ok((candidate, notes));
+                }
+                Err(why) => failures.push((level, why)),
+            }
+        }
+        let tried: Vec<String> = failures.iter().map(|(l, why)| format!("{l}: {why}")).collect();
+        Err(ServiceError::new(
+            "sandbox-failed",
+            format!(
+                "Gateway install failed: no sandbox level starts in this manager ({}); nothing was changed.",
+                tried.join("; ")
+            ),
+        )
+        .hint(format!("Run `{}` in a terminal to see whether the gateway itself starts.", cli_command(spec, "gateway run")))
+        .hint(self_units_journal_hint(spec, &probe_name)))
+    }
+
     fn executor<'a>(
         &'a self,
         mgr: &'a ManagerConnection,
@@ -199,8 +313,21 @@ impl SystemdBackend {
             probe,
             changed,
             log: Vec::new(),
+            ready_budget: None,
         }
     }
+}
+
+/// The sandbox level of the installed service unit (`OPENCLAW_SANDBOX=`), if any.
+pub fn installed_level(spec: &ServiceSpec) -> Option<SandboxLevel> {
+    let text = std::fs::read_to_string(Units::of(spec).service_path()).ok()?;
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix("Environment=OPENCLAW_SANDBOX="))
+        .and_then(SandboxLevel::parse)
+}
+
+fn self_units_journal_hint(spec: &ServiceSpec, unit: &str) -> String {
+    Units::of(spec).journal_hint(unit)
 }
 
 /// The manager scope of a spec.
@@ -366,6 +493,9 @@ struct Executor<'a> {
     /// File names (`x.service`, `x.socket`) whose content this run changed.
     changed: HashSet<String>,
     log: Vec<String>,
+    /// Install: how long the service may take to become ready once started (its start jobs
+    /// are not waited for longer than this plus the stop time).
+    ready_budget: Option<Duration>,
 }
 
 fn systemd_error(what: &str, e: &DbusError) -> ServiceError {
@@ -525,18 +655,37 @@ impl Executor<'_> {
         if method == JobMethod::Stop && before.as_ref().is_some_and(|p| !p.is_loaded()) {
             return Ok(());
         }
-        let outcome = match self
-            .mgr
-            .run_job(method, unit, job_timeout(before.as_ref(), method))
-        {
+        let mut within = job_timeout(before.as_ref(), method);
+        if let (Some(budget), true) = (self.ready_budget, unit.ends_with(".service")) {
+            let stop = before
+                .as_ref()
+                .and_then(|p| usec(p.timeout_stop_usec))
+                .unwrap_or(Duration::from_secs(20));
+            within = match method {
+                JobMethod::Start => budget,
+                JobMethod::Restart => stop + budget,
+                JobMethod::Stop => within,
+            };
+        }
+        let outcome = match self.mgr.run_job(method, unit, within) {
             Ok(o) => o,
             Err(e) if method == JobMethod::Stop && e.is_not_found() => return Ok(()),
             Err(e) if e.name.is_none() && e.message.contains("still running") => {
-                return Err(ServiceError::new(
-                    "still-starting",
-                    format!("{} {unit}: {}", method.verb(), e.message),
-                )
-                .hint(self.units.journal_hint(unit)));
+                let props = self.props(unit).unwrap_or_default();
+                let message = match self.ready_budget {
+                    Some(budget) if method != JobMethod::Stop => format!(
+                        "{unit} did not report READY=1 within {}s of starting [{}/{}]",
+                        budget.as_secs(),
+                        props.active_state,
+                        props.sub_state
+                    ),
+                    _ => format!("{} {unit}: {}", method.verb(), e.message),
+                };
+                let mut error = ServiceError::new("still-starting", message);
+                if !props.status_text.is_empty() {
+                    error = error.hint(format!("Last status: {}", props.status_text));
+                }
+                return Err(error.hint(self.units.journal_hint(unit)));
             }
             Err(e) => {
                 return Err(systemd_error(
@@ -611,6 +760,10 @@ impl Executor<'_> {
             let props = self.props(unit)?;
             match props.active_state.as_str() {
                 "failed" => return Err(self.failure(unit, JobMethod::Start, None)),
+                // Crashed and waiting to be restarted: it will not become ready by waiting.
+                _ if props.sub_state == "auto-restart" => {
+                    return Err(self.failure(unit, JobMethod::Start, None));
+                }
                 "inactive" if !props.result.is_empty() && props.result != "success" => {
                     return Err(self.failure(unit, JobMethod::Start, None));
                 }
@@ -690,9 +843,14 @@ impl ServiceManager for SystemdBackend {
     }
 
     fn plan_install(&self, spec: &ServiceSpec) -> Result<Plan, ServiceError> {
-        let mut plan = plan::install_plan(spec, &units::SystemdFeatures::detect())?;
-        packaged::note_packaged_unit(&mut plan, spec, Path::new("/"));
-        Ok(plan)
+        let features = units::SystemdFeatures::detect();
+        let level = match self.sandbox_override()? {
+            Some(level) => level,
+            None => installed_level(spec)
+                .filter(|l| *l <= units::best_level(spec, &features))
+                .unwrap_or_else(|| units::best_level(spec, &features)),
+        };
+        self.plan_at(spec, &features, level)
     }
 
     fn plan_uninstall(&self, spec: &ServiceSpec) -> Result<Plan, ServiceError> {
@@ -729,9 +887,11 @@ impl ServiceManager for SystemdBackend {
             }
         }
         let mgr = self.connect(spec)?;
+        let (plan, sandbox_notes) = self.choose_sandbox(&mgr, spec, plan, force)?;
+        let plan = &plan;
         let differing: Vec<&PlannedFile> = plan.differing_files();
         let units_on_disk = plan.files.iter().any(|f| !f.secret && f.path.exists());
-        let mut messages = Vec::new();
+        let mut messages = sandbox_notes;
         if !force {
             if differing.is_empty() {
                 if let Some(props) = installed_and_running(&mgr, plan, &units)? {
@@ -780,22 +940,54 @@ impl ServiceManager for SystemdBackend {
         }
         let changed: HashSet<String> = differing.iter().map(|f| file_name(&f.path)).collect();
         let mut written: Vec<PathBuf> = Vec::new();
+        let snapshot = rollback::Snapshot::take(plan);
+        let socket_before = units.socket_installed();
+        let plan_has_socket = plan.files.iter().any(|f| f.path == units.socket_path());
+        let was_running = mgr
+            .unit_properties(&units.service)
+            .is_ok_and(|p| matches!(p.active_state.as_str(), "active" | "reloading"));
+        let began = SystemTime::now();
         let mut exec = self.executor(&mgr, spec, changed, probe_address(spec));
-        exec.run_plan(plan, true, &mut || {
+        exec.ready_budget = Some(INSTALL_READY_BUDGET);
+        let mut files_written = false;
+        let ran = exec.run_plan(plan, true, &mut || {
+            files_written = true;
             written = plan.write_files().map_err(|e| {
                 ServiceError::new("write-failed", format!("Gateway install failed: {e}"))
                     .hint("Check that you own the unit directory and the state directory.")
             })?;
             Ok(())
-        })
-        .map_err(|e| ServiceError {
-            message: if e.message.starts_with("Gateway install") {
-                e.message.clone()
-            } else {
-                format!("Gateway install failed: {}", e.message)
-            },
-            ..e
-        })?;
+        });
+        if let Err(e) = ran {
+            let mut e = ServiceError {
+                message: if e.message.starts_with("Gateway install") {
+                    e.message.clone()
+                } else {
+                    format!("Gateway install failed: {}", e.message)
+                },
+                ..e
+            };
+            if let Some(line) = rollback::last_gateway_log_line(&spec.state_dir, began) {
+                e = e.hint(format!("The gateway's last log line: {line}"));
+            }
+            if files_written {
+                let socket = (socket_before || plan_has_socket).then_some(units.socket.as_str());
+                let undone = rollback::roll_back(
+                    &mgr,
+                    &snapshot,
+                    rollback::UnitNames {
+                        service: &units.service,
+                        socket,
+                        socket_before,
+                    },
+                    was_running,
+                );
+                for line in undone.lines {
+                    e = e.hint(line);
+                }
+            }
+            return Err(e);
+        }
         // Verify: every unit the plan enables is enabled.
         for step in &plan.steps {
             if let Step::Dbus { method, args, .. } = step {
@@ -1121,7 +1313,7 @@ impl ServiceManager for SystemdBackend {
             .unit_properties(&units.socket)
             .ok()
             .filter(|s| s.is_loaded());
-        Ok(supervisor_status(&StatusInputs {
+        let mut status = supervisor_status(&StatusInputs {
             supervisor,
             service_name: &units.service,
             unit_path: &unit_path,
@@ -1129,7 +1321,9 @@ impl ServiceManager for SystemdBackend {
             service: &svc,
             socket: socket.as_ref(),
             now_usec: now_usec(),
-        }))
+        });
+        status.sandbox = installed_level(spec).map(|l| l.as_str().to_owned());
+        Ok(status)
     }
 }
 

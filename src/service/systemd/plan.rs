@@ -30,10 +30,11 @@ use crate::service::plan::{Plan, PlanAction, PlannedFile, Step};
 use crate::service::spec::{Scope, ServiceSpec};
 use crate::service::{PlatformKind, ServiceError};
 
-use super::units::{self, SystemdFeatures};
+use super::units::{self, SandboxLevel, SystemdFeatures};
 
-/// How long the installer waits for the service to be active and ready.
-pub const READY_TIMEOUT_SECS: u64 = 45;
+/// How long the installer waits for the service to be active and ready (a failure is reported,
+/// and the previous units restored, within this; systemd's own start timeout is 30 s).
+pub const READY_TIMEOUT_SECS: u64 = 10;
 /// Mode of unit files.
 pub const UNIT_FILE_MODE: u32 = 0o644;
 /// Mode of the env file.
@@ -76,9 +77,28 @@ impl Manager {
     }
 }
 
-/// The plan that installs (or rewrites) the gateway units of `spec` on a host with `features`.
+/// The plan that installs (or rewrites) the gateway units of `spec` on a host with `features`,
+/// at the strongest sandbox level its manager can set up.
 pub fn install_plan(spec: &ServiceSpec, features: &SystemdFeatures) -> Result<Plan, ServiceError> {
-    let rendered = units::render(spec, features)?;
+    install_plan_at(spec, features, units::best_level(spec, features))
+}
+
+/// The sandbox level a plan's unit was rendered at (`None` for a plan that writes no unit).
+pub fn plan_level(plan: &Plan) -> Option<SandboxLevel> {
+    let unit = plan.files.iter().find(|f| !f.secret)?;
+    let text = String::from_utf8_lossy(&unit.contents);
+    text.lines()
+        .find_map(|l| l.strip_prefix("Environment=OPENCLAW_SANDBOX="))
+        .and_then(SandboxLevel::parse)
+}
+
+/// The plan that installs (or rewrites) the gateway units of `spec` at sandbox `level`.
+pub fn install_plan_at(
+    spec: &ServiceSpec,
+    features: &SystemdFeatures,
+    level: SandboxLevel,
+) -> Result<Plan, ServiceError> {
+    let rendered = units::render_at(spec, features, level)?;
     let mut plan = Plan::new(PlatformKind::Linux, PlanAction::Install);
     let service = rendered.service_name.as_str();
     let socket = rendered.socket_name.as_str();
@@ -139,15 +159,30 @@ pub fn install_plan(spec: &ServiceSpec, features: &SystemdFeatures) -> Result<Pl
             addresses.join(", ")
         ));
     }
-    if spec.scope == Scope::User && !features.user_namespaces {
-        plan.notes.push(
-            "User namespaces are unavailable here, so the unit is sandboxed with seccomp-based \
-             settings only (no PrivateTmp/ProtectSystem/ProtectHome, no capability bounding \
-             set); `--system` gets the full set."
-                .into(),
-        );
-    }
+    plan.notes.push(sandbox_note(spec, features, level));
     Ok(plan)
+}
+
+/// The plan's line about the sandbox level: what it is and, below the best, why.
+fn sandbox_note(spec: &ServiceSpec, features: &SystemdFeatures, level: SandboxLevel) -> String {
+    let best = units::best_level(spec, features);
+    let what = match level {
+        SandboxLevel::Namespaces => "namespace- and seccomp-based directives",
+        SandboxLevel::Seccomp => {
+            "seccomp-based directives only (no PrivateTmp/ProtectSystem/ProtectHome, no capability bounding set)"
+        }
+        SandboxLevel::None => "no sandboxing directives (only NoNewPrivileges and UMask)",
+    };
+    let mut why = String::new();
+    if spec.scope == Scope::User && !features.user_namespaces {
+        why.push_str("; user namespaces are unavailable here (`--system` gets the full set)");
+    }
+    why.push_str(if level < best {
+        "; a stronger level failed to start in this manager (re-probe with `gateway install --force`)"
+    } else {
+        "; install first starts it in the manager as a probe and steps down a level if it cannot start"
+    });
+    format!("Sandbox: {level} ({what}){why}.")
 }
 
 /// The plan that removes the gateway units of `spec` and its env file; config, state and logs
@@ -240,7 +275,7 @@ mod tests {
                 "ResetFailedUnit(openclaw-gateway.service)",
                 "RestartUnit(openclaw-gateway.socket)",
                 "RestartUnit(openclaw-gateway.service)",
-                "WaitReady(openclaw-gateway.service, 45)",
+                "WaitReady(openclaw-gateway.service, 10)",
             ]
         );
         let Step::Dbus { equivalent, .. } = &plan.steps[1] else {
@@ -270,7 +305,7 @@ mod tests {
                 "EnableUnitFiles(openclaw-gateway-rescue.service)",
                 "ResetFailedUnit(openclaw-gateway-rescue.service)",
                 "RestartUnit(openclaw-gateway-rescue.service)",
-                "WaitReady(openclaw-gateway-rescue.service, 45)",
+                "WaitReady(openclaw-gateway-rescue.service, 10)",
             ]
         );
     }
@@ -344,7 +379,34 @@ mod tests {
         assert!(
             plan.notes
                 .iter()
-                .any(|n| n.contains("User namespaces are unavailable"))
+                .any(|n| n.starts_with("Sandbox: seccomp") && n.contains("user namespaces are unavailable")),
+            "{:?}",
+            plan.notes
         );
+        assert_eq!(plan_level(&plan), Some(SandboxLevel::Seccomp));
+    }
+
+    #[test]
+    fn a_plan_at_a_weaker_level_drops_that_levels_directives_and_says_why() {
+        let spec = sample_spec(None, Scope::User, true);
+        let text = |level| {
+            let plan = install_plan_at(&spec, &FEATURES, level).unwrap();
+            assert_eq!(plan_level(&plan), Some(level));
+            (String::from_utf8(plan.files[0].contents.clone()).unwrap(), plan.notes)
+        };
+        let (full, notes) = text(SandboxLevel::Namespaces);
+        assert!(full.contains("PrivateUsers=yes") && full.contains("SystemCallFilter="));
+        assert!(notes.iter().any(|n| n.starts_with("Sandbox: namespaces") && n.contains("probe")));
+        let (seccomp, notes) = text(SandboxLevel::Seccomp);
+        assert!(!seccomp.contains("PrivateUsers=") && !seccomp.contains("ProtectSystem="));
+        assert!(seccomp.contains("SystemCallFilter=@system-service"));
+        assert!(notes.iter().any(|n| n.contains("a stronger level failed")), "{notes:?}");
+        let (none, _) = text(SandboxLevel::None);
+        for gone in ["SystemCallFilter=", "RestrictAddressFamilies=", "MemoryDenyWriteExecute=", "PrivateUsers="] {
+            assert!(!none.contains(gone), "{gone} at level none");
+        }
+        for kept in ["NoNewPrivileges=yes", "UMask=0077", "Environment=OPENCLAW_SANDBOX=none", "Type=notify"] {
+            assert!(none.contains(kept), "{kept} at level none");
+        }
     }
 }

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use minijinja::syntax::SyntaxConfig;
 use minijinja::{Environment, UndefinedBehavior, Value, context};
 
-pub use self::features::{FLOOR_VERSION, SystemdFeatures, detect};
+pub use self::features::{FLOOR_VERSION, SandboxLevel, SystemdFeatures, detect};
 use crate::gateway::supervision::SOCKET_NAME;
 use crate::gateway_run::SHUTDOWN_BUDGET;
 use crate::profile::Profile;
@@ -156,12 +156,27 @@ pub enum Origin {
     Package,
 }
 
-/// Renders the units and env file of `spec` for a host with `features`.
+/// Renders the units and env file of `spec` for a host with `features`, at the strongest
+/// sandbox level the host's manager can set up.
 pub fn render(
     spec: &ServiceSpec,
     features: &SystemdFeatures,
 ) -> Result<RenderedUnits, ServiceError> {
     render_as(spec, features, Origin::Install)
+}
+
+/// Renders the units and env file of `spec` for a host with `features` at `level`.
+pub fn render_at(
+    spec: &ServiceSpec,
+    features: &SystemdFeatures,
+    level: SandboxLevel,
+) -> Result<RenderedUnits, ServiceError> {
+    render_with(spec, features, Origin::Install, level)
+}
+
+/// The strongest sandbox level of `spec`'s manager on a host with `features`.
+pub fn best_level(spec: &ServiceSpec, features: &SystemdFeatures) -> SandboxLevel {
+    SandboxLevel::best_for(features, matches!(spec.scope, Scope::System { .. }))
 }
 
 /// A path of `spec` as the unit names it: absolute, or `%h/<rest>` for a packaged user unit.
@@ -225,11 +240,21 @@ fn state_directory(spec: &ServiceSpec, origin: Origin) -> Result<String, Service
         })
 }
 
-/// Renders the units and env file of `spec` for a host with `features`, as `origin` ships them.
+/// Renders the units and env file of `spec` for a host with `features`, as `origin` ships them
+/// (at the strongest sandbox level).
 pub fn render_as(
     spec: &ServiceSpec,
     features: &SystemdFeatures,
     origin: Origin,
+) -> Result<RenderedUnits, ServiceError> {
+    render_with(spec, features, origin, best_level(spec, features))
+}
+
+fn render_with(
+    spec: &ServiceSpec,
+    features: &SystemdFeatures,
+    origin: Origin,
+    level: SandboxLevel,
 ) -> Result<RenderedUnits, ServiceError> {
     let service_name = spec.names.systemd_service_file();
     let socket_name = spec.names.systemd_socket_file();
@@ -321,7 +346,10 @@ pub fn render_as(
             system,
             user,
             socket => spec.socket_activation,
+            namespaces => level == SandboxLevel::Namespaces,
             user_namespaces => features.user_namespaces,
+            seccomp => level >= SandboxLevel::Seccomp,
+            sandbox_level => level.as_str(),
             read_write_paths => read_write_paths.iter().map(String::as_str).collect::<Value>(),
             private_tmp,
             systemd_version => features.version,
@@ -501,9 +529,10 @@ pub(crate) mod tests {
                 "OPENCLAW_SYSTEMD_UNIT",
                 "OPENCLAW_SERVICE_MARKER",
                 "OPENCLAW_SERVICE_KIND",
-                "OPENCLAW_SERVICE_VERSION"
+                "OPENCLAW_SERVICE_VERSION",
+                "OPENCLAW_SANDBOX"
             ],
-            "spec order"
+            "spec order, then the sandbox level"
         );
         assert!(keys.contains(&"PrivateUsers"));
     }

@@ -52,6 +52,65 @@ impl SystemdFeatures {
     }
 }
 
+/// How strongly the unit sandboxes the gateway, weakest first. Each level keeps what the one
+/// below it has and adds more; install probes them strongest first in the real manager
+/// (`sandbox_probe.rs`) and keeps the first that starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SandboxLevel {
+    /// No sandboxing directive beyond `NoNewPrivileges=` and `UMask=`: the last resort of a
+    /// manager that refuses even seccomp filters.
+    None,
+    /// Seccomp-, prctl- and keyring-based directives, which need no namespace (a user manager
+    /// without user namespaces).
+    Seccomp,
+    /// Everything: namespace-based directives too (`PrivateUsers=` in a user manager,
+    /// `ProtectSystem=`, `ProtectHome=`, `PrivateTmp=`, …).
+    Namespaces,
+}
+
+impl SandboxLevel {
+    /// Every level, strongest first.
+    pub const STRONGEST_FIRST: [Self; 3] = [Self::Namespaces, Self::Seccomp, Self::None];
+
+    /// The name in units, plans and `--json` (`namespaces`, `seccomp`, `none`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Seccomp => "seccomp",
+            Self::Namespaces => "namespaces",
+        }
+    }
+
+    /// Parses [`Self::as_str`] (case-insensitive, trimmed).
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::STRONGEST_FIRST
+            .into_iter()
+            .find(|l| l.as_str().eq_ignore_ascii_case(text.trim()))
+    }
+
+    /// The strongest level a manager of this scope can set up on a host with `features`: the
+    /// system manager always can use namespaces, a user manager only with user namespaces.
+    pub fn best_for(features: &SystemdFeatures, system: bool) -> Self {
+        if system || features.user_namespaces {
+            Self::Namespaces
+        } else {
+            Self::Seccomp
+        }
+    }
+
+    /// This level and the weaker ones, strongest first.
+    pub fn and_weaker(self) -> impl Iterator<Item = Self> {
+        Self::STRONGEST_FIRST.into_iter().filter(move |l| *l <= self)
+    }
+}
+
+impl std::fmt::Display for SandboxLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Probes the host; see [`SystemdFeatures::detect`].
 pub fn detect() -> SystemdFeatures {
     SystemdFeatures::detect()
@@ -120,6 +179,22 @@ fn userns_verdict(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sandbox_levels_order_parse_and_step_down() {
+        assert!(SandboxLevel::None < SandboxLevel::Seccomp);
+        assert!(SandboxLevel::Seccomp < SandboxLevel::Namespaces);
+        assert_eq!(SandboxLevel::parse(" Seccomp "), Some(SandboxLevel::Seccomp));
+        assert_eq!(SandboxLevel::parse("strict"), None);
+        let down: Vec<_> = SandboxLevel::Seccomp.and_weaker().collect();
+        assert_eq!(down, [SandboxLevel::Seccomp, SandboxLevel::None]);
+        let host = SystemdFeatures {
+            version: 252,
+            user_namespaces: false,
+        };
+        assert_eq!(SandboxLevel::best_for(&host, false), SandboxLevel::Seccomp);
+        assert_eq!(SandboxLevel::best_for(&host, true), SandboxLevel::Namespaces);
+    }
 
     #[test]
     fn versions_are_read_from_the_first_line() {
