@@ -841,3 +841,220 @@ fn linger_off_is_offered_as_an_interactive_repair_only() {
         assert!(!f.linger_dir.join(user).exists());
     }
 }
+
+/// A unit of another (earlier) release of this gateway that runs: that release's binary,
+/// socket-activated on the addresses this release listens on (a socket whose addresses change
+/// must be restarted, which resets the connections waiting in its backlog: RELIABILITY.md),
+/// the token and a provider key inline, an operator setting, mode 0644 — and a 0644 `.bak`
+/// that holds the token too (issue 15, fault 3).
+fn running_legacy_unit(f: &Fixture, socket: bool) -> (u16, PathBuf, PathBuf) {
+    let port = support::free_port();
+    f.write_config(&format!(
+        "{{ gateway: {{ mode: \"local\", port: {port} }} }}"
+    ));
+    let h = f.h.home().display();
+    // That release's binary lives elsewhere: the command differs from what install writes.
+    let old_bin = f.h.write_file(
+        ".local/lib/openclaw-0.0.9/openclaw",
+        &std::fs::read(&f.bin).unwrap(),
+        0o755,
+    );
+    let bin = old_bin.display();
+    let (requires, socket_text) = if socket {
+        (
+            "Requires=openclaw-gateway.socket\nAfter=openclaw-gateway.socket\n",
+            Some(format!(
+                "[Unit]\nDescription=OpenClaw Gateway socket\n\n[Socket]\nListenStream=127.0.0.1:{port}\nListenStream=[::1]:{port}\nFileDescriptorName=gateway\nAccept=no\n\n[Install]\nWantedBy=sockets.target\n"
+            )),
+        )
+    } else {
+        ("", None)
+    };
+    let unit = f.h.write_unit(
+        "openclaw-gateway.service",
+        &format!(
+            "[Unit]\nDescription=OpenClaw Gateway (v0.0.9)\n{requires}\n[Service]\nType=notify\nExecStart={bin} gateway --port {port}\nRestart=always\nWorkingDirectory={h}/.openclaw\nEnvironment=HOME={h}\nEnvironment=OPENCLAW_SERVICE_MARKER=openclaw\nEnvironment=OPENCLAW_SERVICE_KIND=gateway\nEnvironment=OPENCLAW_SERVICE_VERSION=0.0.9\nEnvironment=OPENCLAW_GATEWAY_TOKEN={TOKEN}\nEnvironment=OPERATOR_FLAG=keep-me\nEnvironment=PROVIDER_API_KEY={PROVIDER_SECRET}\n\n[Install]\nWantedBy=default.target\n"
+        ),
+    );
+    std::fs::set_permissions(&unit, PermissionsExt::from_mode(0o644)).unwrap();
+    if let Some(text) = socket_text {
+        f.h.write_unit("openclaw-gateway.socket", &text);
+    }
+    let backup = f.h.write_unit(
+        "openclaw-gateway.service.bak",
+        &format!("[Service]\nEnvironment=OPENCLAW_GATEWAY_TOKEN={TOKEN}\n"),
+    );
+    std::fs::set_permissions(&backup, PermissionsExt::from_mode(0o644)).unwrap();
+    f.h.systemctl_ok(&["daemon-reload"]);
+    if socket {
+        f.h.systemctl_ok(&["start", "openclaw-gateway.socket"]);
+    }
+    f.h.systemctl_ok(&["start", "openclaw-gateway.service"]);
+    assert_eq!(f.h.active_state("openclaw-gateway.service"), "active");
+    assert_eq!(readyz(port), Some(200));
+    (port, unit, backup)
+}
+
+/// `GET /readyz` on 127.0.0.1:`port`: the status, `None` when the connection failed.
+fn readyz(port: u16) -> Option<u16> {
+    support::http_get(port, "/readyz").map(|(code, _)| code)
+}
+
+/// One `GET /healthz`: the status, or how the exchange failed (`connect: …`, `read: …`).
+fn healthz(port: u16) -> Result<u16, String> {
+    use std::io::{Read, Write};
+    let mut s =
+        std::net::TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .map_err(|e| format!("write: {e}"))?;
+    let mut answer = String::new();
+    s.read_to_string(&mut answer)
+        .map_err(|e| format!("read: {e}"))?;
+    answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| format!("answer: {answer:?}"))
+}
+
+/// A client hitting `/healthz` every 5 ms until stopped: (answered, failures).
+fn traffic(
+    port: u16,
+) -> (
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+    std::thread::JoinHandle<(u32, Vec<String>)>,
+) {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    let handle = std::thread::spawn(move || {
+        let (mut ok, mut failed) = (0, Vec::new());
+        while !flag.load(std::sync::atomic::Ordering::SeqCst) {
+            match healthz(port) {
+                Ok(200) => ok += 1,
+                other => failed.push(format!("{other:?}")),
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        (ok, failed)
+    });
+    (stop, handle)
+}
+
+#[test]
+fn fix_yes_migrates_a_running_unit_of_another_release_through_its_socket_refusing_nothing() {
+    let Some(f) = Fixture::new() else { return };
+    let (port, unit, backup) = running_legacy_unit(&f, true);
+    let (out, v) = f.doctor_json();
+    assert_eq!(out.code(), Some(1), "{out}");
+    let found = ids(&v);
+    for want in [
+        "service-other-release",
+        "service-token-embedded",
+        "systemd-unit-backup-unsafe",
+    ] {
+        assert!(found.contains(&want.to_owned()), "{want} missing: {v:#}");
+    }
+    // A report holds the rewrite back (the service runs), and says how to release it.
+    assert!(
+        found.contains(&"service-running-rewrite-skipped".to_owned()),
+        "{v:#}"
+    );
+
+    let (stop, load) = traffic(port);
+    std::thread::sleep(Duration::from_millis(200));
+    let fixed = f.oc(&["doctor", "--fix", "--yes"]);
+    std::thread::sleep(Duration::from_millis(300));
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (answered, failed) = load.join().unwrap();
+    assert_eq!(
+        fixed.code(),
+        Some(0),
+        "{fixed}\nmanager log:\n{}",
+        f.h.manager_log()
+    );
+    assert!(answered > 20, "{answered} requests answered");
+    assert!(
+        failed.is_empty(),
+        "{} of {} requests failed during the migration: {failed:?}",
+        failed.len(),
+        answered as usize + failed.len()
+    );
+    eprintln!("migration under traffic: {answered} answered, 0 failed");
+
+    let new_unit = std::fs::read_to_string(&unit).unwrap();
+    assert!(
+        new_unit.contains("written by `openclaw gateway install`"),
+        "{new_unit}"
+    );
+    let preserved = std::fs::read_to_string(
+        f.unit_dir()
+            .join("openclaw-gateway.service.d/openclaw-preserved.conf"),
+    )
+    .unwrap();
+    assert!(
+        preserved.contains("Environment=OPERATOR_FLAG=keep-me"),
+        "{preserved}"
+    );
+    assert_eq!(mode(&backup), 0o600);
+    f.assert_no_readable_secret(&[TOKEN, PROVIDER_SECRET]);
+    assert_eq!(readyz(port), Some(200));
+    f.assert_clean();
+}
+
+#[test]
+fn fix_non_interactive_moves_inline_secrets_out_of_a_running_unit_without_restarting_it() {
+    let Some(f) = Fixture::new() else { return };
+    let (port, unit, backup) = running_legacy_unit(&f, false);
+    let pid = f.main_pid();
+    let fixed = f.oc(&["doctor", "--fix", "--non-interactive"]);
+    // The rewrite of the running definition stays held back (spec §6.3): findings remain.
+    assert_eq!(fixed.code(), Some(1), "{fixed}");
+    assert!(fixed.stdout.contains("Move the inline secrets of the gateway service of profile default into its 0600 env file (no restart): done"), "{fixed}");
+    assert!(
+        fixed.stdout.contains("skipped command/entrypoint rewrites"),
+        "{fixed}"
+    );
+    assert_eq!(f.main_pid(), pid, "the running gateway was not restarted");
+    let text = std::fs::read_to_string(&unit).unwrap();
+    assert!(
+        !text.contains(TOKEN) && !text.contains(PROVIDER_SECRET),
+        "{text}"
+    );
+    assert!(
+        text.contains("Environment=OPERATOR_FLAG=keep-me"),
+        "the operator's line stays: {text}"
+    );
+    assert!(
+        text.contains("ExecStart=") && text.contains(&format!("--port {port}")),
+        "{text}"
+    );
+    let env_file = f.h.home().join(".openclaw/gateway.systemd.env");
+    let env_text = std::fs::read_to_string(&env_file).unwrap();
+    assert!(env_text.contains(TOKEN) && env_text.contains(PROVIDER_SECRET));
+    assert_eq!(mode(&env_file), 0o600);
+    assert_eq!(mode(&backup), 0o600);
+    f.assert_no_readable_secret(&[TOKEN, PROVIDER_SECRET]);
+    // The manager reads the secrets from the env file now: a restart keeps the same token.
+    let env =
+        f.h.systemctl_ok(&["show", "-p", "Environment", "openclaw-gateway.service"]);
+    assert!(!env.contains(TOKEN), "{env}");
+    f.h.systemctl_ok(&["restart", "openclaw-gateway.service"]);
+    let pid_after = f.main_pid();
+    let environ = std::fs::read(format!("/proc/{pid_after}/environ")).unwrap();
+    assert!(
+        environ
+            .split(|b| *b == 0)
+            .any(|kv| kv == format!("OPENCLAW_GATEWAY_TOKEN={TOKEN}").as_bytes()),
+        "the restarted gateway has the token from the env file"
+    );
+    assert_eq!(readyz(port), Some(200));
+    // And the second run finds no secret to move.
+    let (_, v) = f.doctor_json();
+    assert!(
+        !ids(&v)
+            .iter()
+            .any(|id| id.contains("token-embedded") || id.contains("secret-env")),
+        "{v:#}"
+    );
+}

@@ -350,7 +350,10 @@ fn a_config_error_exits_78_is_not_restarted_and_status_says_why() {
     std::fs::write(&config, remote).unwrap();
     let (out, v) = f.oc_json(&["gateway", "restart"]);
     assert_eq!(out.code(), Some(1), "{out}");
-    assert!(v["error"].as_str().unwrap_or_default().contains("exit 78"), "{v}");
+    assert!(
+        v["error"].as_str().unwrap_or_default().contains("exit 78"),
+        "{v}"
+    );
     assert_eq!(f.h.active_state("openclaw-gateway.service"), "failed");
     assert_eq!(f.service_prop(None, "ExecMainStatus"), "78");
     // Longer than RestartSec=5: systemd does not try again.

@@ -21,7 +21,12 @@ fn unit_text(f: &Fixture) -> String {
     std::fs::read_to_string(f.h.unit_dir().join("openclaw-gateway.service")).unwrap_or_default()
 }
 
-fn install_with_fault(f: &Fixture, port: u16, fault: &str, extra: &[&str]) -> (support::systemd_harness::RunOutput, Value) {
+fn install_with_fault(
+    f: &Fixture,
+    port: u16,
+    fault: &str,
+    extra: &[&str],
+) -> (support::systemd_harness::RunOutput, Value) {
     let port = port.to_string();
     let mut cmd = f.h.command(&f.bin);
     cmd.args(["gateway", "install", "--port", &port, "--json"])
@@ -40,7 +45,10 @@ fn install_probes_the_sandbox_and_keeps_the_strongest_level_that_starts() {
     let port = support::free_port();
     let v = f.install(None, port, &[]);
     let text = messages(&v);
-    assert!(text.contains("Sandbox: namespaces (probed in the manager: ready)"), "{text}");
+    assert!(
+        text.contains("Sandbox: namespaces (probed in the manager: ready)"),
+        "{text}"
+    );
     assert!(unit_text(&f).contains("Environment=OPENCLAW_SANDBOX=namespaces"));
     assert!(unit_text(&f).contains("PrivateUsers=yes"));
     assert_eq!(http_status(port, "/readyz"), Ok(200));
@@ -56,7 +64,10 @@ fn install_probes_the_sandbox_and_keeps_the_strongest_level_that_starts() {
     assert_eq!(v["result"], "already-installed", "{v}");
     // Status and doctor say the level.
     let (_, status) = f.oc_json(&["gateway", "status", "--no-probe"]);
-    assert_eq!(status["service"]["runtime"]["sandbox"], "namespaces", "{status}");
+    assert_eq!(
+        status["service"]["runtime"]["sandbox"], "namespaces",
+        "{status}"
+    );
 }
 
 #[test]
@@ -68,16 +79,24 @@ fn a_manager_that_refuses_namespaces_gets_the_seccomp_level_and_a_ready_service(
     assert!(out.success(), "{out}\nmanager log:\n{}", f.h.manager_log());
     let text = messages(&v);
     assert!(
-        text.contains("Sandbox: seccomp (probed in the manager: ready; namespaces failed (226/NAMESPACE))"),
+        text.contains(
+            "Sandbox: seccomp (probed in the manager: ready; namespaces failed (226/NAMESPACE))"
+        ),
         "{text}"
     );
     let unit = unit_text(&f);
-    assert!(unit.contains("Environment=OPENCLAW_SANDBOX=seccomp"), "{unit}");
+    assert!(
+        unit.contains("Environment=OPENCLAW_SANDBOX=seccomp"),
+        "{unit}"
+    );
     assert!(!unit.contains("PrivateUsers=") && unit.contains("SystemCallFilter=@system-service"));
     assert_eq!(http_status(port, "/readyz"), Ok(200));
     assert_eq!(f.h.active_state("openclaw-gateway.service"), "active");
     let (_, status) = f.oc_json(&["gateway", "status", "--no-probe"]);
-    assert_eq!(status["service"]["runtime"]["sandbox"], "seccomp", "{status}");
+    assert_eq!(
+        status["service"]["runtime"]["sandbox"], "seccomp",
+        "{status}"
+    );
 }
 
 #[test]
@@ -104,16 +123,37 @@ fn a_reinstall_that_cannot_become_ready_restores_the_running_unit_within_10_seco
     let blocker = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let busy = blocker.local_addr().unwrap().port();
     let started = Instant::now();
-    let (out, v) = f.oc_json(&["gateway", "install", "--force", "--no-socket-activation", "--port", &busy.to_string()]);
+    let (out, v) = f.oc_json(&[
+        "gateway",
+        "install",
+        "--force",
+        "--no-socket-activation",
+        "--port",
+        &busy.to_string(),
+    ]);
     let took = started.elapsed();
     assert_eq!(out.code(), Some(1), "{out}");
     assert!(took < Duration::from_secs(20), "the failure took {took:?}");
     let hints = v["hints"].to_string();
-    assert!(hints.contains("The gateway's last log line:") && hints.contains("in use"), "{v}");
+    assert!(
+        hints.contains("The gateway's last log line:") && hints.contains("in use"),
+        "{v}"
+    );
     assert!(hints.contains("Restored the previous unit files"), "{v}");
-    assert!(hints.contains("The previous gateway service is running again"), "{v}");
-    assert_eq!(unit_text(&f), before, "the previous unit is back byte for byte");
-    wait_for("the previous gateway answers", Duration::from_secs(10), || http_status(port, "/readyz") == Ok(200));
+    assert!(
+        hints.contains("The previous gateway service is running again"),
+        "{v}"
+    );
+    assert_eq!(
+        unit_text(&f),
+        before,
+        "the previous unit is back byte for byte"
+    );
+    wait_for(
+        "the previous gateway answers",
+        Duration::from_secs(10),
+        || http_status(port, "/readyz") == Ok(200),
+    );
     assert_ne!(f.main_pid(None), 0);
 }
 
@@ -123,11 +163,20 @@ fn a_first_install_that_cannot_become_ready_leaves_no_unit() {
     f.write_config(None, CONFIG);
     let blocker = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let busy = blocker.local_addr().unwrap().port();
-    let (out, v) = f.oc_json(&["gateway", "install", "--no-socket-activation", "--port", &busy.to_string()]);
+    let (out, v) = f.oc_json(&[
+        "gateway",
+        "install",
+        "--no-socket-activation",
+        "--port",
+        &busy.to_string(),
+    ]);
     assert_eq!(out.code(), Some(1), "{out}");
     let hints = v["hints"].to_string();
     assert!(hints.contains("no gateway service is installed"), "{v}");
     assert!(!f.h.unit_dir().join("openclaw-gateway.service").exists());
     let (_, status) = f.oc_json(&["gateway", "status", "--no-probe"]);
-    assert_eq!(status["service"]["runtime"]["state"], "not-installed", "{status}");
+    assert_eq!(
+        status["service"]["runtime"]["state"], "not-installed",
+        "{status}"
+    );
 }

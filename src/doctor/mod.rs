@@ -224,6 +224,8 @@ fn profile_finding(f: Finding, target: &Target) -> Finding {
 /// What the audit of one profile needs besides the profile.
 struct AuditContext<'a> {
     sup: &'a Supervisor,
+    /// What happens to a rewrite of a running service of another release.
+    running_rewrite: runtime::RunningRewrite,
     /// System-level OpenClaw gateway services (Linux), as `label (detail)`: doctor never installs
     /// a user unit next to one.
     system_services: Vec<String>,
@@ -324,12 +326,20 @@ fn audit_target(target: &Target, ctx: &AuditContext<'_>) -> Vec<Item> {
             &crate::service::systemd::units::SystemdFeatures::detect(),
         ),
     }));
+    // Releasing the running-unit rule is for a definition of another release (an old install
+    // with inline secrets); a unit of this release whose command merely differs stays held.
+    let rewrite = if service_audit::written_by_us(&installed) {
+        runtime::RunningRewrite::Hold
+    } else {
+        ctx.running_rewrite
+    };
     runtime::audit_running_state(
         &mut out,
         target,
         spec,
         sup,
         service_audit::command_differs(&installed, &plan),
+        rewrite,
     );
     // Linger matters once a user unit is installed (spec §2.8); one finding for all profiles
     // (see `audit_all`).
@@ -412,6 +422,7 @@ fn audit_launch_agent(
         spec,
         sup,
         launchd_audit::command_differs(&dict, plan),
+        runtime::RunningRewrite::Hold,
     );
     out.extend(homebrew.iter().map(|agent| {
         (
@@ -493,6 +504,7 @@ fn audit_scheduled_task(
         registered
             .as_ref()
             .is_some_and(|r| windows_audit::command_differs(r, plan)),
+        runtime::RunningRewrite::Hold,
     );
     out
 }
@@ -502,6 +514,7 @@ pub(crate) fn audit_all(
     invocation: &Invocation,
     targets: &[Target],
     sup: &Supervisor,
+    running_rewrite: runtime::RunningRewrite,
 ) -> Vec<Item> {
     let roots = DiscoveryRoots::from_env(&invocation.paths.home, &invocation.env);
     let mut services = if sup.platform == PlatformKind::Linux {
@@ -512,6 +525,7 @@ pub(crate) fn audit_all(
     services.extend(discover_launchd(&roots, true));
     let ctx = AuditContext {
         sup,
+        running_rewrite,
         system_services: services
             .iter()
             .filter(|s| {
@@ -618,6 +632,13 @@ fn execute(action: &Action, targets: &[Target], sup: &Supervisor) -> Result<Vec<
                 PlatformKind::Windows => windows_repair::reinstall(&target, sup),
             }
         }
+        Action::MoveUnitSecrets { profile } => {
+            let target = fresh_target(targets, profile, sup)?;
+            match sup.platform {
+                PlatformKind::Linux => service_repair::move_unit_secrets(&target),
+                _ => Err("moving inline secrets in place is done for systemd units only".into()),
+            }
+        }
         Action::MigrateLaunchAgent {
             profile,
             label,
@@ -700,7 +721,17 @@ pub fn run_with(
         ));
     }
     let targets = targets(invocation, sup)?;
-    let items = audit_all(invocation, &targets, sup);
+    let non_interactive = args.non_interactive || !io::stdin().is_terminal();
+    let running_rewrite = if !fix || args.non_interactive {
+        runtime::RunningRewrite::Hold
+    } else if args.yes {
+        runtime::RunningRewrite::Release
+    } else if non_interactive {
+        runtime::RunningRewrite::Hold
+    } else {
+        runtime::RunningRewrite::Ask
+    };
+    let items = audit_all(invocation, &targets, sup, running_rewrite);
     if args.json {
         let mut v = report_json(&targets, &items);
         if args.dry_run {
@@ -769,7 +800,7 @@ pub fn run_with(
     }
     let consent = Consent {
         yes: args.yes,
-        non_interactive: args.non_interactive || !io::stdin().is_terminal(),
+        non_interactive,
         force: args.force,
     };
     out("\nRepairs:\n");
@@ -798,7 +829,7 @@ pub fn run_with(
         }
     }
     let targets = self::targets(invocation, sup)?;
-    let after = audit_all(invocation, &targets, sup);
+    let after = audit_all(invocation, &targets, sup, running_rewrite);
     let left: Vec<Finding> = after.iter().map(|(f, _)| f.clone()).collect();
     out("\nAfter repairs:\n");
     out(&findings::render_text(&left));

@@ -79,13 +79,16 @@ fn args(fix: bool) -> DoctorArgs {
 
 fn audit(inv: &Invocation, sup: &Supervisor) -> Vec<Item> {
     let targets = targets(inv, sup).unwrap();
-    audit_all(inv, &targets, sup)
+    audit_all(inv, &targets, sup, super::runtime::RunningRewrite::Hold)
 }
 
 /// The `--json` report of `inv` on `sup`, checked against `schemas/doctor.schema.json`.
 fn assert_report_valid(inv: &Invocation, sup: &Supervisor) -> serde_json::Value {
     let targets = targets(inv, sup).unwrap();
-    let report = report_json(&targets, &audit_all(inv, &targets, sup));
+    let report = report_json(
+        &targets,
+        &audit_all(inv, &targets, sup, super::runtime::RunningRewrite::Hold),
+    );
     let schema: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(
             Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/doctor.schema.json"),

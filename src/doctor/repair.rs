@@ -26,6 +26,14 @@ pub enum Action {
         /// Profile label.
         profile: String,
     },
+    /// Move the secret `Environment=` assignments of the installed systemd unit into its 0600
+    /// env file (`EnvironmentFile=`), in place: the definition's command is untouched and
+    /// nothing restarts (the running gateway keeps its environment; the next start reads the
+    /// same values from the file).
+    MoveUnitSecrets {
+        /// Profile label.
+        profile: String,
+    },
     /// Set a file's mode.
     Chmod {
         /// The file.
@@ -116,6 +124,9 @@ impl Action {
                     "Rewrite the gateway service of profile {profile} with the current definition"
                 )
             }
+            Self::MoveUnitSecrets { profile } => format!(
+                "Move the inline secrets of the gateway service of profile {profile} into its 0600 env file (no restart)"
+            ),
             Self::Chmod { path, mode } => format!("chmod {mode:04o} {}", path.display()),
             Self::StripBackup { path } => {
                 format!("Rewrite {} without secrets (mode 0600)", path.display())
@@ -182,6 +193,7 @@ impl Action {
         matches!(
             self,
             Self::Reinstall { .. }
+                | Self::MoveUnitSecrets { .. }
                 | Self::MigrateLaunchAgent { .. }
                 | Self::StartService { .. }
                 | Self::BootstrapLaunchAgent { .. }
@@ -223,6 +235,11 @@ impl Action {
             } => vec![
                 format!("launchctl bootout {domain}/{label}"),
                 format!("move {} to {}", plist.display(), trash.display()),
+            ],
+            Self::MoveUnitSecrets { .. } => vec![
+                "rewrite the unit atomically without its secret Environment= assignments (a comment names each moved key), adding EnvironmentFile=-<state>/gateway.systemd.env".to_owned(),
+                "add the secrets to <state>/gateway.systemd.env (mode 0600); the old unit text goes nowhere".to_owned(),
+                "systemctl --user daemon-reload    (D-Bus Reload()); the running gateway is not restarted".to_owned(),
             ],
             Self::Reinstall { .. }
             | Self::MigrateLaunchAgent { .. }

@@ -40,6 +40,18 @@ use super::supervisor::Supervisor;
 /// The id of the note that the running-unit rule held a rewrite back.
 pub const REWRITE_SKIPPED: &str = "service-running-rewrite-skipped";
 
+/// What happens to a rewrite of a running service's definition (spec §6.3 and its consent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunningRewrite {
+    /// Held back, findings manual (`--non-interactive`, no terminal, a report, or a definition
+    /// of this release whose command merely differs).
+    Hold,
+    /// Offered as an interactive repair: an explicit yes on a terminal replaces it.
+    Ask,
+    /// Applied (`--fix --yes`): the gateway restarts through its socket.
+    Release,
+}
+
 /// The name of `spec`'s service on `platform` (unit file, label, task).
 pub fn service_name(spec: &ServiceSpec, platform: PlatformKind) -> String {
     match platform {
@@ -58,9 +70,10 @@ pub fn audit_running_state(
     spec: &ServiceSpec,
     sup: &Supervisor,
     command_differs: bool,
+    rewrite: RunningRewrite,
 ) {
     let status = service_status(target, spec, sup);
-    hold_back_rewrites(items, target, spec, sup, &status, command_differs);
+    hold_back_rewrites(items, target, spec, sup, &status, command_differs, rewrite);
     items.extend(audit_installed(target, spec, sup, &status));
 }
 
@@ -355,16 +368,27 @@ fn hold_back_rewrites(
     sup: &Supervisor,
     status: &Result<SupervisorStatus, String>,
     command_differs: bool,
+    rewrite: RunningRewrite,
 ) {
     let running = status
         .as_ref()
         .is_ok_and(|s| s.state == ServiceState::Running);
-    if !running || !command_differs {
+    if !running || !command_differs || rewrite == RunningRewrite::Release {
         return;
     }
     let reinstall = Action::Reinstall {
         profile: target.label.clone(),
     };
+    if rewrite == RunningRewrite::Ask {
+        let ask = "The service runs: `openclaw doctor --fix` on a terminal asks before replacing its definition (the gateway restarts through its socket); `--fix --yes` replaces it without asking";
+        for (f, a) in items.iter_mut() {
+            if a.as_ref() == Some(&reinstall) && f.repair != RepairKind::Aggressive {
+                f.repair = RepairKind::Interactive;
+                f.fix = ask.to_owned();
+            }
+        }
+        return;
+    }
     let stop = cli_command(spec, "gateway stop");
     let force = cli_command(spec, "gateway install --force");
     let fix = format!(

@@ -328,9 +328,11 @@ pub fn audit_unit(input: &UnitAuditInput<'_>) -> Vec<(Finding, Option<Action>)> 
             id,
             Severity::Error,
             message,
-            "`openclaw doctor --fix` moves the token/password into the config (0600) and other secrets into the 0600 env file",
+            "`openclaw doctor --fix` moves inline secrets into the unit's 0600 env file without restarting it (a rewrite of the whole unit puts the token/password into the config instead)",
             RepairKind::Safe,
-            reinstall.clone(),
+            Some(Action::MoveUnitSecrets {
+                profile: input.profile.to_owned(),
+            }),
         );
     }
     if ours {
@@ -574,7 +576,10 @@ mod tests {
         assert!(!found.contains(&"service-hardening-missing"), "{found:?}");
         // Level none: no filters by choice, still no hardening warning.
         let none: String = current()
-            .replace("Environment=OPENCLAW_SANDBOX=namespaces", "Environment=OPENCLAW_SANDBOX=none")
+            .replace(
+                "Environment=OPENCLAW_SANDBOX=namespaces",
+                "Environment=OPENCLAW_SANDBOX=none",
+            )
             .lines()
             .filter(|l| !l.starts_with("SystemCallFilter="))
             .map(|l| format!("{l}\n"))

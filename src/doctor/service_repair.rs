@@ -16,7 +16,7 @@ use crate::service::systemd::units;
 use super::Target;
 use super::unit_migration::{
     EnvClass, UnitMigration, analyse, classify_env_key, parse_env_file, preserved_dropin,
-    preserved_dropin_path,
+    preserved_dropin_path, strip_secrets,
 };
 
 /// The env file entries a reinstall keeps: operator entries already in the file (keys we manage
@@ -155,6 +155,91 @@ pub fn persist_inline_secrets(
             .map_err(|e| e.to_string())?;
     }
     Ok(messages)
+}
+
+/// Moves the secret `Environment=` assignments of `target`'s installed unit into the unit's
+/// 0600 env file, in place (see [`super::repair::Action::MoveUnitSecrets`]): the env file
+/// first (so no secret is ever only in memory), then the unit without them, then a reload. The
+/// running gateway is not restarted.
+pub fn move_unit_secrets(target: &Target) -> Result<Vec<String>, String> {
+    let spec = target
+        .spec
+        .clone()
+        .ok_or("the config is invalid; fix it first")?;
+    let unit_dir = units::unit_dir(&spec);
+    let unit_path = unit_dir.join(spec.names.systemd_service_file());
+    let env_file = units::env_file(&spec);
+    let text =
+        std::fs::read_to_string(&unit_path).map_err(|e| format!("{}: {e}", unit_path.display()))?;
+    let unit = crate::service::systemd::drift::UnitFile::parse(&text);
+    let secrets: Vec<(String, String)> = super::unit_migration::inline_secret_keys(&unit)
+        .into_iter()
+        .map(|(key, _)| {
+            let value = unit.environment(&key).unwrap_or_default();
+            (key, value)
+        })
+        .collect();
+    if secrets.is_empty() {
+        return Ok(vec![format!(
+            "{} holds no inline secret (any earlier one was moved already)",
+            unit_path.display()
+        )]);
+    }
+    writable_check(&unit_dir, &unit_path)?;
+    let mut entries = std::fs::read_to_string(&env_file)
+        .map(|t| parse_env_file(&t))
+        .unwrap_or_default();
+    for (key, value) in &secrets {
+        entries.retain(|(k, _)| k != key);
+        entries.push((key.clone(), value.clone()));
+    }
+    let mut env_text = String::new();
+    for (key, value) in &entries {
+        env_text.push_str(&units::escape::env_file_line(key, value).map_err(|e| e.message)?);
+        env_text.push('\n');
+    }
+    if let Some(dir) = env_file.parent() {
+        create_dir_all_with_mode(dir, 0o700).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    write_atomic(&env_file, env_text.as_bytes(), SECRET_FILE_MODE)
+        .map_err(|e| format!("{}: {e}", env_file.display()))?;
+    let mut new_text = strip_secrets(&text);
+    let reads_env_file = unit
+        .values("Service", "EnvironmentFile")
+        .iter()
+        .any(|v| Path::new(v.trim_start_matches('-')) == env_file);
+    if !reads_env_file {
+        let line = format!(
+            "EnvironmentFile=-{}\n",
+            units::escape::env_file_path(&env_file.display().to_string()).map_err(|e| e.message)?
+        );
+        new_text = new_text.replacen("[Service]\n", &format!("[Service]\n{line}"), 1);
+    }
+    let mode = crate::atomic_write::file_mode(&unit_path).unwrap_or(0o644) & 0o644;
+    write_atomic(&unit_path, new_text.as_bytes(), mode)
+        .map_err(|e| format!("{}: {e}", unit_path.display()))?;
+    let backend = SystemdBackend::new(target.invocation.env.clone());
+    backend
+        .connect(&spec)
+        .and_then(|mgr| {
+            mgr.reload().map_err(|e| {
+                crate::service::ServiceError::new(
+                    "systemd-failed",
+                    format!("daemon-reload failed: {e}"),
+                )
+            })
+        })
+        .map_err(|e| e.message)?;
+    let keys: Vec<&str> = secrets.iter().map(|(k, _)| k.as_str()).collect();
+    Ok(vec![
+        format!(
+            "Moved {} from {} into {} (mode 0600)",
+            keys.join(", "),
+            unit_path.display(),
+            env_file.display()
+        ),
+        "Reloaded the manager; the running gateway was not restarted (its next start reads the same values from the env file)".to_owned(),
+    ])
 }
 
 /// Rewrites `target`'s unit: backup, drop-in, config secrets, env file, install (see

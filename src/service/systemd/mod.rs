@@ -60,8 +60,8 @@ use self::dbus::{
 };
 use self::diagnose::HostFacts;
 use self::linger::Linger;
-use self::units::SandboxLevel;
 use self::state::{EXIT_CONFIG, StatusInputs, explain_end, start_limit_hit, supervisor_status};
+use self::units::SandboxLevel;
 use super::plan::{Plan, PlannedFile, Step};
 use super::spec::{Scope, ServiceSpec};
 use super::status::{ServiceState, SupervisorStatus};
@@ -239,30 +239,45 @@ impl SystemdBackend {
         let best = units::best_level(spec, &features);
         let planned = plan::plan_level(plan).unwrap_or(best);
         if self.sandbox_override()?.is_some() {
-            return Ok((plan.clone(), vec![format!(
-                "Sandbox: {planned} (set by {}; not probed).",
-                sandbox_probe::OVERRIDE_ENV
-            )]));
+            return Ok((
+                plan.clone(),
+                vec![format!(
+                    "Sandbox: {planned} (set by {}; not probed).",
+                    sandbox_probe::OVERRIDE_ENV
+                )],
+            ));
         }
         if !force && installed_level(spec) == Some(planned) {
             return Ok((plan.clone(), Vec::new()));
         }
         let user = matches!(spec.scope, Scope::User);
-        let Some(dir) = sandbox_probe::runtime_unit_dir(user, self.facts().runtime_dir().as_deref())
+        let Some(dir) =
+            sandbox_probe::runtime_unit_dir(user, self.facts().runtime_dir().as_deref())
         else {
-            return Ok((plan.clone(), vec![format!(
-                "Sandbox: {planned} (not probed: no runtime dir for the manager's runtime units)."
-            )]));
+            return Ok((
+                plan.clone(),
+                vec![format!(
+                    "Sandbox: {planned} (not probed: no runtime dir for the manager's runtime units)."
+                )],
+            ));
         };
         // The probe runs in the state dir (WorkingDirectory=), which must exist.
         create_dir_all_with_mode(&spec.state_dir, PRIVATE_DIR_MODE).map_err(|e| {
             ServiceError::new(
                 "write-failed",
-                format!("Gateway install failed: cannot create the state dir {}: {e}", spec.state_dir.display()),
+                format!(
+                    "Gateway install failed: cannot create the state dir {}: {e}",
+                    spec.state_dir.display()
+                ),
             )
         })?;
         let start = if force { best } else { planned };
-        let probe_name = format!("{}-sandbox-probe.service", spec.names.systemd_service_file().trim_end_matches(".service"));
+        let probe_name = format!(
+            "{}-sandbox-probe.service",
+            spec.names
+                .systemd_service_file()
+                .trim_end_matches(".service")
+        );
         let mut failures = Vec::new();
         for level in start.and_weaker() {
             let candidate = if level == planned {
@@ -270,23 +285,36 @@ impl SystemdBackend {
             } else {
                 self.plan_at(spec, &features, level)?
             };
-            let unit = candidate.files.first().map(|f| String::from_utf8_lossy(&f.contents).into_owned()).unwrap_or_default();
+            let unit = candidate
+                .files
+                .first()
+                .map(|f| String::from_utf8_lossy(&f.contents).into_owned())
+                .unwrap_or_default();
             let text = sandbox_probe::probe_unit(&unit, &spec.program, level)?;
             match sandbox_probe::probe_level(mgr, &dir, &probe_name, &text) {
                 Ok(()) => {
                     let mut notes = Vec::new();
-                    let tried: Vec<String> = failures.iter().map(|(l, why): &(SandboxLevel, String)| format!("{l} failed ({why})")).collect();
+                    let tried: Vec<String> = failures
+                        .iter()
+                        .map(|(l, why): &(SandboxLevel, String)| format!("{l} failed ({why})"))
+                        .collect();
                     notes.push(if tried.is_empty() {
                         format!("Sandbox: {level} (probed in the manager: ready).")
                     } else {
-                        format!("Sandbox: {level} (probed in the manager: ready; {}).", tried.join("; "))
+                        format!(
+                            "Sandbox: {level} (probed in the manager: ready; {}).",
+                            tried.join("; ")
+                        )
                     });
                     return Ok((candidate, notes));
                 }
                 Err(why) => failures.push((level, why)),
             }
         }
-        let tried: Vec<String> = failures.iter().map(|(l, why)| format!("{l}: {why}")).collect();
+        let tried: Vec<String> = failures
+            .iter()
+            .map(|(l, why)| format!("{l}: {why}"))
+            .collect();
         Err(ServiceError::new(
             "sandbox-failed",
             format!(
@@ -794,6 +822,25 @@ impl Executor<'_> {
     }
 }
 
+/// True when the socket unit on disk listens exactly as `planned` would: the same
+/// `ListenStream=` addresses and the same keys that decide how the fds are handed over.
+fn same_listening(planned: &PlannedFile) -> bool {
+    let Ok(old) = std::fs::read_to_string(&planned.path) else {
+        return false;
+    };
+    let old = drift::UnitFile::parse(&old);
+    let new = drift::UnitFile::parse(&String::from_utf8_lossy(&planned.contents));
+    [
+        "ListenStream",
+        "FileDescriptorName",
+        "FreeBind",
+        "BindIPv6Only",
+        "Accept",
+    ]
+    .iter()
+    .all(|key| old.values("Socket", key) == new.values("Socket", key))
+}
+
 fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -938,7 +985,13 @@ impl ServiceManager for SystemdBackend {
                 )));
             }
         }
-        let changed: HashSet<String> = differing.iter().map(|f| file_name(&f.path)).collect();
+        // A socket unit whose listening setup is unchanged keeps listening (restarting it would
+        // refuse connections for a moment); its other settings apply at its next restart.
+        let changed: HashSet<String> = differing
+            .iter()
+            .filter(|f| !(f.path == units.socket_path() && same_listening(f)))
+            .map(|f| file_name(&f.path))
+            .collect();
         let mut written: Vec<PathBuf> = Vec::new();
         let snapshot = rollback::Snapshot::take(plan);
         let socket_before = units.socket_installed();

@@ -377,9 +377,8 @@ mod tests {
         };
         let plan = install_plan(&sample_spec(None, Scope::User, true), &features).unwrap();
         assert!(
-            plan.notes
-                .iter()
-                .any(|n| n.starts_with("Sandbox: seccomp") && n.contains("user namespaces are unavailable")),
+            plan.notes.iter().any(|n| n.starts_with("Sandbox: seccomp")
+                && n.contains("user namespaces are unavailable")),
             "{:?}",
             plan.notes
         );
@@ -392,20 +391,40 @@ mod tests {
         let text = |level| {
             let plan = install_plan_at(&spec, &FEATURES, level).unwrap();
             assert_eq!(plan_level(&plan), Some(level));
-            (String::from_utf8(plan.files[0].contents.clone()).unwrap(), plan.notes)
+            (
+                String::from_utf8(plan.files[0].contents.clone()).unwrap(),
+                plan.notes,
+            )
         };
         let (full, notes) = text(SandboxLevel::Namespaces);
         assert!(full.contains("PrivateUsers=yes") && full.contains("SystemCallFilter="));
-        assert!(notes.iter().any(|n| n.starts_with("Sandbox: namespaces") && n.contains("probe")));
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.starts_with("Sandbox: namespaces") && n.contains("probe"))
+        );
         let (seccomp, notes) = text(SandboxLevel::Seccomp);
         assert!(!seccomp.contains("PrivateUsers=") && !seccomp.contains("ProtectSystem="));
         assert!(seccomp.contains("SystemCallFilter=@system-service"));
-        assert!(notes.iter().any(|n| n.contains("a stronger level failed")), "{notes:?}");
+        assert!(
+            notes.iter().any(|n| n.contains("a stronger level failed")),
+            "{notes:?}"
+        );
         let (none, _) = text(SandboxLevel::None);
-        for gone in ["SystemCallFilter=", "RestrictAddressFamilies=", "MemoryDenyWriteExecute=", "PrivateUsers="] {
+        for gone in [
+            "SystemCallFilter=",
+            "RestrictAddressFamilies=",
+            "MemoryDenyWriteExecute=",
+            "PrivateUsers=",
+        ] {
             assert!(!none.contains(gone), "{gone} at level none");
         }
-        for kept in ["NoNewPrivileges=yes", "UMask=0077", "Environment=OPENCLAW_SANDBOX=none", "Type=notify"] {
+        for kept in [
+            "NoNewPrivileges=yes",
+            "UMask=0077",
+            "Environment=OPENCLAW_SANDBOX=none",
+            "Type=notify",
+        ] {
             assert!(none.contains(kept), "{kept} at level none");
         }
     }

@@ -12,10 +12,13 @@ use super::dbus::{JobMethod, ManagerConnection};
 use crate::atomic_write::{file_mode, write_atomic};
 use crate::service::plan::Plan;
 
+/// A file's bytes and mode.
+type Contents = (Vec<u8>, u32);
+
 /// The files an install plan is about to write, as they are before it runs.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
-    files: Vec<(PathBuf, Option<(Vec<u8>, u32)>)>,
+    files: Vec<(PathBuf, Option<Contents>)>,
 }
 
 impl Snapshot {
@@ -36,7 +39,9 @@ impl Snapshot {
 
     /// True when the service unit (the plan's first file) existed before.
     pub fn had_unit(&self) -> bool {
-        self.files.first().is_some_and(|(_, before)| before.is_some())
+        self.files
+            .first()
+            .is_some_and(|(_, before)| before.is_some())
     }
 
     /// Writes every file back as it was (removing the ones that did not exist); returns what
@@ -160,7 +165,8 @@ pub fn last_gateway_log_line(state_dir: &Path, since: SystemTime) -> Option<Stri
     }
     let mut file = fs::File::open(&path).ok()?;
     let len = file.metadata().ok()?.len();
-    file.seek(SeekFrom::Start(len.saturating_sub(64 * 1024))).ok()?;
+    file.seek(SeekFrom::Start(len.saturating_sub(64 * 1024)))
+        .ok()?;
     let mut tail = String::new();
     file.read_to_string(&mut tail).ok()?;
     let records: Vec<serde_json::Value> = tail
@@ -180,7 +186,12 @@ pub fn last_gateway_log_line(state_dir: &Path, since: SystemTime) -> Option<Stri
         .iter()
         .find(|r| matches!(level(r).as_str(), "error" | "fatal" | "warn"))
         .or_else(|| records.first())?;
-    let field = |k: &str| record.get(k).and_then(serde_json::Value::as_str).unwrap_or("");
+    let field = |k: &str| {
+        record
+            .get(k)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("")
+    };
     let message = field("message");
     (!message.is_empty()).then(|| {
         format!("{} {} {message}", field("time"), field("level"))
@@ -192,8 +203,8 @@ pub fn last_gateway_log_line(state_dir: &Path, since: SystemTime) -> Option<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::service::plan::{PlanAction, PlannedFile};
     use crate::service::PlatformKind;
+    use crate::service::plan::{PlanAction, PlannedFile};
 
     fn plan_of(files: &[(&Path, &str)]) -> Plan {
         let mut plan = Plan::new(PlatformKind::Linux, PlanAction::Install);
@@ -242,6 +253,9 @@ mod tests {
         );
         let later = SystemTime::now() + Duration::from_secs(60);
         assert_eq!(last_gateway_log_line(dir.path(), later), None);
-        assert_eq!(last_gateway_log_line(&dir.path().join("none"), before), None);
+        assert_eq!(
+            last_gateway_log_line(&dir.path().join("none"), before),
+            None
+        );
     }
 }

@@ -49,9 +49,16 @@ const DROPPED_KEYS: [&str; 13] = [
 
 /// The probe unit for a rendered gateway service unit: the same `[Service]` sandbox,
 /// environment and working directory, running `program __sandbox-probe`, no `[Install]`.
-pub fn probe_unit(service_unit: &str, program: &Path, level: SandboxLevel) -> Result<String, ServiceError> {
+pub fn probe_unit(
+    service_unit: &str,
+    program: &Path,
+    level: SandboxLevel,
+) -> Result<String, ServiceError> {
     let program = program.to_str().ok_or_else(|| {
-        ServiceError::new(escape::INVALID_VALUE, "the program path must be valid UTF-8")
+        ServiceError::new(
+            escape::INVALID_VALUE,
+            "the program path must be valid UTF-8",
+        )
     })?;
     let exec = escape::exec_start(&[program, PROBE_COMMAND])?;
     let mut out = String::new();
@@ -69,9 +76,9 @@ pub fn probe_unit(service_unit: &str, program: &Path, level: SandboxLevel) -> Re
                 "[Unit]" => out.push_str(&format!(
                     "Description=OpenClaw gateway sandbox probe ({level})\n"
                 )),
-                "[Service]" => out.push_str(&format!(
-                    "Type=notify\nExecStart={exec}\nRestart=no\n"
-                )),
+                "[Service]" => {
+                    out.push_str(&format!("Type=notify\nExecStart={exec}\nRestart=no\n"))
+                }
                 _ => {}
             }
             continue;
@@ -220,8 +227,7 @@ pub fn probe_process() -> i32 {
         let probe = std::env::current_dir()
             .map_err(|e| format!("no working directory: {e}"))?
             .join(format!(".sandbox-probe-{}", std::process::id()));
-        std::fs::write(&probe, b"probe")
-            .map_err(|e| format!("state dir not writable: {e}"))?;
+        std::fs::write(&probe, b"probe").map_err(|e| format!("state dir not writable: {e}"))?;
         let _ = std::fs::remove_file(&probe);
         std::net::TcpListener::bind(("127.0.0.1", 0))
             .map_err(|e| format!("cannot bind a loopback port: {e}"))?;
@@ -229,7 +235,10 @@ pub fn probe_process() -> i32 {
     };
     match checks() {
         Ok(()) => {
-            if let Err(e) = sd_notify::notify(&[NotifyState::Ready, NotifyState::Status("sandbox probe ready")]) {
+            if let Err(e) = sd_notify::notify(&[
+                NotifyState::Ready,
+                NotifyState::Status("sandbox probe ready"),
+            ]) {
                 eprintln!("sandbox probe: READY=1 failed: {e}");
                 return 1;
             }
@@ -255,7 +264,12 @@ mod tests {
 
     #[test]
     fn the_probe_unit_keeps_the_sandbox_and_runs_the_probe() {
-        let probe = probe_unit(UNIT, Path::new("/usr/bin/openclaw"), SandboxLevel::Namespaces).unwrap();
+        let probe = probe_unit(
+            UNIT,
+            Path::new("/usr/bin/openclaw"),
+            SandboxLevel::Namespaces,
+        )
+        .unwrap();
         for kept in [
             "PrivateUsers=yes",
             "ProtectSystem=strict",
@@ -268,7 +282,16 @@ mod tests {
         ] {
             assert!(probe.lines().any(|l| l == kept), "{kept} in\n{probe}");
         }
-        for gone in ["Requires=", "After=", "WatchdogSec=", "WantedBy=", "[Install]", "Restart=always", "TimeoutStartSec=30", "gateway --port"] {
+        for gone in [
+            "Requires=",
+            "After=",
+            "WatchdogSec=",
+            "WantedBy=",
+            "[Install]",
+            "Restart=always",
+            "TimeoutStartSec=30",
+            "gateway --port",
+        ] {
             assert!(!probe.contains(gone), "{gone} in\n{probe}");
         }
     }
@@ -282,7 +305,10 @@ mod tests {
             cfg!(debug_assertions)
         );
         assert_eq!(with_fault(&env, UNIT, SandboxLevel::Seccomp), UNIT);
-        assert_eq!(with_fault(&Environment::empty(), UNIT, SandboxLevel::Namespaces), UNIT);
+        assert_eq!(
+            with_fault(&Environment::empty(), UNIT, SandboxLevel::Namespaces),
+            UNIT
+        );
     }
 
     #[test]

@@ -101,7 +101,9 @@ impl SandboxLevel {
 
     /// This level and the weaker ones, strongest first.
     pub fn and_weaker(self) -> impl Iterator<Item = Self> {
-        Self::STRONGEST_FIRST.into_iter().filter(move |l| *l <= self)
+        Self::STRONGEST_FIRST
+            .into_iter()
+            .filter(move |l| *l <= self)
     }
 }
 
@@ -184,7 +186,10 @@ mod tests {
     fn sandbox_levels_order_parse_and_step_down() {
         assert!(SandboxLevel::None < SandboxLevel::Seccomp);
         assert!(SandboxLevel::Seccomp < SandboxLevel::Namespaces);
-        assert_eq!(SandboxLevel::parse(" Seccomp "), Some(SandboxLevel::Seccomp));
+        assert_eq!(
+            SandboxLevel::parse(" Seccomp "),
+            Some(SandboxLevel::Seccomp)
+        );
         assert_eq!(SandboxLevel::parse("strict"), None);
         let down: Vec<_> = SandboxLevel::Seccomp.and_weaker().collect();
         assert_eq!(down, [SandboxLevel::Seccomp, SandboxLevel::None]);
@@ -193,7 +198,10 @@ mod tests {
             user_namespaces: false,
         };
         assert_eq!(SandboxLevel::best_for(&host, false), SandboxLevel::Seccomp);
-        assert_eq!(SandboxLevel::best_for(&host, true), SandboxLevel::Namespaces);
+        assert_eq!(
+            SandboxLevel::best_for(&host, true),
+            SandboxLevel::Namespaces
+        );
     }
 
     #[test]
