@@ -62,6 +62,12 @@ pub enum Command {
     /// Run the gateway, or manage it as an OS service.
     #[command(alias = "daemon")]
     Gateway(GatewayArgs),
+    /// Prepare this account: a minimal config (gateway.mode "local"), the gateway token, the workspace.
+    Setup(SetupArgs),
+    /// Show the gateway service and whether the gateway answers (a summary of `gateway status`).
+    Status(StatusArgs),
+    /// Ask the running gateway for its health (as `gateway health`).
+    Health(RpcArgs),
     /// Audit the installation and repair what is wrong.
     Doctor(DoctorArgs),
     /// Show the gateway's log (tails it over the gateway connection).
@@ -193,7 +199,8 @@ pub struct InstallArgs {
     /// Account the system unit runs as (with --system).
     #[arg(long, value_name = "NAME")]
     pub user: Option<String>,
-    /// Let the service start without a config file.
+    /// Let the service start without a config file (without it, install first writes a minimal
+    /// one when there is none, as `openclaw setup` does).
     #[arg(long)]
     pub allow_unconfigured: bool,
     /// Print one JSON object.
@@ -232,12 +239,23 @@ pub struct ServiceActionArgs {
 /// Options of `gateway stop`.
 #[derive(Debug, Clone, Args)]
 pub struct StopArgs {
-    /// Stop without asking (required in non-interactive shells).
+    /// Stop even from inside the gateway's own process tree (OPENCLAW_SERVICE_KIND=gateway).
     #[arg(long)]
     pub force: bool,
     /// Act on the system unit.
     #[arg(long)]
     pub system: bool,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `setup`.
+#[derive(Debug, Clone, Args)]
+#[command(
+    after_help = "Writes only what is missing: the config (0600) when there is none, gateway.mode = \"local\" when the config has no gateway.mode (the previous file is kept as <config>.bak), the gateway token <state>/gateway.token (0600) when no token or password is configured, the state dir and the workspace dir (0700). An existing gateway.mode is never changed; running it again changes nothing. `gateway install` runs the same step when no config exists."
+)]
+pub struct SetupArgs {
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -457,6 +475,53 @@ mod tests {
                 verb: Some(GatewayVerb::Status(_)),
                 ..
             })
+        ));
+    }
+
+    #[test]
+    fn daemon_is_an_alias_of_gateway_for_every_verb() {
+        let command = Cli::command();
+        let gateway = command.find_subcommand("gateway").unwrap();
+        let verbs: Vec<&str> = gateway
+            .get_subcommands()
+            .map(|s| s.get_name())
+            .filter(|name| *name != "help")
+            .collect();
+        assert!(verbs.len() >= 9, "{verbs:?}");
+        for verb in verbs {
+            let extra: &[&str] = if verb == "call" { &["health"] } else { &[] };
+            let line = |top: &str| {
+                let mut args = vec!["openclaw", top, verb];
+                args.extend(extra);
+                format!("{:?}", parse(&args).command)
+            };
+            assert_eq!(line("daemon"), line("gateway"), "daemon {verb}");
+        }
+    }
+
+    #[test]
+    fn setup_status_and_health_are_top_level_commands_taking_the_global_flags() {
+        let cli = parse(&["openclaw", "--dev", "setup", "--json"]);
+        assert!(cli.global.dev);
+        assert!(matches!(
+            cli.command,
+            Command::Setup(SetupArgs { json: true })
+        ));
+        let cli = parse(&["openclaw", "status", "--json", "--deep", "--dev"]);
+        assert!(cli.global.dev);
+        assert!(matches!(
+            cli.command,
+            Command::Status(StatusArgs {
+                deep: true,
+                rpc: RpcArgs { json: true, .. },
+                ..
+            })
+        ));
+        let cli = parse(&["openclaw", "health", "--timeout", "50", "--profile", "x"]);
+        assert_eq!(cli.global.profile.as_deref(), Some("x"));
+        assert!(matches!(
+            cli.command,
+            Command::Health(RpcArgs { timeout: 50, .. })
         ));
     }
 

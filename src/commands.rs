@@ -32,10 +32,12 @@ fn execute(cli: Cli, env: Environment) -> Result<ExitStatus, CliError> {
         return Ok(ExitStatus::Ok);
     }
     if let Command::SandboxProbe = &cli.command {
-        return Ok(match crate::service::systemd::sandbox_probe::probe_process() {
-            0 => ExitStatus::Ok,
-            _ => ExitStatus::Failure,
-        });
+        return Ok(
+            match crate::service::systemd::sandbox_probe::probe_process() {
+                0 => ExitStatus::Ok,
+                _ => ExitStatus::Failure,
+            },
+        );
     }
     if let Command::PackagingFiles(args) = &cli.command {
         let mut stdout = io::stdout().lock();
@@ -61,6 +63,11 @@ fn execute(cli: Cli, env: Environment) -> Result<ExitStatus, CliError> {
             GatewayVerb::Health(args) => crate::rpc_commands::health(&invocation, &args),
             GatewayVerb::Call(args) => crate::rpc_commands::call(&invocation, &args),
         },
+        Command::Setup(args) => {
+            crate::setup::command(&invocation.paths, &invocation.env, args.json)
+        }
+        Command::Status(args) => crate::status_command::summary(&invocation, &args),
+        Command::Health(args) => crate::rpc_commands::health(&invocation, &args),
         Command::Doctor(args) => crate::doctor::run(&invocation, &args),
         Command::Logs(args) => crate::rpc_commands::logs(&invocation, &args),
         Command::Completions(_) | Command::PackagingFiles(_) | Command::SandboxProbe => {

@@ -2,8 +2,8 @@
 //!
 //! Foundation modules: [`environment`] (explicit env snapshot), [`profile`], [`paths`], [`ports`],
 //! [`service_names`], [`config`], [`atomic_write`], [`logging`]; the command line in [`cli`] and
-//! [`commands`]; the gateway process in [`gateway_run`]; the files distribution packages ship in
-//! [`packaging_files`].
+//! [`commands`]; first-run set-up in [`setup`]; the gateway process in [`gateway_run`]; the
+//! files distribution packages ship in [`packaging_files`].
 
 pub mod atomic_write;
 pub mod cli;
@@ -26,4 +26,5 @@ pub mod rpc_commands;
 pub mod service;
 pub mod service_commands;
 pub mod service_names;
+pub mod setup;
 pub mod status_command;

@@ -3,7 +3,7 @@
 //!
 //! `--dry-run` prints the plan (text or `--json`) and changes nothing; `--platform` renders the
 //! plan for another platform (dry runs only). With `--json` exactly one JSON object is printed:
-//! `{"action","ok":true,"result","messages","warnings"?,"service"}` or
+//! `{"action","ok":true,"result","messages","warnings"?,"service","setup"?}` or
 //! `{"action","ok":false,"error","hints","hintItems"}`. Exit 0 on success, 1 on failure.
 
 use std::io::{self, Write};
@@ -62,6 +62,18 @@ fn report(
     platform: PlatformKind,
     json_output: bool,
 ) -> ExitStatus {
+    report_with(action, outcome, spec, platform, json_output, None)
+}
+
+/// [`report`], with the `setup` field (what `openclaw setup` wrote first) in the JSON.
+fn report_with(
+    action: &str,
+    outcome: &ActionOutcome,
+    spec: &ServiceSpec,
+    platform: PlatformKind,
+    json_output: bool,
+    setup: Option<Value>,
+) -> ExitStatus {
     if json_output {
         let mut v = json!({
             "action": action,
@@ -72,6 +84,9 @@ fn report(
         });
         if !outcome.warnings.is_empty() {
             v["warnings"] = json!(outcome.warnings);
+        }
+        if let Some(setup) = setup {
+            v["setup"] = setup;
         }
         out(&v.to_string());
     } else {
@@ -112,7 +127,20 @@ fn print_plan(plan: &crate::service::plan::Plan, json_output: bool) {
     });
 }
 
+/// The plan note of `install --dry-run` when install would first run `openclaw setup`.
+pub fn setup_note(config_path: &std::path::Path) -> String {
+    format!(
+        "No config at {}: install will first write a minimal one (openclaw setup)",
+        config_path.display()
+    )
+}
+
 /// `openclaw gateway install`.
+///
+/// With no config file (and neither `--allow-unconfigured` nor `--system`) it first runs
+/// [`crate::setup::run`], so the service does not exit 78 for want of `gateway.mode`; says so
+/// on stdout (`--json`: the `setup` field); when the install then fails, what setup created is
+/// removed again. `--dry-run` only notes it in the plan.
 pub fn install(invocation: &Invocation, args: &InstallArgs) -> Result<ExitStatus, CliError> {
     let platform = platform_of(args.platform);
     require_host(platform, args.dry_run)?;
@@ -124,21 +152,64 @@ pub fn install(invocation: &Invocation, args: &InstallArgs) -> Result<ExitStatus
         allow_unconfigured: args.allow_unconfigured,
         program: None,
     };
-    let spec = spec_for(invocation, &options)?;
+    let config = invocation.load_config()?;
+    // A system unit runs as another account, which could not read files written here as root.
+    let needs_setup = !config.exists && !args.allow_unconfigured && !args.system;
+    let spec = ServiceSpec::build(invocation, &config, &options)
+        .map_err(|e| failure(e, false, "install"))?;
     let mut backend =
         backend_for(platform, invocation).map_err(|e| failure(e, args.json, "install"))?;
-    let plan = backend
+    let mut plan = backend
         .plan_install(&spec)
         .map_err(|e| failure(e, args.json, "install"))?;
     if args.dry_run {
+        if needs_setup {
+            plan.notes.push(setup_note(&config.path));
+        }
         print_plan(&plan, args.json);
         return Ok(ExitStatus::Ok);
     }
+    let setup = if needs_setup {
+        let report = crate::setup::run(&invocation.paths, &invocation.env).map_err(|e| {
+            let mut error = ServiceError::new("setup-failed", e.message);
+            for hint in e.hints {
+                error = error.hint(hint);
+            }
+            failure(error, args.json, "install")
+        })?;
+        if !args.json {
+            out(&format!(
+                "No config at {}: wrote a minimal one (gateway.mode = \"local\"); see openclaw setup",
+                config.path.display()
+            ));
+        }
+        Some(report)
+    } else {
+        None
+    };
     crate::service::abort_hook::arm(&invocation.env);
-    let outcome = backend
-        .install(&spec, &plan, args.force)
-        .map_err(|e| failure(e, args.json, "install"))?;
-    Ok(report("install", &outcome, &spec, platform, args.json))
+    let outcome = match backend.install(&spec, &plan, args.force) {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            if let Some(report) = &setup {
+                report.undo();
+                if !args.json {
+                    eprintln!(
+                        "note: the install failed, so the minimal config it had written was removed again (openclaw setup writes it on its own)"
+                    );
+                }
+            }
+            return Err(failure(e, args.json, "install"));
+        }
+    };
+    Ok(report_with(
+        "install",
+        &outcome,
+        &spec,
+        platform,
+        args.json,
+        setup.map(|r| r.to_json()),
+    ))
 }
 
 /// `openclaw gateway uninstall`.
@@ -215,13 +286,14 @@ pub fn start_or_restart(
     lifecycle(invocation, verb, args.system, args.json)
 }
 
-/// `openclaw gateway stop`: refuses a non-interactive stop without `--force`, as the reference
-/// does, because it stops the operator's running gateway.
+/// `openclaw gateway stop`. Scripts, CI and `ssh host openclaw gateway stop` stop the service
+/// like a terminal does; only a stop run from inside the gateway's own process tree (the
+/// service's environment, which its children inherit, has `OPENCLAW_SERVICE_KIND=gateway`) is
+/// refused without `--force`, because it would stop the gateway that runs it.
 pub fn stop(invocation: &Invocation, args: &StopArgs) -> Result<ExitStatus, CliError> {
-    use std::io::IsTerminal;
-    if !args.force && !io::stdin().is_terminal() {
+    if !args.force && invocation.env.get_nonempty("OPENCLAW_SERVICE_KIND") == Some("gateway") {
         return Err(CliError::failure(
-            "This stops the operator's running gateway service. Use an isolated dev gateway (openclaw gateway run --dev, or --profile <name> with a free port) for testing, or re-run with --force if you really mean it.",
+            "Refusing to stop the gateway service from inside its own process tree (OPENCLAW_SERVICE_KIND=gateway is set): this would stop the gateway that runs this command. Use an isolated dev gateway (openclaw gateway run --dev, or --profile <name> with a free port) for testing, or re-run with --force if you really mean it.",
         ));
     }
     lifecycle(invocation, Lifecycle::Stop, args.system, args.json)

@@ -378,6 +378,152 @@ fn out(text: &str) {
 
 /// `openclaw gateway status`.
 pub fn status(invocation: &Invocation, args: &StatusArgs) -> Result<ExitStatus, CliError> {
+    let report = build_report(invocation, args)?;
+    if args.rpc.json {
+        print_json(&report)?;
+    } else {
+        print_human(&report, invocation.color, args.require_rpc);
+    }
+    Ok(exit_status(&report, args))
+}
+
+/// `openclaw status`: the report of `gateway status` (the same `--json`), as a short summary
+/// in text: the service, whether the gateway answers, the port, the versions.
+pub fn summary(invocation: &Invocation, args: &StatusArgs) -> Result<ExitStatus, CliError> {
+    let report = build_report(invocation, args)?;
+    if args.rpc.json {
+        print_json(&report)?;
+    } else {
+        let cli = match invocation.profile.profile.name() {
+            Some(name) => format!("openclaw --profile {name}"),
+            None => "openclaw".to_owned(),
+        };
+        for line in summary_lines(&report, &cli) {
+            out(&line);
+        }
+        out(&format!("Details: {cli} gateway status"));
+    }
+    Ok(exit_status(&report, args))
+}
+
+fn print_json(report: &StatusReport) -> Result<(), CliError> {
+    out(&serde_json::to_string_pretty(report).map_err(|e| CliError::failure(e.to_string()))?);
+    Ok(())
+}
+
+fn exit_status(report: &StatusReport, args: &StatusArgs) -> ExitStatus {
+    if args.require_rpc && !report.rpc.ok {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Ok
+    }
+}
+
+/// The lines of `openclaw status` (without colour): `Service`, `Gateway`, `Port`, `Version`;
+/// `cli` is how commands it suggests begin (`openclaw --profile dev`).
+pub fn summary_lines(report: &StatusReport, cli: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let role = if report.service.target_role == "target" {
+        String::new()
+    } else {
+        format!(" {DIAGNOSTIC_ONLY}")
+    };
+    match (&report.service.runtime, &report.service.inspection_error) {
+        (Some(rt), _) => {
+            let mut facts = vec![];
+            if let Some(pid) = rt.pid {
+                facts.push(format!("pid {pid}"));
+            }
+            if let Some(up) = rt.uptime_secs {
+                facts.push(format!("up {}", human_duration(up)));
+            }
+            if let Some(exit) = &rt.last_exit {
+                facts.push(describe_last_exit(exit));
+            }
+            let facts = if facts.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", facts.join(", "))
+            };
+            let fix = if rt.state == ServiceState::NotInstalled {
+                format!(" · install: {cli} gateway install")
+            } else {
+                String::new()
+            };
+            lines.push(format!(
+                "Service  {} · {} · {}{facts}{fix}{role}",
+                rt.supervisor,
+                rt.name,
+                rt.state.label()
+            ));
+            if let Some(reason) = rt
+                .reason
+                .as_deref()
+                .filter(|_| rt.state != ServiceState::Running)
+            {
+                lines.push(format!("Why      {reason}"));
+            }
+        }
+        (None, Some(e)) => lines.push(format!("Service  cannot be inspected: {}{role}", e.message)),
+        (None, None) => lines.push(format!("Service  unknown{role}")),
+    }
+    let rpc = &report.rpc;
+    let gateway = if !rpc.probed {
+        format!("{} not probed (--no-probe)", rpc.url)
+    } else if rpc.ok {
+        let mut facts = vec![];
+        if let Some(ms) = rpc.latency_ms {
+            facts.push(format!("{ms} ms"));
+        }
+        if let Some(c) = &rpc.capability {
+            facts.push(format!("capability {c}"));
+        }
+        format!("{} reachable ({})", rpc.url, facts.join(", "))
+    } else {
+        format!(
+            "{} {} ({})",
+            rpc.url,
+            rpc.outcome,
+            rpc.error.as_deref().unwrap_or("no answer")
+        )
+    };
+    lines.push(format!("Gateway  {gateway}"));
+    if let Some(fix) = rpc.fix.as_deref().filter(|_| rpc.probed && !rpc.ok) {
+        lines.push(format!("Fix      {fix}"));
+    }
+    if let Some(err) = &report.last_error {
+        lines.push(format!("Error    {err}"));
+    }
+    let g = &report.gateway;
+    lines.push(format!(
+        "Port     {} ({}), bind {}",
+        g.port, g.port_source, g.bind_mode
+    ));
+    lines.push(format!(
+        "Version  openclaw {}{}",
+        report.cli.version,
+        match &rpc.server_version {
+            Some(v) => format!(" · gateway {v}"),
+            None => String::new(),
+        }
+    ));
+    if report.config.valid && !report.config.exists {
+        lines.push(format!(
+            "Config   {} not found (set it up: {cli} setup)",
+            report.config.path
+        ));
+    } else if !report.config.valid {
+        lines.push(format!(
+            "Config   {} INVALID: {}",
+            report.config.path,
+            report.config.error.as_deref().unwrap_or("")
+        ));
+    }
+    lines
+}
+
+/// The report of `gateway status` (and `openclaw status`).
+pub fn build_report(invocation: &Invocation, args: &StatusArgs) -> Result<StatusReport, CliError> {
     if args.require_rpc && args.no_probe {
         return Err(CliError::failure(
             "Gateway status failed: --require-rpc needs probing enabled. Remove --no-probe or drop --require-rpc.",
@@ -547,16 +693,7 @@ pub fn status(invocation: &Invocation, args: &StatusArgs) -> Result<ExitStatus, 
         extra_services: scan.extras,
         warnings: scan.warnings,
     };
-    if args.rpc.json {
-        out(&serde_json::to_string_pretty(&report).map_err(|e| CliError::failure(e.to_string()))?);
-    } else {
-        print_human(&report, invocation.color, args.require_rpc);
-    }
-    Ok(if args.require_rpc && !report.rpc.ok {
-        ExitStatus::Failure
-    } else {
-        ExitStatus::Ok
-    })
+    Ok(report)
 }
 
 /// The timeout of the status probe when `--timeout` is not given, ms.

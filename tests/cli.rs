@@ -29,6 +29,9 @@ fn help_shows_the_whole_command_tree() {
     let text = stdout(&out);
     for word in [
         "gateway",
+        "setup",
+        "status",
+        "health",
         "doctor",
         "logs",
         "completions",
@@ -435,4 +438,164 @@ fn dry_runs_render_macos_and_windows_plans_from_any_host_and_write_nothing() {
         "alice",
     );
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+/// `gateway stop` from a script (stdin not a terminal) is not refused for being
+/// non-interactive: it goes on to the service manager (unreachable here, so it fails for that
+/// reason). Only a stop from inside the gateway's own process tree is refused without --force.
+#[cfg(target_os = "linux")]
+#[test]
+fn stop_without_a_terminal_reaches_the_service_manager_unless_run_inside_the_gateway() {
+    let home = tempfile::tempdir().unwrap();
+    let runtime = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_openclaw"));
+        cmd.args(args)
+            .env_clear()
+            .env("HOME", home.path())
+            .env("PATH", "/usr/bin:/bin")
+            .env("XDG_RUNTIME_DIR", runtime.path())
+            .stdin(std::process::Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("run openclaw")
+    };
+    let out = run(&["gateway", "stop"], &[]);
+    let err = stderr(&out);
+    assert!(
+        !err.contains("This stops the operator's running gateway service")
+            && !err.contains("re-run with --force"),
+        "refused for want of a terminal: {err}"
+    );
+    assert!(err.contains("systemd user manager unavailable"), "{err}");
+    let out = run(&["gateway", "stop", "--json"], &[]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(v["action"], "stop");
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("systemd user manager unavailable"),
+        "{v}"
+    );
+
+    // Inside the gateway's process tree (the service environment's marker): refused, exit 1.
+    let inside = [
+        ("OPENCLAW_SERVICE_MARKER", "openclaw"),
+        ("OPENCLAW_SERVICE_KIND", "gateway"),
+    ];
+    let out = run(&["gateway", "stop"], &inside);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("from inside its own process tree")
+            && err.contains("OPENCLAW_SERVICE_KIND=gateway")
+            && err.contains("re-run with --force"),
+        "{err}"
+    );
+    assert!(!err.contains("systemd user manager unavailable"), "{err}");
+    // --force is still accepted: on to the service manager.
+    let out = run(&["gateway", "stop", "--force"], &inside);
+    assert!(
+        stderr(&out).contains("systemd user manager unavailable"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        std::fs::read_dir(home.path()).unwrap().next().is_none(),
+        "nothing written to HOME"
+    );
+}
+
+/// A Windows dry run from Linux with no USERNAME, USER or LOGNAME takes the account name from
+/// the passwd entry of the current uid.
+#[cfg(unix)]
+#[test]
+fn a_windows_dry_run_without_user_variables_names_the_passwd_account() {
+    let home = tempfile::tempdir().unwrap();
+    let name = nix_user_name();
+    let out = openclaw(
+        &["gateway", "install", "--dry-run", "--platform", "windows"],
+        home.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!("<UserId>{name}</UserId>")),
+        "{name}: {text}"
+    );
+}
+
+#[cfg(unix)]
+fn nix_user_name() -> String {
+    // SAFETY: getpwuid returns a pointer to static storage; read immediately, single thread.
+    unsafe {
+        let pw = libc::getpwuid(libc::geteuid());
+        assert!(!pw.is_null(), "the test user has a passwd entry");
+        std::ffi::CStr::from_ptr((*pw).pw_name)
+            .to_string_lossy()
+            .into_owned()
+    }
+}
+
+/// `gateway install --dry-run` with no config says install would first run setup, and writes
+/// nothing; with --allow-unconfigured (or a config) it does not.
+#[test]
+fn an_install_dry_run_without_a_config_notes_the_setup_step() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join(".openclaw/openclaw.json");
+    let note = format!(
+        "No config at {}: install will first write a minimal one (openclaw setup)",
+        config.display()
+    );
+    let out = openclaw(
+        &["gateway", "install", "--dry-run", "--platform", "linux"],
+        home.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(&format!("  - {note}\n")),
+        "{}",
+        stdout(&out)
+    );
+    let out = openclaw(
+        &[
+            "gateway",
+            "install",
+            "--dry-run",
+            "--platform",
+            "linux",
+            "--json",
+        ],
+        home.path(),
+    );
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        plan["notes"].as_array().unwrap().iter().any(|n| n == &note),
+        "{plan}"
+    );
+    let out = openclaw(
+        &[
+            "gateway",
+            "install",
+            "--dry-run",
+            "--platform",
+            "linux",
+            "--allow-unconfigured",
+        ],
+        home.path(),
+    );
+    assert!(!stdout(&out).contains("No config at"), "{}", stdout(&out));
+    assert!(
+        std::fs::read_dir(home.path()).unwrap().next().is_none(),
+        "nothing written to HOME"
+    );
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(&config, "{gateway: {mode: 'local'}}").unwrap();
+    let out = openclaw(
+        &["gateway", "install", "--dry-run", "--platform", "linux"],
+        home.path(),
+    );
+    assert!(!stdout(&out).contains("No config at"), "{}", stdout(&out));
 }

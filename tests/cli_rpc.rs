@@ -201,3 +201,54 @@ fn logs_prints_the_gateway_log_plain_and_as_json() {
         "truncated by --limit 1"
     );
 }
+
+/// `openclaw health` is `gateway health`: the same flags, the same output, the same exit codes.
+#[test]
+fn top_level_health_prints_what_gateway_health_prints() {
+    let gw = TestGateway::start_with(GatewayOptions {
+        no_token: true,
+        ..Default::default()
+    });
+    let top = cli(&gw, &["health"], &[]);
+    let nested = cli(&gw, &["gateway", "health"], &[]);
+    assert_eq!(top.status.code(), Some(0), "{}", text(&top.stderr));
+    assert_eq!(top.status.code(), nested.status.code());
+    // Only the measured latency differs: "Gateway Health\nOK (0.4ms)\n".
+    let shape = |out: &Output| {
+        let stdout = text(&out.stdout);
+        let (head, _) = stdout.split_once('(').unwrap_or((stdout.as_str(), ""));
+        head.to_owned()
+    };
+    assert_eq!(shape(&top), "Gateway Health\nOK ");
+    assert_eq!(shape(&top), shape(&nested));
+
+    let top = cli(&gw, &["health", "--json", "--timeout", "5000"], &[]);
+    let nested = cli(
+        &gw,
+        &["gateway", "health", "--json", "--timeout", "5000"],
+        &[],
+    );
+    let top: Value = serde_json::from_slice(&top.stdout).unwrap();
+    let nested: Value = serde_json::from_slice(&nested.stdout).unwrap();
+    assert_eq!(top["ok"], true);
+    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&top), keys(&nested));
+
+    // Unreachable: exit 3 and the same diagnosis, with --dev too (the seed's form).
+    let port = free_port().to_string();
+    let home = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_openclaw"))
+            .args(args)
+            .env_clear()
+            .env("HOME", home.path())
+            .env("OPENCLAW_GATEWAY_PORT", &port)
+            .output()
+            .unwrap()
+    };
+    let top = run(&["--dev", "health"]);
+    let nested = run(&["--dev", "gateway", "health"]);
+    assert_eq!(top.status.code(), Some(3), "{}", text(&top.stderr));
+    assert_eq!(text(&top.stderr), text(&nested.stderr));
+    assert_eq!(text(&top.stdout), text(&nested.stdout));
+}

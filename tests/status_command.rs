@@ -376,3 +376,99 @@ fn deep_shows_the_last_shutdown_after_sigterm_and_null_before_any() {
         "{text}"
     );
 }
+
+fn top_status(home: &std::path::Path, port: u16, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_openclaw"))
+        .arg("status")
+        .args(args)
+        .env_clear()
+        .env("HOME", home)
+        .env("OPENCLAW_GATEWAY_PORT", port.to_string())
+        .output()
+        .unwrap()
+}
+
+/// `openclaw status --json` is `gateway status --json`; its text is a short summary of it.
+#[test]
+fn top_level_status_prints_the_gateway_status_report_and_a_summary() {
+    let gw = TestGateway::start_with(GatewayOptions {
+        no_token: true,
+        ..Default::default()
+    });
+    let out = top_status(gw.home(), gw.port, &["--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut top: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_valid(&top);
+    let (_, nested) = status(gw.home(), gw.port, &["--json"]);
+    let mut nested = nested.unwrap();
+    for v in [&mut top, &mut nested] {
+        // The one measured value.
+        v["rpc"].as_object_mut().unwrap().remove("latencyMs");
+    }
+    assert_eq!(top, nested);
+    assert_eq!(top["rpc"]["outcome"], "connected");
+
+    let out = top_status(gw.home(), gw.port, &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("Service  "), "{text}");
+    assert!(
+        text.contains(&format!("Gateway  ws://127.0.0.1:{} reachable (", gw.port)),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("Port     {} (env), bind loopback", gw.port)),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "Version  openclaw {0} · gateway {0}",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{text}"
+    );
+    assert_eq!(lines.last(), Some(&"Details: openclaw gateway status"));
+    assert!(lines.len() <= 9, "compact: {text}");
+
+    // --require-rpc is honoured as by `gateway status`.
+    let port = free_port();
+    let home = tempfile::tempdir().unwrap();
+    let out = top_status(home.path(), port, &["--require-rpc"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        text.contains(&format!("Gateway  ws://127.0.0.1:{port} unreachable")),
+        "{text}"
+    );
+}
+
+/// The seed's form: `openclaw --dev status` in a fresh home answers with the dev profile.
+#[test]
+fn dev_status_in_a_fresh_home_summarises_the_dev_profile() {
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_openclaw"))
+        .args(["--dev", "status", "--no-probe"])
+        .env_clear()
+        .env("HOME", home.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(text.contains("Port     19001 (default)"), "{text}");
+    assert!(
+        text.contains(
+            ".openclaw-dev/openclaw.json not found (set it up: openclaw --profile dev setup)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("Details: openclaw --profile dev gateway status\n"),
+        "{text}"
+    );
+}

@@ -436,6 +436,40 @@ fn resolve_auth(
     }
 }
 
+/// Where the gateway, started without auth flags, would take its shared token or password from
+/// (the precedence of [`resolve`]: `OPENCLAW_GATEWAY_TOKEN`, `OPENCLAW_GATEWAY_TOKEN_FILE`,
+/// `gateway.auth.token`, then the same for the password), e.g. `env OPENCLAW_GATEWAY_TOKEN` or
+/// `config gateway.auth.token`; `None` when none is configured, so the gateway uses the generated
+/// `<state>/gateway.token`. The description never holds the secret.
+pub fn configured_secret_source(
+    env: &Environment,
+    cfg: &Config,
+) -> Result<Option<String>, SettingsError> {
+    let auth_cfg = cfg.auth();
+    let token = first_secret(
+        None,
+        None,
+        env,
+        "OPENCLAW_GATEWAY_TOKEN",
+        auth_cfg.and_then(|a| a.token.as_ref()),
+        "gateway.auth.token",
+        "--token",
+    )?;
+    if let Some((_, source)) = token {
+        return Ok(Some(source));
+    }
+    let password = first_secret(
+        None,
+        None,
+        env,
+        "OPENCLAW_GATEWAY_PASSWORD",
+        auth_cfg.and_then(|a| a.password.as_ref()),
+        "gateway.auth.password",
+        "--password",
+    )?;
+    Ok(password.map(|(_, source)| source))
+}
+
 fn parse_auth_mode(raw: &str) -> Result<AuthMode, SettingsError> {
     match raw.trim().to_ascii_lowercase().as_str() {
         "none" => Ok(AuthMode::None),

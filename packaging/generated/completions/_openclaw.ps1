@@ -30,10 +30,14 @@ Register-ArgumentCompleter -Native -CommandName 'openclaw' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('gateway', 'gateway', [CompletionResultType]::ParameterValue, 'Run the gateway, or manage it as an OS service')
+            [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Prepare this account: a minimal config (gateway.mode "local"), the gateway token, the workspace')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the gateway service and whether the gateway answers (a summary of `gateway status`)')
+            [CompletionResult]::new('health', 'health', [CompletionResultType]::ParameterValue, 'Ask the running gateway for its health (as `gateway health`)')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Audit the installation and repair what is wrong')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Show the gateway''s log (tails it over the gateway connection)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
             [CompletionResult]::new('__packaging-files', '__packaging-files', [CompletionResultType]::ParameterValue, 'Write the files distribution packages ship (units, man pages, completions) into a dir')
+            [CompletionResult]::new('__sandbox-probe', '__sandbox-probe', [CompletionResultType]::ParameterValue, 'Run inside `gateway install`''s sandbox probe unit: check the sandbox, send READY=1')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -96,7 +100,7 @@ Register-ArgumentCompleter -Native -CommandName 'openclaw' -ScriptBlock {
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan (files and manager actions) without changing anything')
             [CompletionResult]::new('--no-socket-activation', '--no-socket-activation', [CompletionResultType]::ParameterName, 'Do not use socket activation (systemd)')
             [CompletionResult]::new('--system', '--system', [CompletionResultType]::ParameterName, 'Install a system unit in /etc/systemd/system (root required)')
-            [CompletionResult]::new('--allow-unconfigured', '--allow-unconfigured', [CompletionResultType]::ParameterName, 'Let the service start without a config file')
+            [CompletionResult]::new('--allow-unconfigured', '--allow-unconfigured', [CompletionResultType]::ParameterName, 'Let the service start without a config file (without it, install first writes a minimal one when there is none, as `openclaw setup` does)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object')
             [CompletionResult]::new('--dev', '--dev', [CompletionResultType]::ParameterName, 'Use the dev profile (profile `dev`, default port 19001)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Mirror debug logs to stderr')
@@ -137,7 +141,7 @@ Register-ArgumentCompleter -Native -CommandName 'openclaw' -ScriptBlock {
         }
         'openclaw;gateway;stop' {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use an isolated profile: its own state dir (~/.openclaw-<NAME>), port and service names')
-            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Stop without asking (required in non-interactive shells)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Stop even from inside the gateway''s own process tree (OPENCLAW_SERVICE_KIND=gateway)')
             [CompletionResult]::new('--system', '--system', [CompletionResultType]::ParameterName, 'Act on the system unit')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object')
             [CompletionResult]::new('--dev', '--dev', [CompletionResultType]::ParameterName, 'Use the dev profile (profile `dev`, default port 19001)')
@@ -258,6 +262,54 @@ Register-ArgumentCompleter -Native -CommandName 'openclaw' -ScriptBlock {
         'openclaw;gateway;help;help' {
             break
         }
+        'openclaw;setup' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use an isolated profile: its own state dir (~/.openclaw-<NAME>), port and service names')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object')
+            [CompletionResult]::new('--dev', '--dev', [CompletionResultType]::ParameterName, 'Use the dev profile (profile `dev`, default port 19001)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Mirror debug logs to stderr')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour output (NO_COLOR is honoured too)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'openclaw;status' {
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Probe the gateway on this port of 127.0.0.1 (instead of the service''s or the configured port)')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Gateway URL (default: ws://127.0.0.1:<resolved port>)')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Token (default: OPENCLAW_GATEWAY_TOKEN, config, then <state>/gateway.token)')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Password (default: OPENCLAW_GATEWAY_PASSWORD, config)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Timeout in milliseconds')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use an isolated profile: its own state dir (~/.openclaw-<NAME>), port and service names')
+            [CompletionResult]::new('--no-probe', '--no-probe', [CompletionResultType]::ParameterName, 'Do not connect to the gateway; show the supervisor view only')
+            [CompletionResult]::new('--deep', '--deep', [CompletionResultType]::ParameterName, 'Also scan for other gateway-like services and port listeners, list the established client connections and show the gateway''s last shutdown')
+            [CompletionResult]::new('--require-rpc', '--require-rpc', [CompletionResultType]::ParameterName, 'Exit 1 when the gateway does not answer')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
+            [CompletionResult]::new('--dev', '--dev', [CompletionResultType]::ParameterName, 'Use the dev profile (profile `dev`, default port 19001)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Mirror debug logs to stderr')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour output (NO_COLOR is honoured too)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'openclaw;health' {
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Gateway URL (default: ws://127.0.0.1:<resolved port>)')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Token (default: OPENCLAW_GATEWAY_TOKEN, config, then <state>/gateway.token)')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Password (default: OPENCLAW_GATEWAY_PASSWORD, config)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Timeout in milliseconds')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use an isolated profile: its own state dir (~/.openclaw-<NAME>), port and service names')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
+            [CompletionResult]::new('--dev', '--dev', [CompletionResultType]::ParameterName, 'Use the dev profile (profile `dev`, default port 19001)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Mirror debug logs to stderr')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour output (NO_COLOR is honoured too)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'openclaw;doctor' {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use an isolated profile: its own state dir (~/.openclaw-<NAME>), port and service names')
             [CompletionResult]::new('--fix', '--fix', [CompletionResultType]::ParameterName, 'Apply the repairs (asks per repair on a terminal)')
@@ -321,12 +373,27 @@ Register-ArgumentCompleter -Native -CommandName 'openclaw' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'openclaw;__sandbox-probe' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use an isolated profile: its own state dir (~/.openclaw-<NAME>), port and service names')
+            [CompletionResult]::new('--dev', '--dev', [CompletionResultType]::ParameterName, 'Use the dev profile (profile `dev`, default port 19001)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Mirror debug logs to stderr')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour output (NO_COLOR is honoured too)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'openclaw;help' {
             [CompletionResult]::new('gateway', 'gateway', [CompletionResultType]::ParameterValue, 'Run the gateway, or manage it as an OS service')
+            [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Prepare this account: a minimal config (gateway.mode "local"), the gateway token, the workspace')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the gateway service and whether the gateway answers (a summary of `gateway status`)')
+            [CompletionResult]::new('health', 'health', [CompletionResultType]::ParameterValue, 'Ask the running gateway for its health (as `gateway health`)')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Audit the installation and repair what is wrong')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Show the gateway''s log (tails it over the gateway connection)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
             [CompletionResult]::new('__packaging-files', '__packaging-files', [CompletionResultType]::ParameterValue, 'Write the files distribution packages ship (units, man pages, completions) into a dir')
+            [CompletionResult]::new('__sandbox-probe', '__sandbox-probe', [CompletionResultType]::ParameterValue, 'Run inside `gateway install`''s sandbox probe unit: check the sandbox, send READY=1')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -369,6 +436,15 @@ Register-ArgumentCompleter -Native -CommandName 'openclaw' -ScriptBlock {
         'openclaw;help;gateway;call' {
             break
         }
+        'openclaw;help;setup' {
+            break
+        }
+        'openclaw;help;status' {
+            break
+        }
+        'openclaw;help;health' {
+            break
+        }
         'openclaw;help;doctor' {
             break
         }
@@ -379,6 +455,9 @@ Register-ArgumentCompleter -Native -CommandName 'openclaw' -ScriptBlock {
             break
         }
         'openclaw;help;__packaging-files' {
+            break
+        }
+        'openclaw;help;__sandbox-probe' {
             break
         }
         'openclaw;help;help' {

@@ -19,6 +19,9 @@ _openclaw() {
             openclaw,__packaging-files)
                 cmd="openclaw__subcmd____packaging__subcmd__files"
                 ;;
+            openclaw,__sandbox-probe)
+                cmd="openclaw__subcmd____sandbox__subcmd__probe"
+                ;;
             openclaw,completions)
                 cmd="openclaw__subcmd__completions"
                 ;;
@@ -28,11 +31,20 @@ _openclaw() {
             openclaw,gateway)
                 cmd="openclaw__subcmd__gateway"
                 ;;
+            openclaw,health)
+                cmd="openclaw__subcmd__health"
+                ;;
             openclaw,help)
                 cmd="openclaw__subcmd__help"
                 ;;
             openclaw,logs)
                 cmd="openclaw__subcmd__logs"
+                ;;
+            openclaw,setup)
+                cmd="openclaw__subcmd__setup"
+                ;;
+            openclaw,status)
+                cmd="openclaw__subcmd__status"
                 ;;
             openclaw__subcmd__gateway,call)
                 cmd="openclaw__subcmd__gateway__subcmd__call"
@@ -97,6 +109,9 @@ _openclaw() {
             openclaw__subcmd__help,__packaging-files)
                 cmd="openclaw__subcmd__help__subcmd____packaging__subcmd__files"
                 ;;
+            openclaw__subcmd__help,__sandbox-probe)
+                cmd="openclaw__subcmd__help__subcmd____sandbox__subcmd__probe"
+                ;;
             openclaw__subcmd__help,completions)
                 cmd="openclaw__subcmd__help__subcmd__completions"
                 ;;
@@ -106,11 +121,20 @@ _openclaw() {
             openclaw__subcmd__help,gateway)
                 cmd="openclaw__subcmd__help__subcmd__gateway"
                 ;;
+            openclaw__subcmd__help,health)
+                cmd="openclaw__subcmd__help__subcmd__health"
+                ;;
             openclaw__subcmd__help,help)
                 cmd="openclaw__subcmd__help__subcmd__help"
                 ;;
             openclaw__subcmd__help,logs)
                 cmd="openclaw__subcmd__help__subcmd__logs"
+                ;;
+            openclaw__subcmd__help,setup)
+                cmd="openclaw__subcmd__help__subcmd__setup"
+                ;;
+            openclaw__subcmd__help,status)
+                cmd="openclaw__subcmd__help__subcmd__status"
                 ;;
             openclaw__subcmd__help__subcmd__gateway,call)
                 cmd="openclaw__subcmd__help__subcmd__gateway__subcmd__call"
@@ -146,7 +170,7 @@ _openclaw() {
 
     case "${cmd}" in
         openclaw)
-            opts="-h -V --profile --dev --verbose --no-color --help --version gateway doctor logs completions __packaging-files help"
+            opts="-h -V --profile --dev --verbose --no-color --help --version gateway setup status health doctor logs completions __packaging-files __sandbox-probe help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -164,6 +188,24 @@ _openclaw() {
             return 0
             ;;
         openclaw__subcmd____packaging__subcmd__files)
+            opts="-h -V --profile --dev --verbose --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        openclaw__subcmd____sandbox__subcmd__probe)
             opts="-h -V --profile --dev --verbose --no-color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -679,8 +721,42 @@ _openclaw() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        openclaw__subcmd__health)
+            opts="-h -V --url --token --password --timeout --json --profile --dev --verbose --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         openclaw__subcmd__help)
-            opts="gateway doctor logs completions __packaging-files help"
+            opts="gateway setup status health doctor logs completions __packaging-files __sandbox-probe help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -694,6 +770,20 @@ _openclaw() {
             return 0
             ;;
         openclaw__subcmd__help__subcmd____packaging__subcmd__files)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        openclaw__subcmd__help__subcmd____sandbox__subcmd__probe)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -875,6 +965,20 @@ _openclaw() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        openclaw__subcmd__help__subcmd__health)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         openclaw__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -890,6 +994,34 @@ _openclaw() {
             return 0
             ;;
         openclaw__subcmd__help__subcmd__logs)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        openclaw__subcmd__help__subcmd__setup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        openclaw__subcmd__help__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -919,6 +1051,62 @@ _openclaw() {
                     return 0
                     ;;
                 --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        openclaw__subcmd__setup)
+            opts="-h -V --json --profile --dev --verbose --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        openclaw__subcmd__status)
+            opts="-h -V --no-probe --deep --require-rpc --port --url --token --password --timeout --json --profile --dev --verbose --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --port)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

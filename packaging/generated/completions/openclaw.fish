@@ -31,10 +31,14 @@ complete -c openclaw -n "__fish_openclaw_needs_command" -l no-color -d 'Never co
 complete -c openclaw -n "__fish_openclaw_needs_command" -s h -l help -d 'Print help'
 complete -c openclaw -n "__fish_openclaw_needs_command" -s V -l version -d 'Print version'
 complete -c openclaw -n "__fish_openclaw_needs_command" -f -a "gateway" -d 'Run the gateway, or manage it as an OS service'
+complete -c openclaw -n "__fish_openclaw_needs_command" -f -a "setup" -d 'Prepare this account: a minimal config (gateway.mode "local"), the gateway token, the workspace'
+complete -c openclaw -n "__fish_openclaw_needs_command" -f -a "status" -d 'Show the gateway service and whether the gateway answers (a summary of `gateway status`)'
+complete -c openclaw -n "__fish_openclaw_needs_command" -f -a "health" -d 'Ask the running gateway for its health (as `gateway health`)'
 complete -c openclaw -n "__fish_openclaw_needs_command" -f -a "doctor" -d 'Audit the installation and repair what is wrong'
 complete -c openclaw -n "__fish_openclaw_needs_command" -f -a "logs" -d 'Show the gateway\'s log (tails it over the gateway connection)'
 complete -c openclaw -n "__fish_openclaw_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c openclaw -n "__fish_openclaw_needs_command" -f -a "__packaging-files" -d 'Write the files distribution packages ship (units, man pages, completions) into a dir'
+complete -c openclaw -n "__fish_openclaw_needs_command" -f -a "__sandbox-probe" -d 'Run inside `gateway install`\'s sandbox probe unit: check the sandbox, send READY=1'
 complete -c openclaw -n "__fish_openclaw_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and not __fish_seen_subcommand_from run install uninstall start stop restart status health call help" -l port -d 'Port for WebSocket and HTTP (default: by profile; see `gateway status`)' -r
 complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and not __fish_seen_subcommand_from run install uninstall start stop restart status health call help" -l bind -d 'Where to listen: loopback, lan, custom, auto or tailnet' -r
@@ -86,7 +90,7 @@ complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_se
 complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_seen_subcommand_from install" -l dry-run -d 'Print the plan (files and manager actions) without changing anything'
 complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_seen_subcommand_from install" -l no-socket-activation -d 'Do not use socket activation (systemd)'
 complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_seen_subcommand_from install" -l system -d 'Install a system unit in /etc/systemd/system (root required)'
-complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_seen_subcommand_from install" -l allow-unconfigured -d 'Let the service start without a config file'
+complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_seen_subcommand_from install" -l allow-unconfigured -d 'Let the service start without a config file (without it, install first writes a minimal one when there is none, as `openclaw setup` does)'
 complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_seen_subcommand_from install" -l json -d 'Print one JSON object'
 complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_seen_subcommand_from install" -l dev -d 'Use the dev profile (profile `dev`, default port 19001)'
 complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_seen_subcommand_from install" -l verbose -d 'Mirror debug logs to stderr'
@@ -114,7 +118,7 @@ complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_se
 complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_seen_subcommand_from start" -s h -l help -d 'Print help'
 complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_seen_subcommand_from start" -s V -l version -d 'Print version'
 complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_seen_subcommand_from stop" -l profile -d 'Use an isolated profile: its own state dir (~/.openclaw-<NAME>), port and service names' -r
-complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_seen_subcommand_from stop" -l force -d 'Stop without asking (required in non-interactive shells)'
+complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_seen_subcommand_from stop" -l force -d 'Stop even from inside the gateway\'s own process tree (OPENCLAW_SERVICE_KIND=gateway)'
 complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_seen_subcommand_from stop" -l system -d 'Act on the system unit'
 complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_seen_subcommand_from stop" -l json -d 'Print one JSON object'
 complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_seen_subcommand_from stop" -l dev -d 'Use the dev profile (profile `dev`, default port 19001)'
@@ -178,6 +182,39 @@ complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_se
 complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "health" -d 'Ask the running gateway for its health'
 complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "call" -d 'Call a gateway method and print its result'
 complete -c openclaw -n "__fish_openclaw_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c openclaw -n "__fish_openclaw_using_subcommand setup" -l profile -d 'Use an isolated profile: its own state dir (~/.openclaw-<NAME>), port and service names' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand setup" -l json -d 'Print one JSON object'
+complete -c openclaw -n "__fish_openclaw_using_subcommand setup" -l dev -d 'Use the dev profile (profile `dev`, default port 19001)'
+complete -c openclaw -n "__fish_openclaw_using_subcommand setup" -l verbose -d 'Mirror debug logs to stderr'
+complete -c openclaw -n "__fish_openclaw_using_subcommand setup" -l no-color -d 'Never colour output (NO_COLOR is honoured too)'
+complete -c openclaw -n "__fish_openclaw_using_subcommand setup" -s h -l help -d 'Print help'
+complete -c openclaw -n "__fish_openclaw_using_subcommand setup" -s V -l version -d 'Print version'
+complete -c openclaw -n "__fish_openclaw_using_subcommand status" -l port -d 'Probe the gateway on this port of 127.0.0.1 (instead of the service\'s or the configured port)' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand status" -l url -d 'Gateway URL (default: ws://127.0.0.1:<resolved port>)' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand status" -l token -d 'Token (default: OPENCLAW_GATEWAY_TOKEN, config, then <state>/gateway.token)' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand status" -l password -d 'Password (default: OPENCLAW_GATEWAY_PASSWORD, config)' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand status" -l timeout -d 'Timeout in milliseconds' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand status" -l profile -d 'Use an isolated profile: its own state dir (~/.openclaw-<NAME>), port and service names' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand status" -l no-probe -d 'Do not connect to the gateway; show the supervisor view only'
+complete -c openclaw -n "__fish_openclaw_using_subcommand status" -l deep -d 'Also scan for other gateway-like services and port listeners, list the established client connections and show the gateway\'s last shutdown'
+complete -c openclaw -n "__fish_openclaw_using_subcommand status" -l require-rpc -d 'Exit 1 when the gateway does not answer'
+complete -c openclaw -n "__fish_openclaw_using_subcommand status" -l json -d 'Print JSON'
+complete -c openclaw -n "__fish_openclaw_using_subcommand status" -l dev -d 'Use the dev profile (profile `dev`, default port 19001)'
+complete -c openclaw -n "__fish_openclaw_using_subcommand status" -l verbose -d 'Mirror debug logs to stderr'
+complete -c openclaw -n "__fish_openclaw_using_subcommand status" -l no-color -d 'Never colour output (NO_COLOR is honoured too)'
+complete -c openclaw -n "__fish_openclaw_using_subcommand status" -s h -l help -d 'Print help'
+complete -c openclaw -n "__fish_openclaw_using_subcommand status" -s V -l version -d 'Print version'
+complete -c openclaw -n "__fish_openclaw_using_subcommand health" -l url -d 'Gateway URL (default: ws://127.0.0.1:<resolved port>)' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand health" -l token -d 'Token (default: OPENCLAW_GATEWAY_TOKEN, config, then <state>/gateway.token)' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand health" -l password -d 'Password (default: OPENCLAW_GATEWAY_PASSWORD, config)' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand health" -l timeout -d 'Timeout in milliseconds' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand health" -l profile -d 'Use an isolated profile: its own state dir (~/.openclaw-<NAME>), port and service names' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand health" -l json -d 'Print JSON'
+complete -c openclaw -n "__fish_openclaw_using_subcommand health" -l dev -d 'Use the dev profile (profile `dev`, default port 19001)'
+complete -c openclaw -n "__fish_openclaw_using_subcommand health" -l verbose -d 'Mirror debug logs to stderr'
+complete -c openclaw -n "__fish_openclaw_using_subcommand health" -l no-color -d 'Never colour output (NO_COLOR is honoured too)'
+complete -c openclaw -n "__fish_openclaw_using_subcommand health" -s h -l help -d 'Print help'
+complete -c openclaw -n "__fish_openclaw_using_subcommand health" -s V -l version -d 'Print version'
 complete -c openclaw -n "__fish_openclaw_using_subcommand doctor" -l profile -d 'Use an isolated profile: its own state dir (~/.openclaw-<NAME>), port and service names' -r
 complete -c openclaw -n "__fish_openclaw_using_subcommand doctor" -l fix -l repair -d 'Apply the repairs (asks per repair on a terminal)'
 complete -c openclaw -n "__fish_openclaw_using_subcommand doctor" -l yes -d 'Assume yes to every question (implies --fix), except installing or restarting the service'
@@ -219,12 +256,22 @@ complete -c openclaw -n "__fish_openclaw_using_subcommand __packaging-files" -l 
 complete -c openclaw -n "__fish_openclaw_using_subcommand __packaging-files" -l no-color -d 'Never colour output (NO_COLOR is honoured too)'
 complete -c openclaw -n "__fish_openclaw_using_subcommand __packaging-files" -s h -l help -d 'Print help'
 complete -c openclaw -n "__fish_openclaw_using_subcommand __packaging-files" -s V -l version -d 'Print version'
-complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway doctor logs completions __packaging-files help" -f -a "gateway" -d 'Run the gateway, or manage it as an OS service'
-complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway doctor logs completions __packaging-files help" -f -a "doctor" -d 'Audit the installation and repair what is wrong'
-complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway doctor logs completions __packaging-files help" -f -a "logs" -d 'Show the gateway\'s log (tails it over the gateway connection)'
-complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway doctor logs completions __packaging-files help" -f -a "completions" -d 'Print shell completions'
-complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway doctor logs completions __packaging-files help" -f -a "__packaging-files" -d 'Write the files distribution packages ship (units, man pages, completions) into a dir'
-complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway doctor logs completions __packaging-files help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c openclaw -n "__fish_openclaw_using_subcommand __sandbox-probe" -l profile -d 'Use an isolated profile: its own state dir (~/.openclaw-<NAME>), port and service names' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand __sandbox-probe" -l dev -d 'Use the dev profile (profile `dev`, default port 19001)'
+complete -c openclaw -n "__fish_openclaw_using_subcommand __sandbox-probe" -l verbose -d 'Mirror debug logs to stderr'
+complete -c openclaw -n "__fish_openclaw_using_subcommand __sandbox-probe" -l no-color -d 'Never colour output (NO_COLOR is honoured too)'
+complete -c openclaw -n "__fish_openclaw_using_subcommand __sandbox-probe" -s h -l help -d 'Print help'
+complete -c openclaw -n "__fish_openclaw_using_subcommand __sandbox-probe" -s V -l version -d 'Print version'
+complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway setup status health doctor logs completions __packaging-files __sandbox-probe help" -f -a "gateway" -d 'Run the gateway, or manage it as an OS service'
+complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway setup status health doctor logs completions __packaging-files __sandbox-probe help" -f -a "setup" -d 'Prepare this account: a minimal config (gateway.mode "local"), the gateway token, the workspace'
+complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway setup status health doctor logs completions __packaging-files __sandbox-probe help" -f -a "status" -d 'Show the gateway service and whether the gateway answers (a summary of `gateway status`)'
+complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway setup status health doctor logs completions __packaging-files __sandbox-probe help" -f -a "health" -d 'Ask the running gateway for its health (as `gateway health`)'
+complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway setup status health doctor logs completions __packaging-files __sandbox-probe help" -f -a "doctor" -d 'Audit the installation and repair what is wrong'
+complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway setup status health doctor logs completions __packaging-files __sandbox-probe help" -f -a "logs" -d 'Show the gateway\'s log (tails it over the gateway connection)'
+complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway setup status health doctor logs completions __packaging-files __sandbox-probe help" -f -a "completions" -d 'Print shell completions'
+complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway setup status health doctor logs completions __packaging-files __sandbox-probe help" -f -a "__packaging-files" -d 'Write the files distribution packages ship (units, man pages, completions) into a dir'
+complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway setup status health doctor logs completions __packaging-files __sandbox-probe help" -f -a "__sandbox-probe" -d 'Run inside `gateway install`\'s sandbox probe unit: check the sandbox, send READY=1'
+complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway setup status health doctor logs completions __packaging-files __sandbox-probe help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c openclaw -n "__fish_openclaw_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "run" -d 'Run the gateway in the foreground (what the service runs)'
 complete -c openclaw -n "__fish_openclaw_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "install" -d 'Install the gateway as a service (systemd user unit, LaunchAgent or scheduled task)'
 complete -c openclaw -n "__fish_openclaw_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "uninstall" -d 'Stop and remove the service; config, state and logs are kept'

@@ -56,21 +56,39 @@ impl WindowsAccount {
         }
     }
 
-    /// From the environment: `USERNAME` (else `USER`, `LOGNAME`), prefixed `USERDOMAIN\` unless
-    /// the domain is `WORKGROUP` or the name already holds a `\`.
+    /// From the environment: `USERNAME` (else `USER`, `LOGNAME`, else the name of the current
+    /// uid's passwd entry: a dry run on a Unix host without those variables), prefixed
+    /// `USERDOMAIN\` unless the domain is `WORKGROUP` or the name already holds a `\`.
     pub fn current(env: &Environment) -> Self {
         let user = env
             .get_nonempty("USERNAME")
             .or_else(|| env.get_nonempty("USER"))
-            .or_else(|| env.get_nonempty("LOGNAME"));
+            .or_else(|| env.get_nonempty("LOGNAME"))
+            .map(str::to_owned)
+            .or_else(passwd_user_name);
         let user_id = user.map(|user| match env.get_nonempty("USERDOMAIN") {
             Some(domain) if !domain.eq_ignore_ascii_case("WORKGROUP") && !user.contains('\\') => {
                 format!("{domain}\\{user}")
             }
-            _ => user.to_owned(),
+            _ => user,
         });
         Self { user_id }
     }
+}
+
+/// The name of the effective uid's passwd entry.
+#[cfg(unix)]
+pub(crate) fn passwd_user_name() -> Option<String> {
+    nix::unistd::User::from_uid(nix::unistd::geteuid())
+        .ok()
+        .flatten()
+        .map(|u| u.name)
+        .filter(|name| !name.is_empty())
+}
+
+#[cfg(not(unix))]
+pub(crate) fn passwd_user_name() -> Option<String> {
+    None
 }
 
 /// `<state>/gateway-task.xml`: the task definition as imported.
@@ -139,7 +157,7 @@ pub fn task_values(
     let user_id = account.user_id.clone().ok_or_else(|| {
         ServiceError::new(
             "no-user",
-            "cannot tell which Windows account the logon trigger is for: USERNAME is not set",
+            "cannot tell which Windows account the logon trigger is for: USERNAME is not set (nor USER, LOGNAME or a passwd entry of this user)",
         )
     })?;
     Ok(TaskValues {

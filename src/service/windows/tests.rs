@@ -379,6 +379,26 @@ fn the_account_comes_from_the_environment() {
     assert_eq!(task_values(&spec, &nobody).unwrap_err().kind, "no-user");
 }
 
+#[cfg(unix)]
+#[test]
+fn without_user_variables_the_account_is_the_passwd_entry_of_the_current_uid() {
+    let expected = nix::unistd::User::from_uid(nix::unistd::geteuid())
+        .unwrap()
+        .expect("the test runs as a user with a passwd entry")
+        .name;
+    assert!(!expected.is_empty());
+    let account = WindowsAccount::current(&Environment::empty());
+    assert_eq!(account.user_id.as_deref(), Some(expected.as_str()));
+    let account = WindowsAccount::current(&Environment::empty().with("USERDOMAIN", "CORP"));
+    assert_eq!(account.user_id, Some(format!("CORP\\{expected}")));
+    // A name from the environment still wins.
+    let account = WindowsAccount::current(&Environment::empty().with("LOGNAME", "carol"));
+    assert_eq!(account.user_id.as_deref(), Some("carol"));
+    let spec = spec_in(Path::new("/home/x"), None);
+    let values = task_values(&spec, &WindowsAccount::current(&Environment::empty())).unwrap();
+    assert_eq!(values.user_id, expected);
+}
+
 #[test]
 fn a_custom_state_dir_cannot_be_passed_to_a_task() {
     let env = Environment::empty()
