@@ -1598,6 +1598,12 @@ fn print_human(report: &StatusReport, color: bool, require_rpc: bool) {
             if let Some(text) = &rt.status_text {
                 line("Status", text);
             }
+            if let Some(level) = &rt.sandbox {
+                line(
+                    "Sandbox",
+                    &format!("{level} (the level install's probe chose in the service manager)"),
+                );
+            }
             if rt.reload_pending {
                 line(
                     "Reload",

@@ -97,6 +97,13 @@ fn a_manager_that_refuses_namespaces_gets_the_seccomp_level_and_a_ready_service(
         status["service"]["runtime"]["sandbox"], "seccomp",
         "{status}"
     );
+    let text = f.oc(&["gateway", "status", "--no-probe"]);
+    assert!(text.stdout.contains("Sandbox       seccomp"), "{text}");
+    let doctor = f.oc(&["doctor", "--json"]);
+    assert!(
+        doctor.stdout.contains("service-sandbox-reduced"),
+        "{doctor}"
+    );
 }
 
 #[test]
