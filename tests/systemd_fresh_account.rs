@@ -9,75 +9,11 @@
 
 mod support;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::Path;
 
 use serde_json::{Value, json};
-use support::systemd_harness::{RunOutput, SystemdHarness};
-
-struct Fixture {
-    h: SystemdHarness,
-    bin: PathBuf,
-}
-
-impl Fixture {
-    fn new(h: SystemdHarness) -> Self {
-        let bin = h.copy_executable(env!("CARGO_BIN_EXE_openclaw"));
-        Self { h, bin }
-    }
-
-    /// `openclaw <args>` as the test user, stdin /dev/null (not a terminal).
-    fn oc(&self, args: &[&str]) -> RunOutput {
-        self.h.run(&self.bin, args)
-    }
-
-    fn oc_json(&self, args: &[&str]) -> (RunOutput, Value) {
-        let mut all = args.to_vec();
-        all.push("--json");
-        let out = self.oc(&all);
-        let v = serde_json::from_str(out.stdout.trim())
-            .unwrap_or_else(|e| panic!("not one JSON object ({e}): {out}"));
-        (out, v)
-    }
-
-    fn state_dir(&self, profile: Option<&str>) -> PathBuf {
-        self.h.home().join(match profile {
-            Some(p) => format!(".openclaw-{p}"),
-            None => ".openclaw".into(),
-        })
-    }
-}
-
-fn fixture() -> Option<Fixture> {
-    support::systemd_harness::harness_or_skip().map(Fixture::new)
-}
-
-fn http_status(port: u16, path: &str) -> Result<u16, String> {
-    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-    let mut s =
-        TcpStream::connect_timeout(&addr, Duration::from_secs(3)).map_err(|e| e.to_string())?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .map_err(|e| e.to_string())?;
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).map_err(|e| e.to_string())?;
-    let text = String::from_utf8_lossy(&buf);
-    text.split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| format!("bad answer {text:?}"))
-}
-
-fn refused(port: u16) -> bool {
-    TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(2))
-        .is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionRefused)
-}
+use support::service_fixture::*;
 
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
