@@ -311,6 +311,19 @@ impl SystemdBackend {
                 Err(why) => failures.push((level, why)),
             }
         }
+        // Every level failed the same way: the sandbox is not the cause (a full or read-only
+        // state dir, say). Install at the planned level; the readiness check then reports what
+        // the gateway itself says, and a failure is rolled back.
+        if let Some((_, first)) = failures.first() {
+            if failures.iter().all(|(_, why)| why == first) {
+                return Ok((
+                    plan.clone(),
+                    vec![format!(
+                        "Sandbox: {planned} (the probe failed the same way at every level, so the sandbox is not the cause: {first})."
+                    )],
+                ));
+            }
+        }
         let tried: Vec<String> = failures
             .iter()
             .map(|(l, why)| format!("{l}: {why}"))
