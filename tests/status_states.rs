@@ -287,10 +287,14 @@ fn status_shows_not_installed_running_token_and_config_mismatch_then_stopped() {
 fn status_shows_exit_78_as_failed_with_the_reason() {
     let Some(f) = Fixture::new() else { return };
     // The CLI reads this config; the gateway refuses it (a remote client config): exit 78.
-    f.write_config(r#"{ "gateway": { "mode": "remote" } }"#);
+    // Installed with a good config (an install that cannot start is rolled back), then the
+    // config turns into one the gateway refuses (a remote client): exit 78 on the restart.
+    f.write_config(CONFIG);
     let port = support::free_port();
     let out = f.install(port, &[]);
-    assert_eq!(out.code(), Some(1), "{out}");
+    assert!(out.success(), "{out}");
+    f.write_config(r#"{ "gateway": { "mode": "remote" } }"#);
+    let _ = f.h.systemctl(&["restart", "openclaw-gateway.service"]);
     f.wait_state(
         "openclaw-gateway.service",
         "failed",
@@ -361,12 +365,16 @@ fn status_shows_the_last_gateway_error_when_the_service_runs_but_the_port_is_clo
     let Some(f) = Fixture::new() else { return };
     // An address of no interface here: every start fails to bind (exit 1) and systemd keeps
     // restarting the gateway, so the service looks up while nothing listens.
+    // Installed first (an install that cannot become ready is rolled back), then restarted with
+    // that config.
+    f.write_config(CONFIG);
+    let port = support::free_port();
+    let out = f.install(port, &["--no-socket-activation"]);
+    assert!(out.success(), "{out}");
     f.write_config(
         r#"{ "gateway": { "mode": "local", "bind": "custom", "customBindHost": "192.0.2.1", "auth": { "mode": "token", "token": "test-token-0123456789" } } }"#,
     );
-    let port = support::free_port();
-    let out = f.install(port, &["--no-socket-activation"]);
-    assert_eq!(out.code(), Some(1), "{out}");
+    let _ = f.h.systemctl(&["restart", "openclaw-gateway.service"]);
     let (code, v) = f.status(&["--timeout", "2000"]);
     assert_eq!(code, Some(0), "{v:#}");
     let state = runtime(&v)["state"].as_str().unwrap().to_owned();
