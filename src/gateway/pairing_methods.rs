@@ -86,17 +86,6 @@ fn resolved(
         .broadcast(event, &payload, None, true, |_| true);
 }
 
-/// Whether the caller may hand out `wanted` (`operator.write` also covers what it implies).
-fn caller_holds(info: &ConnInfo, wanted: &str) -> bool {
-    const IMPLIED_BY_WRITE: [&str; 4] = [
-        "operator.talk",
-        "operator.sessions.read",
-        "operator.sessions.write",
-        "operator.sessions.archive",
-    ];
-    info.has_scope(wanted) || (IMPLIED_BY_WRITE.contains(&wanted) && info.has_scope(scope::WRITE))
-}
-
 /// A refusal of device management, with its reason code.
 fn access_denied(reason: &str, message: String) -> GatewayError {
     GatewayError::new(ErrorCode::Forbidden, message)
@@ -204,7 +193,7 @@ pub fn device_approve(
             .scopes
             .iter()
             .flatten()
-            .find(|s| s.starts_with("operator.") && !caller_holds(info, s))
+            .find(|s| s.starts_with("operator.") && !info.has_scope(s))
         {
             return Err(GatewayError::invalid_request(format!(
                 "missing scope: {missing}"
@@ -291,7 +280,7 @@ pub fn token_rotate(
         let granted = store
             .rotation_scopes(device_id, role, scopes.as_deref())
             .map_err(store_error)?;
-        if let Some(missing) = granted.iter().find(|s| !caller_holds(info, s)) {
+        if let Some(missing) = granted.iter().find(|s| !info.has_scope(s)) {
             return Err(access_denied(
                 "scope-not-held",
                 format!(

@@ -39,6 +39,7 @@
 //!   part of a list, a view or a `Debug` output.
 //! - Time is always passed in by the caller (ms since the Unix epoch); the store reads no clock.
 
+use crate::protocol::constants::scope;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::fs;
@@ -62,19 +63,6 @@ pub const PENDING_TTL_MS: u64 = 5 * 60 * 1000;
 pub const TOKEN_BYTES: usize = 32;
 /// The operator role.
 pub const OPERATOR_ROLE: &str = "operator";
-
-const OPERATOR_SCOPE_PREFIX: &str = "operator.";
-const OPERATOR_ADMIN_SCOPE: &str = "operator.admin";
-const OPERATOR_WRITE_SCOPE: &str = "operator.write";
-const OPERATOR_READ_SCOPE: &str = "operator.read";
-/// Scopes that `operator.write` implies (besides itself).
-const IMPLIED_BY_OPERATOR_WRITE: [&str; 5] = [
-    OPERATOR_READ_SCOPE,
-    "operator.talk",
-    "operator.sessions.read",
-    "operator.sessions.write",
-    "operator.sessions.archive",
-];
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -1643,21 +1631,11 @@ fn union<'a>(lists: impl IntoIterator<Item = Option<&'a [String]>>) -> Vec<Strin
     set.into_iter().collect()
 }
 
-/// Whether `granted` covers `requested` for `role`: exact grants, plus the operator implications
-/// (`operator.admin` covers every operator scope; `operator.write` covers read, talk and the
-/// session scopes; `operator.read` covers `operator.sessions.read`).
+/// Whether `granted` covers `requested` for `role`: exact grants, plus, for operators, the one
+/// scope rule ([`scope::covers`]).
 fn scope_satisfied(role: &str, requested: &str, granted: &[String]) -> bool {
-    let has = |scope: &str| granted.iter().any(|g| g.trim() == scope);
-    if has(requested) {
-        return true;
-    }
-    if role != OPERATOR_ROLE || !requested.starts_with(OPERATOR_SCOPE_PREFIX) {
-        return false;
-    }
-    has(OPERATOR_ADMIN_SCOPE)
-        || (IMPLIED_BY_OPERATOR_WRITE.contains(&requested) && has(OPERATOR_WRITE_SCOPE))
-        || (requested == "operator.sessions.read"
-            && (has(OPERATOR_READ_SCOPE) || has("operator.sessions.write")))
+    let exact = granted.iter().any(|g| g.trim() == requested);
+    exact || (role == OPERATOR_ROLE && scope::covers(granted, requested))
 }
 
 /// The first requested scope (trimmed, non-empty) that `granted` does not cover.

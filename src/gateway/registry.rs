@@ -81,14 +81,9 @@ pub struct ConnInfo {
 }
 
 impl ConnInfo {
-    /// True when the connection holds `wanted` (admin holds every operator scope; write holds read).
+    /// True when the connection holds `wanted` ([`scope::covers`]; nodes hold no operator scope).
     pub fn has_scope(&self, wanted: &str) -> bool {
-        if self.role != Role::Operator {
-            return false;
-        }
-        self.scopes.iter().any(|s| {
-            s == wanted || s == scope::ADMIN || (wanted == scope::READ && s == scope::WRITE)
-        })
+        self.role == Role::Operator && scope::covers(&self.scopes, wanted)
     }
 }
 

@@ -97,4 +97,97 @@ pub mod scope {
     pub const PAIRING: &str = "operator.pairing";
     /// Talk secrets.
     pub const TALK_SECRETS: &str = "operator.talk.secrets";
+    /// Talk (newer builds).
+    pub const TALK: &str = "operator.talk";
+    /// Reading sessions (newer builds).
+    pub const SESSIONS_READ: &str = "operator.sessions.read";
+    /// Writing sessions (newer builds).
+    pub const SESSIONS_WRITE: &str = "operator.sessions.write";
+    /// Archiving sessions (newer builds).
+    pub const SESSIONS_ARCHIVE: &str = "operator.sessions.archive";
+
+    /// The prefix of every operator scope.
+    const OPERATOR_PREFIX: &str = "operator.";
+
+    /// Scopes `operator.write` implies besides itself.
+    const IMPLIED_BY_WRITE: [&str; 5] =
+        [READ, TALK, SESSIONS_READ, SESSIONS_WRITE, SESSIONS_ARCHIVE];
+
+    /// The one rule of which operator scope covers which (spec `gateway-protocol.md` §4.1):
+    /// a granted scope covers itself; `operator.admin` covers every operator scope;
+    /// `operator.write` covers read, talk and the session scopes; `operator.read` and
+    /// `operator.sessions.write` cover `operator.sessions.read`. Anything that is not an
+    /// operator scope is covered only by itself. Every check of the gateway (method access,
+    /// event delivery, pairing approval, token rotation, device tokens) goes through here.
+    pub fn covers<S: AsRef<str>>(granted: &[S], wanted: &str) -> bool {
+        let wanted = wanted.trim();
+        let has = |scope: &str| granted.iter().any(|g| g.as_ref().trim() == scope);
+        if has(wanted) {
+            return true;
+        }
+        if !wanted.starts_with(OPERATOR_PREFIX) {
+            return false;
+        }
+        has(ADMIN)
+            || (IMPLIED_BY_WRITE.contains(&wanted) && has(WRITE))
+            || (wanted == SESSIONS_READ && (has(READ) || has(SESSIONS_WRITE)))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        /// Every cell of (granted × wanted) for the scopes the spec names.
+        #[test]
+        fn the_scope_table_follows_the_spec() {
+            let wanted = [
+                READ,
+                WRITE,
+                ADMIN,
+                APPROVALS,
+                PAIRING,
+                TALK,
+                TALK_SECRETS,
+                SESSIONS_READ,
+                SESSIONS_WRITE,
+                SESSIONS_ARCHIVE,
+            ];
+            // (granted, the wanted scopes it covers)
+            let table: [(&[&str], &[&str]); 8] = [
+                (&[], &[]),
+                (&[READ], &[READ, SESSIONS_READ]),
+                (
+                    &[WRITE],
+                    &[
+                        READ,
+                        WRITE,
+                        TALK,
+                        SESSIONS_READ,
+                        SESSIONS_WRITE,
+                        SESSIONS_ARCHIVE,
+                    ],
+                ),
+                (&[ADMIN], &wanted),
+                (&[APPROVALS], &[APPROVALS]),
+                (&[PAIRING], &[PAIRING]),
+                (&[SESSIONS_WRITE], &[SESSIONS_WRITE, SESSIONS_READ]),
+                (&[PAIRING, READ], &[PAIRING, READ, SESSIONS_READ]),
+            ];
+            for (granted, covered) in table {
+                for w in wanted {
+                    assert_eq!(
+                        covers(granted, w),
+                        covered.contains(&w),
+                        "{granted:?} covers {w}?"
+                    );
+                }
+            }
+            assert!(
+                !covers(&[ADMIN], "node.camera"),
+                "admin is an operator scope only"
+            );
+            assert!(covers(&["node.camera"], "node.camera"));
+            assert!(covers(&[" operator.read "], READ), "trimmed");
+        }
+    }
 }
