@@ -2,7 +2,6 @@
 
 pub mod canvas_host;
 pub mod config_watch;
-pub mod connect_auth;
 pub mod connection;
 pub mod device_identity;
 pub mod health;

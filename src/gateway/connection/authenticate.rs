@@ -11,15 +11,15 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use super::connection::Peer;
-use super::device_identity::VerifiedDevice;
-use super::origin_check::{OriginRequest, origin_allowed};
-use super::pairing_store::TokenCheck;
-use super::rate_limit::CredentialKind;
-use super::registry::Role;
-use super::settings::AuthSettings;
-use super::state::{GatewayState, lock};
+use super::Peer;
 use crate::config::AuthMode;
+use crate::gateway::device_identity::VerifiedDevice;
+use crate::gateway::origin_check::{OriginRequest, origin_allowed};
+use crate::gateway::pairing_store::TokenCheck;
+use crate::gateway::rate_limit::CredentialKind;
+use crate::gateway::registry::Role;
+use crate::gateway::settings::AuthSettings;
+use crate::gateway::state::{GatewayState, lock};
 use crate::protocol::connect::ConnectParams;
 use crate::protocol::errors::GatewayError;
 

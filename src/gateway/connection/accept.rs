@@ -1,0 +1,262 @@
+//! The connect pipeline after the first frame: negotiate → origin check → device proof →
+//! authenticate ([`super::authenticate`]) → pair ([`super::pairing_step`]) → device token →
+//! the connection's info and its `hello-ok`.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::authenticate::{Claimant, authenticate, check_origin};
+use super::handshake::{Negotiated, check_device, negotiate};
+use super::pairing_step::pair_or_refuse;
+use super::{EVENTS, Peer, Refused};
+use crate::config::AuthMode;
+use crate::gateway::canvas_host;
+use crate::gateway::device_identity::VerifyContext;
+use crate::gateway::methods;
+use crate::gateway::node_commands::{CommandPolicy, Platform};
+use crate::gateway::registry::{ConnInfo, Role};
+use crate::gateway::state::{GatewayState, lock, now_ms};
+use crate::protocol::connect::{
+    ConnectParams, Features, HelloAuth, HelloOk, Policy, ServerInfo, Snapshot,
+};
+use crate::protocol::constants::*;
+use crate::protocol::errors::GatewayError;
+use crate::protocol::frames::{ErrorCode, response_ok};
+
+pub(super) async fn accept(
+    state: &Arc<GatewayState>,
+    peer: &Peer,
+    conn_id: &str,
+    nonce: &str,
+    request_id: &str,
+    params: ConnectParams,
+) -> Result<(ConnInfo, String), Refused> {
+    let policy = close_code::POLICY_VIOLATION;
+    let refuse = |e: GatewayError| Box::new((e, policy));
+    let Negotiated {
+        role,
+        probe,
+        protocol,
+        client_id,
+        client_mode,
+    } = negotiate(&params)?;
+
+    check_origin(state, peer).map_err(refuse)?;
+
+    let auth = &state.settings.auth;
+    let presented = params.auth.clone().unwrap_or_default();
+    let nothing_presented = presented.token.is_none()
+        && presented.password.is_none()
+        && presented.device_token.is_none();
+    // Only operators may connect without a device identity; a node's pairing is its
+    // authorization, so a node must always present one (as upstream requires).
+    let device_required = role == Role::Node || (nothing_presented && auth.mode != AuthMode::None);
+    if params.device.is_none() && device_required {
+        return Err(refuse(
+            GatewayError::new(ErrorCode::NotPaired, "device identity required")
+                .with_details(json!({"code": "DEVICE_IDENTITY_REQUIRED"})),
+        ));
+    }
+    let requested_scopes: Vec<String> = params.scopes.clone().unwrap_or_default();
+
+    // Device identity, when presented.
+    let ctx = VerifyContext {
+        challenge_nonce: nonce,
+        now_ms: now_ms(),
+        is_loopback: peer.is_loopback,
+        nonce_required: protocol >= PROTOCOL_VERSION || !peer.is_loopback,
+    };
+    let verified = match check_device(&params, role, &ctx) {
+        None => None,
+        Some(Ok(v)) => Some(v),
+        Some(Err(e)) => {
+            return Err(refuse(
+                GatewayError::invalid_request(e.message())
+                    .with_details(json!({"code": e.detail_code()})),
+            ));
+        }
+    };
+
+    // Authentication first (shared secret, or a device token of the verified device); only an
+    // authenticated connect goes on to pairing.
+    let claimant = Claimant {
+        peer,
+        params: &params,
+        role,
+        client_id: &client_id,
+        device: verified.as_ref(),
+        scopes: &requested_scopes,
+    };
+    let auth_method = authenticate(state, &claimant).await.map_err(refuse)?;
+
+    // Pairing for device connections; scope rules for device-less ones.
+    let mut issued = None;
+    let scopes = match &verified {
+        Some(device) => {
+            let check = lock(&state.pairing).check(
+                &device.device_id,
+                &device.public_key_base64url,
+                role.as_str(),
+                &requested_scopes,
+            );
+            if !check.is_paired() {
+                pair_or_refuse(
+                    state,
+                    peer,
+                    &params,
+                    device,
+                    role,
+                    &requested_scopes,
+                    &check,
+                )?;
+            }
+            let token = lock(&state.pairing)
+                .ensure_token(
+                    &device.device_id,
+                    role.as_str(),
+                    &requested_scopes,
+                    now_ms(),
+                )
+                .map_err(|e| refuse(GatewayError::unavailable(format!("device token: {e}"))))?;
+            issued = Some(token);
+            if role == Role::Node {
+                Vec::new()
+            } else {
+                requested_scopes.clone()
+            }
+        }
+        None => {
+            let trusted = peer.is_loopback
+                && ((client_id == "gateway-client" && client_mode == "backend")
+                    || (client_id == "cli" && client_mode == "cli"));
+            if trusted && role == Role::Operator {
+                requested_scopes.clone()
+            } else {
+                Vec::new()
+            }
+        }
+    };
+
+    let node_id = (role == Role::Node).then(|| {
+        verified
+            .as_ref()
+            .map(|d| d.device_id.clone())
+            .or_else(|| params.client.instance_id.clone())
+            .unwrap_or_else(|| conn_id.to_owned())
+    });
+    let tracked = client_mode != "cli" && !probe;
+    let presence_key = tracked.then(|| {
+        verified
+            .as_ref()
+            .map(|d| d.device_id.clone())
+            .or_else(|| params.client.instance_id.clone())
+            .unwrap_or_else(|| conn_id.to_owned())
+    });
+    let info = ConnInfo {
+        conn_id: conn_id.to_owned(),
+        role,
+        scopes: scopes.clone(),
+        client_id,
+        client_mode,
+        display_name: params.client.display_name.clone(),
+        client_version: params.client.version.clone(),
+        platform: params.client.platform.clone(),
+        device_id: verified.as_ref().map(|d| d.device_id.clone()),
+        node_id,
+        device_family: params.client.device_family.clone(),
+        model_identifier: params.client.model_identifier.clone(),
+        path_env: params.path_env.clone(),
+        permissions: params.permissions.clone(),
+        caps: params.caps.clone(),
+        commands: declared_commands(state, role, &params),
+        presence_key,
+        remote_ip: peer.ip,
+        connected_at_ms: now_ms(),
+        protocol,
+    };
+    let is_admin = info.has_scope(scope::ADMIN);
+    let settings = &state.settings;
+    let hello = HelloOk {
+        kind: "hello-ok".into(),
+        protocol,
+        server: ServerInfo {
+            version: settings.version.clone(),
+            conn_id: conn_id.to_owned(),
+            boot_id: Some(state.boot_id.clone()),
+        },
+        features: Features {
+            methods: methods::METHODS.iter().map(|m| m.name.to_owned()).collect(),
+            events: EVENTS.iter().map(|e| (*e).to_owned()).collect(),
+        },
+        snapshot: Snapshot {
+            presence: state
+                .presence_list()
+                .into_iter()
+                .filter_map(|e| serde_json::to_value(e).ok())
+                .collect(),
+            health: state.health(),
+            state_version: state.state_version(),
+            uptime_ms: state.uptime_ms(),
+            config_path: is_admin.then(|| settings.config_path.display().to_string()),
+            state_dir: is_admin.then(|| settings.state_dir.display().to_string()),
+            auth_mode: is_admin.then(|| settings.auth.mode.as_str().to_owned()),
+        },
+        plugin_surface_urls: (protocol >= PROTOCOL_VERSION)
+            .then(|| canvas_url(state, peer))
+            .flatten()
+            .map(|url| [("canvas".to_owned(), url)].into()),
+        canvas_host_url: (protocol < PROTOCOL_VERSION)
+            .then(|| canvas_url(state, peer))
+            .flatten(),
+        auth: HelloAuth {
+            method: Some(auth_method.to_owned()),
+            role: role.as_str().to_owned(),
+            // What this connection holds (the device token may carry more).
+            scopes,
+            device_token: issued.as_ref().map(|t| t.token.expose_secret().to_owned()),
+            issued_at_ms: issued.as_ref().map(|t| t.issued_at_ms),
+        },
+        policy: Policy {
+            max_payload: MAX_PAYLOAD_BYTES,
+            max_buffered_bytes: settings.max_buffered_bytes,
+            tick_interval_ms: settings.tick_interval.as_millis() as u64,
+        },
+    };
+    let payload = serde_json::value::to_raw_value(&hello)
+        .map_err(|e| refuse(GatewayError::unavailable(e.to_string())))?;
+    Ok((info, response_ok(request_id, &payload)))
+}
+
+/// A node keeps the declared commands its platform's allowlist admits (spec §2.5); other roles
+/// keep what they declared.
+fn declared_commands(state: &GatewayState, role: Role, params: &ConnectParams) -> Vec<String> {
+    let declared = params.commands.clone().unwrap_or_default();
+    if role != Role::Node {
+        return declared;
+    }
+    let platform = Platform::detect(
+        &params.client.platform,
+        params.client.device_family.as_deref(),
+    );
+    CommandPolicy::from_config(&state.settings.config).filter_declared(platform, &declared)
+}
+
+/// The canvas capability URL for a connection that reached the gateway as `peer.host`.
+fn canvas_url(state: &GatewayState, peer: &Peer) -> Option<String> {
+    state.settings.canvas.as_ref()?;
+    let host = peer.host.clone().unwrap_or_else(|| {
+        let ip = state.settings.bind.probe_host();
+        let port = state.settings.ports.port;
+        match ip {
+            IpAddr::V6(v6) => format!("[{v6}]:{port}"),
+            v4 => format!("{v4}:{port}"),
+        }
+    });
+    Some(format!(
+        "http://{host}{}/{}",
+        canvas_host::CAPABILITY_PREFIX,
+        state.canvas_capability.expose()
+    ))
+}
