@@ -177,15 +177,36 @@ pub fn file_for_date(target: &FileTarget, date: &str) -> PathBuf {
     }
 }
 
+/// The local time zone, found once: `TZ` when set (as jiff reads it), else `/etc/localtime`
+/// read as TZif data, else UTC. Logs need the offset, not the zone's name: jiff's own lookup
+/// maps the `/etc/localtime` symlink to an IANA name and, to check it, lists the whole
+/// zoneinfo tree (≈30 directories) on the gateway's first log line — a millisecond or more of
+/// start-up.
+fn local_zone() -> &'static jiff::tz::TimeZone {
+    static ZONE: std::sync::OnceLock<jiff::tz::TimeZone> = std::sync::OnceLock::new();
+    ZONE.get_or_init(|| {
+        let tz_set = std::env::var_os("TZ").is_some_and(|v| !v.is_empty());
+        if tz_set || !cfg!(unix) {
+            return jiff::tz::TimeZone::system();
+        }
+        fs::read("/etc/localtime")
+            .ok()
+            .and_then(|bytes| jiff::tz::TimeZone::tzif("localtime", &bytes).ok())
+            .unwrap_or(jiff::tz::TimeZone::UTC)
+    })
+}
+
+fn now_local() -> jiff::Zoned {
+    jiff::Timestamp::now().to_zoned(local_zone().clone())
+}
+
 /// Today's local date as `YYYY-MM-DD`.
 pub fn local_date_today() -> String {
-    jiff::Zoned::now().strftime("%Y-%m-%d").to_string()
+    now_local().strftime("%Y-%m-%d").to_string()
 }
 
 fn now_iso() -> String {
-    jiff::Zoned::now()
-        .strftime("%Y-%m-%dT%H:%M:%S%.3f%:z")
-        .to_string()
+    now_local().strftime("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string()
 }
 
 /// Appends records to the current log file, rolling by date and size.
