@@ -2175,15 +2175,15 @@ fn render(rep: &Report) -> String {
     let top = o.health_clients.iter().max().copied().unwrap_or(0);
     let targets = [
         (
-            "exec → `READY=1` < 50 ms".to_owned(),
+            "exec → `READY=1` < 5 ms".to_owned(),
             "notify_ready_ms".to_owned(),
-            50.0,
+            5.0,
             Unit::Ms,
         ),
         (
-            "idle RSS < 15 MiB".to_owned(),
+            "idle RSS < 8 MiB".to_owned(),
             "idle_rss_mib".to_owned(),
-            15.0,
+            8.0,
             Unit::Mib,
         ),
         (
