@@ -104,6 +104,14 @@ fn a_manager_that_refuses_namespaces_gets_the_seccomp_level_and_a_ready_service(
         doctor.stdout.contains("service-sandbox-reduced"),
         "{doctor}"
     );
+    // The fallback level is what install chose, not drift doctor would rewrite.
+    for drift in [
+        "service-custom-edits",
+        "service-definition-drift",
+        "service-hardening-missing",
+    ] {
+        assert!(!doctor.stdout.contains(drift), "{drift}: {doctor}");
+    }
 }
 
 #[test]

@@ -60,8 +60,9 @@ use crate::service::launchd::LaunchdPaths;
 use crate::service::launchd::homebrew;
 use crate::service::plan::Plan;
 use crate::service::spec::{ServiceSpec, SpecOptions};
+use crate::service::systemd::SystemdBackend;
 use crate::service::systemd::packaged;
-use crate::service::systemd::units::{self, SystemdFeatures};
+use crate::service::systemd::units;
 use crate::service_names::{Platform, Treatment, classify_service_name};
 
 use self::consent::{Consent, Decision};
@@ -133,9 +134,11 @@ impl Target {
     fn plan(&self, sup: &Supervisor) -> Option<Plan> {
         let spec = self.spec.as_ref()?;
         match sup.platform {
-            PlatformKind::Linux => {
-                crate::service::systemd::plan::install_plan(spec, &SystemdFeatures::detect()).ok()
-            }
+            // The backend's plan: the installed unit's sandbox level (the one install's probe
+            // chose), not the host's best, so a unit at a fallback level is not drift.
+            PlatformKind::Linux => SystemdBackend::new(self.invocation.env.clone())
+                .plan_install(spec)
+                .ok(),
             PlatformKind::Macos => sup.launchd().plan_install(spec).ok(),
             PlatformKind::Windows => sup.windows().plan_install(spec).ok(),
         }
