@@ -97,6 +97,8 @@ pub struct SystemdBackend {
     euid: u32,
     user: String,
     linger_dir: PathBuf,
+    /// The host's systemd features, probed once (`systemctl --version`, an `unshare` test).
+    features: std::sync::OnceLock<units::SystemdFeatures>,
 }
 
 impl SystemdBackend {
@@ -116,7 +118,13 @@ impl SystemdBackend {
             euid,
             user,
             linger_dir,
+            features: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The host's systemd features (probed on first use, then kept).
+    pub fn features(&self) -> units::SystemdFeatures {
+        *self.features.get_or_init(units::SystemdFeatures::detect)
     }
 
     /// Reads linger from `dir` instead of `/var/lib/systemd/linger`.
@@ -235,7 +243,7 @@ impl SystemdBackend {
         plan: &Plan,
         force: bool,
     ) -> Result<(Plan, Vec<String>), ServiceError> {
-        let features = units::SystemdFeatures::detect();
+        let features = self.features();
         let best = units::best_level(spec, &features);
         let planned = plan::plan_level(plan).unwrap_or(best);
         if self.sandbox_override()?.is_some() {
@@ -903,7 +911,7 @@ impl ServiceManager for SystemdBackend {
     }
 
     fn plan_install(&self, spec: &ServiceSpec) -> Result<Plan, ServiceError> {
-        let features = units::SystemdFeatures::detect();
+        let features = self.features();
         let level = match self.sandbox_override()? {
             Some(level) => level,
             None => installed_level(spec)
