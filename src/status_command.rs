@@ -430,21 +430,7 @@ pub fn summary_lines(report: &StatusReport, cli: &str) -> Vec<String> {
     };
     match (&report.service.runtime, &report.service.inspection_error) {
         (Some(rt), _) => {
-            let mut facts = vec![];
-            if let Some(pid) = rt.pid {
-                facts.push(format!("pid {pid}"));
-            }
-            if let Some(up) = rt.uptime_secs {
-                facts.push(format!("up {}", human_duration(up)));
-            }
-            if let Some(exit) = &rt.last_exit {
-                facts.push(describe_last_exit(exit));
-            }
-            let facts = if facts.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", facts.join(", "))
-            };
+            let facts = runtime_facts(rt, false);
             let fix = if rt.state == ServiceState::NotInstalled {
                 format!(" · install: {cli} gateway install")
             } else {
@@ -1521,6 +1507,28 @@ pub fn last_error_line(file: &std::path::Path) -> Option<String> {
     })
 }
 
+/// ` (pid N, up T[, N restart(s)], last exit …)` of a supervisor's view, or nothing.
+fn runtime_facts(rt: &SupervisorStatus, restarts: bool) -> String {
+    let mut facts = vec![];
+    if let Some(pid) = rt.pid {
+        facts.push(format!("pid {pid}"));
+    }
+    if let Some(up) = rt.uptime_secs {
+        facts.push(format!("up {}", human_duration(up)));
+    }
+    if let Some(n) = rt.restarts.filter(|_| restarts) {
+        facts.push(format!("{n} restart(s)"));
+    }
+    if let Some(exit) = &rt.last_exit {
+        facts.push(describe_last_exit(exit));
+    }
+    if facts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", facts.join(", "))
+    }
+}
+
 fn paint(text: &str, style: anstyle::Style, color: bool) -> String {
     if color {
         format!("{}{text}{}", style.render(), style.render_reset())
@@ -1556,24 +1564,7 @@ fn print_human(report: &StatusReport, color: bool, require_rpc: bool) {
                 ServiceState::Failed | ServiceState::StartLimitHit => bad,
                 _ => warn,
             };
-            let mut facts = vec![];
-            if let Some(pid) = rt.pid {
-                facts.push(format!("pid {pid}"));
-            }
-            if let Some(up) = rt.uptime_secs {
-                facts.push(format!("up {}", human_duration(up)));
-            }
-            if let Some(n) = rt.restarts {
-                facts.push(format!("{n} restart(s)"));
-            }
-            if let Some(exit) = &rt.last_exit {
-                facts.push(describe_last_exit(exit));
-            }
-            let facts = if facts.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", facts.join(", "))
-            };
+            let facts = runtime_facts(rt, true);
             line(
                 "State",
                 &format!("{}{facts}", paint(rt.state.label(), state_style, color)),

@@ -19,18 +19,6 @@ fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
 }
 
-fn messages(v: &Value) -> String {
-    v["messages"]
-        .as_array()
-        .map(|m| {
-            m.iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
-        .unwrap_or_default()
-}
-
 #[test]
 fn a_fresh_account_installs_a_ready_service_that_scripts_can_stop_and_start() {
     let Some(f) = fixture() else { return };
