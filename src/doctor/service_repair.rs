@@ -193,11 +193,7 @@ pub fn move_unit_secrets(target: &Target) -> Result<Vec<String>, String> {
         entries.retain(|(k, _)| k != key);
         entries.push((key.clone(), value.clone()));
     }
-    let mut env_text = String::new();
-    for (key, value) in &entries {
-        env_text.push_str(&units::escape::env_file_line(key, value).map_err(|e| e.message)?);
-        env_text.push('\n');
-    }
+    let env_text = units::env_file_text(&entries).map_err(|e| e.message)?;
     if let Some(dir) = env_file.parent() {
         create_dir_all_with_mode(dir, 0o700).map_err(|e| format!("{}: {e}", dir.display()))?;
     }

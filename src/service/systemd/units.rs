@@ -83,6 +83,16 @@ pub fn env_file(spec: &ServiceSpec) -> PathBuf {
     spec.state_dir.join(ENV_FILE_NAME)
 }
 
+/// The env file's text: one `KEY=value` line each, escaped for `EnvironmentFile=`.
+pub fn env_file_text(entries: &[(String, String)]) -> Result<String, ServiceError> {
+    let mut text = String::new();
+    for (key, value) in entries {
+        text.push_str(&escape::env_file_line(key, value)?);
+        text.push('\n');
+    }
+    Ok(text)
+}
+
 /// `SyslogIdentifier=`: `openclaw-gateway` or `openclaw-gateway-<profile>`.
 pub fn syslog_identifier(profile: &Profile) -> String {
     match profile.name() {
@@ -391,11 +401,7 @@ fn render_with(
         None
     };
 
-    let mut env_file_contents = String::new();
-    for (key, value) in &spec.secret_environment {
-        env_file_contents.push_str(&escape::env_file_line(key, value)?);
-        env_file_contents.push('\n');
-    }
+    let env_file_contents = env_file_text(&spec.secret_environment)?;
 
     Ok(RenderedUnits {
         unit_dir: unit_dir(spec),
