@@ -2,6 +2,9 @@
 
 use std::process::ExitCode;
 
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+mod pow_symbol;
+
 fn main() -> ExitCode {
     let cli = match openclaw::cli::parse_args(std::env::args_os()) {
         Ok(cli) => cli,

@@ -5,14 +5,16 @@
 #      with --root=<scratch root> (so /usr/bin/openclaw is the packaged binary), the user units
 #      in a private mount namespace with the packaged binary overlaid on /usr/bin (systemd 252's
 #      `--user verify` has no --root);
-#   3. lintian reports no tag except those justified in packaging/README.md ("## lintian").
-# Needs root (for the mount namespace), cargo-deb, dpkg, lintian, systemd. Used by .ci/run.
+#   3. the packaged (release) binary loads no shared library but libc and libgcc_s: libm would be
+#      mapped and relocated at every start for nothing (src/pow_symbol.rs; issue 15, idle RSS);
+#   4. lintian reports no tag except those justified in packaging/README.md ("## lintian").
+# Needs root (for the mount namespace), cargo-deb, dpkg, lintian, systemd, binutils. Used by .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-for tool in cargo-deb dpkg-deb lintian systemd-analyze unshare; do
+for tool in cargo-deb dpkg-deb lintian systemd-analyze unshare readelf; do
     command -v "$tool" >/dev/null || {
-        echo "check.sh: \`$tool\` is missing (cargo install cargo-deb --locked; apt-get install dpkg lintian systemd util-linux)" >&2
+        echo "check.sh: \`$tool\` is missing (cargo install cargo-deb --locked; apt-get install dpkg lintian systemd util-linux binutils)" >&2
         exit 1
     }
 done
@@ -51,7 +53,16 @@ unshare --mount --propagation private /bin/sh -ec '
 ' sh "$root" "$scratch/run"
 echo "check.sh: systemd-analyze verify: the user and system units are clean"
 
-# 3. lintian: every tag must be listed (as `- \`tag\`: why`) under "## lintian" in the README.
+# 3. Shared libraries.
+needed=$(readelf -d -W "$root/usr/bin/openclaw" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort | tr '\n' ' ')
+if [[ "$needed" != "libc.so.6 libgcc_s.so.1 " ]]; then
+    echo "check.sh: /usr/bin/openclaw needs: $needed(expected only libc.so.6 libgcc_s.so.1); find the new" \
+        "libm call with \`nm -D --undefined-only\` and avoid it or define it as src/pow_symbol.rs does" >&2
+    exit 1
+fi
+echo "check.sh: shared libraries: $needed"
+
+# 4. lintian: every tag must be listed (as `- \`tag\`: why`) under "## lintian" in the README.
 allowed=$(sed -n '/^## lintian/,/^## /p' packaging/README.md | sed -n 's/^- `\([a-z0-9-]*\)`.*/\1/p')
 lintian_rc=0
 lintian --tag-display-limit 0 "$deb" >"$scratch/lintian" 2>&1 || lintian_rc=$?
