@@ -5,11 +5,21 @@
 
 use crate::config::LoadedConfig;
 use crate::environment::Environment;
-use crate::exit_status::CliError;
 use crate::paths::Paths;
 use crate::ports::{PortInputs, ResolvedPorts, resolve_ports};
 use crate::profile::ProfileSelection;
 use crate::service_names::ServiceNames;
+
+/// Why a command's context cannot be resolved. The CLI maps the kind to its exit code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvocationError {
+    /// A flag or the environment names something unusable (a bad profile, no home).
+    #[error("{0}")]
+    Usage(String),
+    /// The config file is broken, or its ports are.
+    #[error("{0}")]
+    Config(String),
+}
 
 /// The global flags, as parsed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -42,17 +52,17 @@ pub struct Invocation {
 }
 
 impl Invocation {
-    /// Resolves the context; errors are usage errors (exit 2).
+    /// Resolves the context; errors are [`InvocationError::Usage`].
     pub fn resolve(
         options: &GlobalOptions,
         env: Environment,
         stderr_is_terminal: bool,
-    ) -> Result<Self, CliError> {
+    ) -> Result<Self, InvocationError> {
+        let usage = |e: &dyn std::fmt::Display| InvocationError::Usage(e.to_string());
         let profile = ProfileSelection::resolve(options.profile.as_deref(), options.dev, &env)
-            .map_err(|e| CliError::usage(e.to_string()))?;
-        let paths = Paths::resolve(&profile, &env).map_err(|e| CliError::usage(e.to_string()))?;
-        let names = ServiceNames::resolve(&profile.profile, &env)
-            .map_err(|e| CliError::usage(e.to_string()))?;
+            .map_err(|e| usage(&e))?;
+        let paths = Paths::resolve(&profile, &env).map_err(|e| usage(&e))?;
+        let names = ServiceNames::resolve(&profile.profile, &env).map_err(|e| usage(&e))?;
         let color = !options.no_color
             && env.get("NO_COLOR").is_none_or(str::is_empty)
             && stderr_is_terminal;
@@ -66,10 +76,10 @@ impl Invocation {
         })
     }
 
-    /// Reads the config file; a broken file is a configuration error (exit 78).
-    pub fn load_config(&self) -> Result<LoadedConfig, CliError> {
+    /// Reads the config file; a broken file is an [`InvocationError::Config`].
+    pub fn load_config(&self) -> Result<LoadedConfig, InvocationError> {
         LoadedConfig::load(&self.paths.config_path, &self.env)
-            .map_err(|e| CliError::config(e.to_string()))
+            .map_err(|e| InvocationError::Config(e.to_string()))
     }
 
     /// Where the gateway's file log goes: `logging.file`, else the daily files in `<state>/logs`.
@@ -95,40 +105,20 @@ impl Invocation {
         &self,
         cli_port: Option<u16>,
         config: &LoadedConfig,
-    ) -> Result<ResolvedPorts, CliError> {
+    ) -> Result<ResolvedPorts, InvocationError> {
         let inputs = PortInputs {
             cli_port,
             config_port: config.config.gateway_port(),
             config_canvas_port: config.config.canvas_host_port(),
         };
-        resolve_ports(&self.profile, &self.env, inputs).map_err(|e| CliError::config(e.to_string()))
+        resolve_ports(&self.profile, &self.env, inputs)
+            .map_err(|e| InvocationError::Config(e.to_string()))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::parse_args;
-
-    fn resolve(args: &[&str]) -> Invocation {
-        let cli = parse_args(args).unwrap();
-        let env = Environment::empty().with("HOME", "/home/u");
-        Invocation::resolve(&cli.global.options(), env, false).unwrap()
-    }
-
-    #[test]
-    fn profile_after_the_verb_resolves_the_same_context_as_before_it() {
-        let before = resolve(&["openclaw", "--profile", "rescue", "gateway", "install"]);
-        let after = resolve(&["openclaw", "gateway", "install", "--profile", "rescue"]);
-        assert_eq!(before.profile, after.profile);
-        assert_eq!(before.paths, after.paths);
-        assert_eq!(before.names, after.names);
-        assert_eq!(
-            after.paths.state_dir,
-            std::path::PathBuf::from("/home/u/.openclaw-rescue")
-        );
-        assert_eq!(after.names.systemd_unit, "openclaw-gateway-rescue");
-    }
 
     #[test]
     fn no_color_and_no_color_env_disable_colour_even_on_a_terminal() {

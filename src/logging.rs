@@ -381,7 +381,7 @@ pub fn subsystem_of(target: &str) -> &str {
     let mut parts = rest.split("::");
     match (parts.next(), parts.next()) {
         (Some("gateway"), Some("connection" | "server" | "outbound")) => "gateway/ws",
-        (Some("gateway" | "gateway_run"), _) => "gateway",
+        (Some("gateway"), _) | (Some("cli"), Some("gateway_run")) => "gateway",
         (Some(first), _) => first,
         (None, _) => rest,
     }
@@ -588,7 +588,7 @@ mod tests {
         assert_eq!(r["message"], "listening");
         assert_eq!(r["fields"]["port"], 18789);
         assert_eq!(subsystem_of("openclaw::gateway::server"), "gateway/ws");
-        assert_eq!(subsystem_of("openclaw::gateway_run"), "gateway");
+        assert_eq!(subsystem_of("openclaw::cli::gateway_run"), "gateway");
         assert_eq!(subsystem_of("openclaw::gateway::methods"), "gateway");
         assert_eq!(subsystem_of("openclaw::config"), "config");
         assert_eq!(subsystem_of("hyper::proto"), "hyper::proto");

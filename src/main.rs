@@ -10,5 +10,5 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => err.exit(),
     };
-    openclaw::commands::run(cli, openclaw::environment::Environment::from_process())
+    openclaw::cli::run(cli, openclaw::environment::Environment::from_process())
 }

@@ -11,11 +11,11 @@
 //!
 //! Everything is checked before anything is written: a broken config file is reported with its
 //! file, line and column and left as it is. Running it again changes nothing and says so. No
-//! secret is ever part of the report. `gateway install` runs the same step when no config file
-//! exists ([`crate::service_commands::install`]).
+//! secret is ever part of the report. `openclaw gateway install` runs the same step when no
+//! config file exists.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -24,7 +24,6 @@ use serde_json::{Value, json};
 use crate::atomic_write::{PRIVATE_DIR_MODE, create_dir_all_with_mode};
 use crate::config::{ConfigError, GatewayMode, LoadedConfig, backup_path};
 use crate::environment::Environment;
-use crate::exit_status::{CliError, ExitStatus};
 use crate::gateway::settings::{configured_secret_source, read_or_generate_token};
 use crate::paths::Paths;
 
@@ -146,19 +145,6 @@ impl SetupError {
     fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hints.push(hint.into());
         self
-    }
-}
-
-impl From<SetupError> for CliError {
-    fn from(e: SetupError) -> Self {
-        let status = if e.config {
-            ExitStatus::Config
-        } else {
-            ExitStatus::Failure
-        };
-        e.hints
-            .into_iter()
-            .fold(CliError::new(status, e.message), CliError::with_hint)
     }
 }
 
@@ -397,40 +383,6 @@ impl SetupReport {
         }
         // A created workspace's parent (`~/.openclaw` of a named profile) is left: it may be
         // another profile's state dir.
-    }
-}
-
-fn out(text: &str) {
-    let _ = writeln!(io::stdout().lock(), "{text}");
-}
-
-/// `openclaw setup [--json]`: runs [`run`] for `paths` and prints the report.
-pub fn command(
-    paths: &Paths,
-    env: &Environment,
-    json_output: bool,
-) -> Result<ExitStatus, CliError> {
-    match run(paths, env) {
-        Ok(report) => {
-            if json_output {
-                let mut v = json!({"ok": true});
-                if let (Some(obj), Value::Object(fields)) = (v.as_object_mut(), report.to_json()) {
-                    obj.extend(fields);
-                }
-                out(&v.to_string());
-            } else {
-                for line in report.lines() {
-                    out(&line);
-                }
-            }
-            Ok(ExitStatus::Ok)
-        }
-        Err(e) if json_output => {
-            out(&json!({"ok": false, "error": e.message, "hints": e.hints}).to_string());
-            let status = CliError::from(e).status;
-            Err(CliError::new(status, String::new()))
-        }
-        Err(e) => Err(e.into()),
     }
 }
 

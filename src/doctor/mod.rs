@@ -46,10 +46,8 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use crate::cli::DoctorArgs;
 use crate::config::LoadedConfig;
-use crate::exit_status::{CliError, ExitStatus};
-use crate::invocation::{GlobalOptions, Invocation};
+use crate::invocation::{GlobalOptions, Invocation, InvocationError};
 use crate::profile::{Profile, ProfileSource};
 use crate::service::PlatformKind;
 use crate::service::ServiceManager;
@@ -146,7 +144,7 @@ impl Target {
 }
 
 /// The profiles to audit.
-fn targets(invocation: &Invocation, sup: &Supervisor) -> Result<Vec<Target>, CliError> {
+fn targets(invocation: &Invocation, sup: &Supervisor) -> Result<Vec<Target>, InvocationError> {
     let explicit = invocation.profile.source != ProfileSource::Default
         || !invocation.paths.is_canonical_state_dir();
     if explicit {
@@ -607,11 +605,11 @@ fn out(text: &str) {
     let _ = write!(io::stdout().lock(), "{text}");
 }
 
-fn exit_for(items: &[Item]) -> ExitStatus {
+fn outcome_of(items: &[Item]) -> Outcome {
     if items.iter().any(|(f, _)| f.counts()) {
-        ExitStatus::Failure
+        Outcome::FindingsLeft
     } else {
-        ExitStatus::Ok
+        Outcome::Clean
     }
 }
 
@@ -700,34 +698,73 @@ fn execute(action: &Action, targets: &[Target], sup: &Supervisor) -> Result<Vec<
     }
 }
 
+/// What `openclaw doctor` was asked to do (the CLI's flags, as plain options).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DoctorOptions {
+    /// Apply the repairs (`--fix`).
+    pub fix: bool,
+    /// Assume yes (`--yes`; implies `fix`).
+    pub yes: bool,
+    /// Never prompt (`--non-interactive`).
+    pub non_interactive: bool,
+    /// Also apply aggressive repairs (`--force`).
+    pub force: bool,
+    /// Print the repair plan, change nothing (`--dry-run`, with `fix`).
+    pub dry_run: bool,
+    /// Allow touching system units (`--system`; reported only today).
+    pub system: bool,
+    /// One JSON report (`--json`; read-only).
+    pub json: bool,
+}
+
+/// How a doctor run ended; the CLI turns it into the exit code (0 / 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// No error or warning is left.
+    Clean,
+    /// Some finding that counts (error or warning) is left.
+    FindingsLeft,
+}
+
+/// Why doctor did not run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DoctorError {
+    /// The options contradict each other; the message says which to use.
+    #[error("{0}")]
+    Usage(&'static str),
+    /// A profile's context could not be resolved.
+    #[error(transparent)]
+    Invocation(#[from] InvocationError),
+}
+
 /// `openclaw doctor`, on the host's service manager.
-pub fn run(invocation: &Invocation, args: &DoctorArgs) -> Result<ExitStatus, CliError> {
-    run_with(invocation, args, &Supervisor::host(&invocation.env))
+pub fn run(invocation: &Invocation, opts: &DoctorOptions) -> Result<Outcome, DoctorError> {
+    run_with(invocation, opts, &Supervisor::host(&invocation.env))
 }
 
 /// `openclaw doctor` on `sup` (tests: launchd or Task Scheduler through the fakes).
 pub fn run_with(
     invocation: &Invocation,
-    args: &DoctorArgs,
+    opts: &DoctorOptions,
     sup: &Supervisor,
-) -> Result<ExitStatus, CliError> {
+) -> Result<Outcome, DoctorError> {
     // `--yes` accepts the defaults and so enters repair (spec §6.1: shouldRepair = fix || yes).
-    let fix = args.fix || args.yes;
-    if args.json && fix && !args.dry_run {
-        return Err(CliError::usage(
+    let fix = opts.fix || opts.yes;
+    if opts.json && fix && !opts.dry_run {
+        return Err(DoctorError::Usage(
             "--json is read-only advice: use it without --fix, or with --fix --dry-run",
         ));
     }
-    if args.dry_run && !fix {
-        return Err(CliError::usage(
+    if opts.dry_run && !fix {
+        return Err(DoctorError::Usage(
             "--dry-run shows the repair plan: add --fix",
         ));
     }
     let targets = targets(invocation, sup)?;
-    let non_interactive = args.non_interactive || !io::stdin().is_terminal();
-    let running_rewrite = if !fix || args.non_interactive {
+    let non_interactive = opts.non_interactive || !io::stdin().is_terminal();
+    let running_rewrite = if !fix || opts.non_interactive {
         runtime::RunningRewrite::Hold
-    } else if args.yes {
+    } else if opts.yes {
         runtime::RunningRewrite::Release
     } else if non_interactive {
         runtime::RunningRewrite::Hold
@@ -735,16 +772,16 @@ pub fn run_with(
         runtime::RunningRewrite::Ask
     };
     let items = audit_all(invocation, &targets, sup, running_rewrite);
-    if args.json {
+    if opts.json {
         let mut v = report_json(&targets, &items);
-        if args.dry_run {
+        if opts.dry_run {
             v["dryRun"] = json!(true);
         }
         out(&format!(
             "{}\n",
             serde_json::to_string_pretty(&v).unwrap_or_default()
         ));
-        return Ok(exit_for(&items));
+        return Ok(outcome_of(&items));
     }
     let findings: Vec<Finding> = items.iter().map(|(f, _)| f.clone()).collect();
     out(&findings::render_text(&findings));
@@ -752,62 +789,83 @@ pub fn run_with(
         if group(&items).iter().any(|_| true) {
             out("Run `openclaw doctor --fix` to repair (add --dry-run to see the plan first).\n");
         }
-        return Ok(exit_for(&items));
+        return Ok(outcome_of(&items));
     }
     let groups = group(&items);
     if groups.is_empty() {
-        return Ok(exit_for(&items));
+        return Ok(outcome_of(&items));
     }
-    if args.dry_run {
-        out("\nRepair plan (nothing is changed):\n");
-        for (i, (action, fs)) in groups.iter().enumerate() {
-            let ids: Vec<&str> = fs.iter().map(|f| f.id).collect();
-            out(&format!(
-                "{}. {} [{}; fixes {}]\n",
-                i + 1,
-                action.summary(),
-                action.kind(fs).as_str(),
-                ids.join(", ")
-            ));
-            let lines = match action {
-                Action::Reinstall { profile } => find_target(&targets, profile)
-                    .and_then(|t| {
-                        t.plan(sup).map(|p| match sup.platform {
-                            PlatformKind::Linux => service_repair::describe_reinstall(t, &p),
-                            _ => std::iter::once("back up the old definition 0600 under <state>/service-backup/ (token/password removed; they go into the config), then the install plan:".to_owned())
-                                .chain(p.render_text().lines().map(|l| format!("    {l}")))
-                                .collect(),
-                        })
-                    })
-                    .unwrap_or_default(),
-                Action::MigrateLaunchAgent {
-                    profile,
-                    label,
-                    plist,
-                } => find_target(&targets, profile)
-                    .map(|t| launchd_repair::describe_migration(t, sup, label, plist))
-                    .unwrap_or_else(|| vec![format!("profile {profile} has no usable config")]),
-                Action::StartService { profile }
-                | Action::RestartService { profile }
-                | Action::InstallService { profile }
-                | Action::BootstrapLaunchAgent { profile } => find_target(&targets, profile)
-                    .map(|t| runtime::plan_lines(action, t, sup))
-                    .unwrap_or_else(|| vec![format!("profile {profile} has no usable config")]),
-                other => other.plan_lines(),
-            };
-            for line in lines {
-                out(&format!("   {line}\n"));
-            }
-        }
-        return Ok(exit_for(&items));
+    if opts.dry_run {
+        print_repair_plan(&groups, &targets, sup);
+        return Ok(outcome_of(&items));
     }
     let consent = Consent {
-        yes: args.yes,
+        yes: opts.yes,
         non_interactive,
-        force: args.force,
+        force: opts.force,
     };
+    apply_repairs(&groups, &consent, &targets, sup);
+    let targets = self::targets(invocation, sup)?;
+    let after = audit_all(invocation, &targets, sup, running_rewrite);
+    let left: Vec<Finding> = after.iter().map(|(f, _)| f.clone()).collect();
+    out("\nAfter repairs:\n");
+    out(&findings::render_text(&left));
+    Ok(outcome_of(&after))
+}
+
+/// `--fix --dry-run`: each repair with the findings it fixes and what it would do.
+fn print_repair_plan(groups: &[(Action, Vec<&Finding>)], targets: &[Target], sup: &Supervisor) {
+    out("\nRepair plan (nothing is changed):\n");
+    for (i, (action, fs)) in groups.iter().enumerate() {
+        let ids: Vec<&str> = fs.iter().map(|f| f.id).collect();
+        out(&format!(
+            "{}. {} [{}; fixes {}]\n",
+            i + 1,
+            action.summary(),
+            action.kind(fs).as_str(),
+            ids.join(", ")
+        ));
+        let lines = match action {
+            Action::Reinstall { profile } => find_target(targets, profile)
+                .and_then(|t| {
+                    t.plan(sup).map(|p| match sup.platform {
+                        PlatformKind::Linux => service_repair::describe_reinstall(t, &p),
+                        _ => std::iter::once("back up the old definition 0600 under <state>/service-backup/ (token/password removed; they go into the config), then the install plan:".to_owned())
+                            .chain(p.render_text().lines().map(|l| format!("    {l}")))
+                            .collect(),
+                    })
+                })
+                .unwrap_or_default(),
+            Action::MigrateLaunchAgent {
+                profile,
+                label,
+                plist,
+            } => find_target(targets, profile)
+                .map(|t| launchd_repair::describe_migration(t, sup, label, plist))
+                .unwrap_or_else(|| vec![format!("profile {profile} has no usable config")]),
+            Action::StartService { profile }
+            | Action::RestartService { profile }
+            | Action::InstallService { profile }
+            | Action::BootstrapLaunchAgent { profile } => find_target(targets, profile)
+                .map(|t| runtime::plan_lines(action, t, sup))
+                .unwrap_or_else(|| vec![format!("profile {profile} has no usable config")]),
+            other => other.plan_lines(),
+        };
+        for line in lines {
+            out(&format!("   {line}\n"));
+        }
+    }
+}
+
+/// `--fix`: one decision per repair ([`Consent`]), then the repair; each result on its line.
+fn apply_repairs(
+    groups: &[(Action, Vec<&Finding>)],
+    consent: &Consent,
+    targets: &[Target],
+    sup: &Supervisor,
+) {
     out("\nRepairs:\n");
-    for (action, fs) in &groups {
+    for (action, fs) in groups {
         let summary = action.summary();
         let (question, default_yes) = action.question();
         match consent.decide(
@@ -816,7 +874,7 @@ pub fn run_with(
             default_yes,
             &mut consent::ask_terminal,
         ) {
-            Decision::Apply => match execute(action, &targets, sup) {
+            Decision::Apply => match execute(action, targets, sup) {
                 Ok(lines) => {
                     out(&format!("- {summary}: done\n"));
                     for l in lines {
@@ -831,10 +889,4 @@ pub fn run_with(
             Decision::Skip(why) => out(&format!("- {summary}: skipped ({why})\n")),
         }
     }
-    let targets = self::targets(invocation, sup)?;
-    let after = audit_all(invocation, &targets, sup, running_rewrite);
-    let left: Vec<Finding> = after.iter().map(|(f, _)| f.clone()).collect();
-    out("\nAfter repairs:\n");
-    out(&findings::render_text(&left));
-    Ok(exit_for(&after))
 }

@@ -65,8 +65,8 @@ fn windows(fake: &FakeSchtasks) -> Supervisor {
     faked(PlatformKind::Windows, fake)
 }
 
-fn args(fix: bool) -> DoctorArgs {
-    DoctorArgs {
+fn args(fix: bool) -> DoctorOptions {
+    DoctorOptions {
         fix,
         yes: fix,
         non_interactive: true,
@@ -226,9 +226,9 @@ fn launchd_our_stopped_agent_with_a_hand_edited_port_and_inline_token_is_fixed_a
         "{found:?}"
     );
 
-    assert_eq!(run_with(&inv, &args(true), &sup).unwrap(), ExitStatus::Ok);
+    assert_eq!(run_with(&inv, &args(true), &sup).unwrap(), Outcome::Clean);
     assert_eq!(counting_ids(&audit(&inv, &sup)), Vec::<&str>::new());
-    assert_eq!(run_with(&inv, &args(false), &sup).unwrap(), ExitStatus::Ok);
+    assert_eq!(run_with(&inv, &args(false), &sup).unwrap(), Outcome::Clean);
 
     let dict = Value::from_file(&plist).unwrap().into_dictionary().unwrap();
     let env = plist_environment_of(&dict);
@@ -397,7 +397,7 @@ fn launchd_the_reference_ai_openclaw_agent_is_migrated_keeping_operator_env_and_
     );
     fake.take_calls();
 
-    assert_eq!(run_with(&inv, &args(true), &sup).unwrap(), ExitStatus::Ok);
+    assert_eq!(run_with(&inv, &args(true), &sup).unwrap(), Outcome::Clean);
     let calls = fake.take_calls();
     assert!(
         calls.contains(&"launchctl bootout gui/501/ai.openclaw.gateway".to_owned()),
@@ -442,7 +442,7 @@ fn launchd_the_reference_ai_openclaw_agent_is_migrated_keeping_operator_env_and_
         assert!(state.jobs["bot.molt.gateway"].pid.is_some());
     }
     assert_eq!(counting_ids(&audit(&inv, &sup)), Vec::<&str>::new());
-    assert_eq!(run_with(&inv, &args(false), &sup).unwrap(), ExitStatus::Ok);
+    assert_eq!(run_with(&inv, &args(false), &sup).unwrap(), Outcome::Clean);
 }
 
 /// Registers `name` as the reference release does: the task runs `<state>\gateway.cmd`.
@@ -493,7 +493,7 @@ fn windows_a_task_running_a_script_with_an_inline_token_is_fixed_and_then_clean(
     assert!(token.0.message.contains("mode 0644"), "{}", token.0.message);
     assert_eq!(token.0.path.as_deref(), Some(script.as_path()));
 
-    assert_eq!(run_with(&inv, &args(true), &sup).unwrap(), ExitStatus::Ok);
+    assert_eq!(run_with(&inv, &args(true), &sup).unwrap(), Outcome::Clean);
     assert!(!script.exists());
     let backup = state.join("service-backup/gateway.cmd.bak");
     assert_eq!(crate::atomic_write::file_mode(&backup), Some(0o600));
@@ -522,7 +522,7 @@ fn windows_a_task_running_a_script_with_an_inline_token_is_fixed_and_then_clean(
         Some(spec.program.display().to_string().as_str())
     );
     assert_eq!(counting_ids(&audit(&inv, &sup)), Vec::<&str>::new());
-    assert_eq!(run_with(&inv, &args(false), &sup).unwrap(), ExitStatus::Ok);
+    assert_eq!(run_with(&inv, &args(false), &sup).unwrap(), Outcome::Clean);
 }
 
 #[test]
@@ -578,11 +578,14 @@ fn launchd_a_running_agent_whose_program_arguments_drifted_is_neither_rewritten_
 
     // Not even --force rewrites the running agent's command.
     fake.take_calls();
-    let forced = DoctorArgs {
+    let forced = DoctorOptions {
         force: true,
         ..args(true)
     };
-    assert_eq!(run_with(&inv, &forced, &sup).unwrap(), ExitStatus::Failure);
+    assert_eq!(
+        run_with(&inv, &forced, &sup).unwrap(),
+        Outcome::FindingsLeft
+    );
     let calls = fake.take_calls();
     assert!(
         calls.iter().all(|c| c.starts_with("launchctl print")),
@@ -643,7 +646,7 @@ fn launchd_a_plist_that_is_not_loaded_gets_the_bootstrap_repair_enable_bootstrap
     fake.take_calls();
     assert_eq!(
         run_with(&inv, &args(true), &sup).unwrap(),
-        ExitStatus::Failure
+        Outcome::FindingsLeft
     );
     let calls = fake.take_calls();
     let target = format!("gui/501/{label}");
@@ -671,7 +674,7 @@ fn launchd_a_plist_that_is_not_loaded_gets_the_bootstrap_repair_enable_bootstrap
     let found = audit(&inv, &sup);
     assert_eq!(counting_ids(&found), ["service-not-running"], "{found:#?}");
     fake.take_calls();
-    assert_eq!(run_with(&inv, &args(true), &sup).unwrap(), ExitStatus::Ok);
+    assert_eq!(run_with(&inv, &args(true), &sup).unwrap(), Outcome::Clean);
     let calls = fake.take_calls();
     assert!(
         in_order(
@@ -717,7 +720,7 @@ fn windows_a_registered_task_that_does_not_run_is_started_with_schtasks_run() {
     );
 
     fake.take_calls();
-    assert_eq!(run_with(&inv, &args(true), &sup).unwrap(), ExitStatus::Ok);
+    assert_eq!(run_with(&inv, &args(true), &sup).unwrap(), Outcome::Clean);
     let calls = fake.take_calls();
     assert!(
         calls.contains(&"schtasks /Run /TN OpenClaw Gateway".to_owned()),
@@ -776,7 +779,7 @@ fn a_running_service_that_does_not_answer_is_only_restarted_after_a_yes_on_a_ter
     fake.take_calls();
     assert_eq!(
         run_with(&inv, &args(true), &sup).unwrap(),
-        ExitStatus::Failure
+        Outcome::FindingsLeft
     );
     assert!(
         !fake
@@ -829,7 +832,7 @@ fn the_external_repair_policy_keeps_doctor_away_from_the_service() {
     fake.take_calls();
     assert_eq!(
         run_with(&inv, &args(true), &sup).unwrap(),
-        ExitStatus::Failure
+        Outcome::FindingsLeft
     );
     assert!(
         !fake.take_calls().iter().any(|c| c.contains("/Run")),
@@ -881,7 +884,7 @@ fn launchd_the_homebrew_service_alone_is_noted_as_the_profile_service_and_never_
     assert_eq!(counting_ids(&items), Vec::<&str>::new());
     assert_report_valid(&inv, &sup);
     fake.take_calls();
-    assert_eq!(run_with(&inv, &args(true), &sup).unwrap(), ExitStatus::Ok);
+    assert_eq!(run_with(&inv, &args(true), &sup).unwrap(), Outcome::Clean);
     assert_eq!(std::fs::read(&brew).unwrap(), before);
     assert!(
         !fake
@@ -930,7 +933,7 @@ fn launchd_our_agent_beside_the_homebrew_service_is_a_duplicate_gateway_warning(
     // Manual: --fix leaves both agents alone and the warning stands.
     assert_eq!(
         run_with(&inv, &args(true), &sup).unwrap(),
-        ExitStatus::Failure
+        Outcome::FindingsLeft
     );
     assert_eq!(std::fs::read(&brew).unwrap(), before);
 }

@@ -422,7 +422,7 @@ mod tests {
         let invocation = Invocation::resolve(&GlobalOptions::default(), env, false).unwrap();
         let target = Target {
             label: "default".into(),
-            config: invocation.load_config().map_err(|e| e.message),
+            config: invocation.load_config().map_err(|e| e.to_string()),
             invocation,
             spec: None,
         };

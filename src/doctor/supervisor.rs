@@ -9,7 +9,7 @@
 //!
 //! It also holds the health probe of the runtime check ([`super::runtime`]): in production the
 //! connectivity probe of `openclaw gateway status`
-//! ([`crate::status_command::probe_gateway`]); tests replace it ([`Supervisor::with_probe`]),
+//! ([`crate::client::probe::probe_gateway`]); tests replace it ([`Supervisor::with_probe`]),
 //! since nothing listens behind the fakes.
 //!
 //! And how linger is read and enabled ([`LingerHooks`]): in production from
@@ -34,7 +34,7 @@ pub type ToolFactory = Box<dyn Fn() -> (Box<dyn CommandRunner>, Box<dyn Sleeper>
 /// Whether a profile's gateway answered the health probe.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Health {
-    /// A gateway answered (see [`crate::status_command::RpcView::gateway_answered`]).
+    /// A gateway answered (see [`crate::client::probe::RpcView::gateway_answered`]).
     pub answered: bool,
     /// The URL probed.
     pub url: String,
@@ -97,7 +97,7 @@ pub struct Supervisor {
 /// The probe `openclaw gateway status` runs.
 fn status_probe() -> HealthProbe {
     Box::new(|invocation, config, runtime| {
-        let view = crate::status_command::probe_gateway(invocation, config, runtime);
+        let view = crate::client::probe::probe_gateway(invocation, config, runtime);
         Health {
             answered: view.gateway_answered(),
             detail: view.error.clone().unwrap_or_else(|| view.outcome.clone()),

@@ -20,7 +20,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use serde_json::json;
 
 use super::http_routes::{json_response, method_not_allowed, not_found};
-use super::secret::Secret;
+use crate::contract::secret::Secret;
 
 /// URL prefix of canvas files.
 pub const PREFIX: &str = "/__openclaw__/canvas";

@@ -23,7 +23,6 @@ pub mod presence;
 pub mod rate_limit;
 pub mod registry;
 pub mod reload_plan;
-pub mod secret;
 pub mod send_agent;
 pub mod server;
 pub mod settings;

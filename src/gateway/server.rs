@@ -29,8 +29,8 @@ use super::canvas_host;
 use super::connection::{self, Peer};
 use super::http_routes::{json_response, not_found, route};
 use super::preauth_budget::{Budget, Budgeted, PreauthHold};
-use super::settings::BindPlan;
 use super::state::{GatewayState, Phase};
+use crate::contract::bind::BindPlan;
 use crate::protocol::constants::{MAX_PAYLOAD_BYTES, MAX_PREAUTH_PAYLOAD_BYTES};
 
 /// Why the port could not be bound.

@@ -11,14 +11,12 @@
 //! from there on every later start and by every CLI client on the host.
 
 use std::fs;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::atomic_write::{
     PRIVATE_DIR_MODE, SECRET_FILE_MODE, create_dir_all_with_mode, write_atomic,
 };
-use crate::cli::RunArgs;
 use crate::config::{
     AuthMode, BindMode, BindSetting, Config, GatewayMode, LoadedConfig, RateLimit, SecretInput,
 };
@@ -30,7 +28,8 @@ use super::canvas_host::CanvasSettings;
 use super::preauth_limit::{self, PreauthLimits};
 use crate::protocol::constants::{HANDSHAKE_TIMEOUT_MS, MAX_BUFFERED_BYTES, TICK_INTERVAL_MS};
 
-use super::secret::{Secret, generate_token};
+use crate::contract::bind::{BindPlan, BindPlanError, bind_plan};
+use crate::contract::secret::{Secret, generate_token};
 
 /// A configuration the gateway refuses to start with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -40,10 +39,38 @@ pub struct SettingsError {
     pub message: String,
 }
 
+impl From<BindPlanError> for SettingsError {
+    fn from(e: BindPlanError) -> Self {
+        refuse(e.message)
+    }
+}
+
 fn refuse(message: impl Into<String>) -> SettingsError {
     SettingsError {
         message: message.into(),
     }
+}
+
+/// What the command line asked of this start (`gateway run`'s flags, as plain options): each
+/// beats the environment and the config.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StartOptions {
+    /// `--port`.
+    pub port: Option<u16>,
+    /// `--bind` (loopback, lan, custom, auto, tailnet).
+    pub bind: Option<String>,
+    /// `--auth` (none, token, password, trusted-proxy).
+    pub auth: Option<String>,
+    /// `--token`.
+    pub token: Option<String>,
+    /// `--token-file`.
+    pub token_file: Option<PathBuf>,
+    /// `--password`.
+    pub password: Option<String>,
+    /// `--password-file`.
+    pub password_file: Option<PathBuf>,
+    /// `--allow-unconfigured`: start with no config file.
+    pub allow_unconfigured: bool,
 }
 
 /// How clients authenticate.
@@ -61,39 +88,6 @@ pub struct AuthSettings {
     pub generated: bool,
     /// The failed-auth rate limit.
     pub rate_limit: RateLimit,
-}
-
-/// Where the gateway listens.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BindPlan {
-    /// The mode.
-    pub mode: BindMode,
-    /// Addresses that must bind (startup fails otherwise).
-    pub required: Vec<IpAddr>,
-    /// Addresses bound when possible (`::1` for loopback).
-    pub optional: Vec<IpAddr>,
-    /// For `auto`: fall back to 0.0.0.0 when 127.0.0.1 cannot bind.
-    pub fallback: Option<IpAddr>,
-}
-
-impl BindPlan {
-    /// True when every address is a loopback address.
-    pub fn is_loopback_only(&self) -> bool {
-        self.required
-            .iter()
-            .chain(&self.optional)
-            .all(IpAddr::is_loopback)
-            && self.fallback.is_none_or(|ip| ip.is_loopback())
-    }
-
-    /// The host clients on this machine should dial.
-    pub fn probe_host(&self) -> IpAddr {
-        self.required
-            .iter()
-            .copied()
-            .find(|ip| !ip.is_unspecified())
-            .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
-    }
 }
 
 /// Resolved settings of one gateway process.
@@ -136,7 +130,7 @@ pub struct GatewaySettings {
 /// Resolves the settings; `config` is the loaded config file.
 pub fn resolve(
     invocation: &Invocation,
-    args: &RunArgs,
+    args: &StartOptions,
     config: &LoadedConfig,
 ) -> Result<GatewaySettings, SettingsError> {
     let env = &invocation.env;
@@ -144,7 +138,7 @@ pub fn resolve(
     check_mode(config, args.allow_unconfigured)?;
     let ports = invocation
         .ports(args.port, config)
-        .map_err(|e| refuse(e.message))?;
+        .map_err(|e| refuse(e.to_string()))?;
     let bind_setting = match &args.bind {
         Some(raw) => BindSetting::parse(raw).map_err(|e| refuse(format!("invalid --bind: {e}")))?,
         None => cfg
@@ -278,74 +272,8 @@ fn env_millis(env: &Environment, key: &str) -> Result<Option<u64>, SettingsError
         .transpose()
 }
 
-/// The addresses of a bind mode.
-pub fn bind_plan(mode: BindMode, custom_host: Option<&str>) -> Result<BindPlan, SettingsError> {
-    let v4_loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
-    let any = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
-    Ok(match mode {
-        BindMode::Loopback => BindPlan {
-            mode,
-            required: vec![v4_loopback],
-            optional: vec![IpAddr::V6(Ipv6Addr::LOCALHOST)],
-            fallback: None,
-        },
-        BindMode::Lan => BindPlan {
-            mode,
-            required: vec![any],
-            optional: vec![],
-            fallback: None,
-        },
-        BindMode::Auto => BindPlan {
-            mode,
-            required: vec![v4_loopback],
-            optional: vec![],
-            fallback: Some(any),
-        },
-        BindMode::Custom => {
-            let raw = custom_host.map(str::trim).filter(|h| !h.is_empty()).ok_or_else(|| {
-                refuse("gateway.bind is \"custom\" but gateway.customBindHost is not set (set it to an IPv4 address of this machine)")
-            })?;
-            let ip: IpAddr = raw.parse().map_err(|_| {
-                refuse(format!("gateway.customBindHost {raw:?} is not an IP address (set it to an IPv4 address of this machine)"))
-            })?;
-            let mut required = vec![ip];
-            if ip != v4_loopback && ip != any {
-                // Same-host clients dial 127.0.0.1.
-                required.push(v4_loopback);
-            }
-            BindPlan {
-                mode,
-                required,
-                optional: vec![],
-                fallback: None,
-            }
-        }
-        BindMode::Tailnet => {
-            let ip = tailnet_ipv4().ok_or_else(|| {
-                refuse("gateway.bind is \"tailnet\" but this machine has no Tailscale address (100.64.0.0/10); start Tailscale or use loopback, lan or custom")
-            })?;
-            BindPlan {
-                mode,
-                required: vec![IpAddr::V4(ip), v4_loopback],
-                optional: vec![],
-                fallback: None,
-            }
-        }
-    })
-}
-
-fn tailnet_ipv4() -> Option<Ipv4Addr> {
-    if_addrs::get_if_addrs()
-        .ok()?
-        .into_iter()
-        .find_map(|iface| match iface.ip() {
-            IpAddr::V4(ip) if ip.octets()[0] == 100 && (ip.octets()[1] & 0xc0) == 64 => Some(ip),
-            _ => None,
-        })
-}
-
 fn resolve_auth(
-    args: &RunArgs,
+    args: &StartOptions,
     env: &Environment,
     cfg: &Config,
     state_dir: &Path,
@@ -610,11 +538,11 @@ mod tests {
     fn no_config_is_refused_unless_allow_unconfigured() {
         let (_h, env) = env_with_home();
         let inv = invocation(env.clone());
-        let err = resolve(&inv, &RunArgs::default(), &loaded(None, &env)).unwrap_err();
+        let err = resolve(&inv, &StartOptions::default(), &loaded(None, &env)).unwrap_err();
         assert!(err.message.contains("--allow-unconfigured"), "{err}");
-        let args = RunArgs {
+        let args = StartOptions {
             allow_unconfigured: true,
-            ..RunArgs::default()
+            ..StartOptions::default()
         };
         assert!(resolve(&inv, &args, &loaded(None, &env)).is_ok());
     }
@@ -623,9 +551,9 @@ mod tests {
     fn remote_mode_is_refused_even_with_allow_unconfigured() {
         let (_h, env) = env_with_home();
         let inv = invocation(env.clone());
-        let args = RunArgs {
+        let args = StartOptions {
             allow_unconfigured: true,
-            ..RunArgs::default()
+            ..StartOptions::default()
         };
         let err = resolve(
             &inv,
@@ -645,7 +573,7 @@ mod tests {
         let (home, env) = env_with_home();
         let inv = invocation(env.clone());
         let cfg = loaded(Some("{gateway: {mode: 'local'}}"), &env);
-        let first = resolve(&inv, &RunArgs::default(), &cfg).unwrap();
+        let first = resolve(&inv, &StartOptions::default(), &cfg).unwrap();
         assert!(first.auth.generated);
         let path = home.path().join(".openclaw/gateway.token");
         assert_eq!(crate::atomic_write::file_mode(&path), Some(0o600));
@@ -653,7 +581,7 @@ mod tests {
             crate::atomic_write::file_mode(path.parent().unwrap()),
             Some(0o700)
         );
-        let second = resolve(&inv, &RunArgs::default(), &cfg).unwrap();
+        let second = resolve(&inv, &StartOptions::default(), &cfg).unwrap();
         assert!(!second.auth.generated);
         assert_eq!(first.auth.token, second.auth.token);
     }
@@ -669,12 +597,12 @@ mod tests {
             Some("{gateway: {mode: 'local', auth: {token: 'from-config'}}}"),
             &env,
         );
-        let pick = |args: RunArgs, cfg: &LoadedConfig| {
+        let pick = |args: StartOptions, cfg: &LoadedConfig| {
             resolve(&inv, &args, cfg).unwrap().auth.token.unwrap()
         };
         assert!(
             pick(
-                RunArgs {
+                StartOptions {
                     token: Some("from-flag".into()),
                     token_file: Some(file.clone()),
                     ..Default::default()
@@ -685,7 +613,7 @@ mod tests {
         );
         assert!(
             pick(
-                RunArgs {
+                StartOptions {
                     token_file: Some(file.clone()),
                     ..Default::default()
                 },
@@ -693,7 +621,7 @@ mod tests {
             )
             .matches("from-file")
         );
-        assert!(pick(RunArgs::default(), &cfg).matches("from-env"));
+        assert!(pick(StartOptions::default(), &cfg).matches("from-env"));
         let env2 = Environment::empty().with("HOME", home.path().to_str().unwrap());
         let inv2 = invocation(env2.clone());
         let cfg2 = loaded(
@@ -701,7 +629,7 @@ mod tests {
             &env2,
         );
         assert!(
-            resolve(&inv2, &RunArgs::default(), &cfg2)
+            resolve(&inv2, &StartOptions::default(), &cfg2)
                 .unwrap()
                 .auth
                 .token
@@ -718,7 +646,7 @@ mod tests {
             Some("{gateway: {mode: 'local', auth: {token: 't', password: 'p'}}}"),
             &env,
         );
-        let err = resolve(&inv, &RunArgs::default(), &cfg).unwrap_err();
+        let err = resolve(&inv, &StartOptions::default(), &cfg).unwrap_err();
         assert!(err.message.contains("gateway.auth.mode"), "{err}");
     }
 
@@ -730,7 +658,7 @@ mod tests {
             Some("{gateway: {mode: 'local', bind: 'lan', auth: {mode: 'none'}}}"),
             &env,
         );
-        let err = resolve(&inv, &RunArgs::default(), &cfg).unwrap_err();
+        let err = resolve(&inv, &StartOptions::default(), &cfg).unwrap_err();
         assert!(
             err.message
                 .starts_with("Refusing to bind gateway to lan without auth."),
@@ -741,7 +669,10 @@ mod tests {
             &env,
         );
         assert_eq!(
-            resolve(&inv, &RunArgs::default(), &cfg).unwrap().auth.mode,
+            resolve(&inv, &StartOptions::default(), &cfg)
+                .unwrap()
+                .auth
+                .mode,
             AuthMode::None
         );
     }
@@ -755,12 +686,12 @@ mod tests {
             &env,
         );
         assert!(
-            resolve(&inv, &RunArgs::default(), &cfg)
+            resolve(&inv, &StartOptions::default(), &cfg)
                 .unwrap_err()
                 .message
                 .contains("no password is set")
         );
-        let args = RunArgs {
+        let args = StartOptions {
             password: Some("pw".into()),
             ..Default::default()
         };
@@ -775,31 +706,15 @@ mod tests {
     }
 
     #[test]
-    fn bind_modes_map_to_addresses() {
-        let lo = bind_plan(BindMode::Loopback, None).unwrap();
-        assert_eq!(lo.required, vec!["127.0.0.1".parse::<IpAddr>().unwrap()]);
-        assert!(lo.is_loopback_only());
-        let lan = bind_plan(BindMode::Lan, None).unwrap();
-        assert!(!lan.is_loopback_only());
-        assert_eq!(lan.probe_host(), IpAddr::V4(Ipv4Addr::LOCALHOST));
-        let custom = bind_plan(BindMode::Custom, Some("10.1.2.3")).unwrap();
-        assert_eq!(custom.required.len(), 2, "custom also binds 127.0.0.1");
-        assert!(bind_plan(BindMode::Custom, None).is_err());
-        assert!(bind_plan(BindMode::Custom, Some("not-an-ip")).is_err());
-        let auto = bind_plan(BindMode::Auto, None).unwrap();
-        assert!(!auto.is_loopback_only(), "auto may fall back to 0.0.0.0");
-    }
-
-    #[test]
     fn tick_and_handshake_timeouts_come_from_env() {
         let (_h, env) = env_with_home();
         let env = env
             .with("OPENCLAW_TICK_INTERVAL_MS", "250")
             .with("OPENCLAW_HANDSHAKE_TIMEOUT_MS", "1000");
         let inv = invocation(env.clone());
-        let args = RunArgs {
+        let args = StartOptions {
             allow_unconfigured: true,
-            ..RunArgs::default()
+            ..StartOptions::default()
         };
         let s = resolve(&inv, &args, &loaded(None, &env)).unwrap();
         assert_eq!(s.tick_interval, Duration::from_millis(250));

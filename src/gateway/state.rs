@@ -20,8 +20,8 @@ use super::preauth_limit::{FailurePacer, PreauthGate};
 use super::presence::{PresenceEntry, PresenceStore};
 use super::rate_limit::AuthRateLimiter;
 use super::registry::ConnectionRegistry;
-use super::secret::{Secret, generate_token};
 use super::settings::GatewaySettings;
+use crate::contract::secret::{Secret, generate_token};
 use crate::protocol::frames::StateVersion;
 
 /// Milliseconds since the Unix epoch.

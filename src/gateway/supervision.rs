@@ -17,10 +17,8 @@ use std::time::Duration;
 use sd_notify::NotifyState;
 use tokio_util::sync::CancellationToken;
 
+use crate::contract::SOCKET_NAME;
 use crate::environment::Environment;
-
-/// The `FileDescriptorName=` of the gateway's socket unit.
-pub const SOCKET_NAME: &str = "gateway";
 
 /// Sends state changes to the service manager (no-op when not supervised by one).
 #[derive(Debug, Clone, Copy)]

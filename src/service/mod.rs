@@ -12,6 +12,7 @@ pub mod abort_hook;
 pub mod discovery;
 #[cfg(test)]
 mod golden;
+pub mod installed_definition;
 pub mod launchd;
 pub mod plan;
 pub mod runner;

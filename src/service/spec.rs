@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::ServiceError;
 use crate::config::LoadedConfig;
-use crate::gateway::settings::bind_plan;
+use crate::contract::bind::bind_plan;
 use crate::invocation::Invocation;
 use crate::profile::Profile;
 use crate::service_names::{ServiceNames, install_metadata_env, service_description};
@@ -101,7 +101,7 @@ impl ServiceSpec {
     ) -> Result<Self, ServiceError> {
         let ports = invocation
             .ports(options.port, config)
-            .map_err(|e| ServiceError::new("invalid-port", e.message))?;
+            .map_err(|e| ServiceError::new("invalid-port", e.to_string()))?;
         let port = ports.port;
         let cfg = &config.config;
         let mode = cfg

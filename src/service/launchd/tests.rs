@@ -676,7 +676,7 @@ fn the_plist_parses_with_the_plist_crate_and_has_the_required_keys() {
     assert!((10..=30).contains(&throttle));
     let exit_timeout = d.get("ExitTimeOut").unwrap().as_signed_integer().unwrap();
     assert!(
-        u64::try_from(exit_timeout).unwrap() > crate::gateway_run::SHUTDOWN_BUDGET.as_secs(),
+        u64::try_from(exit_timeout).unwrap() > crate::contract::SHUTDOWN_BUDGET.as_secs(),
         "ExitTimeOut leaves the gateway its drain budget"
     );
     assert_eq!(

@@ -16,7 +16,7 @@
 use std::path::{Path, PathBuf};
 
 use super::units::{self, FLOOR_VERSION, Origin, RenderedUnits, SystemdFeatures};
-use crate::gateway::settings::bind_plan;
+use crate::contract::bind::bind_plan;
 use crate::ports::DEFAULT_GATEWAY_PORT;
 use crate::profile::Profile;
 use crate::service::ServiceError;

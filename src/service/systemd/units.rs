@@ -23,8 +23,8 @@ use minijinja::syntax::SyntaxConfig;
 use minijinja::{Environment, UndefinedBehavior, Value, context};
 
 pub use self::features::{FLOOR_VERSION, SandboxLevel, SystemdFeatures, detect};
-use crate::gateway::supervision::SOCKET_NAME;
-use crate::gateway_run::SHUTDOWN_BUDGET;
+use crate::contract::SHUTDOWN_BUDGET;
+use crate::contract::SOCKET_NAME;
 use crate::profile::Profile;
 use crate::service::ServiceError;
 use crate::service::spec::{Scope, ServiceSpec};
@@ -299,44 +299,11 @@ fn render_with(
         escape::env_file_path,
     )?;
 
-    let mut read_write_paths = Vec::new();
-    if state_directory.is_empty() {
-        read_write_paths.push(unit_path(
-            spec,
-            origin,
-            "ReadWritePaths",
-            &spec.state_dir,
-            |p| Ok(escape::unit_word(p)),
-        )?);
-    }
-    let config_dir = spec
-        .config_path
-        .parent()
-        .filter(|d| !d.starts_with(&spec.state_dir));
-    if let Some(dir) = config_dir {
-        let dir = unit_path(spec, origin, "ReadWritePaths", dir, |p| {
-            escape::reject_line_breaks("ReadWritePaths", p)?;
-            Ok(escape::unit_word(p))
-        })?;
-        // `-`: a config dir elsewhere may not exist yet; that must not fail the namespace setup.
-        read_write_paths.push(format!("-{dir}"));
-    }
+    let read_write_paths = read_write_paths(spec, origin, state_directory.is_empty())?;
 
     let private_tmp = !uses_temp_dirs(spec);
 
-    let (system, user) = match &spec.scope {
-        Scope::User => (false, String::new()),
-        Scope::System { user } => {
-            let user = escape::line_text("User", user)?;
-            if user.is_empty() || user.contains(char::is_whitespace) {
-                return Err(ServiceError::new(
-                    escape::INVALID_VALUE,
-                    "User must be a single account name.",
-                ));
-            }
-            (true, user)
-        }
-    };
+    let (system, user) = run_as(spec)?;
     let description = escape::line_text("Description", &spec.description)?;
     let env = template_env()?;
 
@@ -369,33 +336,13 @@ fn render_with(
     )?;
 
     let socket = if spec.socket_activation {
-        if spec.listen_addresses.is_empty() {
-            return Err(ServiceError::new(
-                escape::INVALID_VALUE,
-                "socket activation needs at least one listen address",
-            ));
-        }
-        let listen_streams: Vec<String> = spec
-            .listen_addresses
-            .iter()
-            .map(|ip| SocketAddr::new(*ip, spec.port).to_string())
-            .collect();
-        let free_bind = spec
-            .listen_addresses
-            .iter()
-            .any(|ip| !ip.is_loopback() && !ip.is_unspecified());
-        Some(render_template(
+        Some(render_socket(
             &env,
-            SOCKET_TEMPLATE,
-            context! {
-                socket_name => escape::escape_specifiers(&socket_name),
-                description,
-                listen_streams => listen_streams.iter().map(String::as_str).collect::<Value>(),
-                free_bind,
-                fd_name => SOCKET_NAME,
-                system,
-                packaged,
-            },
+            spec,
+            &socket_name,
+            description,
+            system,
+            packaged,
         )?)
     } else {
         None
@@ -412,6 +359,94 @@ fn render_with(
         env_file,
         env_file_contents,
     })
+}
+
+/// `ReadWritePaths=`: the state dir (unless `StateDirectory=` provides it) and a config dir
+/// outside it (`-`: it may not exist yet, which must not fail the namespace setup).
+fn read_write_paths(
+    spec: &ServiceSpec,
+    origin: Origin,
+    state_dir_writable: bool,
+) -> Result<Vec<String>, ServiceError> {
+    let mut read_write_paths = Vec::new();
+    if state_dir_writable {
+        read_write_paths.push(unit_path(
+            spec,
+            origin,
+            "ReadWritePaths",
+            &spec.state_dir,
+            |p| Ok(escape::unit_word(p)),
+        )?);
+    }
+    let config_dir = spec
+        .config_path
+        .parent()
+        .filter(|d| !d.starts_with(&spec.state_dir));
+    if let Some(dir) = config_dir {
+        let dir = unit_path(spec, origin, "ReadWritePaths", dir, |p| {
+            escape::reject_line_breaks("ReadWritePaths", p)?;
+            Ok(escape::unit_word(p))
+        })?;
+        read_write_paths.push(format!("-{dir}"));
+    }
+
+    Ok(read_write_paths)
+}
+
+/// `(system, User=)`: a system unit names its account (one word); a user unit none.
+fn run_as(spec: &ServiceSpec) -> Result<(bool, String), ServiceError> {
+    Ok(match &spec.scope {
+        Scope::User => (false, String::new()),
+        Scope::System { user } => {
+            let user = escape::line_text("User", user)?;
+            if user.is_empty() || user.contains(char::is_whitespace) {
+                return Err(ServiceError::new(
+                    escape::INVALID_VALUE,
+                    "User must be a single account name.",
+                ));
+            }
+            (true, user)
+        }
+    })
+}
+
+/// The `.socket` unit: one `ListenStream=` per listen address, the gateway's fd name.
+fn render_socket(
+    env: &Environment<'_>,
+    spec: &ServiceSpec,
+    socket_name: &str,
+    description: String,
+    system: bool,
+    packaged: bool,
+) -> Result<String, ServiceError> {
+    if spec.listen_addresses.is_empty() {
+        return Err(ServiceError::new(
+            escape::INVALID_VALUE,
+            "socket activation needs at least one listen address",
+        ));
+    }
+    let listen_streams: Vec<String> = spec
+        .listen_addresses
+        .iter()
+        .map(|ip| SocketAddr::new(*ip, spec.port).to_string())
+        .collect();
+    let free_bind = spec
+        .listen_addresses
+        .iter()
+        .any(|ip| !ip.is_loopback() && !ip.is_unspecified());
+    render_template(
+        env,
+        SOCKET_TEMPLATE,
+        context! {
+            socket_name => escape::escape_specifiers(socket_name),
+            description,
+            listen_streams => listen_streams.iter().map(String::as_str).collect::<Value>(),
+            free_bind,
+            fd_name => SOCKET_NAME,
+            system,
+            packaged,
+        },
+    )
 }
 
 #[cfg(test)]

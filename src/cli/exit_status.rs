@@ -86,3 +86,32 @@ impl fmt::Display for CliError {
 }
 
 impl std::error::Error for CliError {}
+
+impl From<crate::invocation::InvocationError> for CliError {
+    fn from(e: crate::invocation::InvocationError) -> Self {
+        match e {
+            crate::invocation::InvocationError::Usage(m) => Self::usage(m),
+            crate::invocation::InvocationError::Config(m) => Self::config(m),
+        }
+    }
+}
+
+impl From<crate::client::TargetError> for CliError {
+    fn from(e: crate::client::TargetError) -> Self {
+        match e {
+            crate::client::TargetError::Invocation(e) => e.into(),
+            crate::client::TargetError::Usage(m) => Self::usage(m),
+        }
+    }
+}
+
+impl From<&crate::client::RpcError> for ExitStatus {
+    /// Exit 3 when no gateway answered, 1 when it answered with an error or nonsense.
+    fn from(e: &crate::client::RpcError) -> Self {
+        if e.is_unreachable() {
+            Self::Unreachable
+        } else {
+            Self::Failure
+        }
+    }
+}

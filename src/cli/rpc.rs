@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::cli::exit_status::{CliError, ExitStatus};
 use crate::cli::{CallArgs, LogsArgs, RpcArgs};
-use crate::exit_status::{CliError, ExitStatus};
+use crate::client::{RpcError, RpcTarget, resolve_target, with_client};
 use crate::invocation::Invocation;
-use crate::rpc_client::{RpcError, RpcTarget, resolve_target, with_client};
 
 fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_current_thread()
@@ -22,7 +22,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 
 fn target(invocation: &Invocation, rpc: &RpcArgs) -> Result<RpcTarget, CliError> {
     let config = invocation.load_config()?;
-    resolve_target(invocation, rpc, &config)
+    Ok(resolve_target(invocation, &rpc.target_options(), &config)?)
 }
 
 /// Writes lines to stdout; a closed pipe (`| head`) ends the output quietly instead of panicking.
@@ -62,7 +62,7 @@ fn report_failure(
             );
         }
     }
-    error.exit_status()
+    ExitStatus::from(error)
 }
 
 /// `openclaw gateway call <method> --params <json>`.

@@ -5,11 +5,11 @@ use std::process::ExitCode;
 
 use clap::CommandFactory;
 
+use crate::cli::exit_status::{CliError, ExitStatus};
+use crate::cli::service::Lifecycle;
 use crate::cli::{Cli, Command, GatewayVerb};
 use crate::environment::Environment;
-use crate::exit_status::{CliError, ExitStatus};
 use crate::invocation::Invocation;
-use crate::service_commands::Lifecycle;
 
 /// Runs a parsed command line with the given environment and returns the exit code.
 pub fn run(cli: Cli, env: Environment) -> ExitCode {
@@ -41,7 +41,7 @@ fn execute(cli: Cli, env: Environment) -> Result<ExitStatus, CliError> {
     }
     if let Command::PackagingFiles(args) = &cli.command {
         let mut stdout = io::stdout().lock();
-        for path in crate::packaging_files::write_generated_files(&args.dir)? {
+        for path in crate::cli::packaging::write_generated_files(&args.dir)? {
             let _ = writeln!(stdout, "{}", path.display());
         }
         return Ok(ExitStatus::Ok);
@@ -49,27 +49,27 @@ fn execute(cli: Cli, env: Environment) -> Result<ExitStatus, CliError> {
     let invocation = Invocation::resolve(&cli.global.options(), env, io::stderr().is_terminal())?;
     match cli.command {
         Command::Gateway(gateway) => match gateway.into_verb().map_err(CliError::usage)? {
-            GatewayVerb::Run(run) => crate::gateway_run::run(&invocation, &run),
-            GatewayVerb::Install(args) => crate::service_commands::install(&invocation, &args),
-            GatewayVerb::Uninstall(args) => crate::service_commands::uninstall(&invocation, &args),
+            GatewayVerb::Run(run) => crate::cli::gateway_run::run(&invocation, &run),
+            GatewayVerb::Install(args) => crate::cli::service::install(&invocation, &args),
+            GatewayVerb::Uninstall(args) => crate::cli::service::uninstall(&invocation, &args),
             GatewayVerb::Start(args) => {
-                crate::service_commands::start_or_restart(&invocation, Lifecycle::Start, &args)
+                crate::cli::service::start_or_restart(&invocation, Lifecycle::Start, &args)
             }
-            GatewayVerb::Stop(args) => crate::service_commands::stop(&invocation, &args),
+            GatewayVerb::Stop(args) => crate::cli::service::stop(&invocation, &args),
             GatewayVerb::Restart(args) => {
-                crate::service_commands::start_or_restart(&invocation, Lifecycle::Restart, &args)
+                crate::cli::service::start_or_restart(&invocation, Lifecycle::Restart, &args)
             }
-            GatewayVerb::Status(args) => crate::status_command::status(&invocation, &args),
-            GatewayVerb::Health(args) => crate::rpc_commands::health(&invocation, &args),
-            GatewayVerb::Call(args) => crate::rpc_commands::call(&invocation, &args),
+            GatewayVerb::Status(args) => crate::cli::status::status(&invocation, &args),
+            GatewayVerb::Health(args) => crate::cli::rpc::health(&invocation, &args),
+            GatewayVerb::Call(args) => crate::cli::rpc::call(&invocation, &args),
         },
         Command::Setup(args) => {
-            crate::setup::command(&invocation.paths, &invocation.env, args.json)
+            crate::cli::setup::command(&invocation.paths, &invocation.env, args.json)
         }
-        Command::Status(args) => crate::status_command::summary(&invocation, &args),
-        Command::Health(args) => crate::rpc_commands::health(&invocation, &args),
-        Command::Doctor(args) => crate::doctor::run(&invocation, &args),
-        Command::Logs(args) => crate::rpc_commands::logs(&invocation, &args),
+        Command::Status(args) => crate::cli::status::summary(&invocation, &args),
+        Command::Health(args) => crate::cli::rpc::health(&invocation, &args),
+        Command::Doctor(args) => crate::cli::doctor::run(&invocation, &args),
+        Command::Logs(args) => crate::cli::rpc::logs(&invocation, &args),
         Command::Completions(_) | Command::PackagingFiles(_) | Command::SandboxProbe => {
             unreachable!("handled above")
         }

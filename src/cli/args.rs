@@ -149,6 +149,22 @@ pub struct RunArgs {
     pub force: bool,
 }
 
+impl RunArgs {
+    /// The start options the gateway's settings take (`--force` is the command's own).
+    pub fn start_options(&self) -> crate::gateway::settings::StartOptions {
+        crate::gateway::settings::StartOptions {
+            port: self.port,
+            bind: self.bind.clone(),
+            auth: self.auth.clone(),
+            token: self.token.clone(),
+            token_file: self.token_file.clone(),
+            password: self.password.clone(),
+            password_file: self.password_file.clone(),
+            allow_unconfigured: self.allow_unconfigured,
+        }
+    }
+}
+
 impl GatewayArgs {
     /// The verb to run, refusing `gateway run` options given together with another verb
     /// (`openclaw gateway --port 1 install`).
@@ -274,11 +290,22 @@ pub struct RpcArgs {
     #[arg(long)]
     pub password: Option<String>,
     /// Timeout in milliseconds.
-    #[arg(long, value_name = "MS", default_value_t = crate::status_command::DEFAULT_PROBE_TIMEOUT_MS)]
+    #[arg(long, value_name = "MS", default_value_t = crate::client::probe::DEFAULT_PROBE_TIMEOUT_MS)]
     pub timeout: u64,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+impl RpcArgs {
+    /// The explicit target of the command, as the client layer takes it.
+    pub fn target_options(&self) -> crate::client::TargetOptions {
+        crate::client::TargetOptions {
+            url: self.url.clone(),
+            token: self.token.clone(),
+            password: self.password.clone(),
+        }
+    }
 }
 
 /// Options of `gateway status`.
@@ -406,6 +433,29 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::environment::Environment;
+    use crate::invocation::Invocation;
+
+    fn resolve(args: &[&str]) -> Invocation {
+        let cli = parse_args(args).unwrap();
+        let env = Environment::empty().with("HOME", "/home/u");
+        Invocation::resolve(&cli.global.options(), env, false).unwrap()
+    }
+
+    #[test]
+    fn profile_after_the_verb_resolves_the_same_context_as_before_it() {
+        let before = resolve(&["openclaw", "--profile", "rescue", "gateway", "install"]);
+        let after = resolve(&["openclaw", "gateway", "install", "--profile", "rescue"]);
+        assert_eq!(before.profile, after.profile);
+        assert_eq!(before.paths, after.paths);
+        assert_eq!(before.names, after.names);
+        assert_eq!(
+            after.paths.state_dir,
+            std::path::PathBuf::from("/home/u/.openclaw-rescue")
+        );
+        assert_eq!(after.names.systemd_unit, "openclaw-gateway-rescue");
+    }
+
     use clap::CommandFactory;
 
     #[test]

@@ -17,7 +17,7 @@ use clap_complete::Shell;
 
 use crate::atomic_write::{PUBLIC_FILE_MODE, create_dir_all_with_mode, write_atomic};
 use crate::cli::Cli;
-use crate::exit_status::CliError;
+use crate::cli::exit_status::CliError;
 use crate::service::systemd::packaged::{PackagedScope, render_packaged};
 
 /// The directory in the repository that holds the generated files.

@@ -10,8 +10,8 @@ use std::io::{self, Write};
 
 use serde_json::{Value, json};
 
+use crate::cli::exit_status::{CliError, ExitStatus};
 use crate::cli::{InstallArgs, PlatformArg, ServiceActionArgs, StopArgs, UninstallArgs};
-use crate::exit_status::{CliError, ExitStatus};
 use crate::invocation::Invocation;
 use crate::service::spec::{ServiceSpec, SpecOptions};
 use crate::service::{ActionOutcome, PlatformKind, ServiceError, backend_for};

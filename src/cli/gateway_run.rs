@@ -20,7 +20,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::atomic_write::restrict_dir_to_owner;
 use crate::cli::RunArgs;
-use crate::exit_status::{CliError, ExitStatus};
+use crate::cli::exit_status::{CliError, ExitStatus};
+use crate::contract::SHUTDOWN_BUDGET;
 use crate::gateway::config_watch::{self, LifecycleEvent};
 use crate::gateway::device_identity::{GatewayIdentity, IdentityError};
 use crate::gateway::idempotency;
@@ -28,15 +29,13 @@ use crate::gateway::pairing_store::PairingStore;
 use crate::gateway::port_owner;
 use crate::gateway::presence::PresenceEntry;
 use crate::gateway::server;
-use crate::gateway::settings::{self, GatewaySettings};
+use crate::gateway::settings::{self, GatewaySettings, StartOptions};
 use crate::gateway::state::{GatewayState, Phase, now_ms};
 use crate::gateway::supervision::{self, Notifier};
 use crate::invocation::Invocation;
 use crate::logging::{self, LogSettings};
 use crate::protocol::constants::close_code;
 
-/// How long a graceful stop may take before the process exits anyway.
-pub const SHUTDOWN_BUDGET: Duration = Duration::from_secs(5);
 /// Health refresh cadence.
 pub const HEALTH_REFRESH: Duration = Duration::from_secs(60);
 /// What clients are told to expect after `gateway restarting`.
@@ -45,8 +44,8 @@ pub const RESTART_EXPECTED_MS: u64 = 1500;
 /// Runs the gateway until it is told to stop.
 pub fn run(invocation: &Invocation, args: &RunArgs) -> Result<ExitStatus, CliError> {
     let config = invocation.load_config()?;
-    let settings =
-        settings::resolve(invocation, args, &config).map_err(|e| CliError::config(e.message))?;
+    let settings = settings::resolve(invocation, &args.start_options(), &config)
+        .map_err(|e| CliError::config(e.message))?;
     let cfg = &settings.config;
     let logging_cfg = cfg.logging.clone().unwrap_or_default();
     let file = invocation.log_target(cfg);
@@ -72,7 +71,8 @@ pub fn run(invocation: &Invocation, args: &RunArgs) -> Result<ExitStatus, CliErr
         .map_err(|e| CliError::failure(format!("cannot start the async runtime: {e}")))?;
     let process = Process {
         invocation: invocation.clone(),
-        args: args.clone(),
+        options: args.start_options(),
+        force: args.force,
         log_file,
         notifier: Notifier::from_env(&invocation.env),
     };
@@ -107,7 +107,9 @@ fn worker_threads(env: &crate::environment::Environment) -> Result<usize, CliErr
 
 struct Process {
     invocation: Invocation,
-    args: RunArgs,
+    options: StartOptions,
+    /// `--force`: stop whatever listens on the port first.
+    force: bool,
     log_file: Option<std::path::PathBuf>,
     notifier: Notifier,
 }
@@ -144,7 +146,7 @@ impl Process {
                 listeners
             }
             None => {
-                if self.args.force {
+                if self.force {
                     let port = settings.ports.port;
                     let stopped = tokio::task::spawn_blocking(move || {
                         port_owner::take_over(port, Duration::from_secs(10))
@@ -231,8 +233,8 @@ impl Process {
     }
 
     fn reload_settings(&self) -> Result<GatewaySettings, String> {
-        let config = self.invocation.load_config().map_err(|e| e.message)?;
-        settings::resolve(&self.invocation, &self.args, &config).map_err(|e| e.message)
+        let config = self.invocation.load_config().map_err(|e| e.to_string())?;
+        settings::resolve(&self.invocation, &self.options, &config).map_err(|e| e.message)
     }
 
     fn start_state(

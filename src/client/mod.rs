@@ -1,0 +1,12 @@
+//! The CLI's side of the gateway protocol, used by the commands and by `doctor`: where the
+//! gateway is and with which credentials ([`target`]), a connected client ([`connection`]),
+//! the status probe ([`probe`]).
+//! Imports nothing of `cli`; failures are typed ([`TargetError`], [`RpcError`]) and the CLI
+//! chooses the exit codes.
+
+pub mod connection;
+pub mod probe;
+pub mod target;
+
+pub use connection::{ConnectAs, GatewayClient, RpcError, with_client};
+pub use target::{RpcTarget, TargetError, TargetOptions, resolve_target};
