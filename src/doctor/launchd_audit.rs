@@ -173,202 +173,288 @@ pub struct LaunchdAuditInput<'a> {
 
 /// Audits one installed LaunchAgent of ours.
 pub fn audit_plist(input: &LaunchdAuditInput<'_>) -> Vec<Item> {
-    let spec = input.spec;
-    let label = &spec.names.launchd_label;
-    let reinstall = Some(Action::Reinstall {
-        profile: input.profile.to_owned(),
-    });
-    let fix = format!(
-        "`openclaw doctor --fix` rewrites {label} as `openclaw gateway install` would (old plist backed up 0600 under the state dir, operator environment kept, inline token moved into the config)"
-    );
+    let audit = PlistAudit::new(input);
     let mut out: Vec<Item> = Vec::new();
-    let mut push = |id: &'static str,
-                    severity: Severity,
-                    message: String,
-                    fix: &str,
-                    repair: RepairKind,
-                    action: Option<Action>| {
+    audit.check_command(&mut out);
+    audit.check_launch_keys(&mut out);
+    audit.check_markers(&mut out);
+    let version_differs = audit.check_version(&mut out);
+    audit.check_secrets(&mut out);
+    audit.check_mode(&mut out);
+    if out.iter().all(|(f, _)| f.severity == Severity::Info) {
+        audit.check_drift(&mut out, version_differs);
+    }
+    out
+}
+
+/// What the checks of one LaunchAgent share.
+struct PlistAudit<'a> {
+    input: &'a LaunchdAuditInput<'a>,
+    /// The fix most findings name.
+    fix: String,
+    /// Another release's env-file wrapper: (wrapper, env file, the command it runs).
+    wrapped: Option<(PathBuf, PathBuf, Vec<String>)>,
+    /// The gateway command (unwrapped).
+    cmd: Vec<String>,
+    /// The environment (plist and wrapper env file).
+    env: Vec<(String, String)>,
+    /// The plist install would write.
+    planned: Dictionary,
+}
+
+impl<'a> PlistAudit<'a> {
+    fn new(input: &'a LaunchdAuditInput<'a>) -> Self {
+        let label = &input.spec.names.launchd_label;
+        let argv = program_arguments(input.installed);
+        let wrapped = unwrap_env_wrapper(&argv);
+        let cmd = wrapped.as_ref().map_or(argv.clone(), |(_, _, c)| c.clone());
+        Self {
+            input,
+            fix: format!(
+                "`openclaw doctor --fix` rewrites {label} as `openclaw gateway install` would (old plist backed up 0600 under the state dir, operator environment kept, inline token moved into the config)"
+            ),
+            wrapped,
+            cmd,
+            env: plist_environment(input.installed, input.env_file),
+            planned: input
+                .plan
+                .files
+                .first()
+                .and_then(|f| Value::from_reader_xml(f.contents.as_slice()).ok())
+                .and_then(Value::into_dictionary)
+                .unwrap_or_default(),
+        }
+    }
+
+    fn reinstall(&self) -> Option<Action> {
+        Some(Action::Reinstall {
+            profile: self.input.profile.to_owned(),
+        })
+    }
+
+    fn env_value(&self, key: &str) -> Option<&str> {
+        self.env
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &self,
+        out: &mut Vec<Item>,
+        id: &'static str,
+        severity: Severity,
+        message: String,
+        fix: &str,
+        repair: RepairKind,
+        action: Option<Action>,
+    ) {
         out.push((
             Finding::new(id, severity, message, fix, repair)
-                .profile(input.profile)
-                .path(input.plist_path),
+                .profile(self.input.profile)
+                .path(self.input.plist_path),
             action,
         ));
-    };
-    let argv = program_arguments(input.installed);
-    let wrapped = unwrap_env_wrapper(&argv);
-    let cmd = wrapped.as_ref().map_or(argv.clone(), |(_, _, c)| c.clone());
-    if let Some((wrapper, env, _)) = &wrapped {
-        push(
-            "launchd-env-file-argument",
-            Severity::Warning,
-            format!(
-                "{label} runs the gateway through another release's env-file wrapper ({} {}); this release puts the environment in the plist and no secret anywhere in it.",
-                wrapper.display(),
-                env.display()
-            ),
-            &fix,
-            RepairKind::Safe,
-            reinstall.clone(),
-        );
     }
-    if !cmd.iter().any(|a| a == "gateway") {
-        push(
-            "service-command-missing",
-            Severity::Error,
-            format!(
-                "Service command does not include the gateway subcommand: {}",
-                cmd.join(" ")
-            ),
-            "`openclaw doctor --fix --force` replaces the custom command",
-            RepairKind::Aggressive,
-            reinstall.clone(),
-        );
-    }
-    let port = flag_value(&cmd, "--port");
-    if port
-        .as_deref()
-        .and_then(|p| p.parse::<u16>().ok())
-        .is_none_or(|p| p != spec.port)
-    {
-        push(
-            "service-port-mismatch",
-            Severity::Warning,
-            format!(
-                "Gateway service port does not match the current gateway config: {} -> {}",
-                port.as_deref().unwrap_or("(none)"),
-                spec.port
-            ),
-            &fix,
-            RepairKind::Safe,
-            reinstall.clone(),
-        );
-    }
-    let want_program = spec.program.display().to_string();
-    if cmd.first() != Some(&want_program) {
-        push(
-            "service-program-mismatch",
-            Severity::Warning,
-            format!(
-                "Gateway service runs {} instead of this install's {want_program}.",
-                cmd.first().map_or("(nothing)", String::as_str)
-            ),
-            &fix,
-            RepairKind::Safe,
-            reinstall.clone(),
-        );
-    }
-    for (key, id, what) in [
-        ("RunAtLoad", "launchd-run-at-load", "start at login"),
-        (
-            "KeepAlive",
-            "launchd-keep-alive",
-            "be relaunched when it exits",
-        ),
-    ] {
-        if input.installed.get(key).and_then(Value::as_boolean) != Some(true) {
-            push(
-                id,
+
+    /// The command: another release's wrapper, the gateway verb, the port, the program.
+    fn check_command(&self, out: &mut Vec<Item>) {
+        let label = &self.input.spec.names.launchd_label;
+        if let Some((wrapper, env, _)) = &self.wrapped {
+            self.push(
+                out,
+                "launchd-env-file-argument",
                 Severity::Warning,
-                format!("LaunchAgent is missing {key}=true: the gateway would not {what}."),
-                &fix,
+                format!(
+                    "{label} runs the gateway through another release's env-file wrapper ({} {}); this release puts the environment in the plist and no secret anywhere in it.",
+                    wrapper.display(),
+                    env.display()
+                ),
+                &self.fix,
                 RepairKind::Safe,
-                reinstall.clone(),
+                self.reinstall(),
             );
         }
-    }
-    let env = plist_environment(input.installed, input.env_file);
-    let get = |k: &str| {
-        env.iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.as_str())
-    };
-    if get("OPENCLAW_SERVICE_MARKER") != Some(SERVICE_MARKER)
-        || !matches!(
-            get("OPENCLAW_SERVICE_KIND"),
-            None | Some("") | Some(SERVICE_KIND)
-        )
-    {
-        push(
-            "service-marker-missing",
-            Severity::Warning,
-            format!(
-                "{label} does not carry the install markers OPENCLAW_SERVICE_MARKER=openclaw / OPENCLAW_SERVICE_KIND=gateway."
-            ),
-            &fix,
-            RepairKind::Safe,
-            reinstall.clone(),
-        );
-    }
-    let planned = input
-        .plan
-        .files
-        .first()
-        .and_then(|f| Value::from_reader_xml(f.contents.as_slice()).ok())
-        .and_then(Value::into_dictionary)
-        .unwrap_or_default();
-    let planned_env = plist_environment(&planned, None);
-    let planned_version = planned_env
-        .iter()
-        .find(|(k, _)| k == "OPENCLAW_SERVICE_VERSION")
-        .map(|(_, v)| v.as_str());
-    let version = get("OPENCLAW_SERVICE_VERSION");
-    let version_differs = version != planned_version;
-    if version_differs {
-        push(
-            "service-version-mismatch",
-            Severity::Info,
-            format!(
-                "{label} was installed by version {}; this is {}.",
-                version.unwrap_or("(unknown)"),
-                planned_version.unwrap_or("(unknown)")
-            ),
-            &fix,
-            RepairKind::Safe,
-            reinstall.clone(),
-        );
-    }
-    for (key, value) in &env {
-        let class = classify_env_key(key);
-        if is_secret_class(class) && !value.trim().is_empty() {
-            let container = if input
-                .env_file
-                .is_some_and(|t| parse_export_env(t).iter().any(|(k, _)| k == key))
-            {
-                "env file"
-            } else {
-                "plist"
-            };
-            let (id, message) =
-                inline_secret_finding(key, class, value, input.config_token, container);
-            push(
-                id,
+        if !self.cmd.iter().any(|a| a == "gateway") {
+            self.push(
+                out,
+                "service-command-missing",
                 Severity::Error,
-                message,
-                "`openclaw doctor --fix` moves the token/password into the config (0600); other secrets stay only in the 0600 backup (put them into the config)",
+                format!(
+                    "Service command does not include the gateway subcommand: {}",
+                    self.cmd.join(" ")
+                ),
+                "`openclaw doctor --fix --force` replaces the custom command",
+                RepairKind::Aggressive,
+                self.reinstall(),
+            );
+        }
+        let port = flag_value(&self.cmd, "--port");
+        if port
+            .as_deref()
+            .and_then(|p| p.parse::<u16>().ok())
+            .is_none_or(|p| p != self.input.spec.port)
+        {
+            self.push(
+                out,
+                "service-port-mismatch",
+                Severity::Warning,
+                format!(
+                    "Gateway service port does not match the current gateway config: {} -> {}",
+                    port.as_deref().unwrap_or("(none)"),
+                    self.input.spec.port
+                ),
+                &self.fix,
                 RepairKind::Safe,
-                reinstall.clone(),
+                self.reinstall(),
+            );
+        }
+        let want_program = self.input.spec.program.display().to_string();
+        if self.cmd.first() != Some(&want_program) {
+            self.push(
+                out,
+                "service-program-mismatch",
+                Severity::Warning,
+                format!(
+                    "Gateway service runs {} instead of this install's {want_program}.",
+                    self.cmd.first().map_or("(nothing)", String::as_str)
+                ),
+                &self.fix,
+                RepairKind::Safe,
+                self.reinstall(),
             );
         }
     }
-    if let Some(mode) = input.plist_mode.filter(|m| m & 0o022 != 0) {
-        push(
-            "launchd-plist-writable",
-            Severity::Error,
-            format!(
-                "{} has mode {mode:04o}: launchd refuses to load a plist others can write.",
-                input.plist_path.display()
+
+    /// RunAtLoad and KeepAlive.
+    fn check_launch_keys(&self, out: &mut Vec<Item>) {
+        for (key, id, what) in [
+            ("RunAtLoad", "launchd-run-at-load", "start at login"),
+            (
+                "KeepAlive",
+                "launchd-keep-alive",
+                "be relaunched when it exits",
             ),
-            "`openclaw doctor --fix` sets mode 0644",
-            RepairKind::Safe,
-            Some(Action::Chmod {
-                path: input.plist_path.to_owned(),
-                mode: 0o644,
-            }),
-        );
+        ] {
+            if self.input.installed.get(key).and_then(Value::as_boolean) != Some(true) {
+                self.push(
+                    out,
+                    id,
+                    Severity::Warning,
+                    format!("LaunchAgent is missing {key}=true: the gateway would not {what}."),
+                    &self.fix,
+                    RepairKind::Safe,
+                    self.reinstall(),
+                );
+            }
+        }
     }
-    if out.iter().all(|(f, _)| f.severity == Severity::Info) {
-        let drifted = differing_keys(input.installed, &planned, version_differs);
+
+    /// The install markers.
+    fn check_markers(&self, out: &mut Vec<Item>) {
+        let label = &self.input.spec.names.launchd_label;
+        if self.env_value("OPENCLAW_SERVICE_MARKER") != Some(SERVICE_MARKER)
+            || !matches!(
+                self.env_value("OPENCLAW_SERVICE_KIND"),
+                None | Some("") | Some(SERVICE_KIND)
+            )
+        {
+            self.push(
+                out,
+                "service-marker-missing",
+                Severity::Warning,
+                format!(
+                    "{label} does not carry the install markers OPENCLAW_SERVICE_MARKER=openclaw / OPENCLAW_SERVICE_KIND=gateway."
+                ),
+                &self.fix,
+                RepairKind::Safe,
+                self.reinstall(),
+            );
+        }
+    }
+
+    /// The version that installed it; true when it differs from this one's.
+    fn check_version(&self, out: &mut Vec<Item>) -> bool {
+        let label = &self.input.spec.names.launchd_label;
+        let planned_env = plist_environment(&self.planned, None);
+        let planned_version = planned_env
+            .iter()
+            .find(|(k, _)| k == "OPENCLAW_SERVICE_VERSION")
+            .map(|(_, v)| v.as_str());
+        let version = self.env_value("OPENCLAW_SERVICE_VERSION");
+        let version_differs = version != planned_version;
+        if version_differs {
+            self.push(
+                out,
+                "service-version-mismatch",
+                Severity::Info,
+                format!(
+                    "{label} was installed by version {}; this is {}.",
+                    version.unwrap_or("(unknown)"),
+                    planned_version.unwrap_or("(unknown)")
+                ),
+                &self.fix,
+                RepairKind::Safe,
+                self.reinstall(),
+            );
+        }
+        version_differs
+    }
+
+    /// Secrets in the plist or the wrapper's env file.
+    fn check_secrets(&self, out: &mut Vec<Item>) {
+        for (key, value) in &self.env {
+            let class = classify_env_key(key);
+            if is_secret_class(class) && !value.trim().is_empty() {
+                let container = if self
+                    .input
+                    .env_file
+                    .is_some_and(|t| parse_export_env(t).iter().any(|(k, _)| k == key))
+                {
+                    "env file"
+                } else {
+                    "plist"
+                };
+                let (id, message) =
+                    inline_secret_finding(key, class, value, self.input.config_token, container);
+                self.push(
+                out,
+                    id,
+                    Severity::Error,
+                    message,
+                    "`openclaw doctor --fix` moves the token/password into the config (0600); other secrets stay only in the 0600 backup (put them into the config)",
+                    RepairKind::Safe,
+                    self.reinstall(),
+                );
+            }
+        }
+    }
+
+    /// A plist others can write (launchd refuses it).
+    fn check_mode(&self, out: &mut Vec<Item>) {
+        if let Some(mode) = self.input.plist_mode.filter(|m| m & 0o022 != 0) {
+            self.push(
+                out,
+                "launchd-plist-writable",
+                Severity::Error,
+                format!(
+                    "{} has mode {mode:04o}: launchd refuses to load a plist others can write.",
+                    self.input.plist_path.display()
+                ),
+                "`openclaw doctor --fix` sets mode 0644",
+                RepairKind::Safe,
+                Some(Action::Chmod {
+                    path: self.input.plist_path.to_owned(),
+                    mode: 0o644,
+                }),
+            );
+        }
+    }
+
+    /// With nothing but notes to say: any key that differs from what install would write.
+    fn check_drift(&self, out: &mut Vec<Item>, version_differs: bool) {
+        let drifted = differing_keys(self.input.installed, &self.planned, version_differs);
         if !drifted.is_empty() {
             out.push((
                 Finding::new(
@@ -378,16 +464,15 @@ pub fn audit_plist(input: &LaunchdAuditInput<'_>) -> Vec<Item> {
                         "The installed LaunchAgent differs from what install would write: {}",
                         drifted.join(", ")
                     ),
-                    fix.as_str(),
+                    self.fix.as_str(),
                     RepairKind::Safe,
                 )
-                .profile(input.profile)
-                .path(input.plist_path),
-                reinstall,
+                .profile(self.input.profile)
+                .path(self.input.plist_path),
+                self.reinstall(),
             ));
         }
     }
-    out
 }
 
 /// Top-level keys (and `EnvironmentVariables` entries) whose values differ; with

@@ -48,7 +48,6 @@ pub fn other_services(services: &[DiscoveredService], home: &Path, sup: &Supervi
             }
         }
         let path = s.path.clone().unwrap_or_default();
-        let scope = s.scope.as_str();
         let removal = s.removal_command();
         match (&s.class, s.scope) {
             // Our Homebrew formula's job: the profile audit names it (`service-homebrew-agent`,
@@ -73,76 +72,12 @@ pub fn other_services(services: &[DiscoveredService], home: &Path, sup: &Supervi
                 None,
             )),
             (ServiceClass::Legacy, _) if s.is_legacy() || s.class.is_legacy() => {
-                let action = match s.platform {
-                    PlatformKind::Linux => Some(Action::RemoveLegacyUnit {
-                        unit: s.label.strip_suffix(".bak").unwrap_or(&s.label).to_owned(),
-                        path: strip_bak(&path),
-                    }),
-                    PlatformKind::Macos => Some(Action::TrashLaunchAgent {
-                        label: s.label.clone(),
-                        plist: path.clone(),
-                        domain: format!("gui/{uid}"),
-                        trash: home.join(".Trash").join(format!("{}.plist", s.label)),
-                    }),
-                    PlatformKind::Windows => None,
-                };
-                let (id, fix) = match s.platform {
-                    PlatformKind::Macos => (
-                        "legacy-launch-agent",
-                        "`openclaw doctor --fix` boots it out and moves the plist to ~/.Trash (macOS); then run `openclaw gateway install`".to_owned(),
-                    ),
-                    _ => (
-                        "legacy-service",
-                        "`openclaw doctor --fix` stops, disables and deletes it (and its .bak), then reloads; run `openclaw gateway install` afterwards if no current service exists".to_owned(),
-                    ),
-                };
-                let repair = if action.is_some() { RepairKind::Safe } else { RepairKind::Manual };
-                out.push((
-                    Finding::new(
-                        id,
-                        severity(s),
-                        format!(
-                            "Legacy gateway service {} ({scope}) is installed: {}.{}",
-                            s.label,
-                            s.detail,
-                            secret_note(s)
-                        ),
-                        if action.is_some() { fix } else { format!("Remove it: {removal}") },
-                        repair,
-                    )
-                    .path(&path),
-                    action,
-                ));
+                out.push(legacy_finding(s, &path, home, uid));
             }
             (ServiceClass::OtherRelease, DiscoveryScope::User)
                 if s.platform == PlatformKind::Macos && sup.platform == PlatformKind::Macos =>
             {
-                let profile = classify_service_name(Platform::Launchd, &s.label)
-                    .and_then(|m| m.profile)
-                    .unwrap_or_else(|| "default".to_owned());
-                out.push((
-                    Finding::new(
-                        "other-release-launch-agent",
-                        severity(s),
-                        format!(
-                            "{} is the gateway LaunchAgent of another OpenClaw release ({}); two gateways compete for ports.{}",
-                            s.label,
-                            s.detail,
-                            secret_note(s)
-                        ),
-                        format!(
-                            "`openclaw doctor --fix` migrates it to this release's LaunchAgent of profile {profile}: operator environment kept, inline token moved into the config, old label booted out and its plist moved to ~/.Trash (0600, without the token)"
-                        ),
-                        RepairKind::Safe,
-                    )
-                    .profile(&profile)
-                    .path(&path),
-                    Some(Action::MigrateLaunchAgent {
-                        profile,
-                        label: s.label.clone(),
-                        plist: path.clone(),
-                    }),
-                ));
+                out.push(other_release_agent(s, &path));
             }
             (ServiceClass::OtherRelease, _) => out.push(report_only(
                 "other-release-service",
@@ -163,6 +98,90 @@ pub fn other_services(services: &[DiscoveredService], home: &Path, sup: &Supervi
         }
     }
     out
+}
+
+/// A legacy gateway service (clawdbot/moltbot era): removed by `--fix` where the platform can.
+fn legacy_finding(s: &DiscoveredService, path: &Path, home: &Path, uid: u32) -> Item {
+    let scope = s.scope.as_str();
+    let removal = s.removal_command();
+    let action = match s.platform {
+        PlatformKind::Linux => Some(Action::RemoveLegacyUnit {
+            unit: s.label.strip_suffix(".bak").unwrap_or(&s.label).to_owned(),
+            path: strip_bak(path),
+        }),
+        PlatformKind::Macos => Some(Action::TrashLaunchAgent {
+            label: s.label.clone(),
+            plist: path.to_owned(),
+            domain: format!("gui/{uid}"),
+            trash: home.join(".Trash").join(format!("{}.plist", s.label)),
+        }),
+        PlatformKind::Windows => None,
+    };
+    let (id, fix) = match s.platform {
+        PlatformKind::Macos => (
+            "legacy-launch-agent",
+            "`openclaw doctor --fix` boots it out and moves the plist to ~/.Trash (macOS); then run `openclaw gateway install`".to_owned(),
+        ),
+        _ => (
+            "legacy-service",
+            "`openclaw doctor --fix` stops, disables and deletes it (and its .bak), then reloads; run `openclaw gateway install` afterwards if no current service exists".to_owned(),
+        ),
+    };
+    let repair = if action.is_some() {
+        RepairKind::Safe
+    } else {
+        RepairKind::Manual
+    };
+    (
+        Finding::new(
+            id,
+            severity(s),
+            format!(
+                "Legacy gateway service {} ({scope}) is installed: {}.{}",
+                s.label,
+                s.detail,
+                secret_note(s)
+            ),
+            if action.is_some() {
+                fix
+            } else {
+                format!("Remove it: {removal}")
+            },
+            repair,
+        )
+        .path(path),
+        action,
+    )
+}
+
+/// Another release's LaunchAgent on macOS: migrated to this release's agent by `--fix`.
+fn other_release_agent(s: &DiscoveredService, path: &Path) -> Item {
+    let profile = classify_service_name(Platform::Launchd, &s.label)
+        .and_then(|m| m.profile)
+        .unwrap_or_else(|| "default".to_owned());
+    (
+        Finding::new(
+            "other-release-launch-agent",
+            severity(s),
+            format!(
+                "{} is the gateway LaunchAgent of another OpenClaw release ({}); two gateways compete for ports.{}",
+                s.label,
+                s.detail,
+                secret_note(s)
+            ),
+            format!(
+                "`openclaw doctor --fix` migrates it to this release's LaunchAgent of profile {profile}: operator environment kept, inline token moved into the config, old label booted out and its plist moved to ~/.Trash (0600, without the token)"
+            ),
+            RepairKind::Safe,
+        )
+        .profile(&profile)
+        .path(path),
+        Some(Action::MigrateLaunchAgent {
+            profile,
+            label: s.label.clone(),
+            plist: path.to_owned(),
+        }),
+    )
 }
 
 /// A warning doctor does not repair, with the exact removal commands as the fix.

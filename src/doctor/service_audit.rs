@@ -5,10 +5,11 @@
 
 use crate::service::plan::Plan;
 use crate::service::spec::ServiceSpec;
-use crate::service::systemd::drift::{self, UnitFile, gateway_facts};
+use crate::service::systemd::drift::{self, GatewayFacts, UnitFile, gateway_facts};
 use crate::service::systemd::units::SandboxLevel;
 use crate::service_names::{SERVICE_KIND, SERVICE_MARKER};
 
+use super::file_audit::Item;
 use super::findings::{Finding, RepairKind, Severity};
 use super::repair::Action;
 use super::unit_migration::{EnvClass, inline_secret_keys};
@@ -98,304 +99,375 @@ pub fn command_differs(installed: &str, plan: &Plan) -> bool {
 }
 
 /// Audits one installed unit.
-pub fn audit_unit(input: &UnitAuditInput<'_>) -> Vec<(Finding, Option<Action>)> {
-    let spec = input.spec;
-    let path = input
-        .plan
-        .files
-        .first()
-        .map(|f| f.path.clone())
-        .unwrap_or_default();
-    let unit = UnitFile::parse(input.installed);
-    let facts = gateway_facts(&unit);
-    let argv = unit.exec_start();
-    let ours = written_by_us(input.installed);
-    let reinstall = Some(Action::Reinstall {
-        profile: input.profile.to_owned(),
-    });
-    let service = spec.names.systemd_service_file();
-    let fix_reinstall = format!(
-        "`openclaw doctor --fix` rewrites {service} as `openclaw gateway install` would (old unit backed up 0600, operator Environment= kept in a drop-in, secrets moved out)"
-    );
-    let mut out: Vec<(Finding, Option<Action>)> = Vec::new();
-    let push = |out: &mut Vec<(Finding, Option<Action>)>,
-                id: &'static str,
-                severity: Severity,
-                message: String,
-                fix: &str,
-                repair: RepairKind,
-                action: Option<Action>| {
+pub fn audit_unit(input: &UnitAuditInput<'_>) -> Vec<Item> {
+    let audit = UnitAudit::new(input);
+    let mut out = Vec::new();
+    audit.check_dropins(&mut out);
+    audit.check_command(&mut out);
+    audit.check_supervision(&mut out);
+    audit.check_secrets(&mut out);
+    audit.check_custom_edits(&mut out);
+    if out.is_empty() {
+        audit.check_drift(&mut out);
+    }
+    out
+}
+
+/// What the checks of one unit share: the parsed unit and the repair most findings name.
+struct UnitAudit<'a> {
+    input: &'a UnitAuditInput<'a>,
+    /// The unit file's path.
+    path: std::path::PathBuf,
+    unit: UnitFile,
+    facts: GatewayFacts,
+    argv: Vec<String>,
+    /// Written by this release's installer.
+    ours: bool,
+    /// `<unit>.service`.
+    service: String,
+    fix_reinstall: String,
+}
+
+impl<'a> UnitAudit<'a> {
+    fn new(input: &'a UnitAuditInput<'a>) -> Self {
+        let unit = UnitFile::parse(input.installed);
+        let service = input.spec.names.systemd_service_file();
+        Self {
+            input,
+            path: input
+                .plan
+                .files
+                .first()
+                .map(|f| f.path.clone())
+                .unwrap_or_default(),
+            facts: gateway_facts(&unit),
+            argv: unit.exec_start(),
+            ours: written_by_us(input.installed),
+            fix_reinstall: format!(
+                "`openclaw doctor --fix` rewrites {service} as `openclaw gateway install` would (old unit backed up 0600, operator Environment= kept in a drop-in, secrets moved out)"
+            ),
+            unit,
+            service,
+        }
+    }
+
+    fn reinstall(&self) -> Option<Action> {
+        Some(Action::Reinstall {
+            profile: self.input.profile.to_owned(),
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &self,
+        out: &mut Vec<Item>,
+        id: &'static str,
+        severity: Severity,
+        message: String,
+        fix: &str,
+        repair: RepairKind,
+        action: Option<Action>,
+    ) {
         out.push((
             Finding::new(id, severity, message, fix, repair)
-                .profile(input.profile)
-                .path(&path),
+                .profile(self.input.profile)
+                .path(&self.path),
             action,
         ));
-    };
+    }
 
-    for (dropin, text) in input.dropins {
-        let d = UnitFile::parse(text);
-        if !d.values("Service", "ExecStart").is_empty()
-            || !d.values("Service", "WorkingDirectory").is_empty()
-        {
-            push(
-                &mut out,
-                "service-dropin-overrides-command",
+    /// Drop-ins that override the command: doctor never rewrites them.
+    fn check_dropins(&self, out: &mut Vec<Item>) {
+        let service = &self.service;
+        for (dropin, text) in self.input.dropins {
+            let d = UnitFile::parse(text);
+            if !d.values("Service", "ExecStart").is_empty()
+                || !d.values("Service", "WorkingDirectory").is_empty()
+            {
+                self.push(
+                    out,
+                    "service-dropin-overrides-command",
+                    Severity::Warning,
+                    format!(
+                        "Drop-in {} overrides ExecStart= or WorkingDirectory=; doctor never rewrites drop-ins, so the unit cannot be repaired while it is there.",
+                        dropin.display()
+                    ),
+                    &format!(
+                        "Review it with `systemctl --user cat {service}` and remove the override by hand."
+                    ),
+                    RepairKind::Manual,
+                    None,
+                );
+            }
+        }
+    }
+
+    /// The command line: the gateway verb, the installer, the port, the program.
+    fn check_command(&self, out: &mut Vec<Item>) {
+        let service = &self.service;
+        if !self.argv.iter().any(|a| a == "gateway") {
+            self.push(
+                out,
+                "service-command-missing",
+                Severity::Error,
+                format!(
+                    "Service command does not include the gateway subcommand: {}",
+                    self.argv.join(" ")
+                ),
+                "`openclaw doctor --fix --force` replaces the custom command",
+                RepairKind::Aggressive,
+                self.reinstall(),
+            );
+        }
+        if !self.ours {
+            self.push(
+                out,
+                "service-other-release",
                 Severity::Warning,
                 format!(
-                    "Drop-in {} overrides ExecStart= or WorkingDirectory=; doctor never rewrites drop-ins, so the unit cannot be repaired while it is there.",
-                    dropin.display()
+                    "{service} was written by another OpenClaw release (or by hand), not by this release's installer."
                 ),
-                &format!(
-                    "Review it with `systemctl --user cat {service}` and remove the override by hand."
+                &self.fix_reinstall,
+                RepairKind::Safe,
+                self.reinstall(),
+            );
+        }
+        let want_port = self.input.spec.port.to_string();
+        let port_ok = self
+            .facts
+            .port
+            .as_deref()
+            .and_then(|p| p.parse::<u16>().ok())
+            .is_some_and(|p| p != 0 && p.to_string() == want_port);
+        if !port_ok {
+            self.push(
+                out,
+                "service-port-mismatch",
+                Severity::Warning,
+                format!(
+                    "Gateway service port does not match the current gateway config: {} -> {want_port}",
+                    self.facts.port.as_deref().unwrap_or("(none)")
                 ),
+                &self.fix_reinstall,
+                RepairKind::Safe,
+                self.reinstall(),
+            );
+        }
+        let want_program = self.input.spec.program.display().to_string();
+        if self.facts.program.as_deref() != Some(want_program.as_str()) {
+            self.push(
+                out,
+                "service-program-mismatch",
+                Severity::Warning,
+                format!(
+                    "Gateway service runs {} instead of this install's {want_program}.",
+                    self.facts.program.as_deref().unwrap_or("(nothing)")
+                ),
+                &self.fix_reinstall,
+                RepairKind::Safe,
+                self.reinstall(),
+            );
+        }
+    }
+
+    /// How systemd runs it: readiness, socket, sandbox, markers, version.
+    fn check_supervision(&self, out: &mut Vec<Item>) {
+        let service = &self.service;
+        let ty = self.unit.last("Service", "Type").unwrap_or("simple");
+        if !matches!(ty, "notify" | "notify-reload") {
+            self.push(
+                out,
+                "service-not-notify",
+                Severity::Warning,
+                format!(
+                    "{service} has Type={ty}: systemd cannot tell when the gateway is ready (Type=notify is recommended)."
+                ),
+                &self.fix_reinstall,
+                RepairKind::Safe,
+                self.reinstall(),
+            );
+        }
+        if self.input.spec.socket_activation && self.input.socket.is_none() {
+            self.push(
+                out,
+                "service-socket-missing",
+                Severity::Warning,
+                format!(
+                    "{} is missing: without socket activation restarts refuse connections.",
+                    self.input.spec.names.systemd_socket_file()
+                ),
+                &self.fix_reinstall,
+                RepairKind::Safe,
+                self.reinstall(),
+            );
+        }
+        let sandbox = self
+            .unit
+            .environment("OPENCLAW_SANDBOX")
+            .as_deref()
+            .and_then(SandboxLevel::parse);
+        if let Some(level) = sandbox.filter(|l| *l < self.input.best_sandbox) {
+            self.push(
+                out,
+                "service-sandbox-reduced",
+                Severity::Info,
+                format!(
+                    "{service} runs at sandbox level {level}, below the {} this host's manager should set up: when it was installed, the stronger level did not start in the manager (install's probe).",
+                    self.input.best_sandbox
+                ),
+                "Re-probe with `openclaw gateway install --force` once the cause is fixed (e.g. user namespaces re-enabled); the install output names the error of each level.",
                 RepairKind::Manual,
                 None,
             );
         }
-    }
-
-    if !argv.iter().any(|a| a == "gateway") {
-        push(
-            &mut out,
-            "service-command-missing",
-            Severity::Error,
-            format!(
-                "Service command does not include the gateway subcommand: {}",
-                argv.join(" ")
-            ),
-            "`openclaw doctor --fix --force` replaces the custom command",
-            RepairKind::Aggressive,
-            reinstall.clone(),
-        );
-    }
-    if !ours {
-        push(
-            &mut out,
-            "service-other-release",
-            Severity::Warning,
-            format!(
-                "{service} was written by another OpenClaw release (or by hand), not by this release's installer."
-            ),
-            &fix_reinstall,
-            RepairKind::Safe,
-            reinstall.clone(),
-        );
-    }
-    let want_port = spec.port.to_string();
-    let port_ok = facts
-        .port
-        .as_deref()
-        .and_then(|p| p.parse::<u16>().ok())
-        .is_some_and(|p| p != 0 && p.to_string() == want_port);
-    if !port_ok {
-        push(
-            &mut out,
-            "service-port-mismatch",
-            Severity::Warning,
-            format!(
-                "Gateway service port does not match the current gateway config: {} -> {want_port}",
-                facts.port.as_deref().unwrap_or("(none)")
-            ),
-            &fix_reinstall,
-            RepairKind::Safe,
-            reinstall.clone(),
-        );
-    }
-    let want_program = spec.program.display().to_string();
-    if facts.program.as_deref() != Some(want_program.as_str()) {
-        push(
-            &mut out,
-            "service-program-mismatch",
-            Severity::Warning,
-            format!(
-                "Gateway service runs {} instead of this install's {want_program}.",
-                facts.program.as_deref().unwrap_or("(nothing)")
-            ),
-            &fix_reinstall,
-            RepairKind::Safe,
-            reinstall.clone(),
-        );
-    }
-    let ty = unit.last("Service", "Type").unwrap_or("simple");
-    if !matches!(ty, "notify" | "notify-reload") {
-        push(
-            &mut out,
-            "service-not-notify",
-            Severity::Warning,
-            format!(
-                "{service} has Type={ty}: systemd cannot tell when the gateway is ready (Type=notify is recommended)."
-            ),
-            &fix_reinstall,
-            RepairKind::Safe,
-            reinstall.clone(),
-        );
-    }
-    if spec.socket_activation && input.socket.is_none() {
-        push(
-            &mut out,
-            "service-socket-missing",
-            Severity::Warning,
-            format!(
-                "{} is missing: without socket activation restarts refuse connections.",
-                spec.names.systemd_socket_file()
-            ),
-            &fix_reinstall,
-            RepairKind::Safe,
-            reinstall.clone(),
-        );
-    }
-    let sandbox = unit
-        .environment("OPENCLAW_SANDBOX")
-        .as_deref()
-        .and_then(SandboxLevel::parse);
-    if let Some(level) = sandbox.filter(|l| *l < input.best_sandbox) {
-        push(
-            &mut out,
-            "service-sandbox-reduced",
-            Severity::Info,
-            format!(
-                "{service} runs at sandbox level {level}, below the {} this host's manager should set up: when it was installed, the stronger level did not start in the manager (install's probe).",
-                input.best_sandbox
-            ),
-            "Re-probe with `openclaw gateway install --force` once the cause is fixed (e.g. user namespaces re-enabled); the install output names the error of each level.",
-            RepairKind::Manual,
-            None,
-        );
-    }
-    // A unit at level `none` has no filters by the installer's choice (nothing stronger started).
-    if sandbox != Some(SandboxLevel::None)
-        && (unit.last("Service", "NoNewPrivileges") != Some("yes")
-            || unit.values("Service", "SystemCallFilter").is_empty())
-    {
-        push(
-            &mut out,
-            "service-hardening-missing",
-            Severity::Warning,
-            format!(
-                "{service} lacks the recommended sandboxing (NoNewPrivileges=, SystemCallFilter=, …)."
-            ),
-            &fix_reinstall,
-            RepairKind::Safe,
-            reinstall.clone(),
-        );
-    }
-    let marker = unit.environment("OPENCLAW_SERVICE_MARKER");
-    let kind = unit.environment("OPENCLAW_SERVICE_KIND");
-    if marker.as_deref() != Some(SERVICE_MARKER)
-        || !matches!(kind.as_deref(), None | Some("") | Some(SERVICE_KIND))
-    {
-        push(
-            &mut out,
-            "service-marker-missing",
-            Severity::Warning,
-            format!(
-                "{service} does not carry the install markers OPENCLAW_SERVICE_MARKER=openclaw / OPENCLAW_SERVICE_KIND=gateway."
-            ),
-            &fix_reinstall,
-            RepairKind::Safe,
-            reinstall.clone(),
-        );
-    }
-    let planned_version = input
-        .plan
-        .files
-        .first()
-        .and_then(|f| {
-            gateway_facts(&UnitFile::parse(&String::from_utf8_lossy(&f.contents))).version
-        })
-        .unwrap_or_else(|| spec.version.clone());
-    if facts.version.as_deref() != Some(planned_version.as_str()) {
-        push(
-            &mut out,
-            "service-version-mismatch",
-            Severity::Info,
-            format!(
-                "{service} was installed by version {}; this is {}.",
-                facts.version.as_deref().unwrap_or("(unknown)"),
-                planned_version
-            ),
-            &fix_reinstall,
-            RepairKind::Safe,
-            reinstall.clone(),
-        );
-    }
-    for (key, class) in inline_secret_keys(&unit) {
-        let inline = unit.environment(&key).unwrap_or_default();
-        let (id, message) = inline_secret_finding(&key, class, &inline, input.config_token, "unit");
-        push(
-            &mut out,
-            id,
-            Severity::Error,
-            message,
-            "`openclaw doctor --fix` moves inline secrets into the unit's 0600 env file without restarting it (a rewrite of the whole unit puts the token/password into the config instead)",
-            RepairKind::Safe,
-            Some(Action::MoveUnitSecrets {
-                profile: input.profile.to_owned(),
-            }),
-        );
-    }
-    if ours {
-        let planned = input
+        // A unit at level `none` has no filters by the installer's choice (nothing stronger started).
+        if sandbox != Some(SandboxLevel::None)
+            && (self.unit.last("Service", "NoNewPrivileges") != Some("yes")
+                || self.unit.values("Service", "SystemCallFilter").is_empty())
+        {
+            self.push(
+                out,
+                "service-hardening-missing",
+                Severity::Warning,
+                format!(
+                    "{service} lacks the recommended sandboxing (NoNewPrivileges=, SystemCallFilter=, …)."
+                ),
+                &self.fix_reinstall,
+                RepairKind::Safe,
+                self.reinstall(),
+            );
+        }
+        let marker = self.unit.environment("OPENCLAW_SERVICE_MARKER");
+        let kind = self.unit.environment("OPENCLAW_SERVICE_KIND");
+        if marker.as_deref() != Some(SERVICE_MARKER)
+            || !matches!(kind.as_deref(), None | Some("") | Some(SERVICE_KIND))
+        {
+            self.push(
+                out,
+                "service-marker-missing",
+                Severity::Warning,
+                format!(
+                    "{service} does not carry the install markers OPENCLAW_SERVICE_MARKER=openclaw / OPENCLAW_SERVICE_KIND=gateway."
+                ),
+                &self.fix_reinstall,
+                RepairKind::Safe,
+                self.reinstall(),
+            );
+        }
+        let planned_version = self
+            .input
             .plan
             .files
             .first()
-            .map(|f| UnitFile::parse(&String::from_utf8_lossy(&f.contents)))
-            .unwrap_or_default();
-        let edited: Vec<String> = unit
-            .keys()
-            .chain(planned.keys())
-            .filter(|(_, k)| !CARRIED_KEYS.contains(&k.as_str()))
-            .filter(|(s, k)| unit.values(s, k) != planned.values(s, k))
-            .map(|(s, k)| format!("[{s}] {k}"))
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        if !edited.is_empty() {
-            push(
-                &mut out,
-                "service-custom-edits",
-                Severity::Warning,
+            .and_then(|f| {
+                gateway_facts(&UnitFile::parse(&String::from_utf8_lossy(&f.contents))).version
+            })
+            .unwrap_or_else(|| self.input.spec.version.clone());
+        if self.facts.version.as_deref() != Some(planned_version.as_str()) {
+            self.push(
+                out,
+                "service-version-mismatch",
+                Severity::Info,
                 format!(
-                    "{service} has custom edits a reinstall would overwrite: {}",
-                    edited.join(", ")
+                    "{service} was installed by version {}; this is {}.",
+                    self.facts.version.as_deref().unwrap_or("(unknown)"),
+                    planned_version
                 ),
-                &format!(
-                    "Move them into a drop-in (`systemctl --user edit {service}`), or overwrite them with `openclaw doctor --fix --force`"
-                ),
-                RepairKind::Aggressive,
-                reinstall.clone(),
+                &self.fix_reinstall,
+                RepairKind::Safe,
+                self.reinstall(),
             );
         }
     }
-    if out.is_empty() {
+
+    /// Secrets written inline in the unit.
+    fn check_secrets(&self, out: &mut Vec<Item>) {
+        for (key, class) in inline_secret_keys(&self.unit) {
+            let inline = self.unit.environment(&key).unwrap_or_default();
+            let (id, message) =
+                inline_secret_finding(&key, class, &inline, self.input.config_token, "unit");
+            self.push(
+                out,
+                id,
+                Severity::Error,
+                message,
+                "`openclaw doctor --fix` moves inline secrets into the unit's 0600 env file without restarting it (a rewrite of the whole unit puts the token/password into the config instead)",
+                RepairKind::Safe,
+                Some(Action::MoveUnitSecrets {
+                    profile: self.input.profile.to_owned(),
+                }),
+            );
+        }
+    }
+
+    /// Hand edits of our own unit that a reinstall would overwrite.
+    fn check_custom_edits(&self, out: &mut Vec<Item>) {
+        let service = &self.service;
+        if self.ours {
+            let planned = self
+                .input
+                .plan
+                .files
+                .first()
+                .map(|f| UnitFile::parse(&String::from_utf8_lossy(&f.contents)))
+                .unwrap_or_default();
+            let edited: Vec<String> = self
+                .unit
+                .keys()
+                .chain(planned.keys())
+                .filter(|(_, k)| !CARRIED_KEYS.contains(&k.as_str()))
+                .filter(|(s, k)| self.unit.values(s, k) != planned.values(s, k))
+                .map(|(s, k)| format!("[{s}] {k}"))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            if !edited.is_empty() {
+                self.push(
+                    out,
+                    "service-custom-edits",
+                    Severity::Warning,
+                    format!(
+                        "{service} has custom edits a reinstall would overwrite: {}",
+                        edited.join(", ")
+                    ),
+                    &format!(
+                        "Move them into a drop-in (`systemctl --user edit {service}`), or overwrite them with `openclaw doctor --fix --force`"
+                    ),
+                    RepairKind::Aggressive,
+                    self.reinstall(),
+                );
+            }
+        }
+    }
+
+    /// With nothing else to say: any difference from what install would write.
+    fn check_drift(&self, out: &mut Vec<Item>) {
         let mut drifted: Vec<String> = Vec::new();
-        for file in input.plan.files.iter().filter(|f| !f.secret) {
-            let on_disk = if file.path == path {
-                Some(input.installed)
+        for file in self.input.plan.files.iter().filter(|f| !f.secret) {
+            let on_disk = if file.path == self.path {
+                Some(self.input.installed)
             } else if file.path.extension().is_some_and(|e| e == "socket") {
-                input.socket
+                self.input.socket
             } else {
                 continue;
             };
             drifted.extend(drift::describe(file, on_disk.map(str::as_bytes), None));
         }
         if !drifted.is_empty() {
-            push(
-                &mut out,
+            self.push(
+                out,
                 "service-definition-drift",
                 Severity::Warning,
                 format!(
                     "The installed service differs from what install would write: {}",
                     drifted.join("; ")
                 ),
-                &fix_reinstall,
+                &self.fix_reinstall,
                 RepairKind::Safe,
-                reinstall,
+                self.reinstall(),
             );
         }
     }
-    out
 }
 
 #[cfg(test)]

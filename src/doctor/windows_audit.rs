@@ -133,169 +133,234 @@ pub fn command_differs(registered: &TaskDefinition, plan: &Plan) -> bool {
 
 /// Audits one profile's scheduled task and task script.
 pub fn audit_task(input: &TaskAuditInput<'_>) -> Vec<Item> {
-    let spec = input.spec;
-    let name = &spec.names.windows_task;
-    let reinstall = Some(Action::Reinstall {
-        profile: input.profile.to_owned(),
-    });
-    let fix = format!(
-        "`openclaw doctor --fix` registers \"{name}\" as `openclaw gateway install` would (the old task script backed up 0600 without its token, the token moved into the config)"
-    );
-    let record_path = input
-        .plan
-        .files
-        .first()
-        .map(|f| f.path.clone())
-        .unwrap_or_default();
-    let planned_text = input
-        .plan
-        .files
-        .first()
-        .and_then(|f| decode_utf16_with_bom(&f.contents).ok())
-        .unwrap_or_default();
-    let planned = parse_task_xml(&planned_text).unwrap_or_default();
+    let audit = TaskAudit::new(input);
     let mut out: Vec<Item> = Vec::new();
-    let mut push = |id: &'static str, severity: Severity, message: String, path: &Path| {
-        out.push((
-            Finding::new(id, severity, message, fix.as_str(), RepairKind::Safe)
-                .profile(input.profile)
-                .path(path),
-            reinstall.clone(),
-        ));
-    };
-    let script_path = input.script.map(|(p, _, _)| p.to_owned());
-    match input.registered {
-        None => push(
-            "windows-task-not-registered",
-            Severity::Warning,
-            format!("Scheduled task \"{name}\" is not registered although its files exist."),
-            &record_path,
-        ),
-        Some(def) => {
-            let command = def.command().unwrap_or("");
-            let runs_script = [".cmd", ".vbs", ".bat"]
-                .iter()
-                .any(|x| command.to_ascii_lowercase().ends_with(x));
-            let argv: Vec<String> = if runs_script {
-                input
-                    .script
-                    .and_then(|(_, t, _)| script_command(t))
-                    .map(|l| words(&l))
-                    .unwrap_or_default()
-            } else {
-                std::iter::once(command.to_owned())
-                    .chain(words(def.arguments().unwrap_or("")))
-                    .collect()
-            };
-            if runs_script {
-                push(
-                    "service-other-release",
-                    Severity::Warning,
-                    format!(
-                        "Scheduled task \"{name}\" runs the task script {command} of another OpenClaw release, not this release's gateway."
-                    ),
-                    script_path.as_deref().unwrap_or(&record_path),
-                );
-            } else if Some(command) != planned.command() {
-                push(
-                    "service-program-mismatch",
-                    Severity::Warning,
-                    format!(
-                        "Gateway service runs {command} instead of this install's {}.",
-                        spec.program.display()
-                    ),
-                    &record_path,
-                );
-            }
-            let port = flag_value(&argv, "--port");
-            if port.as_deref().and_then(|p| p.parse::<u16>().ok()) != Some(spec.port) {
-                push(
-                    "service-port-mismatch",
-                    Severity::Warning,
-                    format!(
-                        "Gateway service port does not match the current gateway config: {} -> {}",
-                        port.as_deref().unwrap_or("(none)"),
-                        spec.port
-                    ),
-                    &record_path,
-                );
-            }
-            if !def.enabled() {
-                push(
-                    "windows-task-disabled",
-                    Severity::Warning,
-                    format!(
-                        "Scheduled task \"{name}\" is disabled: the gateway does not start at logon."
-                    ),
-                    &record_path,
-                );
-            }
-            if !runs_script
-                && Some(command) == planned.command()
-                && def.arguments().unwrap_or("") != planned.arguments().unwrap_or("")
-                && port.as_deref().and_then(|p| p.parse::<u16>().ok()) == Some(spec.port)
-            {
-                push(
-                    "service-definition-drift",
-                    Severity::Warning,
-                    format!(
-                        "Scheduled task \"{name}\" runs {command} with arguments {:?}; install would use {:?}.",
-                        def.arguments().unwrap_or(""),
-                        planned.arguments().unwrap_or("")
-                    ),
-                    &record_path,
-                );
-            }
-        }
-    }
-    if let Some((path, text, mode)) = input.script {
-        let readable = mode.is_some_and(|m| m & 0o077 != 0);
-        for (key, value) in script_environment(text) {
-            let class = classify_env_key(&key);
-            if is_secret_class(class) && !value.trim().is_empty() {
-                let (id, mut message) =
-                    inline_secret_finding(&key, class, &value, input.config_token, "task script");
-                if let Some(m) = mode.filter(|_| readable) {
-                    message.push_str(&format!(" The script has mode {m:04o}."));
-                }
-                out.push((
-                    Finding::new(
-                        id,
-                        Severity::Error,
-                        message,
-                        "`openclaw doctor --fix` moves the token/password into the config (0600) and retires the script (backup 0600 without them)",
-                        RepairKind::Safe,
-                    )
-                    .profile(input.profile)
-                    .path(path),
-                    reinstall.clone(),
-                ));
-            }
-        }
-    }
+    audit.check_registration(&mut out);
+    audit.check_script_secrets(&mut out);
     let all_info = out.iter().all(|(f, _)| f.severity == Severity::Info);
     if all_info && input.registered.is_some() {
-        let record = input.record.and_then(|b| decode_utf16_with_bom(b).ok());
-        if record.as_deref() != Some(planned_text.as_str()) {
+        audit.check_record_drift(&mut out);
+    }
+    out
+}
+
+/// What the checks of one scheduled task share.
+struct TaskAudit<'a> {
+    input: &'a TaskAuditInput<'a>,
+    /// The fix every finding names.
+    fix: String,
+    /// Where install keeps the task's XML record.
+    record_path: std::path::PathBuf,
+    /// The task XML install would register.
+    planned_text: String,
+    planned: TaskDefinition,
+}
+
+impl<'a> TaskAudit<'a> {
+    fn new(input: &'a TaskAuditInput<'a>) -> Self {
+        let name = &input.spec.names.windows_task;
+        let planned_text = input
+            .plan
+            .files
+            .first()
+            .and_then(|f| decode_utf16_with_bom(&f.contents).ok())
+            .unwrap_or_default();
+        Self {
+            input,
+            fix: format!(
+                "`openclaw doctor --fix` registers \"{name}\" as `openclaw gateway install` would (the old task script backed up 0600 without its token, the token moved into the config)"
+            ),
+            record_path: input
+                .plan
+                .files
+                .first()
+                .map(|f| f.path.clone())
+                .unwrap_or_default(),
+            planned: parse_task_xml(&planned_text).unwrap_or_default(),
+            planned_text,
+        }
+    }
+
+    fn reinstall(&self) -> Option<Action> {
+        Some(Action::Reinstall {
+            profile: self.input.profile.to_owned(),
+        })
+    }
+
+    fn push(
+        &self,
+        out: &mut Vec<Item>,
+        id: &'static str,
+        severity: Severity,
+        message: String,
+        path: &Path,
+    ) {
+        out.push((
+            Finding::new(id, severity, message, self.fix.as_str(), RepairKind::Safe)
+                .profile(self.input.profile)
+                .path(path),
+            self.reinstall(),
+        ));
+    }
+
+    /// Registered or not, and what the registered task runs: another release's script, another
+    /// program, another port, disabled, other arguments.
+    fn check_registration(&self, out: &mut Vec<Item>) {
+        let name = &self.input.spec.names.windows_task;
+        let script_path = self.input.script.map(|(p, _, _)| p.to_owned());
+        match self.input.registered {
+            None => self.push(
+                out,
+                "windows-task-not-registered",
+                Severity::Warning,
+                format!("Scheduled task \"{name}\" is not registered although its files exist."),
+                &self.record_path,
+            ),
+            Some(def) => {
+                let command = def.command().unwrap_or("");
+                let runs_script = [".cmd", ".vbs", ".bat"]
+                    .iter()
+                    .any(|x| command.to_ascii_lowercase().ends_with(x));
+                let argv: Vec<String> = if runs_script {
+                    self.input
+                        .script
+                        .and_then(|(_, t, _)| script_command(t))
+                        .map(|l| words(&l))
+                        .unwrap_or_default()
+                } else {
+                    std::iter::once(command.to_owned())
+                        .chain(words(def.arguments().unwrap_or("")))
+                        .collect()
+                };
+                if runs_script {
+                    self.push(
+                out,
+                        "service-other-release",
+                        Severity::Warning,
+                        format!(
+                            "Scheduled task \"{name}\" runs the task script {command} of another OpenClaw release, not this release's gateway."
+                        ),
+                        script_path.as_deref().unwrap_or(&self.record_path),
+                    );
+                } else if Some(command) != self.planned.command() {
+                    self.push(
+                        out,
+                        "service-program-mismatch",
+                        Severity::Warning,
+                        format!(
+                            "Gateway service runs {command} instead of this install's {}.",
+                            self.input.spec.program.display()
+                        ),
+                        &self.record_path,
+                    );
+                }
+                let port = flag_value(&argv, "--port");
+                if port.as_deref().and_then(|p| p.parse::<u16>().ok()) != Some(self.input.spec.port)
+                {
+                    self.push(
+                out,
+                        "service-port-mismatch",
+                        Severity::Warning,
+                        format!(
+                            "Gateway service port does not match the current gateway config: {} -> {}",
+                            port.as_deref().unwrap_or("(none)"),
+                            self.input.spec.port
+                        ),
+                        &self.record_path,
+                    );
+                }
+                if !def.enabled() {
+                    self.push(
+                out,
+                        "windows-task-disabled",
+                        Severity::Warning,
+                        format!(
+                            "Scheduled task \"{name}\" is disabled: the gateway does not start at logon."
+                        ),
+                        &self.record_path,
+                    );
+                }
+                if !runs_script
+                    && Some(command) == self.planned.command()
+                    && def.arguments().unwrap_or("") != self.planned.arguments().unwrap_or("")
+                    && port.as_deref().and_then(|p| p.parse::<u16>().ok())
+                        == Some(self.input.spec.port)
+                {
+                    self.push(
+                out,
+                        "service-definition-drift",
+                        Severity::Warning,
+                        format!(
+                            "Scheduled task \"{name}\" runs {command} with arguments {:?}; install would use {:?}.",
+                            def.arguments().unwrap_or(""),
+                            self.planned.arguments().unwrap_or("")
+                        ),
+                        &self.record_path,
+                    );
+                }
+            }
+        }
+    }
+
+    /// Secrets in the task script of another release.
+    fn check_script_secrets(&self, out: &mut Vec<Item>) {
+        if let Some((path, text, mode)) = self.input.script {
+            let readable = mode.is_some_and(|m| m & 0o077 != 0);
+            for (key, value) in script_environment(text) {
+                let class = classify_env_key(&key);
+                if is_secret_class(class) && !value.trim().is_empty() {
+                    let (id, mut message) = inline_secret_finding(
+                        &key,
+                        class,
+                        &value,
+                        self.input.config_token,
+                        "task script",
+                    );
+                    if let Some(m) = mode.filter(|_| readable) {
+                        message.push_str(&format!(" The script has mode {m:04o}."));
+                    }
+                    out.push((
+                        Finding::new(
+                            id,
+                            Severity::Error,
+                            message,
+                            "`openclaw doctor --fix` moves the token/password into the config (0600) and retires the script (backup 0600 without them)",
+                            RepairKind::Safe,
+                        )
+                        .profile(self.input.profile)
+                        .path(path),
+                        self.reinstall(),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// With nothing but notes to say: the task record differs from what install would write.
+    fn check_record_drift(&self, out: &mut Vec<Item>) {
+        let record = self
+            .input
+            .record
+            .and_then(|b| decode_utf16_with_bom(b).ok());
+        if record.as_deref() != Some(self.planned_text.as_str()) {
             out.push((
                 Finding::new(
                     "service-definition-drift",
                     Severity::Warning,
                     format!(
                         "{} differs from the task definition install would write{}.",
-                        record_path.display(),
+                        self.record_path.display(),
                         if record.is_none() { " (missing)" } else { "" }
                     ),
-                    fix.as_str(),
+                    self.fix.as_str(),
                     RepairKind::Safe,
                 )
-                .profile(input.profile)
-                .path(&record_path),
-                reinstall,
+                .profile(self.input.profile)
+                .path(&self.record_path),
+                self.reinstall(),
             ));
         }
     }
-    out
 }
 
 #[cfg(test)]

@@ -13,9 +13,10 @@ use super::pairing_step::pair_or_refuse;
 use super::{EVENTS, Peer, Refused};
 use crate::config::AuthMode;
 use crate::gateway::canvas_host;
-use crate::gateway::device_identity::VerifyContext;
+use crate::gateway::device_identity::{VerifiedDevice, VerifyContext};
 use crate::gateway::methods;
 use crate::gateway::node_commands::{CommandPolicy, Platform};
+use crate::gateway::pairing_store::DeviceToken;
 use crate::gateway::registry::{ConnInfo, Role};
 use crate::gateway::state::{GatewayState, lock, now_ms};
 use crate::protocol::connect::{
@@ -33,157 +34,223 @@ pub(super) async fn accept(
     request_id: &str,
     params: ConnectParams,
 ) -> Result<(ConnInfo, String), Refused> {
-    let policy = close_code::POLICY_VIOLATION;
-    let refuse = |e: GatewayError| Box::new((e, policy));
+    let refuse = |e: GatewayError| Box::new((e, close_code::POLICY_VIOLATION));
+    let negotiated = negotiate(&params)?;
+    check_origin(state, peer).map_err(refuse)?;
+    require_device(state, &params, negotiated.role).map_err(refuse)?;
+    let verified = verify_device(peer, nonce, &params, &negotiated).map_err(refuse)?;
+    let requested_scopes: Vec<String> = params.scopes.clone().unwrap_or_default();
+    // Authentication first (shared secret, or a device token of the verified device); only an
+    // authenticated connect goes on to pairing.
+    let claimant = Claimant {
+        peer,
+        params: &params,
+        role: negotiated.role,
+        client_id: &negotiated.client_id,
+        device: verified.as_ref(),
+        scopes: &requested_scopes,
+    };
+    let auth_method = authenticate(state, &claimant).await.map_err(refuse)?;
+    let granted = match &verified {
+        Some(device) => pair_device(
+            state,
+            peer,
+            &params,
+            device,
+            negotiated.role,
+            &requested_scopes,
+        )?,
+        None => Granted {
+            scopes: deviceless_scopes(peer, &negotiated, requested_scopes),
+            issued: None,
+        },
+    };
+    let info = conn_info(
+        state,
+        peer,
+        conn_id,
+        &params,
+        negotiated,
+        verified.as_ref(),
+        &granted,
+    );
+    let hello = hello_ok(state, peer, &info, auth_method, granted);
+    let payload = serde_json::value::to_raw_value(&hello)
+        .map_err(|e| refuse(GatewayError::unavailable(e.to_string())))?;
+    Ok((info, response_ok(request_id, &payload)))
+}
+
+/// Only operators may connect without a device identity, and only with a credential (or with
+/// auth off); a node's pairing is its authorization, so a node always presents one (as
+/// upstream requires).
+fn require_device(
+    state: &GatewayState,
+    params: &ConnectParams,
+    role: Role,
+) -> Result<(), GatewayError> {
+    let presented = params.auth.clone().unwrap_or_default();
+    let nothing_presented = presented.token.is_none()
+        && presented.password.is_none()
+        && presented.device_token.is_none();
+    let device_required =
+        role == Role::Node || (nothing_presented && state.settings.auth.mode != AuthMode::None);
+    if params.device.is_none() && device_required {
+        return Err(
+            GatewayError::new(ErrorCode::NotPaired, "device identity required")
+                .with_details(json!({"code": "DEVICE_IDENTITY_REQUIRED"})),
+        );
+    }
+    Ok(())
+}
+
+/// The device identity's proof (signature over this connection's challenge), when presented.
+fn verify_device(
+    peer: &Peer,
+    nonce: &str,
+    params: &ConnectParams,
+    negotiated: &Negotiated,
+) -> Result<Option<VerifiedDevice>, GatewayError> {
+    let ctx = VerifyContext {
+        challenge_nonce: nonce,
+        now_ms: now_ms(),
+        is_loopback: peer.is_loopback,
+        nonce_required: negotiated.protocol >= PROTOCOL_VERSION || !peer.is_loopback,
+    };
+    check_device(params, negotiated.role, &ctx)
+        .transpose()
+        .map_err(|e| {
+            GatewayError::invalid_request(e.message())
+                .with_details(json!({"code": e.detail_code()}))
+        })
+}
+
+/// What an accepted connection holds: its scopes and, for a device, the token issued to it.
+struct Granted {
+    scopes: Vec<String>,
+    issued: Option<DeviceToken>,
+}
+
+/// A verified device: paired already, or paired now (silently on loopback, else refused with
+/// a pending request); then its device token. A node holds no operator scopes.
+fn pair_device(
+    state: &Arc<GatewayState>,
+    peer: &Peer,
+    params: &ConnectParams,
+    device: &VerifiedDevice,
+    role: Role,
+    requested_scopes: &[String],
+) -> Result<Granted, Refused> {
+    let check = lock(&state.pairing).check(
+        &device.device_id,
+        &device.public_key_base64url,
+        role.as_str(),
+        requested_scopes,
+    );
+    if !check.is_paired() {
+        pair_or_refuse(state, peer, params, device, role, requested_scopes, &check)?;
+    }
+    let token = lock(&state.pairing)
+        .ensure_token(&device.device_id, role.as_str(), requested_scopes, now_ms())
+        .map_err(|e| {
+            Box::new((
+                GatewayError::unavailable(format!("device token: {e}")),
+                close_code::POLICY_VIOLATION,
+            ))
+        })?;
+    Ok(Granted {
+        scopes: if role == Role::Node {
+            Vec::new()
+        } else {
+            requested_scopes.to_vec()
+        },
+        issued: Some(token),
+    })
+}
+
+/// A connection without a device identity keeps its requested scopes only as the local CLI or
+/// the gateway's own backend client on loopback; otherwise none.
+fn deviceless_scopes(peer: &Peer, negotiated: &Negotiated, requested: Vec<String>) -> Vec<String> {
+    let (id, mode) = (
+        negotiated.client_id.as_str(),
+        negotiated.client_mode.as_str(),
+    );
+    let trusted = peer.is_loopback
+        && ((id == "gateway-client" && mode == "backend") || (id == "cli" && mode == "cli"));
+    if trusted && negotiated.role == Role::Operator {
+        requested
+    } else {
+        Vec::new()
+    }
+}
+
+/// The registry's record of the accepted connection.
+fn conn_info(
+    state: &GatewayState,
+    peer: &Peer,
+    conn_id: &str,
+    params: &ConnectParams,
+    negotiated: Negotiated,
+    verified: Option<&VerifiedDevice>,
+    granted: &Granted,
+) -> ConnInfo {
     let Negotiated {
         role,
         probe,
         protocol,
         client_id,
         client_mode,
-    } = negotiate(&params)?;
-
-    check_origin(state, peer).map_err(refuse)?;
-
-    let auth = &state.settings.auth;
-    let presented = params.auth.clone().unwrap_or_default();
-    let nothing_presented = presented.token.is_none()
-        && presented.password.is_none()
-        && presented.device_token.is_none();
-    // Only operators may connect without a device identity; a node's pairing is its
-    // authorization, so a node must always present one (as upstream requires).
-    let device_required = role == Role::Node || (nothing_presented && auth.mode != AuthMode::None);
-    if params.device.is_none() && device_required {
-        return Err(refuse(
-            GatewayError::new(ErrorCode::NotPaired, "device identity required")
-                .with_details(json!({"code": "DEVICE_IDENTITY_REQUIRED"})),
-        ));
-    }
-    let requested_scopes: Vec<String> = params.scopes.clone().unwrap_or_default();
-
-    // Device identity, when presented.
-    let ctx = VerifyContext {
-        challenge_nonce: nonce,
-        now_ms: now_ms(),
-        is_loopback: peer.is_loopback,
-        nonce_required: protocol >= PROTOCOL_VERSION || !peer.is_loopback,
-    };
-    let verified = match check_device(&params, role, &ctx) {
-        None => None,
-        Some(Ok(v)) => Some(v),
-        Some(Err(e)) => {
-            return Err(refuse(
-                GatewayError::invalid_request(e.message())
-                    .with_details(json!({"code": e.detail_code()})),
-            ));
-        }
-    };
-
-    // Authentication first (shared secret, or a device token of the verified device); only an
-    // authenticated connect goes on to pairing.
-    let claimant = Claimant {
-        peer,
-        params: &params,
-        role,
-        client_id: &client_id,
-        device: verified.as_ref(),
-        scopes: &requested_scopes,
-    };
-    let auth_method = authenticate(state, &claimant).await.map_err(refuse)?;
-
-    // Pairing for device connections; scope rules for device-less ones.
-    let mut issued = None;
-    let scopes = match &verified {
-        Some(device) => {
-            let check = lock(&state.pairing).check(
-                &device.device_id,
-                &device.public_key_base64url,
-                role.as_str(),
-                &requested_scopes,
-            );
-            if !check.is_paired() {
-                pair_or_refuse(
-                    state,
-                    peer,
-                    &params,
-                    device,
-                    role,
-                    &requested_scopes,
-                    &check,
-                )?;
-            }
-            let token = lock(&state.pairing)
-                .ensure_token(
-                    &device.device_id,
-                    role.as_str(),
-                    &requested_scopes,
-                    now_ms(),
-                )
-                .map_err(|e| refuse(GatewayError::unavailable(format!("device token: {e}"))))?;
-            issued = Some(token);
-            if role == Role::Node {
-                Vec::new()
-            } else {
-                requested_scopes.clone()
-            }
-        }
-        None => {
-            let trusted = peer.is_loopback
-                && ((client_id == "gateway-client" && client_mode == "backend")
-                    || (client_id == "cli" && client_mode == "cli"));
-            if trusted && role == Role::Operator {
-                requested_scopes.clone()
-            } else {
-                Vec::new()
-            }
-        }
-    };
-
-    let node_id = (role == Role::Node).then(|| {
+    } = negotiated;
+    let stable_id = || {
         verified
-            .as_ref()
             .map(|d| d.device_id.clone())
             .or_else(|| params.client.instance_id.clone())
             .unwrap_or_else(|| conn_id.to_owned())
-    });
+    };
+    let node_id = (role == Role::Node).then(stable_id);
     let tracked = client_mode != "cli" && !probe;
-    let presence_key = tracked.then(|| {
-        verified
-            .as_ref()
-            .map(|d| d.device_id.clone())
-            .or_else(|| params.client.instance_id.clone())
-            .unwrap_or_else(|| conn_id.to_owned())
-    });
-    let info = ConnInfo {
+    let presence_key = tracked.then(stable_id);
+    ConnInfo {
         conn_id: conn_id.to_owned(),
         role,
-        scopes: scopes.clone(),
+        scopes: granted.scopes.clone(),
         client_id,
         client_mode,
         display_name: params.client.display_name.clone(),
         client_version: params.client.version.clone(),
         platform: params.client.platform.clone(),
-        device_id: verified.as_ref().map(|d| d.device_id.clone()),
+        device_id: verified.map(|d| d.device_id.clone()),
         node_id,
         device_family: params.client.device_family.clone(),
         model_identifier: params.client.model_identifier.clone(),
         path_env: params.path_env.clone(),
         permissions: params.permissions.clone(),
         caps: params.caps.clone(),
-        commands: declared_commands(state, role, &params),
+        commands: declared_commands(state, role, params),
         presence_key,
         remote_ip: peer.ip,
         connected_at_ms: now_ms(),
         protocol,
-    };
+    }
+}
+
+/// The `hello-ok` of an accepted connection: server, features, snapshot (paths and auth mode
+/// for admins only), canvas URL, what the connection holds, policy.
+fn hello_ok(
+    state: &GatewayState,
+    peer: &Peer,
+    info: &ConnInfo,
+    auth_method: &str,
+    granted: Granted,
+) -> HelloOk {
+    let protocol = info.protocol;
     let is_admin = info.has_scope(scope::ADMIN);
     let settings = &state.settings;
-    let hello = HelloOk {
+    HelloOk {
         kind: "hello-ok".into(),
         protocol,
         server: ServerInfo {
             version: settings.version.clone(),
-            conn_id: conn_id.to_owned(),
+            conn_id: info.conn_id.clone(),
             boot_id: Some(state.boot_id.clone()),
         },
         features: Features {
@@ -212,21 +279,21 @@ pub(super) async fn accept(
             .flatten(),
         auth: HelloAuth {
             method: Some(auth_method.to_owned()),
-            role: role.as_str().to_owned(),
+            role: info.role.as_str().to_owned(),
             // What this connection holds (the device token may carry more).
-            scopes,
-            device_token: issued.as_ref().map(|t| t.token.expose_secret().to_owned()),
-            issued_at_ms: issued.as_ref().map(|t| t.issued_at_ms),
+            scopes: granted.scopes,
+            device_token: granted
+                .issued
+                .as_ref()
+                .map(|t| t.token.expose_secret().to_owned()),
+            issued_at_ms: granted.issued.as_ref().map(|t| t.issued_at_ms),
         },
         policy: Policy {
             max_payload: MAX_PAYLOAD_BYTES,
             max_buffered_bytes: settings.max_buffered_bytes,
             tick_interval_ms: settings.tick_interval.as_millis() as u64,
         },
-    };
-    let payload = serde_json::value::to_raw_value(&hello)
-        .map_err(|e| refuse(GatewayError::unavailable(e.to_string())))?;
-    Ok((info, response_ok(request_id, &payload)))
+    }
 }
 
 /// A node keeps the declared commands its platform's allowlist admits (spec §2.5); other roles

@@ -38,6 +38,7 @@
 pub mod dbus;
 pub mod diagnose;
 pub mod drift;
+mod install;
 pub mod journal;
 pub mod linger;
 pub mod packaged;
@@ -66,7 +67,7 @@ use super::plan::{Plan, PlannedFile, Step};
 use super::spec::{Scope, ServiceSpec};
 use super::status::{ServiceState, SupervisorStatus};
 use super::{ActionOutcome, ActionResult, PlatformKind, ServiceError, ServiceManager};
-use crate::atomic_write::{PRIVATE_DIR_MODE, create_dir_all_with_mode, file_mode};
+use crate::atomic_write::{PRIVATE_DIR_MODE, create_dir_all_with_mode};
 use crate::environment::Environment;
 
 /// How long install gives a started service to report `READY=1` and answer `/readyz`
@@ -934,25 +935,7 @@ impl ServiceManager for SystemdBackend {
         self.guard(spec, "install")?;
         let units = Units::of(spec);
         if units.user {
-            for dir in SYSTEM_UNIT_DIRS {
-                let path = Path::new(dir).join(&units.service);
-                if packaged::system_unit_blocks_user_install(Path::new("/"), &path, &units.service)
-                {
-                    return Err(ServiceError::new(
-                        "system-unit-exists",
-                        format!(
-                            "Gateway install blocked: {} is already a system unit ({}); a user unit of the same name would run a second gateway beside it.",
-                            units.service,
-                            path.display()
-                        ),
-                    )
-                    .hint(format!(
-                        "Manage the system unit with `sudo systemctl status {}`, or remove it first: sudo {}",
-                        units.service,
-                        cli_command(spec, "gateway uninstall --system")
-                    )));
-                }
-            }
+            install::refuse_beside_system_unit(spec, &units)?;
         }
         let mgr = self.connect(spec)?;
         let (plan, sandbox_notes) = self.choose_sandbox(&mgr, spec, plan, force)?;
@@ -961,49 +944,16 @@ impl ServiceManager for SystemdBackend {
         let units_on_disk = plan.files.iter().any(|f| !f.secret && f.path.exists());
         let mut messages = sandbox_notes;
         if !force {
-            if differing.is_empty() {
-                if let Some(props) = installed_and_running(&mgr, plan, &units)? {
-                    let mut outcome = ActionOutcome::new(
-                        ActionResult::AlreadyInstalled,
-                        "Gateway service already enabled.",
-                    );
-                    outcome.messages.push(format!(
-                        "{} is active (pid {}); its files equal the plan.",
-                        units.service, props.main_pid
-                    ));
-                    outcome.messages.push(format!(
-                        "Reinstall with: {}",
-                        cli_command(spec, "gateway install --force")
-                    ));
-                    return Ok(outcome);
-                }
-                messages.push(format!(
-                    "{} is installed but not enabled and active: enabling and starting it.",
-                    units.service
-                ));
-            } else if units_on_disk && differing.iter().any(|f| f.path.exists()) {
-                // Only files on disk that differ are drift; missing ones (an install killed
-                // between two files) are written below, so a rerun converges.
-                let mut error = ServiceError::new(
-                    "drift",
-                    format!(
-                        "Gateway service already installed, but {} differs from what this install would write (drift); nothing was changed.",
-                        units.service
-                    ),
-                );
-                for file in &differing {
-                    for line in drift::describe(
-                        file,
-                        std::fs::read(&file.path).ok().as_deref(),
-                        file_mode(&file.path),
-                    ) {
-                        error = error.hint(format!("Drift: {line}"));
-                    }
-                }
-                return Err(error.hint(format!(
-                    "Apply the new definition with: {}",
-                    cli_command(spec, "gateway install --force")
-                )));
+            if let Some(done) = install::check_existing(
+                &mgr,
+                spec,
+                plan,
+                &units,
+                &differing,
+                units_on_disk,
+                &mut messages,
+            )? {
+                return Ok(done);
             }
         }
         // A socket unit whose listening setup is unchanged keeps listening (restarting it would
@@ -1033,73 +983,29 @@ impl ServiceManager for SystemdBackend {
             Ok(())
         });
         if let Err(e) = ran {
-            let mut e = ServiceError {
-                message: if e.message.starts_with("Gateway install") {
-                    e.message.clone()
-                } else {
-                    format!("Gateway install failed: {}", e.message)
-                },
-                ..e
-            };
-            if let Some(line) = rollback::last_gateway_log_line(&spec.state_dir, began) {
-                e = e.hint(format!("The gateway's last log line: {line}"));
-            }
-            if files_written {
-                let socket = (socket_before || plan_has_socket).then_some(units.socket.as_str());
-                let undone = rollback::roll_back(
-                    &mgr,
-                    &snapshot,
-                    rollback::UnitNames {
-                        service: &units.service,
-                        socket,
-                        socket_before,
-                    },
+            return Err(install::failed(
+                e,
+                &mgr,
+                spec,
+                &units,
+                install::Undo {
+                    files_written,
+                    snapshot: &snapshot,
+                    socket_before,
+                    plan_has_socket,
                     was_running,
-                );
-                for line in undone.lines {
-                    e = e.hint(line);
-                }
-            }
-            return Err(e);
-        }
-        // Verify: every unit the plan enables is enabled.
-        for step in &plan.steps {
-            if let Step::Dbus { method, args, .. } = step {
-                if method == "EnableUnitFiles" {
-                    for unit in args {
-                        let state = mgr.unit_file_state(unit).unwrap_or_default();
-                        if !matches!(state.as_str(), "enabled" | "enabled-runtime" | "linked") {
-                            return Err(ServiceError::new(
-                                "verify-failed",
-                                format!(
-                                    "Gateway install verification failed: {unit} is not enabled (UnitFileState={state})."
-                                ),
-                            ));
-                        }
-                    }
-                }
-            }
-        }
-        let verb = if force && units_on_disk {
-            "Rewrote"
-        } else {
-            "Installed"
-        };
-        messages.push(format!(
-            "{verb} systemd service: {}",
-            units.service_path().display()
-        ));
-        if units.socket_installed() && plan.files.iter().any(|f| f.path == units.socket_path()) {
-            messages.push(format!(
-                "{verb} systemd socket: {}",
-                units.socket_path().display()
+                    began,
+                },
             ));
         }
-        for path in &written {
-            if *path != units.service_path() && *path != units.socket_path() {
-                messages.push(format!("Wrote {} (mode 0600)", path.display()));
-            }
-        }
+        install::verify_enabled(&mgr, plan)?;
+        install::report_written(
+            &mut messages,
+            plan,
+            &units,
+            &written,
+            force && units_on_disk,
+        );
         messages.extend(exec.log);
         messages.extend(
             plan.notes
