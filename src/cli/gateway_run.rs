@@ -25,7 +25,7 @@ use crate::contract::SHUTDOWN_BUDGET;
 use crate::gateway::config_watch::{self, LifecycleEvent};
 use crate::gateway::device_identity::{GatewayIdentity, IdentityError};
 use crate::gateway::idempotency;
-use crate::gateway::pairing_store::PairingStore;
+use crate::gateway::pairing::PairingStore;
 use crate::gateway::port_owner;
 use crate::gateway::presence::PresenceEntry;
 use crate::gateway::server;

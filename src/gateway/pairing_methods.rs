@@ -1,6 +1,6 @@
 //! Pairing methods (`operator.pairing`; `node.pair.request` and `node.pair.verify` need
 //! `operator.admin`, see `methods::METHODS`): `device.pair.*`, `device.token.*`, `node.pair.*`
-//! and `node.rename`, on top of the [`PairingStore`](super::pairing_store::PairingStore).
+//! and `node.rename`, on top of the [`PairingStore`](super::pairing::PairingStore).
 //!
 //! - Lists never contain tokens. `node.pair.approve` returns the new node token once, to the
 //!   approving operator who hands it to the node (upstream does the same); `device.token.rotate`
@@ -27,7 +27,7 @@ use serde_json::{Map, Value, json};
 
 use super::connection::MAX_PENDING_TOTAL;
 use super::node_commands::requires_admin;
-use super::pairing_store::{NodePairingInput, PairingStoreError};
+use super::pairing::{NodePairingInput, PairingStoreError};
 use super::registry::ConnInfo;
 use super::state::{GatewayState, lock, now_ms};
 use crate::protocol::constants::{close_code, scope};

@@ -15,7 +15,7 @@ use super::device_identity::GatewayIdentity;
 use super::health::health_summary;
 use super::idempotency::IdempotencyCache;
 use super::node_invoke::PendingInvokes;
-use super::pairing_store::PairingStore;
+use super::pairing::PairingStore;
 use super::preauth_limit::{FailurePacer, PreauthGate};
 use super::presence::{PresenceEntry, PresenceStore};
 use super::rate_limit::AuthRateLimiter;

@@ -16,7 +16,7 @@ use crate::gateway::canvas_host;
 use crate::gateway::device_identity::{VerifiedDevice, VerifyContext};
 use crate::gateway::methods;
 use crate::gateway::node_commands::{CommandPolicy, Platform};
-use crate::gateway::pairing_store::DeviceToken;
+use crate::gateway::pairing::DeviceToken;
 use crate::gateway::registry::{ConnInfo, Role};
 use crate::gateway::state::{GatewayState, lock, now_ms};
 use crate::protocol::connect::{

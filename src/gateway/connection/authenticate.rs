@@ -15,7 +15,7 @@ use super::Peer;
 use crate::config::AuthMode;
 use crate::gateway::device_identity::VerifiedDevice;
 use crate::gateway::origin_check::{OriginRequest, origin_allowed};
-use crate::gateway::pairing_store::TokenCheck;
+use crate::gateway::pairing::TokenCheck;
 use crate::gateway::rate_limit::CredentialKind;
 use crate::gateway::registry::Role;
 use crate::gateway::settings::AuthSettings;

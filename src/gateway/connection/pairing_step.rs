@@ -10,7 +10,7 @@ use serde_json::json;
 use super::authenticate::BROWSER_CLIENT_IDS;
 use super::{Peer, Refused};
 use crate::gateway::device_identity::VerifiedDevice;
-use crate::gateway::pairing_store::{
+use crate::gateway::pairing::{
     DevicePairingInput, DevicePendingRequest, PENDING_TTL_MS, PairingCheck, PairingStoreError,
 };
 use crate::gateway::registry::Role;
