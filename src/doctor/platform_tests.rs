@@ -9,8 +9,13 @@ use std::path::{Path, PathBuf};
 use plist::Value;
 
 use super::*;
+use crate::config::LoadedConfig;
+use crate::doctor::findings::Severity;
 use crate::environment::Environment;
+use crate::invocation::GlobalOptions;
+use crate::service::ServiceManager;
 use crate::service::launchd::LaunchdIdentity;
+use crate::service::launchd::LaunchdPaths;
 use crate::service::launchd::fake::FakeLaunchctl;
 use crate::service::runner::CommandRunner;
 use crate::service::spec::ServiceSpec;

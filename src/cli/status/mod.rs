@@ -25,6 +25,7 @@
 mod last_log;
 mod render;
 mod report;
+mod scan;
 
 pub use last_log::last_error_line;
 use render::print_human;

@@ -10,10 +10,71 @@ use crate::service::plan::{Plan, PlannedFile, Step};
 use crate::service::spec::ServiceSpec;
 use crate::service::{ActionOutcome, ActionResult, ServiceError};
 
-use super::dbus::ManagerConnection;
-use super::{
-    SYSTEM_UNIT_DIRS, Units, cli_command, drift, installed_and_running, packaged, rollback,
-};
+use super::dbus::{ManagerConnection, UnitProperties};
+use super::executor::systemd_error;
+use super::{SYSTEM_UNIT_DIRS, Units, cli_command, drift, packaged, rollback};
+
+/// True when the socket unit on disk listens exactly as `planned` would: the same
+/// `ListenStream=` addresses and the same keys that decide how the fds are handed over.
+pub(super) fn same_listening(planned: &PlannedFile) -> bool {
+    let Ok(old) = std::fs::read_to_string(&planned.path) else {
+        return false;
+    };
+    let old = drift::UnitFile::parse(&old);
+    let new = drift::UnitFile::parse(&String::from_utf8_lossy(&planned.contents));
+    [
+        "ListenStream",
+        "FileDescriptorName",
+        "FreeBind",
+        "BindIPv6Only",
+        "Accept",
+    ]
+    .iter()
+    .all(|key| old.values("Socket", key) == new.values("Socket", key))
+}
+
+pub(super) fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Enabled and active, as install's "already installed" needs it.
+pub(super) fn installed_and_running(
+    mgr: &ManagerConnection,
+    plan: &Plan,
+    units: &Units,
+) -> Result<Option<UnitProperties>, ServiceError> {
+    let mut enabled_units: Vec<String> = Vec::new();
+    for step in &plan.steps {
+        if let Step::Dbus { method, args, .. } = step {
+            if method == "EnableUnitFiles" {
+                enabled_units.extend(args.iter().cloned());
+            }
+        }
+    }
+    let mut service_props = None;
+    let mut all = enabled_units.clone();
+    if !all.contains(&units.service) {
+        all.push(units.service.clone());
+    }
+    for unit in &all {
+        let props = mgr
+            .unit_properties(unit)
+            .map_err(|e| systemd_error(&format!("reading {unit}"), &e))?;
+        let enabled_ok = !enabled_units.contains(unit) || props.is_enabled();
+        if !props.is_loaded() || props.need_daemon_reload || !enabled_ok {
+            return Ok(None);
+        }
+        if props.active_state != "active" {
+            return Ok(None);
+        }
+        if *unit == units.service {
+            service_props = Some(props);
+        }
+    }
+    Ok(service_props)
+}
 
 /// A user unit must not shadow a system unit of the same name (two gateways on one port).
 pub(super) fn refuse_beside_system_unit(
