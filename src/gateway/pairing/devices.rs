@@ -11,7 +11,7 @@ impl PairingStore {
         role: &str,
         scopes: &[String],
     ) -> PairingCheck {
-        let Some(device) = self.devices_paired.get(device_id.trim()) else {
+        let Some(device) = self.devices.record(device_id.trim()) else {
             return PairingCheck::NotPaired;
         };
         if device.public_key != public_key.trim() {
@@ -52,9 +52,9 @@ impl PairingStore {
         }
         let role = non_empty(input.role);
         let scopes = normalize_scopes(&input.scopes);
-        let is_repair = self.devices_paired.contains_key(&device_id);
+        let is_repair = self.devices.paired().contains_key(&device_id);
 
-        let mut pending = self.devices_pending.clone();
+        let mut pending = self.devices.pending().clone();
         prune(&mut pending, now_ms, |r| r.ts);
         let mut existing: Vec<DevicePendingRequest> = pending
             .values()
@@ -119,136 +119,89 @@ impl PairingStore {
             }
         };
         pending.insert(request.request_id.clone(), request.clone());
-        self.commit_devices_pending(pending)?;
+        self.devices.commit_pending(pending)?;
         Ok((request, is_new))
     }
 
     /// Approves a pending device request: merges its roles and scopes into the paired record
     /// and issues a fresh token for the request's role (replacing that role's old token).
     pub fn approve(&mut self, request_id: &str, now_ms: u64) -> Result<PairedDevice> {
-        let mut pending = self.devices_pending.clone();
-        prune(&mut pending, now_ms, |r| r.ts);
-        let request = pending
-            .remove(request_id)
-            .ok_or_else(|| PairingStoreError::UnknownRequestId(request_id.to_owned()))?;
-
-        let mut paired = self.devices_paired.clone();
-        let existing = paired.remove(&request.device_id);
-        let existing = existing.as_ref();
-        let roles = union([
-            existing.and_then(|d| d.roles.as_deref()),
-            existing.map(|d| d.role.as_slice()),
-            request.roles.as_deref(),
-            request.role.as_slice().into(),
-        ]);
-        let scopes = union([
-            existing.and_then(|d| d.scopes.as_deref()),
-            request.scopes.as_deref(),
-        ]);
-        let approved_scopes = union([
-            existing.and_then(|d| d.approved_scopes.as_deref()),
-            existing.and_then(|d| d.scopes.as_deref()),
-            request.scopes.as_deref(),
-        ]);
-        let mut tokens = existing.map(|d| d.tokens.clone()).unwrap_or_default();
-        if let Some(role) = request.role.as_deref() {
-            let token_scopes = normalize_scopes(request.scopes.as_deref().unwrap_or_default());
-            let token = StoredDeviceToken::issue(role, token_scopes, tokens.get(role), now_ms)?;
-            tokens.insert(role.to_owned(), token);
-        }
-        let keep = |new: &Option<String>, old: Option<&Option<String>>| {
-            new.clone().or_else(|| old.cloned().flatten())
-        };
-        let device = StoredDevice {
-            device_id: request.device_id.clone(),
-            public_key: request.public_key.clone(),
-            // A name an owner gave the device wins over the one the client reports.
-            display_name: existing
-                .and_then(|d| d.display_name.clone())
-                .or_else(|| request.display_name.clone()),
-            platform: keep(&request.platform, existing.map(|d| &d.platform)),
-            device_family: keep(&request.device_family, existing.map(|d| &d.device_family)),
-            client_id: keep(&request.client_id, existing.map(|d| &d.client_id)),
-            client_mode: keep(&request.client_mode, existing.map(|d| &d.client_mode)),
-            role: keep(&request.role, existing.map(|d| &d.role)),
-            roles: non_empty_vec(roles),
-            scopes: non_empty_vec(scopes),
-            approved_scopes: non_empty_vec(approved_scopes),
-            remote_ip: keep(&request.remote_ip, existing.map(|d| &d.remote_ip)),
-            tokens,
-            created_at_ms: existing.map_or(now_ms, |d| d.created_at_ms),
-            approved_at_ms: now_ms,
-            extra: existing.map(|d| d.extra.clone()).unwrap_or_default(),
-        };
-        let view = device.view();
-        paired.insert(device.device_id.clone(), device);
-        self.commit_devices_paired(paired)?;
-        self.commit_devices_pending(pending)?;
-        Ok(view)
+        self.devices
+            .approve(request_id, now_ms, |request, existing| {
+                let roles = union([
+                    existing.and_then(|d| d.roles.as_deref()),
+                    existing.map(|d| d.role.as_slice()),
+                    request.roles.as_deref(),
+                    request.role.as_slice().into(),
+                ]);
+                let scopes = union([
+                    existing.and_then(|d| d.scopes.as_deref()),
+                    request.scopes.as_deref(),
+                ]);
+                let approved_scopes = union([
+                    existing.and_then(|d| d.approved_scopes.as_deref()),
+                    existing.and_then(|d| d.scopes.as_deref()),
+                    request.scopes.as_deref(),
+                ]);
+                let mut tokens = existing.map(|d| d.tokens.clone()).unwrap_or_default();
+                if let Some(role) = request.role.as_deref() {
+                    let token_scopes =
+                        normalize_scopes(request.scopes.as_deref().unwrap_or_default());
+                    let token =
+                        StoredDeviceToken::issue(role, token_scopes, tokens.get(role), now_ms)?;
+                    tokens.insert(role.to_owned(), token);
+                }
+                let keep = |new: &Option<String>, old: Option<&Option<String>>| {
+                    new.clone().or_else(|| old.cloned().flatten())
+                };
+                Ok(StoredDevice {
+                    device_id: request.device_id.clone(),
+                    public_key: request.public_key.clone(),
+                    // A name an owner gave the device wins over the one the client reports.
+                    display_name: existing
+                        .and_then(|d| d.display_name.clone())
+                        .or_else(|| request.display_name.clone()),
+                    platform: keep(&request.platform, existing.map(|d| &d.platform)),
+                    device_family: keep(&request.device_family, existing.map(|d| &d.device_family)),
+                    client_id: keep(&request.client_id, existing.map(|d| &d.client_id)),
+                    client_mode: keep(&request.client_mode, existing.map(|d| &d.client_mode)),
+                    role: keep(&request.role, existing.map(|d| &d.role)),
+                    roles: non_empty_vec(roles),
+                    scopes: non_empty_vec(scopes),
+                    approved_scopes: non_empty_vec(approved_scopes),
+                    remote_ip: keep(&request.remote_ip, existing.map(|d| &d.remote_ip)),
+                    tokens,
+                    created_at_ms: existing.map_or(now_ms, |d| d.created_at_ms),
+                    approved_at_ms: now_ms,
+                    extra: existing.map(|d| d.extra.clone()).unwrap_or_default(),
+                })
+            })
+            .map(|device| device.view())
     }
 
     /// Rejects (drops) a pending device request; returns it for `device.pair.resolved`.
     pub fn reject(&mut self, request_id: &str) -> Result<DevicePendingRequest> {
-        let mut pending = self.devices_pending.clone();
-        let request = pending
-            .remove(request_id)
-            .ok_or_else(|| PairingStoreError::UnknownRequestId(request_id.to_owned()))?;
-        self.commit_devices_pending(pending)?;
-        Ok(request)
+        self.devices.reject(request_id)
     }
 
     /// Unpairs a device (its tokens go with it); returns what was removed.
     pub fn remove_device(&mut self, device_id: &str) -> Result<PairedDevice> {
-        let mut paired = self.devices_paired.clone();
-        let device = paired
-            .remove(device_id.trim())
-            .ok_or_else(|| PairingStoreError::UnknownDeviceId(device_id.to_owned()))?;
-        self.commit_devices_paired(paired)?;
-        Ok(device.view())
+        self.devices.remove(device_id)
     }
 
     /// Sets a paired device's display name (trimmed, non-empty).
     pub fn rename_device(&mut self, device_id: &str, display_name: &str) -> Result<PairedDevice> {
-        let name = display_name.trim();
-        if name.is_empty() {
-            return Err(PairingStoreError::DisplayNameRequired);
-        }
-        self.update_device(device_id, |device| {
-            device.display_name = Some(name.to_owned());
-            Ok(())
-        })
-        .map(|device| device.view())
+        self.devices.rename(device_id, display_name)
     }
 
     /// Unexpired pending requests and paired devices, tokens redacted.
     pub fn list(&self, now_ms: u64) -> DevicePairingList {
-        let mut pending: Vec<DevicePendingRequest> = self
-            .devices_pending
-            .values()
-            .filter(|r| !is_expired(r.ts, now_ms))
-            .cloned()
-            .collect();
-        pending.sort_by(|a, b| {
-            b.ts.cmp(&a.ts)
-                .then_with(|| a.request_id.cmp(&b.request_id))
-        });
-        let mut paired: Vec<PairedDevice> = self
-            .devices_paired
-            .values()
-            .map(StoredDevice::view)
-            .collect();
-        paired.sort_by(|a, b| {
-            b.approved_at_ms
-                .cmp(&a.approved_at_ms)
-                .then_with(|| a.device_id.cmp(&b.device_id))
-        });
+        let (pending, paired) = self.devices.list(now_ms);
         DevicePairingList { pending, paired }
     }
 
     /// One paired device, tokens redacted.
     pub fn get_device(&self, device_id: &str) -> Option<PairedDevice> {
-        self.devices_paired
-            .get(device_id.trim())
-            .map(StoredDevice::view)
+        self.devices.record(device_id).map(StoredDevice::view)
     }
 }

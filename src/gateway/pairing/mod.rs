@@ -39,21 +39,12 @@
 //!   part of a list, a view or a `Debug` output.
 //! - Time is always passed in by the caller (ms since the Unix epoch); the store reads no clock.
 
-use std::collections::BTreeMap;
-use std::fs;
-use std::io;
 use std::path::{Path, PathBuf};
-
-use serde::Serialize;
-use serde::de::DeserializeOwned;
-
-use crate::atomic_write::{
-    PRIVATE_DIR_MODE, SECRET_FILE_MODE, create_dir_all_with_mode, write_atomic,
-};
 
 mod device_types;
 mod devices;
 mod error;
+mod ledger;
 mod node_types;
 mod nodes;
 mod rules;
@@ -64,6 +55,7 @@ mod tokens;
 
 pub use device_types::*;
 pub use error::*;
+use ledger::Ledger;
 pub use node_types::*;
 use rules::*;
 pub use secret_token::*;
@@ -108,21 +100,12 @@ impl PairingPaths {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-
-type DevicePending = BTreeMap<String, DevicePendingRequest>;
-type DevicePaired = BTreeMap<String, StoredDevice>;
-type NodePending = BTreeMap<String, NodePendingRequest>;
-type NodePaired = BTreeMap<String, StoredNode>;
-
 /// Device and node pairing state, loaded from and persisted to the state directory.
 #[derive(Debug)]
 pub struct PairingStore {
     paths: PairingPaths,
-    devices_pending: DevicePending,
-    devices_paired: DevicePaired,
-    nodes_pending: NodePending,
-    nodes_paired: NodePaired,
+    devices: Ledger<DevicePendingRequest, StoredDevice>,
+    nodes: Ledger<NodePendingRequest, StoredNode>,
 }
 
 impl PairingStore {
@@ -131,10 +114,11 @@ impl PairingStore {
     pub fn open(state_dir: &Path) -> Result<Self> {
         let paths = PairingPaths::new(state_dir);
         Ok(Self {
-            devices_pending: load_json(&paths.devices_pending)?,
-            devices_paired: load_json(&paths.devices_paired)?,
-            nodes_pending: load_json(&paths.nodes_pending)?,
-            nodes_paired: load_json(&paths.nodes_paired)?,
+            devices: Ledger::open(
+                paths.devices_dir.clone(),
+                PairingStoreError::UnknownDeviceId,
+            )?,
+            nodes: Ledger::open(paths.nodes_dir.clone(), PairingStoreError::UnknownNodeId)?,
             paths,
         })
     }
@@ -146,73 +130,8 @@ impl PairingStore {
 
     /// Drops expired pending device and node requests; returns how many were dropped.
     pub fn prune_expired(&mut self, now_ms: u64) -> Result<usize> {
-        let mut devices = self.devices_pending.clone();
-        let mut nodes = self.nodes_pending.clone();
-        let dropped_devices = prune(&mut devices, now_ms, |r| r.ts);
-        let dropped_nodes = prune(&mut nodes, now_ms, |r| r.ts);
-        if dropped_devices > 0 {
-            self.commit_devices_pending(devices)?;
-        }
-        if dropped_nodes > 0 {
-            self.commit_nodes_pending(nodes)?;
-        }
-        Ok(dropped_devices + dropped_nodes)
+        Ok(self.devices.prune_expired(now_ms)? + self.nodes.prune_expired(now_ms)?)
     }
-
-    fn commit_devices_pending(&mut self, next: DevicePending) -> Result<()> {
-        save_json(&self.paths.devices_dir, &self.paths.devices_pending, &next)?;
-        self.devices_pending = next;
-        Ok(())
-    }
-
-    fn commit_devices_paired(&mut self, next: DevicePaired) -> Result<()> {
-        save_json(&self.paths.devices_dir, &self.paths.devices_paired, &next)?;
-        self.devices_paired = next;
-        Ok(())
-    }
-
-    fn commit_nodes_pending(&mut self, next: NodePending) -> Result<()> {
-        save_json(&self.paths.nodes_dir, &self.paths.nodes_pending, &next)?;
-        self.nodes_pending = next;
-        Ok(())
-    }
-
-    fn commit_nodes_paired(&mut self, next: NodePaired) -> Result<()> {
-        save_json(&self.paths.nodes_dir, &self.paths.nodes_paired, &next)?;
-        self.nodes_paired = next;
-        Ok(())
-    }
-}
-
-fn load_json<T: DeserializeOwned + Default>(path: &Path) -> Result<T> {
-    match fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|source| PairingStoreError::Corrupt {
-            path: path.to_owned(),
-            source,
-        }),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(T::default()),
-        Err(source) => Err(PairingStoreError::Read {
-            path: path.to_owned(),
-            source,
-        }),
-    }
-}
-
-fn save_json<T: Serialize>(dir: &Path, path: &Path, value: &T) -> Result<()> {
-    create_dir_all_with_mode(dir, PRIVATE_DIR_MODE).map_err(|source| {
-        PairingStoreError::CreateDir {
-            path: dir.to_owned(),
-            source,
-        }
-    })?;
-    let write_error = |source| PairingStoreError::Write {
-        path: path.to_owned(),
-        source,
-    };
-    let mut bytes =
-        serde_json::to_vec_pretty(value).map_err(|e| write_error(io::Error::other(e)))?;
-    bytes.push(b'\n');
-    write_atomic(path, &bytes, SECRET_FILE_MODE).map_err(write_error)
 }
 
 // ---------------------------------------------------------------------------------------------

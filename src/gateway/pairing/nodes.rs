@@ -17,8 +17,8 @@ impl PairingStore {
         if node_id.is_empty() {
             return Err(PairingStoreError::NodeIdRequired);
         }
-        let is_repair = self.nodes_paired.contains_key(&node_id);
-        let mut pending = self.nodes_pending.clone();
+        let is_repair = self.nodes.paired().contains_key(&node_id);
+        let mut pending = self.nodes.pending().clone();
         prune(&mut pending, now_ms, |r| r.ts);
         let mut existing: Vec<NodePendingRequest> = pending
             .values()
@@ -70,123 +70,75 @@ impl PairingStore {
             ts: now_ms,
         };
         pending.insert(request.request_id.clone(), request.clone());
-        self.commit_nodes_pending(pending)?;
+        self.nodes.commit_pending(pending)?;
         Ok((request, is_new))
     }
 
     /// Approves a pending node request and issues the node a new token (`node.pair.approve`).
     /// The token is returned once here, for delivery to the node; lists never show it.
     pub fn node_approve(&mut self, request_id: &str, now_ms: u64) -> Result<NodeApproval> {
-        let mut pending = self.nodes_pending.clone();
-        prune(&mut pending, now_ms, |r| r.ts);
-        let request = pending
-            .remove(request_id)
-            .ok_or_else(|| PairingStoreError::UnknownRequestId(request_id.to_owned()))?;
-        let mut paired = self.nodes_paired.clone();
-        let existing = paired.remove(&request.node_id);
-        let existing = existing.as_ref();
-        let node = StoredNode {
-            node_id: request.node_id.clone(),
-            token: SecretToken::generate()?,
-            // A name an owner gave the node wins over the one the node reports.
-            display_name: existing
-                .and_then(|n| n.display_name.clone())
-                .or(request.display_name),
-            platform: request.platform,
-            version: request.version,
-            core_version: request.core_version,
-            ui_version: request.ui_version,
-            device_family: request.device_family,
-            model_identifier: request.model_identifier,
-            caps: request.caps,
-            commands: request.commands,
-            permissions: request.permissions,
-            remote_ip: request.remote_ip,
-            bins: existing.and_then(|n| n.bins.clone()),
-            created_at_ms: existing.map_or(now_ms, |n| n.created_at_ms),
-            approved_at_ms: now_ms,
-            last_connected_at_ms: existing.and_then(|n| n.last_connected_at_ms),
-            extra: existing.map(|n| n.extra.clone()).unwrap_or_default(),
-        };
-        let approval = NodeApproval {
-            node: node.view(),
-            token: node.token.clone(),
-        };
-        paired.insert(node.node_id.clone(), node);
-        self.commit_nodes_paired(paired)?;
-        self.commit_nodes_pending(pending)?;
-        Ok(approval)
+        self.nodes
+            .approve(request_id, now_ms, |request, existing| {
+                Ok(StoredNode {
+                    node_id: request.node_id.clone(),
+                    token: SecretToken::generate()?,
+                    // A name an owner gave the node wins over the one the node reports.
+                    display_name: existing
+                        .and_then(|n| n.display_name.clone())
+                        .or(request.display_name),
+                    platform: request.platform,
+                    version: request.version,
+                    core_version: request.core_version,
+                    ui_version: request.ui_version,
+                    device_family: request.device_family,
+                    model_identifier: request.model_identifier,
+                    caps: request.caps,
+                    commands: request.commands,
+                    permissions: request.permissions,
+                    remote_ip: request.remote_ip,
+                    bins: existing.and_then(|n| n.bins.clone()),
+                    created_at_ms: existing.map_or(now_ms, |n| n.created_at_ms),
+                    approved_at_ms: now_ms,
+                    last_connected_at_ms: existing.and_then(|n| n.last_connected_at_ms),
+                    extra: existing.map(|n| n.extra.clone()).unwrap_or_default(),
+                })
+            })
+            .map(|node| NodeApproval {
+                node: node.view(),
+                token: node.token.clone(),
+            })
     }
 
     /// Rejects (drops) a pending node request; returns it for `node.pair.resolved`.
     pub fn node_reject(&mut self, request_id: &str) -> Result<NodePendingRequest> {
-        let mut pending = self.nodes_pending.clone();
-        let request = pending
-            .remove(request_id)
-            .ok_or_else(|| PairingStoreError::UnknownRequestId(request_id.to_owned()))?;
-        self.commit_nodes_pending(pending)?;
-        Ok(request)
+        self.nodes.reject(request_id)
     }
 
     /// Unpairs a node (`node.pair.remove`); returns what was removed.
     pub fn node_remove(&mut self, node_id: &str) -> Result<PairedNode> {
-        let mut paired = self.nodes_paired.clone();
-        let node = paired
-            .remove(node_id.trim())
-            .ok_or_else(|| PairingStoreError::UnknownNodeId(node_id.to_owned()))?;
-        self.commit_nodes_paired(paired)?;
-        Ok(node.view())
+        self.nodes.remove(node_id)
     }
 
     /// Whether `token` is the paired node's token (constant-time; `node.pair.verify`).
     pub fn node_verify(&self, node_id: &str, token: &str) -> bool {
-        self.nodes_paired
-            .get(node_id.trim())
+        self.nodes
+            .record(node_id)
             .is_some_and(|node| node.token.matches(token))
     }
 
     /// Sets a paired node's display name (trimmed, non-empty; `node.rename`).
     pub fn node_rename(&mut self, node_id: &str, display_name: &str) -> Result<PairedNode> {
-        let name = display_name.trim();
-        if name.is_empty() {
-            return Err(PairingStoreError::DisplayNameRequired);
-        }
-        let mut paired = self.nodes_paired.clone();
-        let node = paired
-            .get_mut(node_id.trim())
-            .ok_or_else(|| PairingStoreError::UnknownNodeId(node_id.to_owned()))?;
-        node.display_name = Some(name.to_owned());
-        let view = node.view();
-        self.commit_nodes_paired(paired)?;
-        Ok(view)
+        self.nodes.rename(node_id, display_name)
     }
 
     /// Unexpired pending requests and paired nodes, tokens redacted (`node.pair.list`).
     pub fn node_list(&self, now_ms: u64) -> NodePairingList {
-        let mut pending: Vec<NodePendingRequest> = self
-            .nodes_pending
-            .values()
-            .filter(|r| !is_expired(r.ts, now_ms))
-            .cloned()
-            .collect();
-        pending.sort_by(|a, b| {
-            b.ts.cmp(&a.ts)
-                .then_with(|| a.request_id.cmp(&b.request_id))
-        });
-        let mut paired: Vec<PairedNode> =
-            self.nodes_paired.values().map(StoredNode::view).collect();
-        paired.sort_by(|a, b| {
-            b.approved_at_ms
-                .cmp(&a.approved_at_ms)
-                .then_with(|| a.node_id.cmp(&b.node_id))
-        });
+        let (pending, paired) = self.nodes.list(now_ms);
         NodePairingList { pending, paired }
     }
 
     /// One paired node, token redacted.
     pub fn get_node(&self, node_id: &str) -> Option<PairedNode> {
-        self.nodes_paired.get(node_id.trim()).map(StoredNode::view)
+        self.nodes.record(node_id).map(StoredNode::view)
     }
-
-    // ----- persistence -------------------------------------------------------------------------
 }

@@ -2,6 +2,7 @@
 
 use super::*;
 use serde_json::Value;
+use std::fs;
 
 const T0: u64 = 1_800_000_000_000;
 const KEY: &str = "pub-key-a";

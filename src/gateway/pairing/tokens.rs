@@ -37,7 +37,7 @@ impl PairingStore {
         token: &str,
         requested_scopes: &[String],
     ) -> TokenCheck {
-        let Some(device) = self.devices_paired.get(device_id.trim()) else {
+        let Some(device) = self.devices.record(device_id.trim()) else {
             return TokenCheck::DeviceNotPaired;
         };
         let role = role.trim();
@@ -112,7 +112,7 @@ impl PairingStore {
         if role.is_empty() {
             return Err(PairingStoreError::RoleRequired);
         }
-        let device = self.update_device(device_id, |device| {
+        let device = self.devices.update(device_id, |device| {
             let entry = device
                 .tokens
                 .get_mut(&role)
@@ -133,8 +133,8 @@ impl PairingStore {
         role: &str,
     ) -> Result<(&StoredDevice, String)> {
         let device = self
-            .devices_paired
-            .get(device_id.trim())
+            .devices
+            .record(device_id)
             .ok_or_else(|| PairingStoreError::UnknownDeviceId(device_id.to_owned()))?;
         let role = role.trim();
         if role.is_empty() {
@@ -158,7 +158,7 @@ impl PairingStore {
         record_scopes: bool,
         now_ms: u64,
     ) -> Result<DeviceToken> {
-        let device = self.update_device(device_id, |device| {
+        let device = self.devices.update(device_id, |device| {
             if record_scopes {
                 // Keep the approval ceiling when `scopes` (its legacy fallback) changes.
                 if device.approved_scopes.is_none() {
@@ -177,23 +177,6 @@ impl PairingStore {
             .ok_or_else(|| PairingStoreError::UnknownToken {
                 role: role.to_owned(),
             })
-    }
-
-    /// Applies `change` to a copy of the device record, persists, and returns the new record.
-    pub(super) fn update_device(
-        &mut self,
-        device_id: &str,
-        change: impl FnOnce(&mut StoredDevice) -> Result<()>,
-    ) -> Result<StoredDevice> {
-        let id = device_id.trim();
-        let mut paired = self.devices_paired.clone();
-        let device = paired
-            .get_mut(id)
-            .ok_or_else(|| PairingStoreError::UnknownDeviceId(device_id.to_owned()))?;
-        change(device)?;
-        let updated = device.clone();
-        self.commit_devices_paired(paired)?;
-        Ok(updated)
     }
 
     // ----- nodes -------------------------------------------------------------------------------
