@@ -15,6 +15,7 @@ pub mod gateway;
 pub mod invocation;
 pub mod logging;
 pub mod paths;
+pub mod platform;
 pub mod ports;
 pub mod profile;
 pub mod protocol;

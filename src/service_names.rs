@@ -6,6 +6,8 @@
 
 use serde::Serialize;
 
+use crate::platform::PlatformKind;
+
 use crate::environment::Environment;
 use crate::profile::Profile;
 
@@ -218,18 +220,6 @@ pub fn classify_marker(marker: Option<&str>, kind: Option<&str>) -> MarkerVerdic
     }
 }
 
-/// The supervisor a name belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Platform {
-    /// systemd unit file names.
-    Systemd,
-    /// launchd labels.
-    Launchd,
-    /// Windows scheduled task names.
-    Windows,
-}
-
 /// How doctor and `status --deep` treat a service found under a known name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -249,7 +239,7 @@ pub enum Treatment {
 #[serde(rename_all = "camelCase")]
 pub struct KnownServiceName {
     /// The supervisor.
-    pub platform: Platform,
+    pub platform: PlatformKind,
     /// The name, or the pattern with `<p>` for a profile and `*` for anything.
     pub pattern: &'static str,
     /// Which releases used it.
@@ -259,7 +249,7 @@ pub struct KnownServiceName {
 }
 
 const fn known(
-    platform: Platform,
+    platform: PlatformKind,
     pattern: &'static str,
     used_by: &'static str,
     treatment: Treatment,
@@ -274,102 +264,102 @@ const fn known(
 
 /// Every service name OpenClaw releases are known to write, most specific first.
 pub const KNOWN_SERVICE_NAMES: &[KnownServiceName] = {
-    use Platform::*;
+    use PlatformKind::*;
     use Treatment::*;
     &[
         known(
-            Systemd,
+            Linux,
             "openclaw-node.service",
             "node-host companion",
             NotAGateway,
         ),
         known(
-            Systemd,
+            Linux,
             "openclaw-gateway.service",
             "all releases (ours)",
             RecognisedProfileService,
         ),
         known(
-            Systemd,
+            Linux,
             "openclaw-gateway-<p>.service",
             "all releases (ours)",
             RecognisedProfileService,
         ),
         known(
-            Systemd,
+            Linux,
             "clawdbot-gateway.service",
             "older releases",
             LegacyToMigrate,
         ),
         known(
-            Systemd,
+            Linux,
             "clawdbot-gateway.service.bak",
             "older releases (leftover backup)",
             LegacyToMigrate,
         ),
         known(
-            Systemd,
+            Linux,
             "moltbot-gateway.service",
             "older releases",
             LegacyToMigrate,
         ),
         known(
-            Systemd,
+            Linux,
             "clawdis-gateway.service",
             "older releases",
             LegacyToMigrate,
         ),
         known(
-            Launchd,
+            Macos,
             "ai.openclaw.node",
             "node-host companion",
             NotAGateway,
         ),
         known(
-            Launchd,
+            Macos,
             "bot.molt.gateway",
             "this project",
             RecognisedProfileService,
         ),
         known(
-            Launchd,
+            Macos,
             "bot.molt.<p>",
             "this project",
             RecognisedProfileService,
         ),
         known(
-            Launchd,
+            Macos,
             "ai.openclaw.gateway",
             "current upstream releases (2026.9.6)",
             OtherReleaseGateway,
         ),
         known(
-            Launchd,
+            Macos,
             "ai.openclaw.<p>",
             "current upstream releases (2026.9.6)",
             OtherReleaseGateway,
         ),
-        known(Launchd, "com.openclaw.*", "older releases", LegacyToMigrate),
+        known(Macos, "com.openclaw.*", "older releases", LegacyToMigrate),
         known(
-            Launchd,
+            Macos,
             "com.clawdbot.gateway",
             "older releases",
             LegacyToMigrate,
         ),
         known(
-            Launchd,
+            Macos,
             "com.steipete.clawdbot.gateway",
             "older releases",
             LegacyToMigrate,
         ),
         known(
-            Launchd,
+            Macos,
             "com.clawdis.gateway",
             "older releases",
             LegacyToMigrate,
         ),
         known(
-            Launchd,
+            Macos,
             "com.steipete.clawdis.gateway",
             "older releases",
             LegacyToMigrate,
@@ -421,9 +411,9 @@ fn match_pattern(pattern: &str, name: &str) -> Option<Option<String>> {
 
 /// Looks a service name up in [`KNOWN_SERVICE_NAMES`]. systemd names are unit file names
 /// (`x.service`); launchd names are labels (not plist paths); Windows names are task names.
-pub fn classify_service_name(platform: Platform, name: &str) -> Option<KnownServiceMatch> {
+pub fn classify_service_name(platform: PlatformKind, name: &str) -> Option<KnownServiceMatch> {
     let reserved_label = |p: &Option<String>| {
-        platform == Platform::Launchd
+        platform == PlatformKind::Macos
             && p.as_deref()
                 .is_some_and(|p| RESERVED_LAUNCHD_PROFILES.contains(&p))
     };
@@ -555,86 +545,78 @@ mod tests {
 
     #[test]
     fn known_names_are_classified_with_their_profile() {
-        use Platform::*;
+        use PlatformKind::*;
         use Treatment::*;
-        type Case<'a> = (Platform, &'a str, Option<(Treatment, Option<&'a str>)>);
+        type Case<'a> = (PlatformKind, &'a str, Option<(Treatment, Option<&'a str>)>);
         let cases: &[Case] = &[
             (
-                Systemd,
+                Linux,
                 "openclaw-gateway.service",
                 Some((RecognisedProfileService, None)),
             ),
             (
-                Systemd,
+                Linux,
                 "openclaw-gateway-rescue.service",
                 Some((RecognisedProfileService, Some("rescue"))),
             ),
-            (Systemd, "openclaw-node.service", Some((NotAGateway, None))),
+            (Linux, "openclaw-node.service", Some((NotAGateway, None))),
             (
-                Systemd,
+                Linux,
                 "clawdbot-gateway.service",
                 Some((LegacyToMigrate, None)),
             ),
             (
-                Systemd,
+                Linux,
                 "clawdbot-gateway.service.bak",
                 Some((LegacyToMigrate, None)),
             ),
             (
-                Systemd,
+                Linux,
                 "moltbot-gateway.service",
                 Some((LegacyToMigrate, None)),
             ),
             (
-                Systemd,
+                Linux,
                 "clawdis-gateway.service",
                 Some((LegacyToMigrate, None)),
             ),
-            (Systemd, "openclaw-gateway-bad name.service", None),
-            (Systemd, "nginx.service", None),
+            (Linux, "openclaw-gateway-bad name.service", None),
+            (Linux, "nginx.service", None),
             (
-                Launchd,
+                Macos,
                 "bot.molt.gateway",
                 Some((RecognisedProfileService, None)),
             ),
             (
-                Launchd,
+                Macos,
                 "bot.molt.rescue",
                 Some((RecognisedProfileService, Some("rescue"))),
             ),
-            (Launchd, "bot.molt.node", None),
+            (Macos, "bot.molt.node", None),
             (
-                Launchd,
+                Macos,
                 "ai.openclaw.gateway",
                 Some((OtherReleaseGateway, None)),
             ),
             (
-                Launchd,
+                Macos,
                 "ai.openclaw.work",
                 Some((OtherReleaseGateway, Some("work"))),
             ),
-            (Launchd, "ai.openclaw.node", Some((NotAGateway, None))),
+            (Macos, "ai.openclaw.node", Some((NotAGateway, None))),
+            (Macos, "com.openclaw.gateway", Some((LegacyToMigrate, None))),
             (
-                Launchd,
-                "com.openclaw.gateway",
-                Some((LegacyToMigrate, None)),
-            ),
-            (
-                Launchd,
+                Macos,
                 "com.openclaw.anything",
                 Some((LegacyToMigrate, None)),
             ),
-            (Launchd, "com.openclaw.", None),
+            (Macos, "com.openclaw.", None),
             (
-                Launchd,
+                Macos,
                 "com.steipete.clawdbot.gateway",
                 Some((LegacyToMigrate, None)),
             ),
-            (
-                Launchd,
-                "com.clawdis.gateway",
-                Some((LegacyToMigrate, None)),
-            ),
+            (Macos, "com.clawdis.gateway", Some((LegacyToMigrate, None))),
             (
                 Windows,
                 "OpenClaw Gateway",
@@ -666,9 +648,9 @@ mod tests {
         ] {
             let n = ServiceNames::for_profile(&profile);
             for (platform, name) in [
-                (Platform::Systemd, n.systemd_service_file()),
-                (Platform::Launchd, n.launchd_label.clone()),
-                (Platform::Windows, n.windows_task.clone()),
+                (PlatformKind::Linux, n.systemd_service_file()),
+                (PlatformKind::Macos, n.launchd_label.clone()),
+                (PlatformKind::Windows, n.windows_task.clone()),
             ] {
                 let m = classify_service_name(platform, &name).expect(&name);
                 assert_eq!(

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 use crate::atomic_write::file_mode;
 use crate::config::{BindSetting, LoadedConfig, ReloadMode};
-use crate::service_names::{Platform, Treatment, classify_service_name};
+use crate::platform::PlatformKind;
+use crate::service_names::{Treatment, classify_service_name};
 
 use super::findings::{Finding, RepairKind, Severity};
 use super::repair::Action;
@@ -35,7 +36,7 @@ pub fn audit_unit_dir(unit_dir: &Path) -> Vec<Item> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let legacy_backup = name.strip_suffix(".bak").is_some_and(|base| {
-            classify_service_name(Platform::Systemd, base)
+            classify_service_name(PlatformKind::Linux, base)
                 .is_some_and(|k| k.entry.treatment == Treatment::LegacyToMigrate)
         });
         if legacy_backup {

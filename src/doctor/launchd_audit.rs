@@ -519,7 +519,7 @@ pub(crate) mod tests {
     use crate::invocation::{GlobalOptions, Invocation};
     use crate::service::ServiceManager;
     use crate::service::launchd::fake::FakeLaunchctl;
-    use crate::service::launchd::{LaunchdIdentity, LaunchdManager};
+    use crate::service::launchd::{LaunchdBackend, LaunchdIdentity};
     use crate::service::spec::SpecOptions;
 
     /// The default profile's spec in `/Users/alice`, running `/opt/openclaw/bin/openclaw`.
@@ -536,7 +536,7 @@ pub(crate) mod tests {
 
     fn plan(spec: &ServiceSpec) -> Plan {
         let fake = FakeLaunchctl::new(501, true);
-        LaunchdManager::new(
+        LaunchdBackend::new(
             Box::new(fake.clone()),
             Box::new(fake),
             LaunchdIdentity::fixed(501),

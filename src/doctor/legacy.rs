@@ -14,7 +14,7 @@ use super::file_audit::Item;
 use super::findings::{Finding, RepairKind, Severity};
 use super::repair::Action;
 use super::supervisor::Supervisor;
-use crate::service_names::{Platform, classify_service_name};
+use crate::service_names::classify_service_name;
 
 fn secret_note(s: &DiscoveredService) -> &'static str {
     if s.embeds_secret {
@@ -156,7 +156,7 @@ fn legacy_finding(s: &DiscoveredService, path: &Path, home: &Path, uid: u32) -> 
 
 /// Another release's LaunchAgent on macOS: migrated to this release's agent by `--fix`.
 fn other_release_agent(s: &DiscoveredService, path: &Path) -> Item {
-    let profile = classify_service_name(Platform::Launchd, &s.label)
+    let profile = classify_service_name(PlatformKind::Macos, &s.label)
         .and_then(|m| m.profile)
         .unwrap_or_else(|| "default".to_owned());
     (

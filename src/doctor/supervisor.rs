@@ -19,13 +19,13 @@
 use crate::config::LoadedConfig;
 use crate::environment::Environment;
 use crate::invocation::Invocation;
-use crate::service::launchd::{LaunchdIdentity, LaunchdManager};
+use crate::service::launchd::{LaunchdBackend, LaunchdIdentity};
 use crate::service::runner::{CommandRunner, SystemRunner};
 use crate::service::status::SupervisorStatus;
 use crate::service::systemd::SystemdBackend;
 use crate::service::systemd::linger::{self, Linger};
 use crate::service::wait::{Sleeper, ThreadSleeper};
-use crate::service::windows::{WindowsAccount, WindowsManager};
+use crate::service::windows::{WindowsAccount, WindowsBackend};
 use crate::service::{PlatformKind, ServiceManager};
 
 /// A fresh pair of tool runner and sleeper (the fakes hand out clones of one shared model).
@@ -187,14 +187,14 @@ impl Supervisor {
     }
 
     /// The launchd backend.
-    pub fn launchd(&self) -> LaunchdManager {
+    pub fn launchd(&self) -> LaunchdBackend {
         let (runner, sleeper) = (self.tools)();
-        LaunchdManager::new(runner, sleeper, self.launchd_identity.clone())
+        LaunchdBackend::new(runner, sleeper, self.launchd_identity.clone())
     }
 
     /// The Task Scheduler backend.
-    pub fn windows(&self) -> WindowsManager {
+    pub fn windows(&self) -> WindowsBackend {
         let (runner, sleeper) = (self.tools)();
-        WindowsManager::new(runner, sleeper, self.windows_account.clone())
+        WindowsBackend::new(runner, sleeper, self.windows_account.clone())
     }
 }

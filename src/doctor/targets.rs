@@ -13,7 +13,7 @@ use crate::service::plan::Plan;
 use crate::service::spec::{ServiceSpec, SpecOptions};
 use crate::service::systemd::SystemdBackend;
 use crate::service::systemd::units;
-use crate::service_names::{Platform, Treatment, classify_service_name};
+use crate::service_names::{Treatment, classify_service_name};
 
 use super::supervisor::Supervisor;
 
@@ -125,7 +125,7 @@ pub(super) fn targets(
     if let Ok(entries) = std::fs::read_dir(home.join(".config/systemd/user")) {
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            if let Some(m) = classify_service_name(Platform::Systemd, &name) {
+            if let Some(m) = classify_service_name(PlatformKind::Linux, &name) {
                 if m.entry.treatment == Treatment::RecognisedProfileService {
                     if let Some(p) = m.profile {
                         names.insert(p.clone(), Some(p));
@@ -142,7 +142,7 @@ pub(super) fn targets(
                 let Some(label) = name.strip_suffix(".plist") else {
                     continue;
                 };
-                if let Some(m) = classify_service_name(Platform::Launchd, label) {
+                if let Some(m) = classify_service_name(PlatformKind::Macos, label) {
                     if matches!(
                         m.entry.treatment,
                         Treatment::RecognisedProfileService | Treatment::OtherReleaseGateway

@@ -369,11 +369,11 @@ mod tests {
     use crate::doctor::launchd_audit::tests::sample_spec;
     use crate::service::ServiceManager;
     use crate::service::windows::fake::FakeSchtasks;
-    use crate::service::windows::{WindowsAccount, WindowsManager};
+    use crate::service::windows::{WindowsAccount, WindowsBackend};
 
     fn plan(spec: &ServiceSpec) -> Plan {
         let fake = FakeSchtasks::new();
-        WindowsManager::new(
+        WindowsBackend::new(
             Box::new(fake.clone()),
             Box::new(fake),
             WindowsAccount::fixed("DESKTOP\\alice"),

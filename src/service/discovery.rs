@@ -33,7 +33,7 @@ use super::windows::task_xml::{TaskDefinition, normalise_query_output, parse_tas
 use super::{PlatformKind, ServiceError};
 use crate::environment::Environment;
 use crate::service_names::{
-    KnownServiceMatch, LEGACY_SERVICE_MARKER, MarkerVerdict, Platform, Treatment, classify_marker,
+    KnownServiceMatch, LEGACY_SERVICE_MARKER, MarkerVerdict, Treatment, classify_marker,
     classify_service_name, parse_service_description,
 };
 
@@ -382,11 +382,11 @@ pub fn discover_systemd(roots: &DiscoveryRoots, include_system: bool) -> Vec<Dis
 
 fn systemd_unit(scope: DiscoveryScope, path: &Path) -> Option<DiscoveredService> {
     let name = path.file_name()?.to_str()?.to_owned();
-    let known = classify_service_name(Platform::Systemd, &name);
+    let known = classify_service_name(PlatformKind::Linux, &name);
     if let Some(base) = name.strip_suffix(".bak") {
         // A backup is not loaded by systemd: only a legacy leftover is worth reporting. Our own
         // `<unit>.service.bak` belongs to install (doctor audits its mode and contents).
-        let base_known = classify_service_name(Platform::Systemd, base);
+        let base_known = classify_service_name(PlatformKind::Linux, base);
         let legacy = |k: &Option<KnownServiceMatch>| {
             k.as_ref()
                 .is_some_and(|k| k.entry.treatment == Treatment::LegacyToMigrate)
@@ -549,7 +549,7 @@ fn launchd_job(
     let argv = job.argv.clone();
     let found = inspect(
         &label,
-        classify_service_name(Platform::Launchd, &label),
+        classify_service_name(PlatformKind::Macos, &label),
         argv,
         job.string("Comment"),
         &env,
@@ -670,7 +670,7 @@ fn windows_task(name: &str, def: &TaskDefinition) -> Option<DiscoveredService> {
     // command line decide.
     let found = inspect(
         name,
-        classify_service_name(Platform::Windows, name),
+        classify_service_name(PlatformKind::Windows, name),
         argv,
         def.get("RegistrationInfo/Description").map(str::to_owned),
         &|_| None,

@@ -30,53 +30,7 @@ use serde::Serialize;
 use self::plan::Plan;
 use self::spec::ServiceSpec;
 use self::status::SupervisorStatus;
-
-/// The supervisors we support.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PlatformKind {
-    /// systemd (Linux, WSL2).
-    Linux,
-    /// launchd (macOS).
-    Macos,
-    /// Task Scheduler (Windows).
-    Windows,
-}
-
-impl PlatformKind {
-    /// The platform this binary runs on.
-    pub fn host() -> Self {
-        match std::env::consts::OS {
-            "macos" => Self::Macos,
-            "windows" => Self::Windows,
-            _ => Self::Linux,
-        }
-    }
-
-    /// The CLI spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Linux => "linux",
-            Self::Macos => "macos",
-            Self::Windows => "windows",
-        }
-    }
-
-    /// The supervisor's name in messages (`systemd`, `launchd`, `Task Scheduler`).
-    pub fn supervisor(self) -> &'static str {
-        match self {
-            Self::Linux => "systemd",
-            Self::Macos => "launchd",
-            Self::Windows => "Task Scheduler",
-        }
-    }
-}
-
-impl fmt::Display for PlatformKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::platform::PlatformKind;
 
 /// A failure of a service operation: what went wrong, how to fix it, and the exit status class.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -199,12 +153,12 @@ pub fn backend_for(
         PlatformKind::Linux => Ok(Box::new(systemd::SystemdBackend::new(
             invocation.env.clone(),
         ))),
-        PlatformKind::Macos => Ok(Box::new(launchd::LaunchdManager::new(
+        PlatformKind::Macos => Ok(Box::new(launchd::LaunchdBackend::new(
             Box::new(runner::SystemRunner),
             Box::new(wait::ThreadSleeper),
             launchd::LaunchdIdentity::current(&invocation.env),
         ))),
-        PlatformKind::Windows => Ok(Box::new(windows::WindowsManager::new(
+        PlatformKind::Windows => Ok(Box::new(windows::WindowsBackend::new(
             Box::new(runner::SystemRunner),
             Box::new(wait::ThreadSleeper),
             windows::WindowsAccount::current(&invocation.env),

@@ -98,6 +98,19 @@ pub struct SupervisorStatus {
     /// (systemd: `namespaces`, `seccomp` or `none`, the level install's probe chose).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sandbox: Option<String>,
+    /// Where the manager keeps the service's own output, when it keeps it (set by the systemd
+    /// backend; launchd and Task Scheduler leave it to the gateway's log file).
+    #[serde(skip)]
+    pub journal: Option<JournalRef>,
+}
+
+/// A unit's journal: `journalctl [--user] -u <unit>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalRef {
+    /// The unit whose lines to read.
+    pub unit: String,
+    /// The user manager's journal (`--user`), else the system's.
+    pub user: bool,
 }
 
 impl SupervisorStatus {
@@ -123,6 +136,7 @@ impl SupervisorStatus {
             reason: None,
             inspection_reason: None,
             sandbox: None,
+            journal: None,
         }
     }
 }

@@ -141,9 +141,8 @@ pub(crate) fn last_shutdown(
             return Some(found);
         }
     }
-    let runtime = runtime?;
-    let user = systemd_user_unit(runtime)?;
-    let records = journal::records(&mut SystemRunner, &runtime.name, user, 5000);
+    let j = runtime?.journal.as_ref()?;
+    let records = journal::records(&mut SystemRunner, &j.unit, j.user, 5000);
     let records = records.iter().filter_map(|r| {
         let field = |k: &str| r[k].as_str().and_then(|v| v.parse::<u64>().ok());
         Some(LogRecord {
@@ -164,21 +163,10 @@ pub(crate) fn wants_last_error(service_up: bool, rpc: &RpcView, port_status: &st
     service_up && ((rpc.probed && !rpc.ok) || port_status == "free")
 }
 
-/// The newest error line of the systemd unit's journal (none for other supervisors, or
-/// without a journal).
+/// The newest error line of the service's journal (none when its manager keeps none).
 pub(crate) fn journal_last_error(runtime: &SupervisorStatus) -> Option<String> {
-    let user = systemd_user_unit(runtime)?;
-    journal::last_error(&mut SystemRunner, &runtime.name, user)
-}
-
-/// `Some(true)` for a systemd user unit, `Some(false)` for a system unit, `None` for other
-/// supervisors (no journal to read).
-pub(crate) fn systemd_user_unit(runtime: &SupervisorStatus) -> Option<bool> {
-    match runtime.supervisor.as_str() {
-        "systemd user" => Some(true),
-        "systemd system" => Some(false),
-        _ => None,
-    }
+    let j = runtime.journal.as_ref()?;
+    journal::last_error(&mut SystemRunner, &j.unit, j.user)
 }
 
 pub(crate) fn current_log_file(

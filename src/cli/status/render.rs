@@ -1,6 +1,5 @@
 //! The human output of `gateway status` and the short `openclaw status` lines.
 
-use super::last_log::systemd_user_unit;
 use super::out;
 use super::report::{MAX_LISTED_CONNECTIONS, ShutdownView, StatusReport};
 use crate::service::status::{ServiceState, SupervisorStatus};
@@ -533,10 +532,11 @@ pub(crate) fn log_command(rt: &SupervisorStatus) -> Option<String> {
     if !matches!(rt.state, ServiceState::Failed | ServiceState::StartLimitHit) {
         return None;
     }
-    Some(if systemd_user_unit(rt)? {
-        format!("journalctl --user-unit {} -n 200 --no-pager", rt.name)
+    let j = rt.journal.as_ref()?;
+    Some(if j.user {
+        format!("journalctl --user-unit {} -n 200 --no-pager", j.unit)
     } else {
-        format!("journalctl -u {} -n 200 --no-pager", rt.name)
+        format!("journalctl -u {} -n 200 --no-pager", j.unit)
     })
 }
 

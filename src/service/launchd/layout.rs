@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 
 use super::plist_render::PlistValues;
 use crate::environment::Environment;
+use crate::platform::PlatformKind;
 use crate::service::ServiceError;
 use crate::service::spec::ServiceSpec;
-use crate::service_names::{Platform, Treatment, classify_service_name};
+use crate::service_names::{Treatment, classify_service_name};
 
 /// The directories after the program's own in the service `PATH` (LaunchAgents do not get the
 /// login shell's PATH).
@@ -200,7 +201,7 @@ pub fn foreign_agents(dir: &Path) -> Vec<(String, PathBuf, Treatment)> {
                 .to_str()?
                 .strip_suffix(".plist")?
                 .to_owned();
-            let known = classify_service_name(Platform::Launchd, &label)?;
+            let known = classify_service_name(PlatformKind::Macos, &label)?;
             matches!(
                 known.entry.treatment,
                 Treatment::LegacyToMigrate | Treatment::OtherReleaseGateway

@@ -58,7 +58,7 @@ fn command(words: &[&str], accept: &[i32]) -> Step {
 pub const NOT_LOADED_CODES: [i32; 2] = [EXIT_NO_SUCH_PROCESS, EXIT_NOT_FOUND];
 
 /// The launchd backend.
-pub struct LaunchdManager {
+pub struct LaunchdBackend {
     runner: Box<dyn CommandRunner>,
     sleeper: Box<dyn Sleeper>,
     identity: LaunchdIdentity,
@@ -66,7 +66,7 @@ pub struct LaunchdManager {
     warnings: Vec<String>,
 }
 
-impl LaunchdManager {
+impl LaunchdBackend {
     /// A backend running launchctl through `runner` as `identity`.
     pub fn new(
         runner: Box<dyn CommandRunner>,
@@ -292,7 +292,7 @@ fn status_from_print(info: &PrintInfo, status: &mut SupervisorStatus) {
     status.detail = (!detail.is_empty()).then(|| detail.join(", "));
 }
 
-impl ServiceManager for LaunchdManager {
+impl ServiceManager for LaunchdBackend {
     fn platform(&self) -> PlatformKind {
         PlatformKind::Macos
     }

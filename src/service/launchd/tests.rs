@@ -31,13 +31,13 @@ fn spec_in(home: &Path, profile: Option<&str>) -> ServiceSpec {
 struct Rig {
     home: tempfile::TempDir,
     fake: FakeLaunchctl,
-    manager: LaunchdManager,
+    manager: LaunchdBackend,
 }
 
 fn rig_with(identity: LaunchdIdentity, gui_session: bool) -> Rig {
     let home = tempfile::tempdir().unwrap();
     let fake = FakeLaunchctl::new(identity.uid, gui_session);
-    let manager = LaunchdManager::new(Box::new(fake.clone()), Box::new(fake.clone()), identity);
+    let manager = LaunchdBackend::new(Box::new(fake.clone()), Box::new(fake.clone()), identity);
     Rig {
         home,
         fake,
@@ -619,7 +619,7 @@ fn golden_spec(profile: Option<&str>) -> ServiceSpec {
 }
 
 fn golden_plist(profile: Option<&str>) -> Vec<u8> {
-    let m = LaunchdManager::new(
+    let m = LaunchdBackend::new(
         Box::new(FakeLaunchctl::new(UID, true)),
         Box::new(crate::service::wait::ThreadSleeper),
         LaunchdIdentity::fixed(UID),
@@ -754,7 +754,7 @@ fn no_secret_reaches_the_plist_and_the_token_file_is_named_instead() {
     const TOKEN: &str = "s3cr3t-t0ken-that-must-not-leak";
     let mut spec = golden_spec(None);
     spec.secret_environment = vec![("OPENCLAW_GATEWAY_TOKEN".into(), TOKEN.into())];
-    let m = LaunchdManager::new(
+    let m = LaunchdBackend::new(
         Box::new(FakeLaunchctl::new(UID, true)),
         Box::new(crate::service::wait::ThreadSleeper),
         LaunchdIdentity::fixed(UID),

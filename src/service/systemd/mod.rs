@@ -67,7 +67,7 @@ use self::state::{StatusInputs, start_limit_hit, supervisor_status};
 use self::units::SandboxLevel;
 use super::plan::{Plan, PlannedFile};
 use super::spec::{Scope, ServiceSpec};
-use super::status::{ServiceState, SupervisorStatus};
+use super::status::{JournalRef, ServiceState, SupervisorStatus};
 use super::{ActionOutcome, ActionResult, PlatformKind, ServiceError, ServiceManager};
 use crate::environment::Environment;
 
@@ -298,6 +298,13 @@ impl Units {
             "systemctl --user"
         } else {
             "systemctl"
+        }
+    }
+
+    fn journal(&self) -> JournalRef {
+        JournalRef {
+            unit: self.service.clone(),
+            user: self.user,
         }
     }
 
@@ -676,6 +683,7 @@ impl ServiceManager for SystemdBackend {
                     ServiceState::NotInstalled
                 };
                 let mut st = SupervisorStatus::new(state, supervisor, &units.service);
+                st.journal = Some(units.journal());
                 st.definition_path = exists.then_some(unit_path);
                 st.reason = Some(e.message);
                 let booted_with_systemd = Path::new("/run/systemd/system").is_dir();
@@ -707,6 +715,7 @@ impl ServiceManager for SystemdBackend {
             now_usec: now_usec(),
         });
         status.sandbox = installed_level(spec).map(|l| l.as_str().to_owned());
+        status.journal = Some(units.journal());
         Ok(status)
     }
 }

@@ -32,7 +32,7 @@ use super::wait::{Sleeper, poll_count};
 use super::{ActionOutcome, ActionResult, PlatformKind, ServiceError, ServiceManager};
 use crate::atomic_write::{PUBLIC_FILE_MODE, SECRET_FILE_MODE};
 use crate::environment::Environment;
-use crate::service_names::{KNOWN_SERVICE_NAMES, Platform, Treatment};
+use crate::service_names::{KNOWN_SERVICE_NAMES, Treatment};
 
 /// How `gateway status` names this supervisor.
 pub const SUPERVISOR_LABEL: &str = "Scheduled Task";
@@ -173,7 +173,9 @@ pub fn task_values(
 pub fn legacy_task_names() -> Vec<&'static str> {
     KNOWN_SERVICE_NAMES
         .iter()
-        .filter(|n| n.platform == Platform::Windows && n.treatment == Treatment::LegacyToMigrate)
+        .filter(|n| {
+            n.platform == PlatformKind::Windows && n.treatment == Treatment::LegacyToMigrate
+        })
         .map(|n| n.pattern)
         .filter(|p| !p.contains(['<', '*']))
         .collect()
@@ -188,13 +190,13 @@ fn command(args: Vec<String>, accept: &[i32]) -> Step {
 }
 
 /// The Task Scheduler backend.
-pub struct WindowsManager {
+pub struct WindowsBackend {
     runner: Box<dyn CommandRunner>,
     sleeper: Box<dyn Sleeper>,
     account: WindowsAccount,
 }
 
-impl WindowsManager {
+impl WindowsBackend {
     /// A backend running schtasks through `runner` for `account`.
     pub fn new(
         runner: Box<dyn CommandRunner>,
@@ -271,7 +273,7 @@ fn status_from_runtime(runtime: &TaskRuntime, status: &mut SupervisorStatus) {
     status.detail = (!detail.is_empty()).then(|| detail.join(", "));
 }
 
-impl ServiceManager for WindowsManager {
+impl ServiceManager for WindowsBackend {
     fn platform(&self) -> PlatformKind {
         PlatformKind::Windows
     }

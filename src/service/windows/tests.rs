@@ -32,13 +32,13 @@ fn spec_in(home: &Path, profile: Option<&str>) -> ServiceSpec {
 struct Rig {
     home: tempfile::TempDir,
     fake: FakeSchtasks,
-    manager: WindowsManager,
+    manager: WindowsBackend,
 }
 
 fn rig() -> Rig {
     let home = tempfile::tempdir().unwrap();
     let fake = FakeSchtasks::new();
-    let manager = WindowsManager::new(
+    let manager = WindowsBackend::new(
         Box::new(fake.clone()),
         Box::new(fake.clone()),
         WindowsAccount::fixed(USER),
@@ -430,7 +430,7 @@ fn golden_spec(profile: Option<&str>) -> ServiceSpec {
 }
 
 fn rendered(spec: &ServiceSpec) -> Plan {
-    let m = WindowsManager::new(
+    let m = WindowsBackend::new(
         Box::new(FakeSchtasks::new()),
         Box::new(crate::service::wait::ThreadSleeper),
         WindowsAccount::fixed(USER),
@@ -538,7 +538,7 @@ fn no_secret_reaches_the_task_xml_and_the_token_file_is_named_instead() {
     assert!(!plan.render_text().contains(TOKEN));
     assert!(!serde_json::to_string(&plan).unwrap().contains(TOKEN));
     spec.secret_environment = vec![("OPENAI_API_KEY".into(), "sk-x".into())];
-    let m = WindowsManager::new(
+    let m = WindowsBackend::new(
         Box::new(FakeSchtasks::new()),
         Box::new(crate::service::wait::ThreadSleeper),
         WindowsAccount::fixed(USER),
