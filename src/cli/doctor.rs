@@ -1,6 +1,8 @@
 //! `openclaw doctor`: the flags become [`DoctorOptions`], the outcome becomes the exit code
 //! (0 nothing left, 1 an error or warning left, 2 contradictory flags).
 
+use std::io;
+
 use crate::cli::DoctorArgs;
 use crate::cli::exit_status::{CliError, ExitStatus};
 use crate::doctor::{self, DoctorError, DoctorOptions, Outcome};
@@ -23,7 +25,7 @@ impl DoctorArgs {
 
 /// Runs the doctor on the host's service manager.
 pub fn run(invocation: &Invocation, args: &DoctorArgs) -> Result<ExitStatus, CliError> {
-    match doctor::run(invocation, &args.options()) {
+    match doctor::run(invocation, &args.options(), &mut io::stdout().lock()) {
         Ok(Outcome::Clean) => Ok(ExitStatus::Ok),
         Ok(Outcome::FindingsLeft) => Ok(ExitStatus::Failure),
         Err(DoctorError::Usage(message)) => Err(CliError::usage(message)),

@@ -10,6 +10,7 @@ pub mod dispatch;
 pub mod doctor;
 pub mod exit_status;
 pub mod gateway_run;
+pub mod output;
 pub mod packaging;
 pub mod rpc;
 pub mod service;

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::cli::exit_status::{CliError, ExitStatus};
+use crate::cli::output::out;
 use crate::cli::{CallArgs, LogsArgs, RpcArgs};
 use crate::client::{RpcError, RpcTarget, resolve_target, with_client};
 use crate::invocation::Invocation;
@@ -23,12 +24,6 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 fn target(invocation: &Invocation, rpc: &RpcArgs) -> Result<RpcTarget, CliError> {
     let config = invocation.load_config()?;
     Ok(resolve_target(invocation, &rpc.target_options(), &config)?)
-}
-
-/// Writes lines to stdout; a closed pipe (`| head`) ends the output quietly instead of panicking.
-fn out(text: &str) {
-    let mut stdout = io::stdout().lock();
-    let _ = writeln!(stdout, "{text}");
 }
 
 fn pretty(value: &Value) -> String {

@@ -6,11 +6,10 @@
 //! `{"action","ok":true,"result","messages","warnings"?,"service","setup"?}` or
 //! `{"action","ok":false,"error","hints","hintItems"}`. Exit 0 on success, 1 on failure.
 
-use std::io::{self, Write};
-
 use serde_json::{Value, json};
 
 use crate::cli::exit_status::{CliError, ExitStatus};
+use crate::cli::output::out;
 use crate::cli::{InstallArgs, PlatformArg, ServiceActionArgs, StopArgs, UninstallArgs};
 use crate::invocation::Invocation;
 use crate::service::spec::{ServiceSpec, SpecOptions};
@@ -23,10 +22,6 @@ fn platform_of(arg: Option<PlatformArg>) -> PlatformKind {
         Some(PlatformArg::Windows) => PlatformKind::Windows,
         None => PlatformKind::host(),
     }
-}
-
-fn out(text: &str) {
-    let _ = writeln!(io::stdout().lock(), "{text}");
 }
 
 fn spec_for(invocation: &Invocation, options: &SpecOptions) -> Result<ServiceSpec, CliError> {

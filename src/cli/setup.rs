@@ -1,11 +1,10 @@
 //! `openclaw setup [--json]`: prints what [`setup::run`] wrote; a config that cannot be used
 //! exits 78, any other failure 1.
 
-use std::io::{self, Write};
-
 use serde_json::{Value, json};
 
 use crate::cli::exit_status::{CliError, ExitStatus};
+use crate::cli::output::out;
 use crate::environment::Environment;
 use crate::paths::Paths;
 use crate::setup::{self, SetupError};
@@ -21,10 +20,6 @@ impl From<SetupError> for CliError {
             .into_iter()
             .fold(CliError::new(status, e.message), CliError::with_hint)
     }
-}
-
-fn out(text: &str) {
-    let _ = writeln!(io::stdout().lock(), "{text}");
 }
 
 /// `openclaw setup [--json]`: runs [`setup::run`] for `paths` and prints the report.

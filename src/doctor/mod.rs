@@ -96,8 +96,9 @@ fn report_json(targets: &[Target], items: &[Item]) -> serde_json::Value {
     })
 }
 
-fn out(text: &str) {
-    let _ = write!(io::stdout().lock(), "{text}");
+/// Writes report text; a closed output (`| head`) is not an error of the doctor's.
+fn say(report: &mut dyn Write, text: &str) {
+    let _ = report.write_all(text.as_bytes());
 }
 
 fn outcome_of(items: &[Item]) -> Outcome {
@@ -223,15 +224,21 @@ pub enum DoctorError {
 }
 
 /// `openclaw doctor`, on the host's service manager.
-pub fn run(invocation: &Invocation, opts: &DoctorOptions) -> Result<Outcome, DoctorError> {
-    run_with(invocation, opts, &Supervisor::host(&invocation.env))
+pub fn run(
+    invocation: &Invocation,
+    opts: &DoctorOptions,
+    report: &mut dyn Write,
+) -> Result<Outcome, DoctorError> {
+    run_with(invocation, opts, &Supervisor::host(&invocation.env), report)
 }
 
 /// `openclaw doctor` on `sup` (tests: launchd or Task Scheduler through the fakes).
+/// The report (text, or `--json`) goes to `report`; questions go to the terminal.
 pub fn run_with(
     invocation: &Invocation,
     opts: &DoctorOptions,
     sup: &Supervisor,
+    report: &mut dyn Write,
 ) -> Result<Outcome, DoctorError> {
     // `--yes` accepts the defaults and so enters repair (spec §6.1: shouldRepair = fix || yes).
     let fix = opts.fix || opts.yes;
@@ -262,17 +269,20 @@ pub fn run_with(
         if opts.dry_run {
             v["dryRun"] = json!(true);
         }
-        out(&format!(
-            "{}\n",
-            serde_json::to_string_pretty(&v).unwrap_or_default()
-        ));
+        say(
+            report,
+            &format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default()),
+        );
         return Ok(outcome_of(&items));
     }
     let findings: Vec<Finding> = items.iter().map(|(f, _)| f.clone()).collect();
-    out(&findings::render_text(&findings));
+    say(report, &findings::render_text(&findings));
     if !fix {
         if group(&items).iter().any(|_| true) {
-            out("Run `openclaw doctor --fix` to repair (add --dry-run to see the plan first).\n");
+            say(
+                report,
+                "Run `openclaw doctor --fix` to repair (add --dry-run to see the plan first).\n",
+            );
         }
         return Ok(outcome_of(&items));
     }
@@ -281,7 +291,7 @@ pub fn run_with(
         return Ok(outcome_of(&items));
     }
     if opts.dry_run {
-        print_repair_plan(&groups, &targets, sup);
+        print_repair_plan(report, &groups, &targets, sup);
         return Ok(outcome_of(&items));
     }
     let consent = Consent {
@@ -289,27 +299,35 @@ pub fn run_with(
         non_interactive,
         force: opts.force,
     };
-    apply_repairs(&groups, &consent, &targets, sup);
+    apply_repairs(report, &groups, &consent, &targets, sup);
     let targets = self::targets(invocation, sup)?;
     let after = audit_all(invocation, &targets, sup, running_rewrite);
     let left: Vec<Finding> = after.iter().map(|(f, _)| f.clone()).collect();
-    out("\nAfter repairs:\n");
-    out(&findings::render_text(&left));
+    say(report, "\nAfter repairs:\n");
+    say(report, &findings::render_text(&left));
     Ok(outcome_of(&after))
 }
 
 /// `--fix --dry-run`: each repair with the findings it fixes and what it would do.
-fn print_repair_plan(groups: &[(Action, Vec<&Finding>)], targets: &[Target], sup: &Supervisor) {
-    out("\nRepair plan (nothing is changed):\n");
+fn print_repair_plan(
+    report: &mut dyn Write,
+    groups: &[(Action, Vec<&Finding>)],
+    targets: &[Target],
+    sup: &Supervisor,
+) {
+    say(report, "\nRepair plan (nothing is changed):\n");
     for (i, (action, fs)) in groups.iter().enumerate() {
         let ids: Vec<&str> = fs.iter().map(|f| f.id).collect();
-        out(&format!(
-            "{}. {} [{}; fixes {}]\n",
-            i + 1,
-            action.summary(),
-            action.kind(fs).as_str(),
-            ids.join(", ")
-        ));
+        say(
+            report,
+            &format!(
+                "{}. {} [{}; fixes {}]\n",
+                i + 1,
+                action.summary(),
+                action.kind(fs).as_str(),
+                ids.join(", ")
+            ),
+        );
         let lines = match action {
             Action::Reinstall { profile } => find_target(targets, profile)
                 .and_then(|t| {
@@ -337,19 +355,20 @@ fn print_repair_plan(groups: &[(Action, Vec<&Finding>)], targets: &[Target], sup
             other => other.plan_lines(),
         };
         for line in lines {
-            out(&format!("   {line}\n"));
+            say(report, &format!("   {line}\n"));
         }
     }
 }
 
 /// `--fix`: one decision per repair ([`Consent`]), then the repair; each result on its line.
 fn apply_repairs(
+    report: &mut dyn Write,
     groups: &[(Action, Vec<&Finding>)],
     consent: &Consent,
     targets: &[Target],
     sup: &Supervisor,
 ) {
-    out("\nRepairs:\n");
+    say(report, "\nRepairs:\n");
     for (action, fs) in groups {
         let summary = action.summary();
         let (question, default_yes) = action.question();
@@ -361,17 +380,17 @@ fn apply_repairs(
         ) {
             Decision::Apply => match execute(action, targets, sup) {
                 Ok(lines) => {
-                    out(&format!("- {summary}: done\n"));
+                    say(report, &format!("- {summary}: done\n"));
                     for l in lines {
-                        out(&format!("    {l}\n"));
+                        say(report, &format!("    {l}\n"));
                     }
                 }
-                Err(e) => out(&format!(
-                    "- {summary}: FAILED: {}\n",
-                    e.replace('\n', "\n    ")
-                )),
+                Err(e) => say(
+                    report,
+                    &format!("- {summary}: FAILED: {}\n", e.replace('\n', "\n    ")),
+                ),
             },
-            Decision::Skip(why) => out(&format!("- {summary}: skipped ({why})\n")),
+            Decision::Skip(why) => say(report, &format!("- {summary}: skipped ({why})\n")),
         }
     }
 }

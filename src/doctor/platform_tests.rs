@@ -231,9 +231,15 @@ fn launchd_our_stopped_agent_with_a_hand_edited_port_and_inline_token_is_fixed_a
         "{found:?}"
     );
 
-    assert_eq!(run_with(&inv, &args(true), &sup).unwrap(), Outcome::Clean);
+    assert_eq!(
+        run_with(&inv, &args(true), &sup, &mut std::io::sink()).unwrap(),
+        Outcome::Clean
+    );
     assert_eq!(counting_ids(&audit(&inv, &sup)), Vec::<&str>::new());
-    assert_eq!(run_with(&inv, &args(false), &sup).unwrap(), Outcome::Clean);
+    assert_eq!(
+        run_with(&inv, &args(false), &sup, &mut std::io::sink()).unwrap(),
+        Outcome::Clean
+    );
 
     let dict = Value::from_file(&plist).unwrap().into_dictionary().unwrap();
     let env = plist_environment_of(&dict);
@@ -402,7 +408,10 @@ fn launchd_the_reference_ai_openclaw_agent_is_migrated_keeping_operator_env_and_
     );
     fake.take_calls();
 
-    assert_eq!(run_with(&inv, &args(true), &sup).unwrap(), Outcome::Clean);
+    assert_eq!(
+        run_with(&inv, &args(true), &sup, &mut std::io::sink()).unwrap(),
+        Outcome::Clean
+    );
     let calls = fake.take_calls();
     assert!(
         calls.contains(&"launchctl bootout gui/501/ai.openclaw.gateway".to_owned()),
@@ -447,7 +456,10 @@ fn launchd_the_reference_ai_openclaw_agent_is_migrated_keeping_operator_env_and_
         assert!(state.jobs["bot.molt.gateway"].pid.is_some());
     }
     assert_eq!(counting_ids(&audit(&inv, &sup)), Vec::<&str>::new());
-    assert_eq!(run_with(&inv, &args(false), &sup).unwrap(), Outcome::Clean);
+    assert_eq!(
+        run_with(&inv, &args(false), &sup, &mut std::io::sink()).unwrap(),
+        Outcome::Clean
+    );
 }
 
 /// Registers `name` as the reference release does: the task runs `<state>\gateway.cmd`.
@@ -498,7 +510,10 @@ fn windows_a_task_running_a_script_with_an_inline_token_is_fixed_and_then_clean(
     assert!(token.0.message.contains("mode 0644"), "{}", token.0.message);
     assert_eq!(token.0.path.as_deref(), Some(script.as_path()));
 
-    assert_eq!(run_with(&inv, &args(true), &sup).unwrap(), Outcome::Clean);
+    assert_eq!(
+        run_with(&inv, &args(true), &sup, &mut std::io::sink()).unwrap(),
+        Outcome::Clean
+    );
     assert!(!script.exists());
     let backup = state.join("service-backup/gateway.cmd.bak");
     assert_eq!(crate::atomic_write::file_mode(&backup), Some(0o600));
@@ -527,7 +542,10 @@ fn windows_a_task_running_a_script_with_an_inline_token_is_fixed_and_then_clean(
         Some(spec.program.display().to_string().as_str())
     );
     assert_eq!(counting_ids(&audit(&inv, &sup)), Vec::<&str>::new());
-    assert_eq!(run_with(&inv, &args(false), &sup).unwrap(), Outcome::Clean);
+    assert_eq!(
+        run_with(&inv, &args(false), &sup, &mut std::io::sink()).unwrap(),
+        Outcome::Clean
+    );
 }
 
 #[test]
@@ -588,7 +606,7 @@ fn launchd_a_running_agent_whose_program_arguments_drifted_is_neither_rewritten_
         ..args(true)
     };
     assert_eq!(
-        run_with(&inv, &forced, &sup).unwrap(),
+        run_with(&inv, &forced, &sup, &mut std::io::sink()).unwrap(),
         Outcome::FindingsLeft
     );
     let calls = fake.take_calls();
@@ -650,7 +668,7 @@ fn launchd_a_plist_that_is_not_loaded_gets_the_bootstrap_repair_enable_bootstrap
     fake.state().crash_exit = Some(1);
     fake.take_calls();
     assert_eq!(
-        run_with(&inv, &args(true), &sup).unwrap(),
+        run_with(&inv, &args(true), &sup, &mut std::io::sink()).unwrap(),
         Outcome::FindingsLeft
     );
     let calls = fake.take_calls();
@@ -679,7 +697,10 @@ fn launchd_a_plist_that_is_not_loaded_gets_the_bootstrap_repair_enable_bootstrap
     let found = audit(&inv, &sup);
     assert_eq!(counting_ids(&found), ["service-not-running"], "{found:#?}");
     fake.take_calls();
-    assert_eq!(run_with(&inv, &args(true), &sup).unwrap(), Outcome::Clean);
+    assert_eq!(
+        run_with(&inv, &args(true), &sup, &mut std::io::sink()).unwrap(),
+        Outcome::Clean
+    );
     let calls = fake.take_calls();
     assert!(
         in_order(
@@ -725,7 +746,10 @@ fn windows_a_registered_task_that_does_not_run_is_started_with_schtasks_run() {
     );
 
     fake.take_calls();
-    assert_eq!(run_with(&inv, &args(true), &sup).unwrap(), Outcome::Clean);
+    assert_eq!(
+        run_with(&inv, &args(true), &sup, &mut std::io::sink()).unwrap(),
+        Outcome::Clean
+    );
     let calls = fake.take_calls();
     assert!(
         calls.contains(&"schtasks /Run /TN OpenClaw Gateway".to_owned()),
@@ -783,7 +807,7 @@ fn a_running_service_that_does_not_answer_is_only_restarted_after_a_yes_on_a_ter
     // --fix --yes (and --non-interactive) never restart it.
     fake.take_calls();
     assert_eq!(
-        run_with(&inv, &args(true), &sup).unwrap(),
+        run_with(&inv, &args(true), &sup, &mut std::io::sink()).unwrap(),
         Outcome::FindingsLeft
     );
     assert!(
@@ -836,7 +860,7 @@ fn the_external_repair_policy_keeps_doctor_away_from_the_service() {
     );
     fake.take_calls();
     assert_eq!(
-        run_with(&inv, &args(true), &sup).unwrap(),
+        run_with(&inv, &args(true), &sup, &mut std::io::sink()).unwrap(),
         Outcome::FindingsLeft
     );
     assert!(
@@ -889,7 +913,10 @@ fn launchd_the_homebrew_service_alone_is_noted_as_the_profile_service_and_never_
     assert_eq!(counting_ids(&items), Vec::<&str>::new());
     assert_report_valid(&inv, &sup);
     fake.take_calls();
-    assert_eq!(run_with(&inv, &args(true), &sup).unwrap(), Outcome::Clean);
+    assert_eq!(
+        run_with(&inv, &args(true), &sup, &mut std::io::sink()).unwrap(),
+        Outcome::Clean
+    );
     assert_eq!(std::fs::read(&brew).unwrap(), before);
     assert!(
         !fake
@@ -937,7 +964,7 @@ fn launchd_our_agent_beside_the_homebrew_service_is_a_duplicate_gateway_warning(
     assert_report_valid(&inv, &sup);
     // Manual: --fix leaves both agents alone and the warning stands.
     assert_eq!(
-        run_with(&inv, &args(true), &sup).unwrap(),
+        run_with(&inv, &args(true), &sup, &mut std::io::sink()).unwrap(),
         Outcome::FindingsLeft
     );
     assert_eq!(std::fs::read(&brew).unwrap(), before);

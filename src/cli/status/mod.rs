@@ -32,15 +32,10 @@ use render::print_human;
 pub use render::{DIAGNOSTIC_ONLY, ONE_GATEWAY_ADVICE, summary_lines};
 pub use report::*;
 
-use std::io::{self, Write};
-
 use crate::cli::StatusArgs;
 use crate::cli::exit_status::{CliError, ExitStatus};
+use crate::cli::output::out;
 use crate::invocation::Invocation;
-
-pub(crate) fn out(text: &str) {
-    let _ = writeln!(io::stdout().lock(), "{text}");
-}
 
 /// `openclaw gateway status`.
 pub fn status(invocation: &Invocation, args: &StatusArgs) -> Result<ExitStatus, CliError> {

@@ -1,7 +1,7 @@
 //! The human output of `gateway status` and the short `openclaw status` lines.
 
-use super::out;
 use super::report::{MAX_LISTED_CONNECTIONS, ShutdownView, StatusReport};
+use crate::cli::output::out;
 use crate::service::status::{ServiceState, SupervisorStatus};
 
 /// The lines of `openclaw status` (without colour): `Service`, `Gateway`, `Port`, `Version`;

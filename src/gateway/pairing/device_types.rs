@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::ledger::{PairedEntry, PendingEntry};
 use super::*;
 
 /// What a connecting device asks for; the input of [`PairingStore::request`].
@@ -388,37 +387,3 @@ impl StoredDeviceToken {
 }
 
 // ---------------------------------------------------------------------------------------------
-
-impl PendingEntry for DevicePendingRequest {
-    fn ts(&self) -> u64 {
-        self.ts
-    }
-
-    fn request_id(&self) -> &str {
-        &self.request_id
-    }
-
-    fn subject_id(&self) -> &str {
-        &self.device_id
-    }
-}
-
-impl PairedEntry for StoredDevice {
-    type View = PairedDevice;
-
-    fn view(&self) -> PairedDevice {
-        StoredDevice::view(self)
-    }
-
-    fn id(&self) -> &str {
-        &self.device_id
-    }
-
-    fn approved_at_ms(&self) -> u64 {
-        self.approved_at_ms
-    }
-
-    fn set_display_name(&mut self, name: String) {
-        self.display_name = Some(name);
-    }
-}

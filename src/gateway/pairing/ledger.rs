@@ -17,7 +17,10 @@ use crate::atomic_write::{
     PRIVATE_DIR_MODE, SECRET_FILE_MODE, create_dir_all_with_mode, write_atomic,
 };
 
-use super::{PairingStoreError, Result, is_expired, prune};
+use super::{
+    DevicePendingRequest, NodePendingRequest, PairedDevice, PairedNode, PairingStoreError, Result,
+    StoredDevice, StoredNode, is_expired, prune,
+};
 
 /// A pending request of a ledger.
 pub(super) trait PendingEntry: Clone + Serialize + DeserializeOwned {
@@ -42,6 +45,50 @@ pub(super) trait PairedEntry: Clone + Serialize + DeserializeOwned {
     /// Sets the owner-chosen display name.
     fn set_display_name(&mut self, name: String);
 }
+
+/// Implements [`PendingEntry`] and [`PairedEntry`] for a request type and a record type that
+/// name their fields alike (`ts`, `request_id`, the subject id, `approved_at_ms`,
+/// `display_name`, an inherent `view()`).
+macro_rules! ledger_entries {
+    ($pending:ty, $record:ty => $view:ty, $id:ident) => {
+        impl PendingEntry for $pending {
+            fn ts(&self) -> u64 {
+                self.ts
+            }
+
+            fn request_id(&self) -> &str {
+                &self.request_id
+            }
+
+            fn subject_id(&self) -> &str {
+                &self.$id
+            }
+        }
+
+        impl PairedEntry for $record {
+            type View = $view;
+
+            fn view(&self) -> $view {
+                <$record>::view(self)
+            }
+
+            fn id(&self) -> &str {
+                &self.$id
+            }
+
+            fn approved_at_ms(&self) -> u64 {
+                self.approved_at_ms
+            }
+
+            fn set_display_name(&mut self, name: String) {
+                self.display_name = Some(name);
+            }
+        }
+    };
+}
+
+ledger_entries!(DevicePendingRequest, StoredDevice => PairedDevice, device_id);
+ledger_entries!(NodePendingRequest, StoredNode => PairedNode, node_id);
 
 /// The requests and records of one ledger, and where they live.
 #[derive(Debug)]

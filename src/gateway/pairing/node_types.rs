@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::ledger::{PairedEntry, PendingEntry};
 use super::*;
 
 /// What a node asks for: the `node.pair.request` params; the input of
@@ -225,37 +224,3 @@ impl StoredNode {
 }
 
 // ---------------------------------------------------------------------------------------------
-
-impl PendingEntry for NodePendingRequest {
-    fn ts(&self) -> u64 {
-        self.ts
-    }
-
-    fn request_id(&self) -> &str {
-        &self.request_id
-    }
-
-    fn subject_id(&self) -> &str {
-        &self.node_id
-    }
-}
-
-impl PairedEntry for StoredNode {
-    type View = PairedNode;
-
-    fn view(&self) -> PairedNode {
-        StoredNode::view(self)
-    }
-
-    fn id(&self) -> &str {
-        &self.node_id
-    }
-
-    fn approved_at_ms(&self) -> u64 {
-        self.approved_at_ms
-    }
-
-    fn set_display_name(&mut self, name: String) {
-        self.display_name = Some(name);
-    }
-}

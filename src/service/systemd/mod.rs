@@ -201,6 +201,22 @@ impl SystemdBackend {
         Ok(())
     }
 
+    /// The executor of start/stop/restart: no file changes, probing where the installed unit
+    /// listens.
+    fn lifecycle_executor<'a>(
+        &'a self,
+        mgr: &'a ManagerConnection,
+        spec: &'a ServiceSpec,
+        units: &Units,
+    ) -> Executor<'a> {
+        self.executor(
+            mgr,
+            spec,
+            HashSet::new(),
+            units.installed_probe_address(spec),
+        )
+    }
+
     fn executor<'a>(
         &'a self,
         mgr: &'a ManagerConnection,
@@ -472,12 +488,7 @@ impl ServiceManager for SystemdBackend {
             ));
         }
         let mut removed: Vec<PathBuf> = Vec::new();
-        let mut exec = self.executor(
-            &mgr,
-            spec,
-            HashSet::new(),
-            units.installed_probe_address(spec),
-        );
+        let mut exec = self.lifecycle_executor(&mgr, spec, &units);
         exec.run_plan(plan, false, &mut || {
             removed = plan.remove_files().map_err(|e| {
                 ServiceError::new("remove-failed", format!("Gateway uninstall failed: {e}"))
@@ -548,12 +559,7 @@ impl ServiceManager for SystemdBackend {
         self.guard(spec, "start")?;
         let units = Units::of(spec);
         let mgr = self.connect(spec)?;
-        let mut exec = self.executor(
-            &mgr,
-            spec,
-            HashSet::new(),
-            units.installed_probe_address(spec),
-        );
+        let mut exec = self.lifecycle_executor(&mgr, spec, &units);
         let svc = prepare_lifecycle(&mut exec, &units, spec, "start")?;
         if svc.active_state == "active" {
             return Ok(ActionOutcome::new(
@@ -584,12 +590,7 @@ impl ServiceManager for SystemdBackend {
         self.guard(spec, "stop")?;
         let units = Units::of(spec);
         let mgr = self.connect(spec)?;
-        let mut exec = self.executor(
-            &mgr,
-            spec,
-            HashSet::new(),
-            units.installed_probe_address(spec),
-        );
+        let mut exec = self.lifecycle_executor(&mgr, spec, &units);
         let svc = exec.props(&units.service)?;
         if !svc.is_loaded() && !units.service_path().exists() {
             return Ok(ActionOutcome::new(
@@ -634,12 +635,7 @@ impl ServiceManager for SystemdBackend {
         self.guard(spec, "restart")?;
         let units = Units::of(spec);
         let mgr = self.connect(spec)?;
-        let mut exec = self.executor(
-            &mgr,
-            spec,
-            HashSet::new(),
-            units.installed_probe_address(spec),
-        );
+        let mut exec = self.lifecycle_executor(&mgr, spec, &units);
         let svc = prepare_lifecycle(&mut exec, &units, spec, "restart")?;
         let latched = start_limit_hit(&svc);
         clear_failed(&mgr, &units);
