@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::Value;
-use support::systemd_harness::{RunOutput, SystemdHarness, run_with_timeout};
+use support::systemd_harness::RunOutput;
 
 const TOKEN: &str = "ref-token-0123456789abcdef";
 const PROVIDER_SECRET: &str = "sk-provider-secret-42";
@@ -33,49 +33,35 @@ fn ids(report: &Value) -> Vec<String> {
         .collect()
 }
 
-struct Fixture {
-    h: SystemdHarness,
-    bin: PathBuf,
-    linger_dir: PathBuf,
+/// The shared fixture, with linger on (so the only findings are the ones under test).
+struct Fixture(support::service_fixture::Fixture);
+
+impl std::ops::Deref for Fixture {
+    type Target = support::service_fixture::Fixture;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 impl Fixture {
     fn new() -> Option<Self> {
         let h = support::systemd_harness::harness_or_skip()?;
-        let bin = h.copy_executable(env!("CARGO_BIN_EXE_openclaw"));
-        // Linger on, so the only findings are the ones under test.
         let marker = h.write_file(format!("linger/{}", h.user_name()), b"", 0o644);
-        let linger_dir = marker.parent().unwrap().to_owned();
-        Some(Self { h, bin, linger_dir })
-    }
-
-    fn oc(&self, args: &[&str]) -> RunOutput {
-        self.oc_env(args, &[])
-    }
-
-    /// `openclaw <args>` with extra environment.
-    fn oc_env(&self, args: &[&str], env: &[(&str, &str)]) -> RunOutput {
-        let mut cmd = self.h.command(&self.bin);
-        cmd.args(args)
-            .env("OPENCLAW_SYSTEMD_LINGER_DIR", &self.linger_dir);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        run_with_timeout(cmd, Duration::from_secs(120))
+        let linger_dir = marker.parent().unwrap().display().to_string();
+        Some(Self(
+            support::service_fixture::Fixture::new(h)
+                .with_env("OPENCLAW_SYSTEMD_LINGER_DIR", linger_dir),
+        ))
     }
 
     /// `MainPID` of the default unit.
-    fn main_pid(&self) -> String {
-        self.h
-            .systemctl_ok(&[
-                "show",
-                "-p",
-                "MainPID",
-                "--value",
-                "openclaw-gateway.service",
-            ])
-            .trim()
-            .to_owned()
+    fn main_pid(&self) -> u32 {
+        self.0.main_pid(None)
+    }
+
+    /// The linger marker directory the fixture's runs read (`OPENCLAW_SYSTEMD_LINGER_DIR`).
+    fn linger_dir(&self) -> PathBuf {
+        self.h.home().join("linger")
     }
 
     /// A config on a free port with a token, and `gateway install` of it; the port.
@@ -99,11 +85,7 @@ impl Fixture {
     }
 
     fn write_config(&self, text: &str) -> PathBuf {
-        let path = self
-            .h
-            .write_file(".openclaw/openclaw.json", text.as_bytes(), 0o600);
-        std::fs::set_permissions(path.parent().unwrap(), PermissionsExt::from_mode(0o700)).unwrap();
-        path
+        self.0.write_config(None, text)
     }
 
     fn unit_dir(&self) -> PathBuf {
@@ -572,7 +554,7 @@ fn a_running_unit_whose_exec_start_drifted_is_neither_rewritten_nor_restarted() 
     let Some(f) = Fixture::new() else { return };
     f.install();
     let pid = f.main_pid();
-    assert_ne!(pid, "0");
+    assert_ne!(pid, 0);
     // The unit now names another program (an older install's path); the manager knows it, the
     // running gateway was started with the current one.
     let unit = f.unit_dir().join("openclaw-gateway.service");
@@ -800,7 +782,7 @@ fn a_unit_whose_state_the_manager_cannot_tell_is_reported_as_undetermined() {
 fn linger_off_is_offered_as_an_interactive_repair_only() {
     let Some(f) = Fixture::new() else { return };
     f.install();
-    std::fs::remove_file(f.linger_dir.join(f.h.user_name())).unwrap();
+    std::fs::remove_file(f.linger_dir().join(f.h.user_name())).unwrap();
     let (out, v) = f.doctor_json();
     assert_eq!(out.code(), Some(1), "{out}");
     let user = f.h.user_name();
@@ -838,7 +820,7 @@ fn linger_off_is_offered_as_an_interactive_repair_only() {
             )),
             "{fixed}"
         );
-        assert!(!f.linger_dir.join(user).exists());
+        assert!(!f.linger_dir().join(user).exists());
     }
 }
 

@@ -13,47 +13,28 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::systemd_harness::{RunOutput, SystemdHarness, run_with_timeout};
+use support::systemd_harness::RunOutput;
 
 const TOKEN: &str = "test-token-0123456789";
 const CONFIG: &str = r#"{ "gateway": { "mode": "local", "auth": { "mode": "token", "token": "test-token-0123456789" } } }"#;
 
-struct Fixture {
-    h: SystemdHarness,
-    bin: PathBuf,
+/// The shared fixture, with the status helpers of these tests.
+struct Fixture(support::service_fixture::Fixture);
+
+impl std::ops::Deref for Fixture {
+    type Target = support::service_fixture::Fixture;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 impl Fixture {
     fn new() -> Option<Self> {
-        let h = support::systemd_harness::harness_or_skip()?;
-        let bin = h.copy_executable(env!("CARGO_BIN_EXE_openclaw"));
-        Some(Self { h, bin })
+        support::service_fixture::fixture().map(Self)
     }
 
     fn write_config(&self, text: &str) -> PathBuf {
-        let path = self
-            .h
-            .write_file(".openclaw/openclaw.json", text.as_bytes(), 0o600);
-        std::fs::set_permissions(
-            path.parent().unwrap(),
-            std::os::unix::fs::PermissionsExt::from_mode(0o700),
-        )
-        .unwrap();
-        path
-    }
-
-    /// `openclaw <args>` as the test user, with extra environment.
-    fn oc_env(&self, args: &[&str], env: &[(&str, &str)]) -> RunOutput {
-        let mut cmd = self.h.command(&self.bin);
-        cmd.args(args);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        run_with_timeout(cmd, Duration::from_secs(120))
-    }
-
-    fn oc(&self, args: &[&str]) -> RunOutput {
-        self.oc_env(args, &[])
+        self.0.write_config(None, text)
     }
 
     /// `gateway status --json <args>`: the exit code and the report, validated by the schema.

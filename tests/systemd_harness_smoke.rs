@@ -13,8 +13,6 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::systemd_harness::SystemdHarness;
-
 /// `252.38-1~deb12u1` from `systemd 252 (252.38-1~deb12u1)`.
 fn host_systemd_version() -> String {
     let out = Command::new("systemctl").arg("--version").output().unwrap();
@@ -57,13 +55,6 @@ fn wait_until(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
         assert!(Instant::now() < deadline, "{what}: not within {within:?}");
         std::thread::sleep(Duration::from_millis(10));
     }
-}
-
-fn main_pid(h: &SystemdHarness, unit: &str) -> u32 {
-    h.systemctl_ok(&["show", "--property=MainPID", "--value", unit])
-        .trim()
-        .parse()
-        .unwrap()
 }
 
 #[test]
@@ -237,7 +228,7 @@ fn socket_activation_starts_a_notify_service() {
             .contains("Status: \"serving gateway on fd 3\""),
         "{status}"
     );
-    let pid = main_pid(&h, "openclaw-smoke.service");
+    let pid = h.main_pid("openclaw-smoke.service");
     assert!(alive(pid));
 
     h.systemctl_ok(&["stop", "openclaw-smoke.socket", "openclaw-smoke.service"]);
@@ -277,8 +268,8 @@ fn two_harnesses_run_side_by_side_without_interfering() {
         h.systemctl_ok(&["daemon-reload"]);
         h.systemctl_ok(&["start", "probe.service"]);
     }
-    let pid_a = main_pid(&a, "probe.service");
-    let pid_b = main_pid(&b, "probe.service");
+    let pid_a = a.main_pid("probe.service");
+    let pid_b = b.main_pid("probe.service");
     assert_ne!(pid_a, pid_b);
     for (h, pid, who) in [(&a, pid_a, "a"), (&b, pid_b, "b")] {
         let name = h
@@ -317,7 +308,7 @@ fn two_harnesses_run_side_by_side_without_interfering() {
     assert_eq!(b.active_state("probe.service"), "active");
     assert!(alive(pid_b));
     b.systemctl_ok(&["daemon-reload"]);
-    assert_eq!(main_pid(&b, "probe.service"), pid_b);
+    assert_eq!(b.main_pid("probe.service"), pid_b);
 }
 
 #[test]
@@ -331,7 +322,7 @@ fn teardown_leaves_nothing_behind_even_after_a_panic() {
             ["--user", "--unit=straggler", "/bin/sleep", "infinity"],
         );
         assert!(run.success(), "{run}");
-        let service = main_pid(&h, "straggler.service");
+        let service = h.main_pid("straggler.service");
         let client = h.command("/bin/sleep").arg("1000").spawn().unwrap();
         let clients_cg = format!(
             "/{}/clients",

@@ -93,11 +93,6 @@ fn execute(h: &SystemdHarness, plan: &Plan, port: u16) {
     }
 }
 
-fn main_pid(h: &SystemdHarness, unit: &str) -> u32 {
-    let raw = h.unit_property(unit, "org.freedesktop.systemd1.Service", "MainPID");
-    raw.trim_start_matches("u ").parse().unwrap()
-}
-
 fn proc_status(pid: u32, field: &str) -> String {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .unwrap()
@@ -119,7 +114,7 @@ fn install_run_reinstall_uninstall(features: SystemdFeatures) {
 
     execute(&h, &install_plan(&spec, &features).unwrap(), port);
     assert_eq!(h.active_state(&socket), "active");
-    let pid = main_pid(&h, &service);
+    let pid = h.main_pid(&service);
     assert!(pid > 0);
     assert_eq!(proc_status(pid, "NoNewPrivs"), "1");
     assert_eq!(proc_status(pid, "Seccomp"), "2", "seccomp filter in place");
@@ -146,7 +141,7 @@ fn install_run_reinstall_uninstall(features: SystemdFeatures) {
     let port2 = free_port();
     let moved = spec_for(&h, &program, port2);
     execute(&h, &install_plan(&moved, &features).unwrap(), port2);
-    assert_ne!(main_pid(&h, &service), pid, "a new gateway process");
+    assert_ne!(h.main_pid(&service), pid, "a new gateway process");
     assert!(
         http_get(port, "/readyz").is_none(),
         "the old port is closed after the socket restart"

@@ -15,20 +15,35 @@ use openclaw::service::status::SupervisorStatus;
 use openclaw::service::systemd::SystemdBackend;
 use serde_json::Value;
 
-use super::systemd_harness::{RunOutput, SystemdHarness};
+use super::systemd_harness::{RunOutput, SystemdHarness, run_with_timeout};
 
 pub const CONFIG: &str = r#"{ "gateway": { "mode": "local", "auth": { "mode": "token", "token": "test-token-0123456789" } } }"#;
+
+/// How long one `openclaw` run may take (doctor repairs and installs wait for the manager).
+pub const OC_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// One harness with our binary installed in the test user's `~/.local/bin`.
 pub struct Fixture {
     pub h: SystemdHarness,
     pub bin: PathBuf,
+    /// Environment every `openclaw` run of this fixture gets.
+    env: Vec<(String, String)>,
 }
 
 impl Fixture {
     pub fn new(h: SystemdHarness) -> Self {
         let bin = h.copy_executable(env!("CARGO_BIN_EXE_openclaw"));
-        Self { h, bin }
+        Self {
+            h,
+            bin,
+            env: Vec::new(),
+        }
+    }
+
+    /// Every later `openclaw` run gets `key=value`.
+    pub fn with_env(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.env.push((key.to_owned(), value.into()));
+        self
     }
 
     pub fn state_dir(&self, profile: Option<&str>) -> PathBuf {
@@ -55,7 +70,20 @@ impl Fixture {
 
     /// `openclaw <args>` as the test user.
     pub fn oc(&self, args: &[&str]) -> RunOutput {
-        self.h.run(&self.bin, args)
+        self.oc_env(args, &[])
+    }
+
+    /// `openclaw <args>` as the test user, with extra environment.
+    pub fn oc_env(&self, args: &[&str], env: &[(&str, &str)]) -> RunOutput {
+        let mut cmd = self.h.command(&self.bin);
+        cmd.args(args);
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        run_with_timeout(cmd, OC_TIMEOUT)
     }
 
     /// `openclaw <args> --json`, which must print exactly one JSON object.
@@ -147,7 +175,7 @@ impl Fixture {
     }
 
     pub fn main_pid(&self, profile: Option<&str>) -> u32 {
-        self.service_prop(profile, "MainPID").parse().unwrap()
+        self.h.main_pid(&self.unit(profile, "service"))
     }
 
     pub fn n_restarts(&self, profile: Option<&str>) -> u32 {

@@ -539,6 +539,12 @@ impl SystemdHarness {
         )
     }
 
+    /// `MainPID` of a service unit (0 when it runs no process).
+    pub fn main_pid(&self, unit: &str) -> u32 {
+        let raw = self.unit_property(unit, "org.freedesktop.systemd1.Service", "MainPID");
+        raw.trim_start_matches("u ").trim().parse().unwrap()
+    }
+
     /// A unit property read over D-Bus, in busctl's notation (e.g. `s "active"`).
     /// The unit is loaded by name first (`Manager.LoadUnit`), so this works for inactive units.
     pub fn unit_property(&self, unit: &str, interface: &str, property: &str) -> String {
