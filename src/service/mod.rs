@@ -10,6 +10,7 @@
 
 pub mod abort_hook;
 pub mod discovery;
+pub mod fake_tool;
 #[cfg(test)]
 mod golden;
 pub mod installed_definition;

@@ -16,6 +16,24 @@ pub struct CommandOutput {
 }
 
 impl CommandOutput {
+    /// Exit 0 with `stdout`.
+    pub fn ok(stdout: impl Into<String>) -> Self {
+        Self {
+            code: Some(0),
+            stdout: stdout.into(),
+            stderr: String::new(),
+        }
+    }
+
+    /// Exit `code` with `stderr`.
+    pub fn failed(code: i32, stderr: impl Into<String>) -> Self {
+        Self {
+            code: Some(code),
+            stdout: String::new(),
+            stderr: stderr.into(),
+        }
+    }
+
     /// True for exit code 0.
     pub fn success(&self) -> bool {
         self.code == Some(0)

@@ -1,4 +1,4 @@
-//! A fake `launchctl` for tests: a small launchd model behind the [`CommandRunner`] interface.
+//! A fake `launchctl` for tests: a small launchd model behind the [`CommandRunner`](crate::service::runner::CommandRunner) interface.
 //!
 //! It keeps state like the real tool (jobs loaded per domain with their plist, pid, runs and last
 //! exit; persistent disables; an asynchronous bootout that leaves the job visible for a few
@@ -8,15 +8,13 @@
 //! process" for bootout of an unknown job; 113 "Could not find service"; 125 "Domain does not
 //! support specified action" for `gui/<uid>` without a desktop session.
 
-use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use std::rc::Rc;
 use std::time::Duration;
 
-use crate::service::runner::{CommandOutput, CommandRunner};
-use crate::service::wait::Sleeper;
+use crate::service::fake_tool::{FakeTool, SharedFake};
+use crate::service::runner::CommandOutput;
 
 /// One loaded job.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,46 +63,27 @@ pub struct FakeLaunchd {
 }
 
 /// A handle on a shared [`FakeLaunchd`]: the backend owns one, the test keeps another.
-#[derive(Debug, Clone)]
-pub struct FakeLaunchctl(pub Rc<RefCell<FakeLaunchd>>);
+pub type FakeLaunchctl = SharedFake<FakeLaunchd>;
 
-impl FakeLaunchctl {
+impl SharedFake<FakeLaunchd> {
     /// A user `uid` with (or without) a desktop session, nothing loaded.
     pub fn new(uid: u32, gui_session: bool) -> Self {
-        Self(Rc::new(RefCell::new(FakeLaunchd {
+        Self::with_state(FakeLaunchd {
             uid,
             gui_session,
             teardown_polls: 2,
             next_pid: 4242,
             ..FakeLaunchd::default()
-        })))
-    }
-
-    /// The state.
-    pub fn state(&self) -> std::cell::RefMut<'_, FakeLaunchd> {
-        self.0.borrow_mut()
-    }
-
-    /// The calls made so far, then forgets them.
-    pub fn take_calls(&self) -> Vec<String> {
-        std::mem::take(&mut self.0.borrow_mut().calls)
+        })
     }
 }
 
 fn ok(stdout: impl Into<String>) -> CommandOutput {
-    CommandOutput {
-        code: Some(0),
-        stdout: stdout.into(),
-        stderr: String::new(),
-    }
+    CommandOutput::ok(stdout)
 }
 
 fn fail(code: i32, stderr: impl Into<String>) -> CommandOutput {
-    CommandOutput {
-        code: Some(code),
-        stdout: String::new(),
-        stderr: stderr.into(),
-    }
+    CommandOutput::failed(code, stderr)
 }
 
 const USAGE: i32 = 64;
@@ -397,22 +376,18 @@ impl FakeLaunchd {
     }
 }
 
-impl CommandRunner for FakeLaunchctl {
-    fn run(
-        &mut self,
-        program: &str,
-        args: &[String],
-        _timeout: Duration,
-    ) -> std::io::Result<CommandOutput> {
+impl FakeTool for FakeLaunchd {
+    fn answer(&mut self, program: &str, args: &[String]) -> std::io::Result<CommandOutput> {
         assert_eq!(program, "launchctl", "only launchctl is faked");
-        let mut state = self.0.borrow_mut();
-        state.calls.push(format!("launchctl {}", args.join(" ")));
-        Ok(state.dispatch(args))
+        self.calls.push(format!("launchctl {}", args.join(" ")));
+        Ok(self.dispatch(args))
     }
-}
 
-impl Sleeper for FakeLaunchctl {
-    fn sleep(&mut self, duration: Duration) {
-        self.0.borrow_mut().sleeps.push(duration);
+    fn calls(&mut self) -> &mut Vec<String> {
+        &mut self.calls
+    }
+
+    fn sleeps(&mut self) -> &mut Vec<Duration> {
+        &mut self.sleeps
     }
 }

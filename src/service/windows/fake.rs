@@ -1,5 +1,5 @@
 //! A fake Task Scheduler for tests: `schtasks` and the PowerShell COM query behind the
-//! [`CommandRunner`] interface.
+//! [`CommandRunner`](crate::service::runner::CommandRunner) interface.
 //!
 //! It keeps registered tasks (their XML, as Task Scheduler stores it with a `<URI>`), whether
 //! each runs, its last result, and answers like the real tools: `SUCCESS: …` lines, exit 1 with
@@ -7,16 +7,14 @@
 //! denied" when creation is not allowed, an `/End` that takes a few state polls to finish, and the
 //! status script's JSON (decoded from `-EncodedCommand`, so the encoding is checked too).
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::rc::Rc;
 use std::time::Duration;
 
 use base64::Engine;
 
 use super::task_xml::{decode_utf16_with_bom, parse_task_xml};
-use crate::service::runner::{CommandOutput, CommandRunner};
-use crate::service::wait::Sleeper;
+use crate::service::fake_tool::{FakeTool, SharedFake};
+use crate::service::runner::CommandOutput;
 
 /// `SCHED_S_TASK_TERMINATED`.
 pub const RESULT_TERMINATED: i64 = 0x41306;
@@ -58,43 +56,30 @@ pub struct FakeScheduler {
 }
 
 /// A handle on a shared [`FakeScheduler`].
-#[derive(Debug, Clone)]
-pub struct FakeSchtasks(pub Rc<RefCell<FakeScheduler>>);
+pub type FakeSchtasks = SharedFake<FakeScheduler>;
 
-impl FakeSchtasks {
+impl Default for SharedFake<FakeScheduler> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SharedFake<FakeScheduler> {
     /// An empty Task Scheduler.
     pub fn new() -> Self {
-        Self(Rc::new(RefCell::new(FakeScheduler {
+        Self::with_state(FakeScheduler {
             end_lag: 1,
             ..FakeScheduler::default()
-        })))
-    }
-
-    /// The state.
-    pub fn state(&self) -> std::cell::RefMut<'_, FakeScheduler> {
-        self.0.borrow_mut()
-    }
-
-    /// The calls so far, then forgets them.
-    pub fn take_calls(&self) -> Vec<String> {
-        std::mem::take(&mut self.0.borrow_mut().calls)
+        })
     }
 }
 
 fn ok(stdout: impl Into<String>) -> CommandOutput {
-    CommandOutput {
-        code: Some(0),
-        stdout: stdout.into(),
-        stderr: String::new(),
-    }
+    CommandOutput::ok(stdout)
 }
 
 fn fail(stderr: impl Into<String>) -> CommandOutput {
-    CommandOutput {
-        code: Some(1),
-        stdout: String::new(),
-        stderr: stderr.into(),
-    }
+    CommandOutput::failed(1, stderr)
 }
 
 impl FakeScheduler {
@@ -298,27 +283,23 @@ impl FakeScheduler {
     }
 }
 
-impl CommandRunner for FakeSchtasks {
-    fn run(
-        &mut self,
-        program: &str,
-        args: &[String],
-        _timeout: Duration,
-    ) -> std::io::Result<CommandOutput> {
-        let mut state = self.0.borrow_mut();
+impl FakeTool for FakeScheduler {
+    fn answer(&mut self, program: &str, args: &[String]) -> std::io::Result<CommandOutput> {
         match program {
             "schtasks" => {
-                state.calls.push(format!("schtasks {}", args.join(" ")));
-                Ok(state.dispatch(args))
+                self.calls.push(format!("schtasks {}", args.join(" ")));
+                Ok(self.dispatch(args))
             }
-            "powershell.exe" => state.powershell(args),
+            "powershell.exe" => self.powershell(args),
             other => panic!("unexpected program {other}"),
         }
     }
-}
 
-impl Sleeper for FakeSchtasks {
-    fn sleep(&mut self, duration: Duration) {
-        self.0.borrow_mut().sleeps.push(duration);
+    fn calls(&mut self) -> &mut Vec<String> {
+        &mut self.calls
+    }
+
+    fn sleeps(&mut self) -> &mut Vec<Duration> {
+        &mut self.sleeps
     }
 }
