@@ -14,7 +14,7 @@ use tokio_util::task::TaskTracker;
 use super::device_identity::GatewayIdentity;
 use super::health::health_summary;
 use super::idempotency::IdempotencyCache;
-use super::node_invoke::PendingInvokes;
+use super::methods::node_invoke::PendingInvokes;
 use super::pairing::PairingStore;
 use super::preauth_limit::{FailurePacer, PreauthGate};
 use super::presence::{PresenceEntry, PresenceStore};

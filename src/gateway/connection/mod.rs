@@ -27,11 +27,11 @@ use tokio::task::JoinSet;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::{Bytes, Message};
 
+use super::methods::{self, pairing as pairing_methods};
 use super::outbound::{ConnectionSender, connection_queue, run_writer};
 use super::presence::PresenceEntry;
 use super::registry::ConnInfo;
 use super::state::{GatewayState, now_ms};
-use super::{methods, pairing_methods};
 use crate::protocol::constants::*;
 use crate::protocol::errors::GatewayError;
 use crate::protocol::frames::{response_error, response_error_with_payload, response_ok};

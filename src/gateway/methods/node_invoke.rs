@@ -9,7 +9,7 @@
 //! fails its pending invokes at once.
 //!
 //! Commands that run code, read files or proxy a browser
-//! ([`requires_admin`](super::node_commands::requires_admin)) need `operator.admin`.
+//! ([`requires_admin`](crate::gateway::node_commands::requires_admin)) need `operator.admin`.
 //!
 //! Idempotency: the cache key is `node.invoke:<caller>:<nodeId>:<command>:<idempotencyKey>`
 //! (the caller is its device id, or `shared-secret`). A retry while the first request
@@ -24,10 +24,10 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 use tokio::sync::oneshot;
 
-use super::node_commands::{CommandPolicy, Platform, requires_admin};
-use super::outbound::{Outgoing, SendOutcome};
-use super::registry::{ConnInfo, shared_payload};
-use super::state::{GatewayState, lock, now_ms};
+use crate::gateway::node_commands::{CommandPolicy, Platform, requires_admin};
+use crate::gateway::outbound::{Outgoing, SendOutcome};
+use crate::gateway::registry::{ConnInfo, shared_payload};
+use crate::gateway::state::{GatewayState, lock, now_ms};
 use crate::protocol::constants::scope;
 use crate::protocol::errors::GatewayError;
 

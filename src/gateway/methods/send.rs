@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
-use super::state::{GatewayState, now_ms};
+use crate::gateway::state::{GatewayState, now_ms};
 use crate::protocol::errors::GatewayError;
 use crate::protocol::frames::ErrorCode;
 

@@ -1,6 +1,6 @@
 //! Pairing methods (`operator.pairing`; `node.pair.request` and `node.pair.verify` need
 //! `operator.admin`, see `methods::METHODS`): `device.pair.*`, `device.token.*`, `node.pair.*`
-//! and `node.rename`, on top of the [`PairingStore`](super::pairing::PairingStore).
+//! and `node.rename`, on top of the [`PairingStore`](crate::gateway::pairing::PairingStore).
 //!
 //! - Lists never contain tokens. `node.pair.approve` returns the new node token once, to the
 //!   approving operator who hands it to the node (upstream does the same); `device.token.rotate`
@@ -25,11 +25,11 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::connection::MAX_PENDING_TOTAL;
-use super::node_commands::requires_admin;
-use super::pairing::{NodePairingInput, PairingStoreError};
-use super::registry::ConnInfo;
-use super::state::{GatewayState, lock, now_ms};
+use crate::gateway::connection::MAX_PENDING_TOTAL;
+use crate::gateway::node_commands::requires_admin;
+use crate::gateway::pairing::{NodePairingInput, PairingStoreError};
+use crate::gateway::registry::ConnInfo;
+use crate::gateway::state::{GatewayState, lock, now_ms};
 use crate::protocol::constants::{close_code, scope};
 use crate::protocol::errors::GatewayError;
 use crate::protocol::frames::ErrorCode;

@@ -4,20 +4,30 @@
 //! `schemas/protocol/methods/` (a test checks it). Authorization: `operator.admin` satisfies every
 //! operator scope and `operator.write` also allows read; node-only methods need `role: node`.
 
+mod config;
+mod logs;
+pub mod node_catalog;
+pub mod node_invoke;
+pub mod pairing;
+pub mod send;
+mod system;
+
 use std::sync::Arc;
 
 use serde_json::value::{RawValue, to_raw_value};
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 
-use super::logs_tail::{DEFAULT_LIMIT, DEFAULT_MAX_BYTES, resolve_log_file, tail};
 use super::outbound::ConnectionSender;
 use super::registry::{ConnInfo, Role};
-use super::state::{GatewayState, now_ms};
-use super::{node_catalog, node_invoke, pairing_methods, send_agent};
+use super::state::GatewayState;
 use crate::protocol::constants::scope;
 use crate::protocol::errors::GatewayError;
 use crate::protocol::schema_validation::Validators;
+
+pub use self::config::REDACTED;
+use self::config::config_get;
+use self::logs::logs_tail;
+use self::system::{status, system_event};
 
 /// Who may call a method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,8 +224,8 @@ async fn dispatch_value(
     }
     match method {
         "node.invoke" => node_invoke::invoke(state, info, params).await,
-        "send" => send_agent::send(state, &params).await,
-        "agent" => send_agent::agent(state, &params).await,
+        "send" => send::send(state, &params).await,
+        "agent" => send::agent(state, &params).await,
         _ => Err(GatewayError::unknown_method(method)),
     }
 }
@@ -246,21 +256,21 @@ fn dispatch_sync(
         "config.get" => Ok(config_get(state)),
         "node.list" => Ok(node_catalog::list(state)),
         "node.describe" => node_catalog::describe(state, params),
-        "node.rename" => pairing_methods::node_rename(state, params),
+        "node.rename" => pairing::node_rename(state, params),
         "node.invoke.result" => node_invoke::result(state, info, params),
         "node.event" => Ok(node_catalog::event(state, info, params)),
-        "node.pair.request" => pairing_methods::node_request(state, params),
-        "node.pair.list" => pairing_methods::node_list(state),
-        "node.pair.approve" => pairing_methods::node_approve(state, info, params),
-        "node.pair.reject" => pairing_methods::node_reject(state, params),
-        "node.pair.verify" => pairing_methods::node_verify(state, params),
-        "node.pair.remove" => pairing_methods::node_remove(state, params),
-        "device.pair.list" => pairing_methods::device_list(state, info),
-        "device.pair.approve" => pairing_methods::device_approve(state, info, params),
-        "device.pair.reject" => pairing_methods::device_reject(state, info, params),
-        "device.pair.remove" => pairing_methods::device_remove(state, info, params),
-        "device.token.rotate" => pairing_methods::token_rotate(state, info, params),
-        "device.token.revoke" => pairing_methods::token_revoke(state, info, params),
+        "node.pair.request" => pairing::node_request(state, params),
+        "node.pair.list" => pairing::node_list(state),
+        "node.pair.approve" => pairing::node_approve(state, info, params),
+        "node.pair.reject" => pairing::node_reject(state, params),
+        "node.pair.verify" => pairing::node_verify(state, params),
+        "node.pair.remove" => pairing::node_remove(state, params),
+        "device.pair.list" => pairing::device_list(state, info),
+        "device.pair.approve" => pairing::device_approve(state, info, params),
+        "device.pair.reject" => pairing::device_reject(state, info, params),
+        "device.pair.remove" => pairing::device_remove(state, info, params),
+        "device.token.rotate" => pairing::token_rotate(state, info, params),
+        "device.token.revoke" => pairing::token_revoke(state, info, params),
         _ => return None,
     })
 }
@@ -273,174 +283,6 @@ pub fn connection_closed(state: &Arc<GatewayState>, info: &ConnInfo) {
             tracing::debug!(conn = %info.conn_id, failed, "node closed with invokes pending");
         }
     }
-}
-
-fn process_rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kb * 1024)
-}
-
-fn status(state: &Arc<GatewayState>, info: &ConnInfo) -> Value {
-    let settings = &state.settings;
-    let mut out = json!({
-        "runtimeVersion": settings.version,
-        "runtime": "rust",
-        "pid": std::process::id(),
-        "uptimeMs": state.uptime_ms(),
-        "heartbeat": {"enabled": state.heartbeats_enabled()},
-        "channelSummary": [],
-        "queuedSystemEvents": state.system_events(),
-        "connections": state.registry.len(),
-        "processMemory": {"rssBytes": process_rss_bytes()},
-    });
-    if info.has_scope(scope::ADMIN) {
-        out["configPath"] = json!(settings.config_path.display().to_string());
-        out["stateDir"] = json!(settings.state_dir.display().to_string());
-        out["port"] = json!(settings.ports.port);
-        out["bind"] = json!(settings.bind.mode.as_str());
-        out["authMode"] = json!(settings.auth.mode.as_str());
-    }
-    out
-}
-
-fn system_event(
-    state: &Arc<GatewayState>,
-    params: &Map<String, Value>,
-) -> Result<Value, GatewayError> {
-    let text = params
-        .get("text")
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .unwrap_or("");
-    if text.is_empty() {
-        return Err(GatewayError::invalid_request("text required"));
-    }
-    let mut params = params.clone();
-    params.insert("text".into(), json!(text));
-    let now = now_ms();
-    state.update_presence(|p| p.merge_beacon(&params, now));
-    state.push_system_event(json!({"text": text, "ts": now}));
-    Ok(json!({"ok": true}))
-}
-
-fn logs_tail(
-    state: &Arc<GatewayState>,
-    params: &Map<String, Value>,
-) -> Result<Box<RawValue>, GatewayError> {
-    let cursor = params.get("cursor").and_then(Value::as_u64);
-    let limit = params
-        .get("limit")
-        .and_then(Value::as_u64)
-        .map_or(DEFAULT_LIMIT, |l| l as usize);
-    let max_bytes = params
-        .get("maxBytes")
-        .and_then(Value::as_u64)
-        .unwrap_or(DEFAULT_MAX_BYTES);
-    let Some(current) = &state.log_file else {
-        let empty = json!({"file": "", "cursor": 0, "size": 0, "lines": [], "truncated": false, "reset": false});
-        return to_raw_value(&empty).map_err(|e| GatewayError::unavailable(e.to_string()));
-    };
-    let file = resolve_log_file(current);
-    let result = tail(&file, cursor, limit, max_bytes)
-        .map_err(|e| GatewayError::unavailable(format!("log read failed: {e}")))?;
-    to_raw_value(&result).map_err(|e| GatewayError::unavailable(e.to_string()))
-}
-
-/// Replaces secrets in a config document with a marker; returns the secret values found.
-fn redact(value: &mut Value, found: &mut Vec<String>) {
-    match value {
-        Value::Object(map) => {
-            for (key, item) in map.iter_mut() {
-                let lower = key.to_ascii_lowercase();
-                let secret_key = [
-                    "token",
-                    "password",
-                    "secret",
-                    "apikey",
-                    "api_key",
-                    "privatekey",
-                ]
-                .iter()
-                .any(|s| lower.contains(s));
-                match item {
-                    Value::String(s) if secret_key && !s.is_empty() => {
-                        found.push(s.clone());
-                        *item = json!(REDACTED);
-                    }
-                    _ => redact(item, found),
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(|i| redact(i, found)),
-        _ => {}
-    }
-}
-
-/// The marker that replaces secrets in `config.get`.
-pub const REDACTED: &str = "__OPENCLAW_REDACTED__";
-
-fn config_get(state: &Arc<GatewayState>) -> Value {
-    let path = &state.settings.config_path;
-    let raw_text = std::fs::read_to_string(path).ok();
-    let hash = raw_text.as_ref().map(|t| {
-        let digest = Sha256::digest(t.as_bytes());
-        digest
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    });
-    // `parsed`: the root file as written (`$include` kept); `resolved`: includes expanded.
-    let (parsed, resolved, valid, issues) = match &raw_text {
-        None => (Value::Null, Value::Null, true, vec![]),
-        Some(text) => match crate::config::parse_config_text(
-            path,
-            text,
-            &crate::environment::Environment::from_process(),
-        ) {
-            Ok(parsed) => (parsed.raw, parsed.expanded, true, vec![]),
-            Err(e) => (
-                Value::Null,
-                Value::Null,
-                false,
-                vec![json!({"path": "", "message": e.to_string()})],
-            ),
-        },
-    };
-    let mut secrets = Vec::new();
-    let mut parsed_redacted = parsed;
-    redact(&mut parsed_redacted, &mut secrets);
-    let mut resolved_redacted = resolved;
-    redact(&mut resolved_redacted, &mut secrets);
-    let mut config = serde_json::to_value(&state.settings.config).unwrap_or(Value::Null);
-    redact(&mut config, &mut secrets);
-    let raw_redacted = raw_text.map(|mut text| {
-        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-        for secret in secrets.iter().filter(|s| s.len() >= 4) {
-            text = text.replace(secret.as_str(), REDACTED);
-        }
-        text
-    });
-    json!({
-        "path": path.display().to_string(),
-        "exists": raw_redacted.is_some(),
-        "raw": raw_redacted,
-        "parsed": parsed_redacted,
-        "resolved": resolved_redacted,
-        "valid": valid,
-        "config": config,
-        "hash": hash,
-        "issues": issues,
-        "warnings": [],
-        "legacyIssues": [],
-    })
 }
 
 #[cfg(test)]
@@ -457,17 +299,5 @@ mod tests {
                 spec.name
             );
         }
-    }
-
-    #[test]
-    fn redaction_replaces_secret_values_anywhere() {
-        let mut v = json!({"gateway": {"auth": {"token": "abcd1234", "mode": "token"}}, "x": [{"apiKey": "k-1"}], "plain": "keep"});
-        let mut found = vec![];
-        redact(&mut v, &mut found);
-        assert_eq!(v["gateway"]["auth"]["token"], REDACTED);
-        assert_eq!(v["gateway"]["auth"]["mode"], "token");
-        assert_eq!(v["x"][0]["apiKey"], REDACTED);
-        assert_eq!(v["plain"], "keep");
-        assert_eq!(found, ["abcd1234", "k-1"]);
     }
 }

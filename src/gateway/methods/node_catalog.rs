@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
-use super::registry::{ConnInfo, Role};
-use super::state::{GatewayState, lock, now_ms};
+use crate::gateway::registry::{ConnInfo, Role};
+use crate::gateway::state::{GatewayState, lock, now_ms};
 use crate::protocol::errors::GatewayError;
 
 /// One node as `node.list` shows it.
