@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use plist::{Dictionary, Value};
 
 use crate::service::ServiceError;
-use crate::service::templates::{LAUNCHD_PLIST, service_template};
+use crate::service::templates::LAUNCHD_PLIST;
 
 /// The values of one LaunchAgent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,7 +96,7 @@ fn find_placeholder(value: &Value) -> Option<String> {
 /// Renders the plist: the template with `values` filled in, as XML bytes (UTF-8, trailing
 /// newline).
 pub fn render_plist(values: &PlistValues) -> Result<Vec<u8>, ServiceError> {
-    let template = service_template(LAUNCHD_PLIST)?;
+    let template = LAUNCHD_PLIST;
     render_plist_from(template, values)
 }
 
@@ -263,7 +263,7 @@ mod tests {
 
     #[test]
     fn a_template_that_disagrees_with_the_renderer_is_an_error() {
-        let template = service_template(LAUNCHD_PLIST).unwrap();
+        let template = LAUNCHD_PLIST;
         let renamed = template.replace("@COMMENT@", "@DESCRIPTION@");
         let e = render_plist_from(&renamed, &values()).unwrap_err();
         assert_eq!(e.kind, "template-invalid");

@@ -30,9 +30,17 @@ use crate::service::ServiceError;
 use crate::service::spec::{Scope, ServiceSpec};
 use crate::service_names::SYSTEMD_UNIT_BASE;
 
-mod embedded {
-    include!(concat!(env!("OUT_DIR"), "/embedded_units.rs"));
-}
+/// The unit templates (`units/*.in`), embedded: a missing one fails the build.
+const UNIT_TEMPLATES: [(&str, &str); 2] = [
+    (
+        SERVICE_TEMPLATE,
+        include_str!("../../../units/openclaw-gateway.service.in"),
+    ),
+    (
+        SOCKET_TEMPLATE,
+        include_str!("../../../units/openclaw-gateway.socket.in"),
+    ),
+];
 
 /// The template of the service unit (`units/openclaw-gateway.service.in`).
 pub const SERVICE_TEMPLATE: &str = "openclaw-gateway.service";
@@ -111,7 +119,7 @@ fn template_env() -> Result<Environment<'static>, ServiceError> {
         .map_err(internal)?;
     env.set_syntax(syntax);
     env.set_undefined_behavior(UndefinedBehavior::Strict);
-    for (name, source) in embedded::UNIT_TEMPLATES {
+    for (name, source) in UNIT_TEMPLATES {
         env.add_template(name, source).map_err(internal)?;
     }
     Ok(env)

@@ -13,7 +13,7 @@ use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 
 use crate::service::ServiceError;
-use crate::service::templates::{WINDOWS_TASK_XML, service_template};
+use crate::service::templates::WINDOWS_TASK_XML;
 
 /// The values of one task.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,7 +99,7 @@ fn template_error(message: impl Into<String>) -> ServiceError {
 /// Renders the task XML text (with its `encoding="UTF-16"` declaration); encode it with
 /// [`encode_utf16_with_bom`] before writing.
 pub fn render_task_xml(values: &TaskValues) -> Result<String, ServiceError> {
-    render_task_xml_from(service_template(WINDOWS_TASK_XML)?, values)
+    render_task_xml_from(WINDOWS_TASK_XML, values)
 }
 
 /// [`render_task_xml`] with an explicit template text.
@@ -428,7 +428,7 @@ mod tests {
 
     #[test]
     fn a_template_that_disagrees_with_the_renderer_is_an_error() {
-        let template = service_template(WINDOWS_TASK_XML).unwrap();
+        let template = WINDOWS_TASK_XML;
         let e = render_task_xml_from(&template.replace("@COMMAND@", "@PROGRAM@"), &values())
             .unwrap_err();
         assert!(e.message.contains("@PROGRAM@"), "{}", e.message);
