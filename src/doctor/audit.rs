@@ -121,22 +121,24 @@ pub(super) fn audit_target(target: &Target, ctx: &AuditContext<'_>) -> Vec<Item>
             })
             .unwrap_or_default();
     dropins.sort();
-    out.extend(service_audit::audit_unit(&service_audit::UnitAuditInput {
-        profile: &target.label,
-        spec,
-        plan: &plan,
-        installed: &installed,
-        socket: socket.as_deref(),
-        dropins: &dropins,
-        config_token: config_token.as_deref(),
-        best_sandbox: crate::service::systemd::units::best_level(
+    out.extend(systemd::audit::audit_unit(
+        &systemd::audit::UnitAuditInput {
+            profile: &target.label,
             spec,
-            &crate::service::systemd::units::SystemdFeatures::detect(),
-        ),
-    }));
+            plan: &plan,
+            installed: &installed,
+            socket: socket.as_deref(),
+            dropins: &dropins,
+            config_token: config_token.as_deref(),
+            best_sandbox: crate::service::systemd::units::best_level(
+                spec,
+                &crate::service::systemd::units::SystemdFeatures::detect(),
+            ),
+        },
+    ));
     // Releasing the running-unit rule is for a definition of another release (an old install
     // with inline secrets); a unit of this release whose command merely differs stays held.
-    let rewrite = if service_audit::written_by_us(&installed) {
+    let rewrite = if systemd::audit::written_by_us(&installed) {
         runtime::RunningRewrite::Hold
     } else {
         ctx.running_rewrite
@@ -146,7 +148,7 @@ pub(super) fn audit_target(target: &Target, ctx: &AuditContext<'_>) -> Vec<Item>
         target,
         spec,
         sup,
-        service_audit::command_differs(&installed, &plan),
+        systemd::audit::command_differs(&installed, &plan),
         rewrite,
     );
     // Linger matters once a user unit is installed (spec §2.8); one finding for all profiles
@@ -197,10 +199,10 @@ pub(super) fn audit_launch_agent(
     // Our Homebrew formula's job (`brew services start openclaw`) for this profile or port.
     let root = DiscoveryRoots::from_env(&target.invocation.paths.home, &target.invocation.env).root;
     let homebrew = homebrew::conflicting_agents(&paths.launch_agents_dir, Some(&root), spec);
-    let Some((dict, _, env)) = launchd_repair::read_plist(&plist) else {
+    let Some((dict, _, env)) = launchd::repair::read_plist(&plist) else {
         if let Some(agent) = homebrew.first() {
             return vec![(
-                launchd_audit::homebrew_agent_in_use(&target.label, agent),
+                launchd::audit::homebrew_agent_in_use(&target.label, agent),
                 None,
             )];
         }
@@ -214,7 +216,7 @@ pub(super) fn audit_launch_agent(
         }
         return Vec::new();
     };
-    let mut out = launchd_audit::audit_plist(&launchd_audit::LaunchdAuditInput {
+    let mut out = launchd::audit::audit_plist(&launchd::audit::LaunchdAuditInput {
         profile: &target.label,
         spec,
         plan,
@@ -229,12 +231,12 @@ pub(super) fn audit_launch_agent(
         target,
         spec,
         sup,
-        launchd_audit::command_differs(&dict, plan),
+        launchd::audit::command_differs(&dict, plan),
         runtime::RunningRewrite::Hold,
     );
     out.extend(homebrew.iter().map(|agent| {
         (
-            launchd_audit::homebrew_duplicate(
+            launchd::audit::homebrew_duplicate(
                 &target.label,
                 &plist,
                 &spec.names.launchd_label,
@@ -276,7 +278,7 @@ pub(super) fn audit_scheduled_task(
         };
     let record_path = crate::service::windows::task_file(spec);
     let record = std::fs::read(&record_path).ok();
-    let script_path = windows_repair::task_script(spec);
+    let script_path = windows::repair::task_script(spec);
     let script = std::fs::read_to_string(&script_path).ok();
     if registered.is_none() && record.is_none() && script.is_none() {
         if target.invocation.paths.state_dir.exists() {
@@ -289,7 +291,7 @@ pub(super) fn audit_scheduled_task(
         }
         return Vec::new();
     }
-    let mut out = windows_audit::audit_task(&windows_audit::TaskAuditInput {
+    let mut out = windows::audit::audit_task(&windows::audit::TaskAuditInput {
         profile: &target.label,
         spec,
         plan,
@@ -311,7 +313,7 @@ pub(super) fn audit_scheduled_task(
         sup,
         registered
             .as_ref()
-            .is_some_and(|r| windows_audit::command_differs(r, plan)),
+            .is_some_and(|r| windows::audit::command_differs(r, plan)),
         runtime::RunningRewrite::Hold,
     );
     out

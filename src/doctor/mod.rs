@@ -17,30 +17,27 @@
 //! `OPENCLAW_SERVICE_REPAIR_POLICY=external` turns every repair of the service into advice.
 //!
 //! The service audit and repair follow the [`supervisor::Supervisor`]: systemd units
-//! ([`service_audit`], [`service_repair`]), the LaunchAgent ([`launchd_audit`],
-//! [`launchd_repair`], which also migrates `ai.openclaw.*` agents) or the scheduled task
-//! ([`windows_audit`], [`windows_repair`]). [`run`] uses the host's; [`run_with`] takes one, which
+//! ([`systemd::audit`], [`systemd::repair`]), the LaunchAgent ([`launchd::audit`],
+//! [`launchd::repair`], which also migrates `ai.openclaw.*` agents) or the scheduled task
+//! ([`windows::audit`], [`windows::repair`]). [`run`] uses the host's; [`run_with`] takes one, which
 //! is how the launchd and Windows paths are tested from Linux against the fakes.
 
 mod audit;
 pub mod consent;
 pub mod file_audit;
 pub mod findings;
-pub mod launchd_audit;
-pub mod launchd_repair;
+pub mod launchd;
 pub mod legacy;
 pub mod linger;
 #[cfg(test)]
 mod platform_tests;
 pub mod repair;
 pub mod runtime;
-pub mod service_audit;
-pub mod service_repair;
 pub mod supervisor;
+pub mod systemd;
 mod targets;
 pub mod unit_migration;
-pub mod windows_audit;
-pub mod windows_repair;
+pub mod windows;
 
 use std::io::{self, IsTerminal, Write};
 
@@ -114,15 +111,15 @@ fn execute(action: &Action, targets: &[Target], sup: &Supervisor) -> Result<Vec<
         Action::Reinstall { profile } => {
             let target = fresh_target(targets, profile, sup)?;
             match sup.platform {
-                PlatformKind::Linux => service_repair::reinstall(&target),
-                PlatformKind::Macos => launchd_repair::reinstall(&target, sup),
-                PlatformKind::Windows => windows_repair::reinstall(&target, sup),
+                PlatformKind::Linux => systemd::repair::reinstall(&target),
+                PlatformKind::Macos => launchd::repair::reinstall(&target, sup),
+                PlatformKind::Windows => windows::repair::reinstall(&target, sup),
             }
         }
         Action::MoveUnitSecrets { profile } => {
             let target = fresh_target(targets, profile, sup)?;
             match sup.platform {
-                PlatformKind::Linux => service_repair::move_unit_secrets(&target),
+                PlatformKind::Linux => systemd::repair::move_unit_secrets(&target),
                 _ => Err("moving inline secrets in place is done for systemd units only".into()),
             }
         }
@@ -130,7 +127,7 @@ fn execute(action: &Action, targets: &[Target], sup: &Supervisor) -> Result<Vec<
             profile,
             label,
             plist,
-        } => launchd_repair::migrate(&fresh_target(targets, profile, sup)?, sup, label, plist),
+        } => launchd::repair::migrate(&fresh_target(targets, profile, sup)?, sup, label, plist),
         Action::Chmod { path, mode } => repair::chmod(path, *mode)
             .map(|()| vec![format!("Set mode {mode:04o} on {}", path.display())])
             .map_err(|e| format!("{}: {e}", path.display())),
@@ -156,7 +153,7 @@ fn execute(action: &Action, targets: &[Target], sup: &Supervisor) -> Result<Vec<
         }
         Action::RemoveLegacyUnit { unit, path } => {
             let t = targets.first().ok_or("no profile")?;
-            service_repair::remove_legacy_unit(t, unit, path)
+            systemd::repair::remove_legacy_unit(t, unit, path)
         }
         Action::StartService { profile }
         | Action::RestartService { profile }
@@ -332,7 +329,7 @@ fn print_repair_plan(
             Action::Reinstall { profile } => find_target(targets, profile)
                 .and_then(|t| {
                     t.plan(sup).map(|p| match sup.platform {
-                        PlatformKind::Linux => service_repair::describe_reinstall(t, &p),
+                        PlatformKind::Linux => systemd::repair::describe_reinstall(t, &p),
                         _ => std::iter::once("back up the old definition 0600 under <state>/service-backup/ (token/password removed; they go into the config), then the install plan:".to_owned())
                             .chain(p.render_text().lines().map(|l| format!("    {l}")))
                             .collect(),
@@ -344,7 +341,7 @@ fn print_repair_plan(
                 label,
                 plist,
             } => find_target(targets, profile)
-                .map(|t| launchd_repair::describe_migration(t, sup, label, plist))
+                .map(|t| launchd::repair::describe_migration(t, sup, label, plist))
                 .unwrap_or_else(|| vec![format!("profile {profile} has no usable config")]),
             Action::StartService { profile }
             | Action::RestartService { profile }

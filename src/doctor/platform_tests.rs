@@ -246,7 +246,7 @@ fn launchd_our_stopped_agent_with_a_hand_edited_port_and_inline_token_is_fixed_a
     assert_eq!(env.get("MY_SETTING").map(String::as_str), Some("keep me"));
     assert!(!env.contains_key("OPENCLAW_GATEWAY_TOKEN"));
     assert!(
-        launchd_audit::program_arguments(&dict).contains(&spec.port.to_string()),
+        launchd::audit::program_arguments(&dict).contains(&spec.port.to_string()),
         "{dict:?}"
     );
     assert_eq!(config_token(&inv).as_deref(), Some(TOKEN));
@@ -268,7 +268,7 @@ fn launchd_our_stopped_agent_with_a_hand_edited_port_and_inline_token_is_fixed_a
 }
 
 fn plist_environment_of(dict: &plist::Dictionary) -> std::collections::BTreeMap<String, String> {
-    launchd_audit::plist_environment(dict, None)
+    launchd::audit::plist_environment(dict, None)
         .into_iter()
         .collect()
 }
@@ -397,7 +397,7 @@ fn launchd_the_reference_ai_openclaw_agent_is_migrated_keeping_operator_env_and_
     let t = find_target(&targets(&inv, &sup).unwrap(), "default")
         .unwrap()
         .clone();
-    let plan = launchd_repair::describe_migration(&t, &sup, "ai.openclaw.gateway", &plist);
+    let plan = launchd::repair::describe_migration(&t, &sup, "ai.openclaw.gateway", &plist);
     assert!(
         plan.contains(&"launchctl bootout gui/501/ai.openclaw.gateway".to_owned()),
         "{plan:?}"

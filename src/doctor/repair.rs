@@ -3,7 +3,7 @@
 //! repaired by one reinstall). `--fix --dry-run` prints each action's plan; the executors here
 //! carry out the actions that need no service manager context (modes, backups, a legacy
 //! LaunchAgent through `launchctl`); the reinstall and legacy-unit removal run in
-//! [`super::service_repair`].
+//! [`super::systemd::repair`].
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -63,7 +63,7 @@ pub enum Action {
         path: PathBuf,
     },
     /// Replace another release's `ai.openclaw.*` LaunchAgent by ours (see
-    /// [`super::launchd_repair::migrate`]).
+    /// [`super::launchd::repair::migrate`]).
     MigrateLaunchAgent {
         /// The profile whose LaunchAgent replaces it.
         profile: String,

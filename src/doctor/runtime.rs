@@ -34,8 +34,8 @@ use super::Target;
 use super::file_audit::Item;
 use super::findings::{Finding, RepairKind, Severity};
 use super::repair::Action;
-use super::service_repair::{install_with, outcome_lines};
 use super::supervisor::Supervisor;
+use super::systemd::repair::{install_with, outcome_lines};
 
 /// The id of the note that the running-unit rule held a rewrite back.
 pub const REWRITE_SKIPPED: &str = "service-running-rewrite-skipped";

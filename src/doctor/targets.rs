@@ -44,15 +44,15 @@ impl Target {
                     // Keep what a reinstall keeps: the operator's settings in the plist and the
                     // secrets the backend handed over in 0600 files.
                     let plist = LaunchdPaths::for_spec(&spec).plist;
-                    for (k, v) in launchd_repair::carried_environment(&plist) {
+                    for (k, v) in launchd::repair::carried_environment(&plist) {
                         spec.environment.retain(|(key, _)| key != &k);
                         spec.environment.push((k, v));
                     }
-                    spec.secret_environment = launchd_repair::handed_over_secrets(&spec);
+                    spec.secret_environment = launchd::repair::handed_over_secrets(&spec);
                     return Some(spec);
                 }
                 PlatformKind::Windows => {
-                    spec.secret_environment = windows_repair::handed_over_secrets(&spec);
+                    spec.secret_environment = windows::repair::handed_over_secrets(&spec);
                     return Some(spec);
                 }
             }
@@ -60,7 +60,7 @@ impl Target {
             // Keep an operator's choice of no socket activation in a unit our installer wrote.
             if let Ok(text) = std::fs::read_to_string(&unit) {
                 let socket = units::unit_dir(&spec).join(spec.names.systemd_socket_file());
-                if service_audit::written_by_us(&text)
+                if systemd::audit::written_by_us(&text)
                     && !socket.exists()
                     && !text.contains(&format!("Requires={}", spec.names.systemd_socket_file()))
                 {
@@ -68,7 +68,7 @@ impl Target {
                 }
             }
             let env = std::fs::read_to_string(units::env_file(&spec)).ok();
-            spec.secret_environment = service_repair::kept_env_file_entries(env.as_deref(), None);
+            spec.secret_environment = systemd::repair::kept_env_file_entries(env.as_deref(), None);
             Some(spec)
         });
         Self {

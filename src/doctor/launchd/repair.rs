@@ -4,7 +4,7 @@
 //!
 //! Both take the old definition apart the same way ([`analyse_plist`]): the gateway token and
 //! password go into the config (shared with the systemd repair,
-//! [`super::service_repair::persist_inline_secrets`]); operator settings that are not secret are
+//! [`crate::doctor::systemd::repair::persist_inline_secrets`]); operator settings that are not secret are
 //! carried into our plist's `EnvironmentVariables`; operator secrets cannot be (our plist holds
 //! no secret and the gateway reads only its token and password from files), so they stay in the
 //! 0600 backup and the repair says which. Backups are 0600, token and password removed.
@@ -20,12 +20,14 @@ use crate::service::ServiceManager;
 use crate::service::launchd::{LaunchdPaths, SECRET_FILE_VARS};
 use crate::service::spec::ServiceSpec;
 
-use super::Target;
-use super::launchd_audit::{plist_environment, program_arguments, unwrap_env_wrapper};
-use super::repair::trash_launch_agent;
-use super::service_repair::{describe_inline_secrets, install_forced, persist_inline_secrets};
-use super::supervisor::Supervisor;
-use super::unit_migration::{EnvClass, classify_env_key};
+use crate::doctor::Target;
+use crate::doctor::launchd::audit::{plist_environment, program_arguments, unwrap_env_wrapper};
+use crate::doctor::repair::trash_launch_agent;
+use crate::doctor::supervisor::Supervisor;
+use crate::doctor::systemd::repair::{
+    describe_inline_secrets, install_forced, persist_inline_secrets,
+};
+use crate::doctor::unit_migration::{EnvClass, classify_env_key};
 
 /// A LaunchAgent taken apart.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

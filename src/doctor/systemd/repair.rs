@@ -13,8 +13,8 @@ use crate::service::systemd::SystemdBackend;
 use crate::service::systemd::dbus::JobMethod;
 use crate::service::systemd::units;
 
-use super::Target;
-use super::unit_migration::{
+use crate::doctor::Target;
+use crate::doctor::unit_migration::{
     EnvClass, UnitMigration, analyse, classify_env_key, parse_env_file, preserved_dropin,
     preserved_dropin_path, strip_secrets,
 };
@@ -158,7 +158,7 @@ pub fn persist_inline_secrets(
 }
 
 /// Moves the secret `Environment=` assignments of `target`'s installed unit into the unit's
-/// 0600 env file, in place (see [`super::repair::Action::MoveUnitSecrets`]): the env file
+/// 0600 env file, in place (see [`crate::doctor::repair::Action::MoveUnitSecrets`]): the env file
 /// first (so no secret is ever only in memory), then the unit without them, then a reload. The
 /// running gateway is not restarted.
 pub fn move_unit_secrets(target: &Target) -> Result<Vec<String>, String> {
@@ -172,7 +172,7 @@ pub fn move_unit_secrets(target: &Target) -> Result<Vec<String>, String> {
     let text =
         std::fs::read_to_string(&unit_path).map_err(|e| format!("{}: {e}", unit_path.display()))?;
     let unit = crate::service::systemd::drift::UnitFile::parse(&text);
-    let secrets: Vec<(String, String)> = super::unit_migration::inline_secret_keys(&unit)
+    let secrets: Vec<(String, String)> = crate::doctor::unit_migration::inline_secret_keys(&unit)
         .into_iter()
         .map(|(key, _)| {
             let value = unit.environment(&key).unwrap_or_default();
@@ -239,7 +239,7 @@ pub fn move_unit_secrets(target: &Target) -> Result<Vec<String>, String> {
 }
 
 /// Rewrites `target`'s unit: backup, drop-in, config secrets, env file, install (see
-/// [`super::repair::Action::Reinstall`]).
+/// [`crate::doctor::repair::Action::Reinstall`]).
 pub fn reinstall(target: &Target) -> Result<Vec<String>, String> {
     let spec = target
         .spec
@@ -467,7 +467,7 @@ mod tests {
     #[test]
     fn a_reinstall_keeps_operator_env_file_entries_and_adds_the_old_units_secrets() {
         let m = analyse(
-            super::super::unit_migration::tests::REFERENCE_UNIT,
+            crate::doctor::unit_migration::tests::REFERENCE_UNIT,
             Path::new("/x"),
         );
         let kept = kept_env_file_entries(

@@ -13,10 +13,10 @@ use crate::atomic_write::{
 use crate::service::spec::ServiceSpec;
 use crate::service::windows::{SECRET_FILE_FLAGS, secret_file};
 
-use super::Target;
-use super::supervisor::Supervisor;
-use super::unit_migration::{EnvClass, classify_env_key};
-use super::windows_audit::{script_environment, stripped_script};
+use crate::doctor::Target;
+use crate::doctor::supervisor::Supervisor;
+use crate::doctor::unit_migration::{EnvClass, classify_env_key};
+use crate::doctor::windows::audit::{script_environment, stripped_script};
 
 /// `<state>\gateway.cmd`, the task script of other releases.
 pub fn task_script(spec: &ServiceSpec) -> PathBuf {
@@ -64,7 +64,7 @@ pub fn reinstall(target: &Target, sup: &Supervisor) -> Result<Vec<String>, Strin
             "Task script backed up to: {} (mode 0600, without the gateway token)",
             backup.display()
         ));
-        messages.extend(super::service_repair::persist_inline_secrets(
+        messages.extend(crate::doctor::systemd::repair::persist_inline_secrets(
             target,
             token.as_deref(),
             password.as_deref(),
@@ -94,7 +94,7 @@ pub fn reinstall(target: &Target, sup: &Supervisor) -> Result<Vec<String>, Strin
             }
         }
     }
-    messages.extend(super::service_repair::install_forced(
+    messages.extend(crate::doctor::systemd::repair::install_forced(
         &mut sup.windows(),
         &spec,
     )?);

@@ -9,10 +9,10 @@ use crate::service::systemd::drift::{self, GatewayFacts, UnitFile, gateway_facts
 use crate::service::systemd::units::SandboxLevel;
 use crate::service_names::{SERVICE_KIND, SERVICE_MARKER};
 
-use super::file_audit::Item;
-use super::findings::{Finding, RepairKind, Severity};
-use super::repair::Action;
-use super::unit_migration::{EnvClass, inline_secret_keys};
+use crate::doctor::file_audit::Item;
+use crate::doctor::findings::{Finding, RepairKind, Severity};
+use crate::doctor::repair::Action;
+use crate::doctor::unit_migration::{EnvClass, inline_secret_keys};
 
 /// The first line our unit template writes: units without it come from another release (or
 /// were written by hand).
@@ -539,7 +539,7 @@ mod tests {
         let port = current().replace("--port 18789", "--port 18888");
         assert!(command_differs(&port, &plan()));
         assert!(command_differs(
-            super::super::unit_migration::tests::REFERENCE_UNIT,
+            crate::doctor::unit_migration::tests::REFERENCE_UNIT,
             &plan()
         ));
     }
@@ -566,7 +566,7 @@ mod tests {
 
     #[test]
     fn the_reference_release_unit_with_a_token_is_another_release_with_an_embedded_token() {
-        let found = ids(super::super::unit_migration::tests::REFERENCE_UNIT, false);
+        let found = ids(crate::doctor::unit_migration::tests::REFERENCE_UNIT, false);
         for want in [
             "service-other-release",
             "service-program-mismatch",

@@ -11,11 +11,11 @@ use crate::service::spec::ServiceSpec;
 use crate::service::systemd::drift::flag_value;
 use crate::service::windows::task_xml::{TaskDefinition, decode_utf16_with_bom, parse_task_xml};
 
-use super::file_audit::Item;
-use super::findings::{Finding, RepairKind, Severity};
-use super::repair::Action;
-use super::service_audit::inline_secret_finding;
-use super::unit_migration::{classify_env_key, is_secret_class};
+use crate::doctor::file_audit::Item;
+use crate::doctor::findings::{Finding, RepairKind, Severity};
+use crate::doctor::repair::Action;
+use crate::doctor::systemd::audit::inline_secret_finding;
+use crate::doctor::unit_migration::{classify_env_key, is_secret_class};
 
 /// The `set "K=V"` / `set K=V` entries of a task script, escapes undone (later ones win).
 pub fn script_environment(text: &str) -> Vec<(String, String)> {
@@ -366,7 +366,7 @@ impl<'a> TaskAudit<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::doctor::launchd_audit::tests::sample_spec;
+    use crate::doctor::launchd::audit::tests::sample_spec;
     use crate::service::ServiceManager;
     use crate::service::windows::fake::FakeSchtasks;
     use crate::service::windows::{WindowsAccount, WindowsBackend};

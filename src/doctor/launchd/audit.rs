@@ -17,11 +17,11 @@ use crate::service::spec::ServiceSpec;
 use crate::service::systemd::drift::flag_value;
 use crate::service_names::{SERVICE_KIND, SERVICE_MARKER};
 
-use super::file_audit::Item;
-use super::findings::{Finding, RepairKind, Severity};
-use super::repair::Action;
-use super::service_audit::inline_secret_finding;
-use super::unit_migration::{classify_env_key, is_secret_class};
+use crate::doctor::file_audit::Item;
+use crate::doctor::findings::{Finding, RepairKind, Severity};
+use crate::doctor::repair::Action;
+use crate::doctor::systemd::audit::inline_secret_finding;
+use crate::doctor::unit_migration::{classify_env_key, is_secret_class};
 
 /// The note for a profile served by our Homebrew formula's job and no LaunchAgent of ours (the
 /// macOS twin of `service-packaged-unit`): Homebrew's plist is never modified.
