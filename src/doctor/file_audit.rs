@@ -18,6 +18,69 @@ use super::unit_migration::holds_secrets;
 /// A finding and the action that repairs it.
 pub type Item = (Finding, Option<Action>);
 
+/// The message of `service-port-mismatch`, when the `--port` a service definition runs with
+/// (`found`, as written) is not `want`: one rule for the unit, the LaunchAgent and the task.
+pub fn port_mismatch(found: Option<&str>, want: u16) -> Option<String> {
+    let same = found
+        .and_then(|p| p.trim().parse::<u16>().ok())
+        .is_some_and(|p| p == want);
+    (!same).then(|| {
+        format!(
+            "Gateway service port does not match the current gateway config: {} -> {want}",
+            found.unwrap_or("(none)")
+        )
+    })
+}
+
+/// The findings of one service definition's audit, each naming the definition's profile and
+/// file (a `Vec<Item>` otherwise).
+pub struct DefinitionFindings<'a> {
+    profile: &'a str,
+    path: &'a Path,
+    items: Vec<Item>,
+}
+
+impl<'a> DefinitionFindings<'a> {
+    /// No findings yet, for the definition at `path` of `profile`.
+    pub fn new(profile: &'a str, path: &'a Path) -> Self {
+        Self {
+            profile,
+            path,
+            items: Vec::new(),
+        }
+    }
+
+    /// Adds a finding about the definition, with the action that repairs it.
+    pub fn add(
+        &mut self,
+        id: &'static str,
+        severity: Severity,
+        message: String,
+        fix: &str,
+        repair: RepairKind,
+        action: Option<Action>,
+    ) {
+        self.items.push((
+            Finding::new(id, severity, message, fix, repair)
+                .profile(self.profile)
+                .path(self.path),
+            action,
+        ));
+    }
+
+    /// The findings.
+    pub fn into_items(self) -> Vec<Item> {
+        self.items
+    }
+}
+
+impl std::ops::Deref for DefinitionFindings<'_> {
+    type Target = Vec<Item>;
+    fn deref(&self) -> &Vec<Item> {
+        &self.items
+    }
+}
+
 fn readable_by_others(mode: u32) -> bool {
     mode & 0o077 != 0
 }
@@ -256,6 +319,15 @@ mod tests {
     use super::*;
     use crate::doctor::repair::chmod;
     use crate::environment::Environment;
+
+    #[test]
+    fn a_definitions_port_mismatches_unless_it_is_the_wanted_port() {
+        assert_eq!(port_mismatch(Some("18789"), 18789), None);
+        for found in [Some("18788"), Some("0"), Some("port"), Some(""), None] {
+            let message = port_mismatch(found, 18789).expect("a mismatch");
+            assert!(message.ends_with(&format!("{} -> 18789", found.unwrap_or("(none)"))));
+        }
+    }
 
     fn ids(items: &[Item]) -> Vec<&'static str> {
         items.iter().map(|(f, _)| f.id).collect()

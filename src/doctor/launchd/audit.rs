@@ -17,7 +17,7 @@ use crate::service::spec::ServiceSpec;
 use crate::service::systemd::drift::flag_value;
 use crate::service_names::{SERVICE_KIND, SERVICE_MARKER};
 
-use crate::doctor::file_audit::Item;
+use crate::doctor::file_audit::{DefinitionFindings, Item, port_mismatch};
 use crate::doctor::findings::{Finding, RepairKind, Severity};
 use crate::doctor::repair::Action;
 use crate::doctor::systemd::audit::inline_secret_finding;
@@ -174,7 +174,7 @@ pub struct LaunchdAuditInput<'a> {
 /// Audits one installed LaunchAgent of ours.
 pub fn audit_plist(input: &LaunchdAuditInput<'_>) -> Vec<Item> {
     let audit = PlistAudit::new(input);
-    let mut out: Vec<Item> = Vec::new();
+    let mut out = DefinitionFindings::new(input.profile, input.plist_path);
     audit.check_command(&mut out);
     audit.check_launch_keys(&mut out);
     audit.check_markers(&mut out);
@@ -184,7 +184,7 @@ pub fn audit_plist(input: &LaunchdAuditInput<'_>) -> Vec<Item> {
     if out.iter().all(|(f, _)| f.severity == Severity::Info) {
         audit.check_drift(&mut out, version_differs);
     }
-    out
+    out.into_items()
 }
 
 /// What the checks of one LaunchAgent share.
@@ -239,31 +239,11 @@ impl<'a> PlistAudit<'a> {
             .map(|(_, v)| v.as_str())
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn push(
-        &self,
-        out: &mut Vec<Item>,
-        id: &'static str,
-        severity: Severity,
-        message: String,
-        fix: &str,
-        repair: RepairKind,
-        action: Option<Action>,
-    ) {
-        out.push((
-            Finding::new(id, severity, message, fix, repair)
-                .profile(self.input.profile)
-                .path(self.input.plist_path),
-            action,
-        ));
-    }
-
     /// The command: another release's wrapper, the gateway verb, the port, the program.
-    fn check_command(&self, out: &mut Vec<Item>) {
+    fn check_command(&self, out: &mut DefinitionFindings<'_>) {
         let label = &self.input.spec.names.launchd_label;
         if let Some((wrapper, env, _)) = &self.wrapped {
-            self.push(
-                out,
+            out.add(
                 "launchd-env-file-argument",
                 Severity::Warning,
                 format!(
@@ -277,8 +257,7 @@ impl<'a> PlistAudit<'a> {
             );
         }
         if !self.cmd.iter().any(|a| a == "gateway") {
-            self.push(
-                out,
+            out.add(
                 "service-command-missing",
                 Severity::Error,
                 format!(
@@ -291,20 +270,11 @@ impl<'a> PlistAudit<'a> {
             );
         }
         let port = flag_value(&self.cmd, "--port");
-        if port
-            .as_deref()
-            .and_then(|p| p.parse::<u16>().ok())
-            .is_none_or(|p| p != self.input.spec.port)
-        {
-            self.push(
-                out,
+        if let Some(message) = port_mismatch(port.as_deref(), self.input.spec.port) {
+            out.add(
                 "service-port-mismatch",
                 Severity::Warning,
-                format!(
-                    "Gateway service port does not match the current gateway config: {} -> {}",
-                    port.as_deref().unwrap_or("(none)"),
-                    self.input.spec.port
-                ),
+                message,
                 &self.fix,
                 RepairKind::Safe,
                 self.reinstall(),
@@ -312,8 +282,7 @@ impl<'a> PlistAudit<'a> {
         }
         let want_program = self.input.spec.program.display().to_string();
         if self.cmd.first() != Some(&want_program) {
-            self.push(
-                out,
+            out.add(
                 "service-program-mismatch",
                 Severity::Warning,
                 format!(
@@ -328,7 +297,7 @@ impl<'a> PlistAudit<'a> {
     }
 
     /// RunAtLoad and KeepAlive.
-    fn check_launch_keys(&self, out: &mut Vec<Item>) {
+    fn check_launch_keys(&self, out: &mut DefinitionFindings<'_>) {
         for (key, id, what) in [
             ("RunAtLoad", "launchd-run-at-load", "start at login"),
             (
@@ -338,8 +307,7 @@ impl<'a> PlistAudit<'a> {
             ),
         ] {
             if self.input.installed.get(key).and_then(Value::as_boolean) != Some(true) {
-                self.push(
-                    out,
+                out.add(
                     id,
                     Severity::Warning,
                     format!("LaunchAgent is missing {key}=true: the gateway would not {what}."),
@@ -352,7 +320,7 @@ impl<'a> PlistAudit<'a> {
     }
 
     /// The install markers.
-    fn check_markers(&self, out: &mut Vec<Item>) {
+    fn check_markers(&self, out: &mut DefinitionFindings<'_>) {
         let label = &self.input.spec.names.launchd_label;
         if self.env_value("OPENCLAW_SERVICE_MARKER") != Some(SERVICE_MARKER)
             || !matches!(
@@ -360,8 +328,7 @@ impl<'a> PlistAudit<'a> {
                 None | Some("") | Some(SERVICE_KIND)
             )
         {
-            self.push(
-                out,
+            out.add(
                 "service-marker-missing",
                 Severity::Warning,
                 format!(
@@ -375,7 +342,7 @@ impl<'a> PlistAudit<'a> {
     }
 
     /// The version that installed it; true when it differs from this one's.
-    fn check_version(&self, out: &mut Vec<Item>) -> bool {
+    fn check_version(&self, out: &mut DefinitionFindings<'_>) -> bool {
         let label = &self.input.spec.names.launchd_label;
         let planned_env = plist_environment(&self.planned, None);
         let planned_version = planned_env
@@ -385,8 +352,7 @@ impl<'a> PlistAudit<'a> {
         let version = self.env_value("OPENCLAW_SERVICE_VERSION");
         let version_differs = version != planned_version;
         if version_differs {
-            self.push(
-                out,
+            out.add(
                 "service-version-mismatch",
                 Severity::Info,
                 format!(
@@ -403,7 +369,7 @@ impl<'a> PlistAudit<'a> {
     }
 
     /// Secrets in the plist or the wrapper's env file.
-    fn check_secrets(&self, out: &mut Vec<Item>) {
+    fn check_secrets(&self, out: &mut DefinitionFindings<'_>) {
         for (key, value) in &self.env {
             let class = classify_env_key(key);
             if is_secret_class(class) && !value.trim().is_empty() {
@@ -418,8 +384,7 @@ impl<'a> PlistAudit<'a> {
                 };
                 let (id, message) =
                     inline_secret_finding(key, class, value, self.input.config_token, container);
-                self.push(
-                out,
+                out.add(
                     id,
                     Severity::Error,
                     message,
@@ -432,10 +397,9 @@ impl<'a> PlistAudit<'a> {
     }
 
     /// A plist others can write (launchd refuses it).
-    fn check_mode(&self, out: &mut Vec<Item>) {
+    fn check_mode(&self, out: &mut DefinitionFindings<'_>) {
         if let Some(mode) = self.input.plist_mode.filter(|m| m & 0o022 != 0) {
-            self.push(
-                out,
+            out.add(
                 "launchd-plist-writable",
                 Severity::Error,
                 format!(
@@ -453,24 +417,20 @@ impl<'a> PlistAudit<'a> {
     }
 
     /// With nothing but notes to say: any key that differs from what install would write.
-    fn check_drift(&self, out: &mut Vec<Item>, version_differs: bool) {
+    fn check_drift(&self, out: &mut DefinitionFindings<'_>, version_differs: bool) {
         let drifted = differing_keys(self.input.installed, &self.planned, version_differs);
         if !drifted.is_empty() {
-            out.push((
-                Finding::new(
-                    "service-definition-drift",
-                    Severity::Warning,
-                    format!(
-                        "The installed LaunchAgent differs from what install would write: {}",
-                        drifted.join(", ")
-                    ),
-                    self.fix.as_str(),
-                    RepairKind::Safe,
-                )
-                .profile(self.input.profile)
-                .path(self.input.plist_path),
+            out.add(
+                "service-definition-drift",
+                Severity::Warning,
+                format!(
+                    "The installed LaunchAgent differs from what install would write: {}",
+                    drifted.join(", ")
+                ),
+                &self.fix,
+                RepairKind::Safe,
                 self.reinstall(),
-            ));
+            );
         }
     }
 }

@@ -9,8 +9,8 @@ use crate::service::systemd::drift::{self, GatewayFacts, UnitFile, gateway_facts
 use crate::service::systemd::units::SandboxLevel;
 use crate::service_names::{SERVICE_KIND, SERVICE_MARKER};
 
-use crate::doctor::file_audit::Item;
-use crate::doctor::findings::{Finding, RepairKind, Severity};
+use crate::doctor::file_audit::{DefinitionFindings, Item, port_mismatch};
+use crate::doctor::findings::{RepairKind, Severity};
 use crate::doctor::repair::Action;
 use crate::doctor::unit_migration::{EnvClass, inline_secret_keys};
 
@@ -101,7 +101,7 @@ pub fn command_differs(installed: &str, plan: &Plan) -> bool {
 /// Audits one installed unit.
 pub fn audit_unit(input: &UnitAuditInput<'_>) -> Vec<Item> {
     let audit = UnitAudit::new(input);
-    let mut out = Vec::new();
+    let mut out = DefinitionFindings::new(input.profile, &audit.path);
     audit.check_dropins(&mut out);
     audit.check_command(&mut out);
     audit.check_supervision(&mut out);
@@ -110,7 +110,7 @@ pub fn audit_unit(input: &UnitAuditInput<'_>) -> Vec<Item> {
     if out.is_empty() {
         audit.check_drift(&mut out);
     }
-    out
+    out.into_items()
 }
 
 /// What the checks of one unit share: the parsed unit and the repair most findings name.
@@ -157,35 +157,15 @@ impl<'a> UnitAudit<'a> {
         })
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn push(
-        &self,
-        out: &mut Vec<Item>,
-        id: &'static str,
-        severity: Severity,
-        message: String,
-        fix: &str,
-        repair: RepairKind,
-        action: Option<Action>,
-    ) {
-        out.push((
-            Finding::new(id, severity, message, fix, repair)
-                .profile(self.input.profile)
-                .path(&self.path),
-            action,
-        ));
-    }
-
     /// Drop-ins that override the command: doctor never rewrites them.
-    fn check_dropins(&self, out: &mut Vec<Item>) {
+    fn check_dropins(&self, out: &mut DefinitionFindings<'_>) {
         let service = &self.service;
         for (dropin, text) in self.input.dropins {
             let d = UnitFile::parse(text);
             if !d.values("Service", "ExecStart").is_empty()
                 || !d.values("Service", "WorkingDirectory").is_empty()
             {
-                self.push(
-                    out,
+                out.add(
                     "service-dropin-overrides-command",
                     Severity::Warning,
                     format!(
@@ -203,11 +183,10 @@ impl<'a> UnitAudit<'a> {
     }
 
     /// The command line: the gateway verb, the installer, the port, the program.
-    fn check_command(&self, out: &mut Vec<Item>) {
+    fn check_command(&self, out: &mut DefinitionFindings<'_>) {
         let service = &self.service;
         if !self.argv.iter().any(|a| a == "gateway") {
-            self.push(
-                out,
+            out.add(
                 "service-command-missing",
                 Severity::Error,
                 format!(
@@ -220,8 +199,7 @@ impl<'a> UnitAudit<'a> {
             );
         }
         if !self.ours {
-            self.push(
-                out,
+            out.add(
                 "service-other-release",
                 Severity::Warning,
                 format!(
@@ -232,22 +210,11 @@ impl<'a> UnitAudit<'a> {
                 self.reinstall(),
             );
         }
-        let want_port = self.input.spec.port.to_string();
-        let port_ok = self
-            .facts
-            .port
-            .as_deref()
-            .and_then(|p| p.parse::<u16>().ok())
-            .is_some_and(|p| p != 0 && p.to_string() == want_port);
-        if !port_ok {
-            self.push(
-                out,
+        if let Some(message) = port_mismatch(self.facts.port.as_deref(), self.input.spec.port) {
+            out.add(
                 "service-port-mismatch",
                 Severity::Warning,
-                format!(
-                    "Gateway service port does not match the current gateway config: {} -> {want_port}",
-                    self.facts.port.as_deref().unwrap_or("(none)")
-                ),
+                message,
                 &self.fix_reinstall,
                 RepairKind::Safe,
                 self.reinstall(),
@@ -255,8 +222,7 @@ impl<'a> UnitAudit<'a> {
         }
         let want_program = self.input.spec.program.display().to_string();
         if self.facts.program.as_deref() != Some(want_program.as_str()) {
-            self.push(
-                out,
+            out.add(
                 "service-program-mismatch",
                 Severity::Warning,
                 format!(
@@ -271,12 +237,11 @@ impl<'a> UnitAudit<'a> {
     }
 
     /// How systemd runs it: readiness, socket, sandbox, markers, version.
-    fn check_supervision(&self, out: &mut Vec<Item>) {
+    fn check_supervision(&self, out: &mut DefinitionFindings<'_>) {
         let service = &self.service;
         let ty = self.unit.last("Service", "Type").unwrap_or("simple");
         if !matches!(ty, "notify" | "notify-reload") {
-            self.push(
-                out,
+            out.add(
                 "service-not-notify",
                 Severity::Warning,
                 format!(
@@ -288,8 +253,7 @@ impl<'a> UnitAudit<'a> {
             );
         }
         if self.input.spec.socket_activation && self.input.socket.is_none() {
-            self.push(
-                out,
+            out.add(
                 "service-socket-missing",
                 Severity::Warning,
                 format!(
@@ -307,8 +271,7 @@ impl<'a> UnitAudit<'a> {
             .as_deref()
             .and_then(SandboxLevel::parse);
         if let Some(level) = sandbox.filter(|l| *l < self.input.best_sandbox) {
-            self.push(
-                out,
+            out.add(
                 "service-sandbox-reduced",
                 Severity::Info,
                 format!(
@@ -325,8 +288,7 @@ impl<'a> UnitAudit<'a> {
             && (self.unit.last("Service", "NoNewPrivileges") != Some("yes")
                 || self.unit.values("Service", "SystemCallFilter").is_empty())
         {
-            self.push(
-                out,
+            out.add(
                 "service-hardening-missing",
                 Severity::Warning,
                 format!(
@@ -342,8 +304,7 @@ impl<'a> UnitAudit<'a> {
         if marker.as_deref() != Some(SERVICE_MARKER)
             || !matches!(kind.as_deref(), None | Some("") | Some(SERVICE_KIND))
         {
-            self.push(
-                out,
+            out.add(
                 "service-marker-missing",
                 Severity::Warning,
                 format!(
@@ -364,8 +325,7 @@ impl<'a> UnitAudit<'a> {
             })
             .unwrap_or_else(|| self.input.spec.version.clone());
         if self.facts.version.as_deref() != Some(planned_version.as_str()) {
-            self.push(
-                out,
+            out.add(
                 "service-version-mismatch",
                 Severity::Info,
                 format!(
@@ -381,13 +341,12 @@ impl<'a> UnitAudit<'a> {
     }
 
     /// Secrets written inline in the unit.
-    fn check_secrets(&self, out: &mut Vec<Item>) {
+    fn check_secrets(&self, out: &mut DefinitionFindings<'_>) {
         for (key, class) in inline_secret_keys(&self.unit) {
             let inline = self.unit.environment(&key).unwrap_or_default();
             let (id, message) =
                 inline_secret_finding(&key, class, &inline, self.input.config_token, "unit");
-            self.push(
-                out,
+            out.add(
                 id,
                 Severity::Error,
                 message,
@@ -401,7 +360,7 @@ impl<'a> UnitAudit<'a> {
     }
 
     /// Hand edits of our own unit that a reinstall would overwrite.
-    fn check_custom_edits(&self, out: &mut Vec<Item>) {
+    fn check_custom_edits(&self, out: &mut DefinitionFindings<'_>) {
         let service = &self.service;
         if self.ours {
             let planned = self
@@ -422,8 +381,7 @@ impl<'a> UnitAudit<'a> {
                 .into_iter()
                 .collect();
             if !edited.is_empty() {
-                self.push(
-                    out,
+                out.add(
                     "service-custom-edits",
                     Severity::Warning,
                     format!(
@@ -441,7 +399,7 @@ impl<'a> UnitAudit<'a> {
     }
 
     /// With nothing else to say: any difference from what install would write.
-    fn check_drift(&self, out: &mut Vec<Item>) {
+    fn check_drift(&self, out: &mut DefinitionFindings<'_>) {
         let mut drifted: Vec<String> = Vec::new();
         for file in self.input.plan.files.iter().filter(|f| !f.secret) {
             let on_disk = if file.path == self.path {
@@ -454,8 +412,7 @@ impl<'a> UnitAudit<'a> {
             drifted.extend(drift::describe(file, on_disk.map(str::as_bytes), None));
         }
         if !drifted.is_empty() {
-            self.push(
-                out,
+            out.add(
                 "service-definition-drift",
                 Severity::Warning,
                 format!(
@@ -504,7 +461,7 @@ mod tests {
         socket: bool,
         dropins: &[(PathBuf, String)],
         config_token: Option<&str>,
-    ) -> Vec<(Finding, Option<Action>)> {
+    ) -> Vec<Item> {
         let spec = sample_spec(None, Scope::User, true);
         let socket_text = planned(1);
         audit_unit(&UnitAuditInput {

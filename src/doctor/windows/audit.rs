@@ -11,7 +11,7 @@ use crate::service::spec::ServiceSpec;
 use crate::service::systemd::drift::flag_value;
 use crate::service::windows::task_xml::{TaskDefinition, decode_utf16_with_bom, parse_task_xml};
 
-use crate::doctor::file_audit::Item;
+use crate::doctor::file_audit::{Item, port_mismatch};
 use crate::doctor::findings::{Finding, RepairKind, Severity};
 use crate::doctor::repair::Action;
 use crate::doctor::systemd::audit::inline_secret_finding;
@@ -234,7 +234,7 @@ impl<'a> TaskAudit<'a> {
                 };
                 if runs_script {
                     self.push(
-                out,
+                        out,
                         "service-other-release",
                         Severity::Warning,
                         format!(
@@ -255,23 +255,19 @@ impl<'a> TaskAudit<'a> {
                     );
                 }
                 let port = flag_value(&argv, "--port");
-                if port.as_deref().and_then(|p| p.parse::<u16>().ok()) != Some(self.input.spec.port)
-                {
+                let port_message = port_mismatch(port.as_deref(), self.input.spec.port);
+                if let Some(message) = port_message.as_ref() {
                     self.push(
-                out,
+                        out,
                         "service-port-mismatch",
                         Severity::Warning,
-                        format!(
-                            "Gateway service port does not match the current gateway config: {} -> {}",
-                            port.as_deref().unwrap_or("(none)"),
-                            self.input.spec.port
-                        ),
+                        message.clone(),
                         &self.record_path,
                     );
                 }
                 if !def.enabled() {
                     self.push(
-                out,
+                        out,
                         "windows-task-disabled",
                         Severity::Warning,
                         format!(
@@ -283,11 +279,10 @@ impl<'a> TaskAudit<'a> {
                 if !runs_script
                     && Some(command) == self.planned.command()
                     && def.arguments().unwrap_or("") != self.planned.arguments().unwrap_or("")
-                    && port.as_deref().and_then(|p| p.parse::<u16>().ok())
-                        == Some(self.input.spec.port)
+                    && port_message.is_none()
                 {
                     self.push(
-                out,
+                        out,
                         "service-definition-drift",
                         Severity::Warning,
                         format!(
