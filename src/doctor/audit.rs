@@ -185,6 +185,21 @@ pub(super) fn packaged_unit_in_use(
     .path(packaged)
 }
 
+/// A profile whose service definition is missing (`why`): the not-installed finding when the
+/// profile has a state dir (it was set up), nothing otherwise.
+fn not_installed(target: &Target, ctx: &AuditContext<'_>, why: &str) -> Vec<Item> {
+    if target.invocation.paths.state_dir.exists() {
+        vec![runtime::not_installed(
+            target,
+            ctx.sup,
+            why,
+            &ctx.system_services,
+        )]
+    } else {
+        Vec::new()
+    }
+}
+
 /// The launchd part of [`audit_target`].
 pub(super) fn audit_launch_agent(
     target: &Target,
@@ -206,15 +221,7 @@ pub(super) fn audit_launch_agent(
                 None,
             )];
         }
-        if target.invocation.paths.state_dir.exists() {
-            return vec![runtime::not_installed(
-                target,
-                sup,
-                &format!("{} is missing", plist.display()),
-                &ctx.system_services,
-            )];
-        }
-        return Vec::new();
+        return not_installed(target, ctx, &format!("{} is missing", plist.display()));
     };
     let mut out = launchd::audit::audit_plist(&launchd::audit::LaunchdAuditInput {
         profile: &target.label,
@@ -281,15 +288,11 @@ pub(super) fn audit_scheduled_task(
     let script_path = windows::repair::task_script(spec);
     let script = std::fs::read_to_string(&script_path).ok();
     if registered.is_none() && record.is_none() && script.is_none() {
-        if target.invocation.paths.state_dir.exists() {
-            return vec![runtime::not_installed(
-                target,
-                sup,
-                &format!("scheduled task \"{name}\" is not registered"),
-                &ctx.system_services,
-            )];
-        }
-        return Vec::new();
+        return not_installed(
+            target,
+            ctx,
+            &format!("scheduled task \"{name}\" is not registered"),
+        );
     }
     let mut out = windows::audit::audit_task(&windows::audit::TaskAuditInput {
         profile: &target.label,
