@@ -116,6 +116,13 @@ pub enum Action {
 }
 
 impl Action {
+    /// Reinstall `profile`'s service as `gateway install` would.
+    pub fn reinstall(profile: &str) -> Self {
+        Self::Reinstall {
+            profile: profile.to_owned(),
+        }
+    }
+
     /// One line for prompts and plans.
     pub fn summary(&self) -> String {
         match self {

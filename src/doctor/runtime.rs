@@ -376,9 +376,7 @@ fn hold_back_rewrites(
     if !running || !command_differs || rewrite == RunningRewrite::Release {
         return;
     }
-    let reinstall = Action::Reinstall {
-        profile: target.label.clone(),
-    };
+    let reinstall = Action::reinstall(&target.label);
     if rewrite == RunningRewrite::Ask {
         let ask = "The service runs: `openclaw doctor --fix` on a terminal asks before replacing its definition (the gateway restarts through its socket); `--fix --yes` replaces it without asking";
         for (f, a) in items.iter_mut() {

@@ -227,9 +227,7 @@ impl<'a> PlistAudit<'a> {
     }
 
     fn reinstall(&self) -> Option<Action> {
-        Some(Action::Reinstall {
-            profile: self.input.profile.to_owned(),
-        })
+        Some(Action::reinstall(self.input.profile))
     }
 
     fn env_value(&self, key: &str) -> Option<&str> {

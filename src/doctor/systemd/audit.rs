@@ -152,9 +152,7 @@ impl<'a> UnitAudit<'a> {
     }
 
     fn reinstall(&self) -> Option<Action> {
-        Some(Action::Reinstall {
-            profile: self.input.profile.to_owned(),
-        })
+        Some(Action::reinstall(self.input.profile))
     }
 
     /// Drop-ins that override the command: doctor never rewrites them.

@@ -182,9 +182,7 @@ impl<'a> TaskAudit<'a> {
     }
 
     fn reinstall(&self) -> Option<Action> {
-        Some(Action::Reinstall {
-            profile: self.input.profile.to_owned(),
-        })
+        Some(Action::reinstall(self.input.profile))
     }
 
     fn push(
