@@ -10,7 +10,7 @@ use serde_json::json;
 use super::authenticate::{Claimant, authenticate, check_origin};
 use super::handshake::{Negotiated, check_device, negotiate};
 use super::pairing_step::pair_or_refuse;
-use super::{EVENTS, Peer, Refused};
+use super::{EVENTS, Peer, Refused, policy_refusal};
 use crate::config::AuthMode;
 use crate::gateway::canvas_host;
 use crate::gateway::device_identity::{VerifiedDevice, VerifyContext};
@@ -34,11 +34,10 @@ pub(super) async fn accept(
     request_id: &str,
     params: ConnectParams,
 ) -> Result<(ConnInfo, String), Refused> {
-    let refuse = |e: GatewayError| Box::new((e, close_code::POLICY_VIOLATION));
     let negotiated = negotiate(&params)?;
-    check_origin(state, peer).map_err(refuse)?;
-    require_device(state, &params, negotiated.role).map_err(refuse)?;
-    let verified = verify_device(peer, nonce, &params, &negotiated).map_err(refuse)?;
+    check_origin(state, peer).map_err(policy_refusal)?;
+    require_device(state, &params, negotiated.role).map_err(policy_refusal)?;
+    let verified = verify_device(peer, nonce, &params, &negotiated).map_err(policy_refusal)?;
     let requested_scopes: Vec<String> = params.scopes.clone().unwrap_or_default();
     // Authentication first (shared secret, or a device token of the verified device); only an
     // authenticated connect goes on to pairing.
@@ -50,7 +49,9 @@ pub(super) async fn accept(
         device: verified.as_ref(),
         scopes: &requested_scopes,
     };
-    let auth_method = authenticate(state, &claimant).await.map_err(refuse)?;
+    let auth_method = authenticate(state, &claimant)
+        .await
+        .map_err(policy_refusal)?;
     let granted = match &verified {
         Some(device) => pair_device(
             state,
@@ -76,7 +77,7 @@ pub(super) async fn accept(
     );
     let hello = hello_ok(state, peer, &info, auth_method, granted);
     let payload = serde_json::value::to_raw_value(&hello)
-        .map_err(|e| refuse(GatewayError::unavailable(e.to_string())))?;
+        .map_err(|e| policy_refusal(GatewayError::unavailable(e.to_string())))?;
     Ok((info, response_ok(request_id, &payload)))
 }
 
@@ -151,12 +152,7 @@ fn pair_device(
     }
     let token = lock(&state.pairing)
         .ensure_token(&device.device_id, role.as_str(), requested_scopes, now_ms())
-        .map_err(|e| {
-            Box::new((
-                GatewayError::unavailable(format!("device token: {e}")),
-                close_code::POLICY_VIOLATION,
-            ))
-        })?;
+        .map_err(|e| policy_refusal(GatewayError::unavailable(format!("device token: {e}"))))?;
     Ok(Granted {
         scopes: if role == Role::Node {
             Vec::new()

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Refusal, Refused};
+use super::{Refusal, Refused, policy_refusal};
 use crate::gateway::device_identity::{
     DeviceAuthError, DeviceProof, SignedFields, VerifiedDevice, VerifyContext, verify_device,
 };
@@ -91,11 +91,14 @@ pub struct Negotiated {
 
 /// Role, protocol version and client id/mode checks of `connect` (pure; no state).
 pub fn negotiate(params: &ConnectParams) -> Result<Negotiated, Refused> {
-    let refuse = |e: GatewayError| Box::new((e, close_code::POLICY_VIOLATION));
     let role = match params.role.as_deref().unwrap_or("operator") {
         "operator" => Role::Operator,
         "node" => Role::Node,
-        _ => return Err(refuse(GatewayError::invalid_request("invalid role"))),
+        _ => {
+            return Err(policy_refusal(GatewayError::invalid_request(
+                "invalid role",
+            )));
+        }
     };
     let probe = client_is_probe(params);
     let minimum = if role == Role::Node || probe {
@@ -125,14 +128,14 @@ pub fn negotiate(params: &ConnectParams) -> Result<Negotiated, Refused> {
         };
     let client_id = params.client.id.to_ascii_lowercase();
     if !KNOWN_CLIENT_IDS.contains(&client_id.as_str()) {
-        return Err(refuse(GatewayError::invalid_params(
+        return Err(policy_refusal(GatewayError::invalid_params(
             "connect",
             &format!("unknown client id {:?}", params.client.id),
         )));
     }
     let client_mode = params.client.mode.to_ascii_lowercase();
     if !KNOWN_CLIENT_MODES.contains(&client_mode.as_str()) {
-        return Err(refuse(GatewayError::invalid_params(
+        return Err(policy_refusal(GatewayError::invalid_params(
             "connect",
             &format!("unknown client mode {:?}", params.client.mode),
         )));

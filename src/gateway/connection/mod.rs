@@ -77,6 +77,11 @@ pub trait PreauthBudget: Send {
 /// A refused `connect`: the error to answer and the close code.
 pub type Refused = Box<(GatewayError, u16)>;
 
+/// The usual refusal of a `connect`: answer `e`, then close with 1008 (policy violation).
+pub fn policy_refusal(e: GatewayError) -> Refused {
+    Box::new((e, close_code::POLICY_VIOLATION))
+}
+
 /// How a handshake ended without a connection.
 #[derive(Debug)]
 pub enum Refusal {

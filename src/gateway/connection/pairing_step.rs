@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::authenticate::BROWSER_CLIENT_IDS;
-use super::{Peer, Refused};
+use super::{Peer, Refused, policy_refusal};
 use crate::gateway::device_identity::VerifiedDevice;
 use crate::gateway::pairing::{
     DevicePairingInput, DevicePendingRequest, PENDING_TTL_MS, PairingCheck, PairingStoreError,
@@ -16,7 +16,6 @@ use crate::gateway::pairing::{
 use crate::gateway::registry::Role;
 use crate::gateway::state::{GatewayState, lock, now_ms};
 use crate::protocol::connect::ConnectParams;
-use crate::protocol::constants::close_code;
 use crate::protocol::errors::GatewayError;
 use crate::protocol::frames::ErrorCode;
 
@@ -44,20 +43,16 @@ pub(super) fn pair_or_refuse(
         silent: peer.is_loopback,
     };
     let unavailable = |e: PairingStoreError| {
-        (
-            GatewayError::unavailable(format!("pairing store: {e}")),
-            close_code::POLICY_VIOLATION,
-        )
+        policy_refusal(GatewayError::unavailable(format!("pairing store: {e}")))
     };
     let now = now_ms();
     let mut store = lock(&state.pairing);
     if let Some(full) = pending_cap_reached(&store.list(now).pending, device, &input.remote_ip) {
         drop(store);
         tracing::warn!(ip = %peer.ip, "pairing request refused: {full}");
-        return Err(Box::new((
+        return Err(policy_refusal(
             GatewayError::unavailable(full).retry_after(PENDING_TTL_MS),
-            close_code::POLICY_VIOLATION,
-        )));
+        ));
     }
     let (request, is_new) = store.request(input, now).map_err(unavailable)?;
     // A browser page is paired silently only as the Control UI/webchat from an allowed origin
@@ -88,7 +83,7 @@ pub(super) fn pair_or_refuse(
         "pairing required: device is not approved yet (requestId: {})",
         request.request_id
     );
-    Err(Box::new((
+    Err(policy_refusal(
         GatewayError::new(ErrorCode::NotPaired, message).with_details(json!({
             "code": "PAIRING_REQUIRED",
             "reason": reason,
@@ -99,8 +94,7 @@ pub(super) fn pair_or_refuse(
             "requestedRole": role.as_str(),
             "requestedScopes": scopes,
         })),
-        close_code::POLICY_VIOLATION,
-    )))
+    ))
 }
 
 /// Pending device requests one address may have at a time (loopback counts as one address).
