@@ -123,6 +123,15 @@ impl ServiceNames {
         Ok(names)
     }
 
+    /// The service's name on `platform`'s supervisor: the unit file, the label or the task.
+    pub fn on(&self, platform: PlatformKind) -> String {
+        match platform {
+            PlatformKind::Linux => self.systemd_service_file(),
+            PlatformKind::Macos => self.launchd_label.clone(),
+            PlatformKind::Windows => self.windows_task.clone(),
+        }
+    }
+
     /// `<unit>.service`.
     pub fn systemd_service_file(&self) -> String {
         format!("{}.service", self.systemd_unit)

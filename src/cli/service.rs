@@ -75,7 +75,7 @@ fn report_with(
             "ok": true,
             "result": outcome.result,
             "messages": outcome.messages,
-            "service": {"label": platform.supervisor(), "name": service_name(spec, platform)},
+            "service": {"label": platform.supervisor(), "name": spec.names.on(platform)},
         });
         if !outcome.warnings.is_empty() {
             v["warnings"] = json!(outcome.warnings);
@@ -93,14 +93,6 @@ fn report_with(
         }
     }
     ExitStatus::Ok
-}
-
-fn service_name(spec: &ServiceSpec, platform: PlatformKind) -> String {
-    match platform {
-        PlatformKind::Linux => spec.names.systemd_service_file(),
-        PlatformKind::Macos => spec.names.launchd_label.clone(),
-        PlatformKind::Windows => spec.names.windows_task.clone(),
-    }
 }
 
 fn require_host(platform: PlatformKind, dry_run: bool) -> Result<(), CliError> {

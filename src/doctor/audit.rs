@@ -1,19 +1,10 @@
 //! Auditing one profile: its config and state files, its service definition (unit, LaunchAgent
 //! or scheduled task) and the service at runtime, into findings with their repairs.
 
-use std::path::PathBuf;
-
 use crate::invocation::Invocation;
 use crate::service::PlatformKind;
-use crate::service::discovery::{
-    DiscoveryRoots, DiscoveryScope, ServiceClass, discover_launchd, discover_systemd,
-};
-use crate::service::launchd::LaunchdPaths;
-use crate::service::launchd::homebrew;
-use crate::service::plan::Plan;
+use crate::service::discovery::{DiscoveryRoots, DiscoveryScope, ServiceClass};
 use crate::service::spec::ServiceSpec;
-use crate::service::systemd::packaged;
-use crate::service::systemd::units;
 
 use super::file_audit::Item;
 use super::findings::{Finding, RepairKind, Severity};
@@ -30,7 +21,7 @@ pub(super) fn profile_finding(f: Finding, target: &Target) -> Finding {
 }
 
 /// What the audit of one profile needs besides the profile.
-pub(super) struct AuditContext<'a> {
+pub(crate) struct AuditContext<'a> {
     pub(super) sup: &'a Supervisor,
     /// What happens to a rewrite of a running service of another release.
     pub(super) running_rewrite: runtime::RunningRewrite,
@@ -65,96 +56,10 @@ pub(super) fn audit_target(target: &Target, ctx: &AuditContext<'_>) -> Vec<Item>
             .and_then(|a| a.token.as_ref())
             .and_then(|t| t.plain().map(str::to_owned))
     });
-    match sup.platform {
-        PlatformKind::Linux => {}
-        PlatformKind::Macos => {
-            out.extend(audit_launch_agent(
-                target,
-                spec,
-                &plan,
-                ctx,
-                config_token.as_deref(),
-            ));
-            return out;
-        }
-        PlatformKind::Windows => {
-            out.extend(audit_scheduled_task(
-                target,
-                spec,
-                &plan,
-                ctx,
-                config_token.as_deref(),
-            ));
-            return out;
-        }
-    }
-    let unit_dir = units::unit_dir(spec);
-    let service = spec.names.systemd_service_file();
-    let unit_path = unit_dir.join(&service);
-    let Ok(installed) = std::fs::read_to_string(&unit_path) else {
-        // A distribution package's unit of ours (/usr/lib/systemd/...) is the service then:
-        // doctor names it and leaves package files alone.
-        let root = DiscoveryRoots::from_env(&paths.home, &target.invocation.env).root;
-        if let Some(packaged) = packaged::packaged_unit(&root, &spec.scope, &service) {
-            out.push((packaged_unit_in_use(target, spec, &packaged), None));
-            return out;
-        }
-        if paths.state_dir.exists() {
-            out.push(runtime::not_installed(
-                target,
-                sup,
-                &format!("{} is missing", unit_path.display()),
-                &ctx.system_services,
-            ));
-        }
-        return out;
-    };
-    let socket = std::fs::read_to_string(unit_dir.join(spec.names.systemd_socket_file())).ok();
-    let mut dropins: Vec<(PathBuf, String)> =
-        std::fs::read_dir(unit_dir.join(format!("{service}.d")))
-            .map(|rd| {
-                rd.flatten()
-                    .map(|e| e.path())
-                    .filter(|p| p.extension().is_some_and(|x| x == "conf"))
-                    .filter_map(|p| std::fs::read_to_string(&p).ok().map(|t| (p, t)))
-                    .collect()
-            })
-            .unwrap_or_default();
-    dropins.sort();
-    out.extend(systemd::audit::audit_unit(
-        &systemd::audit::UnitAuditInput {
-            profile: &target.label,
-            spec,
-            plan: &plan,
-            installed: &installed,
-            socket: socket.as_deref(),
-            dropins: &dropins,
-            config_token: config_token.as_deref(),
-            best_sandbox: crate::service::systemd::units::best_level(
-                spec,
-                &crate::service::systemd::units::SystemdFeatures::detect(),
-            ),
-        },
-    ));
-    // Releasing the running-unit rule is for a definition of another release (an old install
-    // with inline secrets); a unit of this release whose command merely differs stays held.
-    let rewrite = if systemd::audit::written_by_us(&installed) {
-        runtime::RunningRewrite::Hold
-    } else {
-        ctx.running_rewrite
-    };
-    runtime::audit_running_state(
-        &mut out,
-        target,
-        spec,
-        sup,
-        systemd::audit::command_differs(&installed, &plan),
-        rewrite,
+    out.extend(
+        sup.doctor()
+            .audit_definition(target, spec, &plan, ctx, config_token.as_deref()),
     );
-    // Linger matters once a user unit is installed (spec §2.8); one finding for all profiles
-    // (see `audit_all`).
-    let (user, state) = sup.read_linger();
-    out.extend(linger::audit(&user, &state));
     out.into_iter()
         .map(|(f, a)| (profile_finding(f, target), a))
         .collect()
@@ -187,7 +92,7 @@ pub(super) fn packaged_unit_in_use(
 
 /// A profile whose service definition is missing (`why`): the not-installed finding when the
 /// profile has a state dir (it was set up), nothing otherwise.
-fn not_installed(target: &Target, ctx: &AuditContext<'_>, why: &str) -> Vec<Item> {
+pub(super) fn not_installed(target: &Target, ctx: &AuditContext<'_>, why: &str) -> Vec<Item> {
     if target.invocation.paths.state_dir.exists() {
         vec![runtime::not_installed(
             target,
@@ -200,128 +105,6 @@ fn not_installed(target: &Target, ctx: &AuditContext<'_>, why: &str) -> Vec<Item
     }
 }
 
-/// The launchd part of [`audit_target`].
-pub(super) fn audit_launch_agent(
-    target: &Target,
-    spec: &ServiceSpec,
-    plan: &Plan,
-    ctx: &AuditContext<'_>,
-    config_token: Option<&str>,
-) -> Vec<Item> {
-    let sup = ctx.sup;
-    let paths = LaunchdPaths::for_spec(spec);
-    let plist = paths.plist;
-    // Our Homebrew formula's job (`brew services start openclaw`) for this profile or port.
-    let root = DiscoveryRoots::from_env(&target.invocation.paths.home, &target.invocation.env).root;
-    let homebrew = homebrew::conflicting_agents(&paths.launch_agents_dir, Some(&root), spec);
-    let Some((dict, _, env)) = launchd::repair::read_plist(&plist) else {
-        if let Some(agent) = homebrew.first() {
-            return vec![(
-                launchd::audit::homebrew_agent_in_use(&target.label, agent),
-                None,
-            )];
-        }
-        return not_installed(target, ctx, &format!("{} is missing", plist.display()));
-    };
-    let mut out = launchd::audit::audit_plist(&launchd::audit::LaunchdAuditInput {
-        profile: &target.label,
-        spec,
-        plan,
-        plist_path: &plist,
-        installed: &dict,
-        env_file: env.as_deref(),
-        plist_mode: crate::atomic_write::file_mode(&plist),
-        config_token,
-    });
-    runtime::audit_running_state(
-        &mut out,
-        target,
-        spec,
-        sup,
-        launchd::audit::command_differs(&dict, plan),
-        runtime::RunningRewrite::Hold,
-    );
-    out.extend(homebrew.iter().map(|agent| {
-        (
-            launchd::audit::homebrew_duplicate(
-                &target.label,
-                &plist,
-                &spec.names.launchd_label,
-                agent,
-            ),
-            None,
-        )
-    }));
-    out
-}
-
-/// The Task Scheduler part of [`audit_target`].
-pub(super) fn audit_scheduled_task(
-    target: &Target,
-    spec: &ServiceSpec,
-    plan: &Plan,
-    ctx: &AuditContext<'_>,
-    config_token: Option<&str>,
-) -> Vec<Item> {
-    let sup = ctx.sup;
-    let name = &spec.names.windows_task;
-    let mut runner = sup.runner();
-    let registered =
-        match crate::service::windows::schtasks::Schtasks::new(runner.as_mut()).query_xml(name) {
-            Ok(r) => r,
-            Err(e) => {
-                return vec![(
-                    Finding::new(
-                        "service-status-unknown",
-                        Severity::Warning,
-                        format!("Cannot read scheduled task \"{name}\": {}", e.message),
-                        "Run doctor again from the account that owns the task",
-                        RepairKind::Manual,
-                    )
-                    .profile(&target.label),
-                    None,
-                )];
-            }
-        };
-    let record_path = crate::service::windows::task_file(spec);
-    let record = std::fs::read(&record_path).ok();
-    let script_path = windows::repair::task_script(spec);
-    let script = std::fs::read_to_string(&script_path).ok();
-    if registered.is_none() && record.is_none() && script.is_none() {
-        return not_installed(
-            target,
-            ctx,
-            &format!("scheduled task \"{name}\" is not registered"),
-        );
-    }
-    let mut out = windows::audit::audit_task(&windows::audit::TaskAuditInput {
-        profile: &target.label,
-        spec,
-        plan,
-        registered: registered.as_ref(),
-        record: record.as_deref(),
-        script: script.as_deref().map(|t| {
-            (
-                script_path.as_path(),
-                t,
-                crate::atomic_write::file_mode(&script_path),
-            )
-        }),
-        config_token,
-    });
-    runtime::audit_running_state(
-        &mut out,
-        target,
-        spec,
-        sup,
-        registered
-            .as_ref()
-            .is_some_and(|r| windows::audit::command_differs(r, plan)),
-        runtime::RunningRewrite::Hold,
-    );
-    out
-}
-
 /// Everything doctor finds.
 pub(crate) fn audit_all(
     invocation: &Invocation,
@@ -330,12 +113,7 @@ pub(crate) fn audit_all(
     running_rewrite: runtime::RunningRewrite,
 ) -> Vec<Item> {
     let roots = DiscoveryRoots::from_env(&invocation.paths.home, &invocation.env);
-    let mut services = if sup.platform == PlatformKind::Linux {
-        discover_systemd(&roots, true)
-    } else {
-        Vec::new()
-    };
-    services.extend(discover_launchd(&roots, true));
+    let services = sup.doctor().discover(&roots);
     let ctx = AuditContext {
         sup,
         running_rewrite,

@@ -75,7 +75,7 @@ pub fn other_services(services: &[DiscoveredService], home: &Path, sup: &Supervi
                 out.push(legacy_finding(s, &path, home, uid));
             }
             (ServiceClass::OtherRelease, DiscoveryScope::User)
-                if s.platform == PlatformKind::Macos && sup.platform == PlatformKind::Macos =>
+                if sup.doctor().migrates_other_release(s) =>
             {
                 out.push(other_release_agent(s, &path));
             }
@@ -247,7 +247,9 @@ pub fn duplicate_ports(services: &[DiscoveredService]) -> Vec<Item> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::service::discovery::{DiscoveryRoots, discover_launchd, discover_systemd};
+    use crate::service::discovery::DiscoveryRoots;
+    use crate::service::launchd::discovery::discover_launchd;
+    use crate::service::systemd::discovery::discover_systemd;
 
     fn linux(uid: u32) -> Supervisor {
         on(PlatformKind::Linux, uid)

@@ -29,6 +29,7 @@ pub mod findings;
 pub mod launchd;
 pub mod legacy;
 pub mod linger;
+mod platform;
 #[cfg(test)]
 mod platform_tests;
 pub mod repair;
@@ -44,7 +45,6 @@ use std::io::{self, IsTerminal, Write};
 use serde_json::json;
 
 use crate::invocation::{Invocation, InvocationError};
-use crate::service::PlatformKind;
 
 use self::consent::{Consent, Decision};
 use self::file_audit::Item;
@@ -110,18 +110,11 @@ fn execute(action: &Action, targets: &[Target], sup: &Supervisor) -> Result<Vec<
     match action {
         Action::Reinstall { profile } => {
             let target = fresh_target(targets, profile, sup)?;
-            match sup.platform {
-                PlatformKind::Linux => systemd::repair::reinstall(&target),
-                PlatformKind::Macos => launchd::repair::reinstall(&target, sup),
-                PlatformKind::Windows => windows::repair::reinstall(&target, sup),
-            }
+            sup.doctor().reinstall(&target, sup)
         }
         Action::MoveUnitSecrets { profile } => {
             let target = fresh_target(targets, profile, sup)?;
-            match sup.platform {
-                PlatformKind::Linux => systemd::repair::move_unit_secrets(&target),
-                _ => Err("moving inline secrets in place is done for systemd units only".into()),
-            }
+            sup.doctor().move_secrets_in_place(&target)
         }
         Action::MigrateLaunchAgent {
             profile,
@@ -162,22 +155,7 @@ fn execute(action: &Action, targets: &[Target], sup: &Supervisor) -> Result<Vec<
             runtime::execute(action, &fresh_target(targets, profile, sup)?, sup)
         }
         Action::EnableLinger { user } => sup.enable_linger(user),
-        Action::TrashLaunchAgent {
-            label,
-            plist,
-            domain,
-            trash,
-        } => {
-            if sup.platform != PlatformKind::Macos {
-                return Err(
-                    "launchd repairs run on macOS only (the plan is shown by --fix --dry-run)"
-                        .into(),
-                );
-            }
-            let mut runner = sup.runner();
-            repair::trash_launch_agent(runner.as_mut(), label, plist, domain, trash)
-                .map(|dest| vec![format!("Moved LaunchAgent to Trash: {}", dest.display())])
-        }
+        Action::TrashLaunchAgent { .. } => sup.doctor().trash_launch_agent(sup, action),
     }
 }
 
@@ -327,14 +305,7 @@ fn print_repair_plan(
         );
         let lines = match action {
             Action::Reinstall { profile } => find_target(targets, profile)
-                .and_then(|t| {
-                    t.plan(sup).map(|p| match sup.platform {
-                        PlatformKind::Linux => systemd::repair::describe_reinstall(t, &p),
-                        _ => std::iter::once("back up the old definition 0600 under <state>/service-backup/ (token/password removed; they go into the config), then the install plan:".to_owned())
-                            .chain(p.render_text().lines().map(|l| format!("    {l}")))
-                            .collect(),
-                    })
-                })
+                .and_then(|t| t.plan(sup).map(|p| sup.doctor().describe_reinstall(t, &p)))
                 .unwrap_or_default(),
             Action::MigrateLaunchAgent {
                 profile,

@@ -13,6 +13,7 @@ use crate::config::LoadedConfig;
 use crate::doctor::findings::Severity;
 use crate::environment::Environment;
 use crate::invocation::GlobalOptions;
+use crate::service::PlatformKind;
 use crate::service::ServiceManager;
 use crate::service::launchd::LaunchdIdentity;
 use crate::service::launchd::LaunchdPaths;

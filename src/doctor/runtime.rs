@@ -24,8 +24,6 @@
 //!   never mutates the profile's service; the findings stay, as manual, with the note.
 
 use crate::environment::Environment;
-use crate::service::PlatformKind;
-use crate::service::launchd::LaunchdPaths;
 use crate::service::spec::ServiceSpec;
 use crate::service::status::{ServiceState, SupervisorStatus};
 use crate::service::systemd::cli_command;
@@ -50,15 +48,6 @@ pub enum RunningRewrite {
     Ask,
     /// Applied (`--fix --yes`): the gateway restarts through its socket.
     Release,
-}
-
-/// The name of `spec`'s service on `platform` (unit file, label, task).
-pub fn service_name(spec: &ServiceSpec, platform: PlatformKind) -> String {
-    match platform {
-        PlatformKind::Linux => spec.names.systemd_service_file(),
-        PlatformKind::Macos => spec.names.launchd_label.clone(),
-        PlatformKind::Windows => spec.names.windows_task.clone(),
-    }
 }
 
 /// The runtime half of the audit of an installed service, after its definition audit in
@@ -88,7 +77,7 @@ fn service_status(
         .map_err(|e| e.message)
 }
 
-fn finding(
+pub(super) fn finding(
     target: &Target,
     id: &'static str,
     severity: Severity,
@@ -115,7 +104,7 @@ fn audit_installed(
         return Vec::new();
     }
     let profile = target.label.clone();
-    let name = service_name(spec, sup.platform);
+    let name = spec.names.on(sup.platform);
     let st = match status {
         Ok(st) => st,
         Err(detail) => return vec![(unknown(target, detail), None)],
@@ -125,6 +114,11 @@ fn audit_installed(
         .as_deref()
         .map(|r| format!(": {r}"))
         .unwrap_or_default();
+    if st.state == ServiceState::InstalledNotLoaded {
+        if let Some(items) = sup.doctor().not_loaded(target, spec, st) {
+            return items;
+        }
+    }
     match st.state {
         ServiceState::NotInstalled => Vec::new(),
         ServiceState::Unknown => {
@@ -155,26 +149,6 @@ fn audit_installed(
                 ),
                 Some(Action::RestartService { profile }),
             )]
-        }
-        // A disabled scheduled task is the definition audit's `windows-task-disabled`, which a
-        // reinstall repairs.
-        ServiceState::InstalledNotLoaded if sup.platform == PlatformKind::Windows => Vec::new(),
-        ServiceState::InstalledNotLoaded if sup.platform == PlatformKind::Macos => {
-            let mut f = finding(
-                target,
-                "service-not-loaded",
-                Severity::Warning,
-                "LaunchAgent is installed but not loaded in launchd.".to_owned(),
-                format!(
-                    "`openclaw doctor --fix` repairs the bootstrap (launchctl enable, bootstrap, kickstart); or run `{}`",
-                    cli_command(spec, "gateway start")
-                ),
-                RepairKind::Safe,
-            );
-            if let Some(path) = &st.definition_path {
-                f = f.path(path);
-            }
-            vec![(f, Some(Action::BootstrapLaunchAgent { profile }))]
         }
         state => {
             let mut f = finding(
@@ -240,7 +214,7 @@ pub fn not_installed(
         )
         .profile(&target.label)
     };
-    if sup.platform == PlatformKind::Linux && !system_services.is_empty() {
+    if !system_services.is_empty() {
         return (
             note(format!(
                 "A system-level OpenClaw gateway service exists ({}): doctor will not install a second, user-level one. Run `openclaw gateway status --deep` to inspect duplicate services, or set OPENCLAW_SERVICE_REPAIR_POLICY=external if a system supervisor owns the gateway lifecycle.",
@@ -281,12 +255,7 @@ pub fn execute(action: &Action, target: &Target, sup: &Supervisor) -> Result<Vec
         Action::StartService { .. } => outcome_lines(backend.start(spec)),
         Action::RestartService { .. } => outcome_lines(backend.restart(spec)),
         Action::InstallService { .. } => install_with(backend.as_mut(), spec, false),
-        Action::BootstrapLaunchAgent { .. } if sup.platform == PlatformKind::Macos => {
-            outcome_lines(sup.launchd().repair_bootstrap(spec))
-        }
-        Action::BootstrapLaunchAgent { .. } => {
-            Err("the LaunchAgent bootstrap repair runs on macOS only".into())
-        }
+        Action::BootstrapLaunchAgent { .. } => sup.doctor().bootstrap(spec, sup),
         other => Err(format!("not a runtime repair: {}", other.summary())),
     }
 }
@@ -303,59 +272,7 @@ pub fn plan_lines(action: &Action, target: &Target, sup: &Supervisor) -> Vec<Str
         }
         return lines;
     }
-    let restart = matches!(action, Action::RestartService { .. });
-    let domain = format!("gui/{}", sup.launchd_identity.uid);
-    let label = &spec.names.launchd_label;
-    let task = &spec.names.windows_task;
-    match (sup.platform, action) {
-        (PlatformKind::Macos, Action::BootstrapLaunchAgent { .. }) => vec![
-            format!("launchctl enable {domain}/{label}"),
-            format!(
-                "launchctl bootstrap {domain} {}    (when launchd has not loaded it)",
-                LaunchdPaths::for_spec(spec).plist.display()
-            ),
-            format!("launchctl kickstart {domain}/{label}    (when the loaded job does not run)"),
-        ],
-        (PlatformKind::Macos, _) => vec![
-            format!("launchctl enable {domain}/{label}"),
-            if restart {
-                format!(
-                    "launchctl kickstart -k {domain}/{label}    (as `openclaw gateway restart`)"
-                )
-            } else {
-                format!(
-                    "launchctl kickstart {domain}/{label}    (bootstrapped first when not loaded; as `openclaw gateway start`)"
-                )
-            },
-        ],
-        (PlatformKind::Windows, _) if restart => vec![
-            format!("schtasks /End /TN \"{task}\", then wait until it no longer runs"),
-            format!("schtasks /Run /TN \"{task}\"    (as `openclaw gateway restart`)"),
-        ],
-        (PlatformKind::Windows, _) => {
-            vec![format!(
-                "schtasks /Run /TN \"{task}\"    (as `openclaw gateway start`)"
-            )]
-        }
-        (PlatformKind::Linux, _) => {
-            let service = spec.names.systemd_service_file();
-            let socket = spec.names.systemd_socket_file();
-            let (verb, method, how) = if restart {
-                ("restart", "RestartUnit", "`openclaw gateway restart`")
-            } else {
-                ("start", "StartUnit", "`openclaw gateway start`")
-            };
-            vec![
-                format!("systemctl --user reset-failed {service}    (D-Bus ResetFailedUnit)"),
-                format!(
-                    "systemctl --user start {socket}    (D-Bus StartUnit, when the socket is installed)"
-                ),
-                format!(
-                    "systemctl --user {verb} {service}    (D-Bus {method}), then wait for READY=1; as {how}"
-                ),
-            ]
-        }
-    }
+    sup.doctor().runtime_plan_lines(action, spec, sup)
 }
 
 /// The running-unit rule (spec §6.3): when `status` says the service runs and `command_differs`
@@ -404,7 +321,7 @@ fn hold_back_rewrites(
     if held.is_empty() {
         return;
     }
-    let name = service_name(spec, sup.platform);
+    let name = spec.names.on(sup.platform);
     let pid = status
         .as_ref()
         .ok()

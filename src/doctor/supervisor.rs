@@ -16,6 +16,7 @@
 //! `/var/lib/systemd/linger` (or `OPENCLAW_SYSTEMD_LINGER_DIR`) and through logind
 //! ([`crate::service::systemd::linger::enable`]); tests replace both ([`Supervisor::with_linger`]).
 
+use super::platform::PlatformDoctor;
 use crate::config::LoadedConfig;
 use crate::environment::Environment;
 use crate::invocation::Invocation;
@@ -179,6 +180,11 @@ impl Supervisor {
             PlatformKind::Macos => Box::new(self.launchd()),
             PlatformKind::Windows => Box::new(self.windows()),
         }
+    }
+
+    /// What doctor does on this supervisor.
+    pub(crate) fn doctor(&self) -> &'static dyn PlatformDoctor {
+        super::platform::for_platform(self.platform)
     }
 
     /// A runner for one-off commands (`launchctl bootout`, `schtasks /Query`).

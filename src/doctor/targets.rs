@@ -6,18 +6,10 @@ use std::collections::BTreeMap;
 use crate::config::LoadedConfig;
 use crate::invocation::{GlobalOptions, Invocation, InvocationError};
 use crate::profile::{Profile, ProfileSource};
-use crate::service::PlatformKind;
-use crate::service::ServiceManager;
-use crate::service::launchd::LaunchdPaths;
 use crate::service::plan::Plan;
 use crate::service::spec::{ServiceSpec, SpecOptions};
-use crate::service::systemd::SystemdBackend;
-use crate::service::systemd::units;
-use crate::service_names::{Treatment, classify_service_name};
 
 use super::supervisor::Supervisor;
-
-use super::*;
 
 /// One profile to audit.
 #[derive(Debug, Clone)]
@@ -38,37 +30,7 @@ impl Target {
             .map_err(|e| e.to_string());
         let spec = config.as_ref().ok().and_then(|c| {
             let mut spec = ServiceSpec::build(&invocation, c, &SpecOptions::default()).ok()?;
-            match sup.platform {
-                PlatformKind::Linux => {}
-                PlatformKind::Macos => {
-                    // Keep what a reinstall keeps: the operator's settings in the plist and the
-                    // secrets the backend handed over in 0600 files.
-                    let plist = LaunchdPaths::for_spec(&spec).plist;
-                    for (k, v) in launchd::repair::carried_environment(&plist) {
-                        spec.environment.retain(|(key, _)| key != &k);
-                        spec.environment.push((k, v));
-                    }
-                    spec.secret_environment = launchd::repair::handed_over_secrets(&spec);
-                    return Some(spec);
-                }
-                PlatformKind::Windows => {
-                    spec.secret_environment = windows::repair::handed_over_secrets(&spec);
-                    return Some(spec);
-                }
-            }
-            let unit = units::unit_dir(&spec).join(spec.names.systemd_service_file());
-            // Keep an operator's choice of no socket activation in a unit our installer wrote.
-            if let Ok(text) = std::fs::read_to_string(&unit) {
-                let socket = units::unit_dir(&spec).join(spec.names.systemd_socket_file());
-                if systemd::audit::written_by_us(&text)
-                    && !socket.exists()
-                    && !text.contains(&format!("Requires={}", spec.names.systemd_socket_file()))
-                {
-                    spec.socket_activation = false;
-                }
-            }
-            let env = std::fs::read_to_string(units::env_file(&spec)).ok();
-            spec.secret_environment = systemd::repair::kept_env_file_entries(env.as_deref(), None);
+            sup.doctor().keep_installed(&mut spec);
             Some(spec)
         });
         Self {
@@ -81,15 +43,9 @@ impl Target {
 
     pub(super) fn plan(&self, sup: &Supervisor) -> Option<Plan> {
         let spec = self.spec.as_ref()?;
-        match sup.platform {
-            // The backend's plan: the installed unit's sandbox level (the one install's probe
-            // chose), not the host's best, so a unit at a fallback level is not drift.
-            PlatformKind::Linux => SystemdBackend::new(self.invocation.env.clone())
-                .plan_install(spec)
-                .ok(),
-            PlatformKind::Macos => sup.launchd().plan_install(spec).ok(),
-            PlatformKind::Windows => sup.windows().plan_install(spec).ok(),
-        }
+        // The backend's plan: on systemd the installed unit's sandbox level (the one install's
+        // probe chose), not the host's best, so a unit at a fallback level is not drift.
+        sup.backend(&self.invocation.env).plan_install(spec).ok()
     }
 }
 
@@ -122,38 +78,9 @@ pub(super) fn targets(
             }
         }
     }
-    if let Ok(entries) = std::fs::read_dir(home.join(".config/systemd/user")) {
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if let Some(m) = classify_service_name(PlatformKind::Linux, &name) {
-                if m.entry.treatment == Treatment::RecognisedProfileService {
-                    if let Some(p) = m.profile {
-                        names.insert(p.clone(), Some(p));
-                    }
-                }
-            }
-        }
-    }
-    if sup.platform == PlatformKind::Macos {
-        // Our LaunchAgents and other releases' `ai.openclaw.<p>` name profiles too.
-        if let Ok(entries) = std::fs::read_dir(home.join("Library/LaunchAgents")) {
-            for e in entries.flatten() {
-                let name = e.file_name().to_string_lossy().into_owned();
-                let Some(label) = name.strip_suffix(".plist") else {
-                    continue;
-                };
-                if let Some(m) = classify_service_name(PlatformKind::Macos, label) {
-                    if matches!(
-                        m.entry.treatment,
-                        Treatment::RecognisedProfileService | Treatment::OtherReleaseGateway
-                    ) {
-                        if let Some(p) = m.profile {
-                            names.insert(p.clone(), Some(p));
-                        }
-                    }
-                }
-            }
-        }
+    // Installed definitions name profiles too (on macOS also other releases' `ai.openclaw.<p>`).
+    for p in sup.doctor().installed_profiles(home) {
+        names.insert(p.clone(), Some(p));
     }
     let mut out = Vec::new();
     for (label, profile) in names {

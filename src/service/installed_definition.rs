@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::service::discovery::PlistJob;
+use crate::service::launchd::discovery::PlistJob;
 use crate::service::systemd::drift::{UnitFile, flag_value};
 
 /// What a service definition (unit file or plist) says about its environment and arguments.

@@ -28,17 +28,12 @@ pub(crate) fn scan_services(
 ) -> Scan {
     let mut scan = Scan::default();
     let roots = DiscoveryRoots::from_env(invocation.paths.home.clone(), &invocation.env);
-    let found = match PlatformKind::host() {
-        PlatformKind::Linux => discovery::discover_systemd(&roots, deep),
-        PlatformKind::Macos => discovery::discover_launchd(&roots, deep),
-        PlatformKind::Windows if deep => discovery::query_windows_tasks(&mut SystemRunner)
-            .unwrap_or_else(|e| {
-                scan.warnings
-                    .push(format!("scheduled tasks could not be listed: {e}"));
-                Vec::new()
-            }),
-        PlatformKind::Windows => Vec::new(),
-    };
+    let found = discovery::discover(PlatformKind::host(), &roots, deep, &mut SystemRunner)
+        .unwrap_or_else(|e| {
+            scan.warnings
+                .push(format!("scheduled tasks could not be listed: {e}"));
+            Vec::new()
+        });
     let runtime = service.runtime.as_ref();
     let ours = runtime.and_then(|r| r.definition_path.as_ref());
     scan.extras = found

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use plist::{Dictionary, Value};
 
-use crate::service::discovery::PlistJob;
+use crate::service::launchd::discovery::PlistJob;
 use crate::service::launchd::homebrew::HomebrewAgent;
 use crate::service::plan::Plan;
 use crate::service::spec::ServiceSpec;

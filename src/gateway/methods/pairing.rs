@@ -23,6 +23,7 @@
 
 use std::collections::BTreeMap;
 
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::gateway::connection::MAX_PENDING_TOTAL;
@@ -71,19 +72,49 @@ fn strings(params: &Map<String, Value>, key: &str) -> Option<Vec<String>> {
     })
 }
 
-fn resolved(
-    state: &GatewayState,
-    event: &str,
-    id_key: &str,
-    request_id: &str,
-    id: &str,
-    decision: &str,
-) {
+/// Which pairing ledger a request belongs to.
+#[derive(Debug, Clone, Copy)]
+enum Subject {
+    Device,
+    Node,
+}
+
+/// Broadcasts `device.pair.resolved` / `node.pair.resolved` for a decided request.
+fn resolved(state: &GatewayState, subject: Subject, request_id: &str, id: &str, decision: &str) {
+    let (event, id_key) = match subject {
+        Subject::Device => ("device.pair.resolved", "deviceId"),
+        Subject::Node => ("node.pair.resolved", "nodeId"),
+    };
     let mut payload = json!({"requestId": request_id, "decision": decision, "ts": now_ms()});
     payload[id_key] = json!(id);
     state
         .registry
         .broadcast(event, &payload, None, true, |_| true);
+}
+
+fn to_json(value: &impl Serialize) -> Result<Value, GatewayError> {
+    serde_json::to_value(value).map_err(|e| GatewayError::unavailable(e.to_string()))
+}
+
+fn missing_scope(scope: &str) -> GatewayError {
+    GatewayError::invalid_request(format!("missing scope: {scope}"))
+}
+
+/// Closes `device_id`'s other live connections (those in `role`, when given) with 1008.
+fn close_device(
+    state: &GatewayState,
+    info: &ConnInfo,
+    device_id: &str,
+    role: Option<&str>,
+    reason: &str,
+) {
+    state
+        .registry
+        .close_where(close_code::POLICY_VIOLATION, reason, |c| {
+            c.device_id.as_deref() == Some(device_id)
+                && role.is_none_or(|r| c.role.as_str() == r)
+                && c.conn_id != info.conn_id
+        });
 }
 
 /// A refusal of device management, with its reason code.
@@ -136,8 +167,7 @@ pub fn device_list(state: &GatewayState, info: &ConnInfo) -> Result<Value, Gatew
         .iter()
         .filter_map(|i| i.device_id.clone())
         .collect();
-    let mut out =
-        serde_json::to_value(&list).map_err(|e| GatewayError::unavailable(e.to_string()))?;
+    let mut out = to_json(&list)?;
     if let Some(paired) = out.get_mut("paired").and_then(Value::as_array_mut) {
         for device in paired {
             let id = device.get("deviceId").and_then(Value::as_str).unwrap_or("");
@@ -159,10 +189,7 @@ pub fn device_approve(
     let device = {
         let mut store = lock(&state.pairing);
         let pending = store
-            .list(now)
-            .pending
-            .into_iter()
-            .find(|r| r.request_id == request_id)
+            .pending_device(request_id, now)
             .ok_or_else(|| GatewayError::invalid_request("unknown requestId"))?;
         check_own_device(info, &pending.device_id)?;
         if !info.has_scope(scope::ADMIN) {
@@ -195,16 +222,13 @@ pub fn device_approve(
             .flatten()
             .find(|s| s.starts_with("operator.") && !info.has_scope(s))
         {
-            return Err(GatewayError::invalid_request(format!(
-                "missing scope: {missing}"
-            )));
+            return Err(missing_scope(missing));
         }
         store.approve(request_id, now).map_err(store_error)?
     };
     resolved(
         state,
-        "device.pair.resolved",
-        "deviceId",
+        Subject::Device,
         request_id,
         &device.device_id,
         "approved",
@@ -221,20 +245,14 @@ pub fn device_reject(
     let request_id = text(params, "requestId");
     let rejected = {
         let mut store = lock(&state.pairing);
-        if let Some(pending) = store
-            .list(now_ms())
-            .pending
-            .into_iter()
-            .find(|r| r.request_id == request_id)
-        {
+        if let Some(pending) = store.pending_device(request_id, now_ms()) {
             check_own_device(info, &pending.device_id)?;
         }
         store.reject(request_id).map_err(store_error)?
     };
     resolved(
         state,
-        "device.pair.resolved",
-        "deviceId",
+        Subject::Device,
         request_id,
         &rejected.device_id,
         "rejected",
@@ -254,10 +272,12 @@ pub fn device_remove(
     let removed = lock(&state.pairing)
         .remove_device(device_id)
         .map_err(store_error)?;
-    state.registry.close_where(
-        close_code::POLICY_VIOLATION,
+    close_device(
+        state,
+        info,
+        &removed.device_id,
+        None,
         "device pairing removed",
-        |c| c.device_id.as_deref() == Some(removed.device_id.as_str()) && c.conn_id != info.conn_id,
     );
     Ok(json!({"deviceId": removed.device_id}))
 }
@@ -292,13 +312,7 @@ pub fn token_rotate(
             .rotate_token(device_id, role, scopes.as_deref(), now_ms())
             .map_err(store_error)?
     };
-    state
-        .registry
-        .close_where(close_code::POLICY_VIOLATION, "device token rotated", |c| {
-            c.device_id.as_deref() == Some(device_id)
-                && c.role.as_str() == role
-                && c.conn_id != info.conn_id
-        });
+    close_device(state, info, device_id, Some(role), "device token rotated");
     let same_device = info.device_id.as_deref() == Some(device_id);
     let mut out = json!({
         "deviceId": device_id,
@@ -327,13 +341,13 @@ pub fn token_revoke(
     let summary = lock(&state.pairing)
         .revoke_token(device_id, role, now)
         .map_err(store_error)?;
-    state
-        .registry
-        .close_where(close_code::POLICY_VIOLATION, "device token revoked", |c| {
-            c.device_id.as_deref() == Some(device_id)
-                && c.role.as_str() == summary.role
-                && c.conn_id != info.conn_id
-        });
+    close_device(
+        state,
+        info,
+        device_id,
+        Some(&summary.role),
+        "device token revoked",
+    );
     Ok(json!({
         "deviceId": device_id,
         "role": summary.role,
@@ -384,8 +398,7 @@ pub fn node_request(
         }
         store.node_request(input, now_ms()).map_err(store_error)?
     };
-    let request =
-        serde_json::to_value(&request).map_err(|e| GatewayError::unavailable(e.to_string()))?;
+    let request = to_json(&request)?;
     if created {
         state
             .registry
@@ -396,8 +409,7 @@ pub fn node_request(
 
 /// `node.pair.list`.
 pub fn node_list(state: &GatewayState) -> Result<Value, GatewayError> {
-    serde_json::to_value(lock(&state.pairing).node_list(now_ms()))
-        .map_err(|e| GatewayError::unavailable(e.to_string()))
+    to_json(&lock(&state.pairing).node_list(now_ms()))
 }
 
 /// `node.pair.approve`: returns the paired node with its new token (once).
@@ -411,10 +423,7 @@ pub fn node_approve(
     let approval = {
         let mut store = lock(&state.pairing);
         let pending = store
-            .node_list(now)
-            .pending
-            .into_iter()
-            .find(|r| r.request_id == request_id)
+            .pending_node(request_id, now)
             .ok_or_else(|| GatewayError::invalid_request("unknown requestId"))?;
         let commands = pending.commands.unwrap_or_default();
         let needed = if commands.iter().any(|c| requires_admin(c)) {
@@ -425,22 +434,18 @@ pub fn node_approve(
             None
         };
         if let Some(needed) = needed.filter(|s| !info.has_scope(s)) {
-            return Err(GatewayError::invalid_request(format!(
-                "missing scope: {needed}"
-            )));
+            return Err(missing_scope(needed));
         }
         store.node_approve(request_id, now).map_err(store_error)?
     };
     resolved(
         state,
-        "node.pair.resolved",
-        "nodeId",
+        Subject::Node,
         request_id,
         &approval.node.node_id,
         "approved",
     );
-    let mut node = serde_json::to_value(&approval.node)
-        .map_err(|e| GatewayError::unavailable(e.to_string()))?;
+    let mut node = to_json(&approval.node)?;
     node["token"] = json!(approval.token.expose_secret());
     Ok(json!({"requestId": request_id, "node": node}))
 }
@@ -456,8 +461,7 @@ pub fn node_reject(
         .map_err(store_error)?;
     resolved(
         state,
-        "node.pair.resolved",
-        "nodeId",
+        Subject::Node,
         request_id,
         &rejected.node_id,
         "rejected",

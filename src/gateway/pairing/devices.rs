@@ -179,6 +179,11 @@ impl PairingStore {
             .map(|device| device.view())
     }
 
+    /// The unexpired pending device request `request_id`.
+    pub fn pending_device(&self, request_id: &str, now_ms: u64) -> Option<DevicePendingRequest> {
+        self.devices.pending_request(request_id, now_ms)
+    }
+
     /// Rejects (drops) a pending device request; returns it for `device.pair.resolved`.
     pub fn reject(&mut self, request_id: &str) -> Result<DevicePendingRequest> {
         self.devices.reject(request_id)

@@ -180,6 +180,14 @@ impl<P: PendingEntry, R: PairedEntry> Ledger<P, R> {
         Ok(record)
     }
 
+    /// The unexpired pending request `request_id`.
+    pub(super) fn pending_request(&self, request_id: &str, now_ms: u64) -> Option<P> {
+        self.pending
+            .get(request_id)
+            .filter(|r| !is_expired(r.ts(), now_ms))
+            .cloned()
+    }
+
     /// Drops a pending request and returns it.
     pub(super) fn reject(&mut self, request_id: &str) -> Result<P> {
         let mut next = self.pending.clone();

@@ -109,6 +109,11 @@ impl PairingStore {
             })
     }
 
+    /// The unexpired pending node request `request_id`.
+    pub fn pending_node(&self, request_id: &str, now_ms: u64) -> Option<NodePendingRequest> {
+        self.nodes.pending_request(request_id, now_ms)
+    }
+
     /// Rejects (drops) a pending node request; returns it for `node.pair.resolved`.
     pub fn node_reject(&mut self, request_id: &str) -> Result<NodePendingRequest> {
         self.nodes.reject(request_id)

@@ -16,7 +16,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::ports::DEFAULT_GATEWAY_PORT;
-use crate::service::discovery::{PlistJob, port_of};
+use crate::service::discovery::port_of;
+use crate::service::launchd::discovery::PlistJob;
 use crate::service::spec::ServiceSpec;
 use crate::service::systemd::drift::flag_value;
 

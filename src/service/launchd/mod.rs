@@ -12,6 +12,7 @@
 //! `gui/<uid>`, or `user/<uid>` when no desktop session exists (SSH only). Running as root is
 //! refused: launchctl would target `gui/0`, not the user's session.
 
+pub mod discovery;
 pub mod homebrew;
 pub mod launchctl;
 pub mod layout;

@@ -37,6 +37,7 @@
 
 pub mod dbus;
 pub mod diagnose;
+pub mod discovery;
 pub mod drift;
 mod executor;
 mod install;

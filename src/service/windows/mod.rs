@@ -9,6 +9,7 @@
 //! a BOM), imported with `schtasks /Create /XML … /F` and kept there as the record `install`
 //! compares against. Status reads the registered XML and the COM state, never localised text.
 
+pub mod discovery;
 pub mod schtasks;
 pub mod task_xml;
 
