@@ -4,6 +4,7 @@
 use crate::invocation::Invocation;
 use crate::service::PlatformKind;
 use crate::service::discovery::{DiscoveryRoots, DiscoveryScope, ServiceClass};
+use crate::service::plan::Plan;
 use crate::service::spec::ServiceSpec;
 
 use super::file_audit::Item;
@@ -28,6 +29,21 @@ pub(crate) struct AuditContext<'a> {
     /// System-level OpenClaw gateway services (Linux), as `label (detail)`: doctor never installs
     /// a user unit next to one.
     pub(super) system_services: Vec<String>,
+}
+
+/// What the audit of one installed definition reads.
+#[derive(Clone, Copy)]
+pub(crate) struct DefinitionAudit<'a> {
+    /// The profile.
+    pub(crate) target: &'a Target,
+    /// The service `gateway install` would write now.
+    pub(crate) spec: &'a ServiceSpec,
+    /// Its install plan.
+    pub(crate) plan: &'a Plan,
+    /// What the audit of every profile shares.
+    pub(crate) ctx: &'a AuditContext<'a>,
+    /// The config's plaintext token, if any (a definition must not repeat it inline).
+    pub(crate) config_token: Option<&'a str>,
 }
 
 /// Audits one profile.
@@ -56,10 +72,13 @@ pub(super) fn audit_target(target: &Target, ctx: &AuditContext<'_>) -> Vec<Item>
             .and_then(|a| a.token.as_ref())
             .and_then(|t| t.plain().map(str::to_owned))
     });
-    out.extend(
-        sup.doctor()
-            .audit_definition(target, spec, &plan, ctx, config_token.as_deref()),
-    );
+    out.extend(sup.doctor().audit_definition(&DefinitionAudit {
+        target,
+        spec,
+        plan: &plan,
+        ctx,
+        config_token: config_token.as_deref(),
+    }));
     out.into_iter()
         .map(|(f, a)| (profile_finding(f, target), a))
         .collect()

@@ -12,9 +12,10 @@ use crate::service::launchd::discovery::discover_launchd;
 use crate::service::plan::Plan;
 use crate::service::spec::ServiceSpec;
 use crate::service::status::SupervisorStatus;
+use crate::service_names::{Treatment, classify_service_name};
 
 use super::Target;
-use super::audit::AuditContext;
+use super::audit::DefinitionAudit;
 use super::file_audit::Item;
 use super::repair::Action;
 use super::supervisor::Supervisor;
@@ -36,15 +37,8 @@ pub(crate) trait PlatformDoctor: Sync {
         discover_launchd(roots, true)
     }
 
-    /// Audits `target`'s installed definition against `plan` and its service at runtime.
-    fn audit_definition(
-        &self,
-        target: &Target,
-        spec: &ServiceSpec,
-        plan: &Plan,
-        ctx: &AuditContext<'_>,
-        config_token: Option<&str>,
-    ) -> Vec<Item>;
+    /// Audits a profile's installed definition against its plan, and its service at runtime.
+    fn audit_definition(&self, input: &DefinitionAudit<'_>) -> Vec<Item>;
 
     /// The findings of a service that is installed but not loaded; `None`: the generic
     /// not-running finding with its start repair.
@@ -105,4 +99,27 @@ pub(crate) fn for_platform(platform: PlatformKind) -> &'static dyn PlatformDocto
         PlatformKind::Macos => &super::launchd::LaunchdDoctor,
         PlatformKind::Windows => &super::windows::WindowsDoctor,
     }
+}
+
+/// Profiles named by the definitions in `dir`: file names (less `suffix`) that `platform`'s name
+/// table recognises with one of `treatments`.
+pub(super) fn profiles_named_in(
+    dir: &Path,
+    platform: PlatformKind,
+    suffix: &str,
+    treatments: &[Treatment],
+) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let m = classify_service_name(platform, name.strip_suffix(suffix)?)?;
+            treatments
+                .contains(&m.entry.treatment)
+                .then_some(m.profile)?
+        })
+        .collect()
 }

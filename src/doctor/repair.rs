@@ -332,31 +332,20 @@ mod tests {
         std::fs::write(&plist, "<plist/>").unwrap();
         let fake = FakeLaunchctl::new(501, true);
         let mut runner = fake.clone();
-        let trash = home.path().join(".Trash/com.openclaw.gateway.plist");
-        let dest = trash_launch_agent(
-            &mut runner,
-            "com.openclaw.gateway",
-            &plist,
-            "gui/501",
-            &trash,
-        )
-        .unwrap();
-        assert_eq!(dest, trash);
-        assert!(!plist.exists() && trash.exists());
+        let in_trash = home.path().join(".Trash/com.openclaw.gateway.plist");
+        let trash = |runner: &mut FakeLaunchctl| {
+            trash_launch_agent(runner, "com.openclaw.gateway", &plist, "gui/501", &in_trash)
+        };
+        let dest = trash(&mut runner).unwrap();
+        assert_eq!(dest, in_trash);
+        assert!(!plist.exists() && in_trash.exists());
         assert_eq!(
             fake.take_calls(),
             ["launchctl bootout gui/501/com.openclaw.gateway"]
         );
         // A second agent of the same label does not overwrite the first in the Trash.
         std::fs::write(&plist, "<plist/>").unwrap();
-        let dest = trash_launch_agent(
-            &mut runner,
-            "com.openclaw.gateway",
-            &plist,
-            "gui/501",
-            &trash,
-        )
-        .unwrap();
+        let dest = trash(&mut runner).unwrap();
         assert_eq!(
             dest,
             home.path().join(".Trash/com.openclaw.gateway 2.plist")

@@ -1026,24 +1026,27 @@ mod tests {
         assert_eq!(verified.payload_version, PayloadVersion::V3);
     }
 
-    #[test]
-    fn signed_at_exactly_ten_minutes_away_is_still_accepted() {
+    /// A v4 proof of the RFC key signed at `signed_at`, checked from a remote v4 client.
+    fn verify_signed_at(signed_at: u64) -> Result<VerifiedDevice, DeviceAuthError> {
         let scopes = scopes();
         let f = fields(&scopes);
+        let signed = sign(
+            &rfc_keypair(),
+            PayloadVersion::V4,
+            &f,
+            signed_at,
+            Some(NONCE),
+        );
+        verify_device(&proof(&signed, signed_at, Some(NONCE)), &f, &remote_v4())
+    }
+
+    #[test]
+    fn signed_at_exactly_ten_minutes_away_is_still_accepted() {
         for signed_at in [
             NOW - DEVICE_SIGNATURE_SKEW_MS,
             NOW + DEVICE_SIGNATURE_SKEW_MS,
         ] {
-            let signed = sign(
-                &rfc_keypair(),
-                PayloadVersion::V4,
-                &f,
-                signed_at,
-                Some(NONCE),
-            );
-            assert!(
-                verify_device(&proof(&signed, signed_at, Some(NONCE)), &f, &remote_v4()).is_ok()
-            );
+            assert!(verify_signed_at(signed_at).is_ok(), "signedAt {signed_at}");
         }
     }
 
@@ -1159,23 +1162,13 @@ mod tests {
 
     #[test]
     fn signature_older_or_newer_than_ten_minutes_is_expired() {
-        let scopes = scopes();
-        let f = fields(&scopes);
         for signed_at in [
             NOW - DEVICE_SIGNATURE_SKEW_MS - 1,
             NOW + DEVICE_SIGNATURE_SKEW_MS + 1,
             0,
         ] {
-            let signed = sign(
-                &rfc_keypair(),
-                PayloadVersion::V4,
-                &f,
-                signed_at,
-                Some(NONCE),
-            );
-            let result = verify_device(&proof(&signed, signed_at, Some(NONCE)), &f, &remote_v4());
             assert_eq!(
-                result,
+                verify_signed_at(signed_at),
                 Err(DeviceAuthError::SignatureExpired),
                 "signedAt {signed_at}"
             );
@@ -1291,17 +1284,11 @@ mod tests {
         assert_eq!(result, Err(DeviceAuthError::SignatureInvalid));
     }
 
-    #[test]
-    fn a_key_that_is_not_a_curve_point_fails_the_signature_check() {
-        // 32 bytes that do not decompress to an Ed25519 point: parses, derives an id, but cannot
-        // verify anything, so it stops at check 5 (check 6 cannot fail once check 1 passed).
-        let not_a_point = (0u8..=255)
-            .map(|b| [b; 32])
-            .find(|bytes| VerifyingKey::from_bytes(bytes).is_err())
-            .unwrap();
-        let id = device_id_for(&not_a_point);
-        let key = public_key_base64url(&not_a_point);
-        let signature = URL_SAFE_NO_PAD.encode([1u8; 64]);
+    /// A proof by the raw public key `raw` (its id derived from it) with `signature`.
+    fn verify_raw_key(raw: &[u8; 32], signature: &[u8]) -> Result<VerifiedDevice, DeviceAuthError> {
+        let id = device_id_for(raw);
+        let key = public_key_base64url(raw);
+        let signature = URL_SAFE_NO_PAD.encode(signature);
         let p = DeviceProof {
             id: &id,
             public_key: &key,
@@ -1310,8 +1297,21 @@ mod tests {
             nonce: Some(NONCE),
         };
         let scopes = scopes();
-        let result = verify_device(&p, &fields(&scopes), &remote_v4());
-        assert_eq!(result, Err(DeviceAuthError::SignatureInvalid));
+        verify_device(&p, &fields(&scopes), &remote_v4())
+    }
+
+    #[test]
+    fn a_key_that_is_not_a_curve_point_fails_the_signature_check() {
+        // 32 bytes that do not decompress to an Ed25519 point: parses, derives an id, but cannot
+        // verify anything, so it stops at check 5 (check 6 cannot fail once check 1 passed).
+        let not_a_point = (0u8..=255)
+            .map(|b| [b; 32])
+            .find(|bytes| VerifyingKey::from_bytes(bytes).is_err())
+            .unwrap();
+        assert_eq!(
+            verify_raw_key(&not_a_point, &[1u8; 64]),
+            Err(DeviceAuthError::SignatureInvalid)
+        );
     }
 
     #[test]
@@ -1322,19 +1322,10 @@ mod tests {
         identity_point[0] = 1;
         let mut forged = [0u8; 64];
         forged[0] = 1;
-        let id = device_id_for(&identity_point);
-        let key = public_key_base64url(&identity_point);
-        let signature = URL_SAFE_NO_PAD.encode(forged);
-        let p = DeviceProof {
-            id: &id,
-            public_key: &key,
-            signature: &signature,
-            signed_at_ms: NOW,
-            nonce: Some(NONCE),
-        };
-        let scopes = scopes();
-        let result = verify_device(&p, &fields(&scopes), &remote_v4());
-        assert_eq!(result, Err(DeviceAuthError::SignatureInvalid));
+        assert_eq!(
+            verify_raw_key(&identity_point, &forged),
+            Err(DeviceAuthError::SignatureInvalid)
+        );
     }
 
     // --- keypairs ---

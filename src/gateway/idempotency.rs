@@ -356,43 +356,27 @@ mod tests {
         let cache = IdempotencyCache::default();
         let runs = Arc::new(AtomicUsize::new(0));
         let (release_tx, release_rx) = tokio::sync::oneshot::channel::<()>();
-        let first = {
+        // Runs `node.invoke:k` on its own task: counts the run, waits for `gate`, answers `answer`.
+        let spawn_run = |gate: Option<tokio::sync::oneshot::Receiver<()>>, answer: &'static str| {
             let cache = cache.clone();
             let runs = runs.clone();
             tokio::spawn(async move {
-                cache
-                    .run(
-                        "node.invoke:k",
-                        || 0,
-                        || async move {
-                            runs.fetch_add(1, Ordering::SeqCst);
-                            let _ = release_rx.await;
-                            (Ok(json!("once")), true)
-                        },
-                    )
-                    .await
+                let work = || async move {
+                    runs.fetch_add(1, Ordering::SeqCst);
+                    if let Some(gate) = gate {
+                        let _ = gate.await;
+                    }
+                    (Ok(json!(answer)), true)
+                };
+                cache.run("node.invoke:k", || 0, work).await
             })
         };
+        let first = spawn_run(Some(release_rx), "once");
         tokio::task::yield_now().await;
         while cache.is_empty() {
             tokio::task::yield_now().await;
         }
-        let second = {
-            let cache = cache.clone();
-            let runs = runs.clone();
-            tokio::spawn(async move {
-                cache
-                    .run(
-                        "node.invoke:k",
-                        || 0,
-                        || async move {
-                            runs.fetch_add(1, Ordering::SeqCst);
-                            (Ok(json!("twice")), true)
-                        },
-                    )
-                    .await
-            })
-        };
+        let second = spawn_run(None, "twice");
         tokio::task::yield_now().await;
         let _ = release_tx.send(());
         assert_eq!(first.await.unwrap().unwrap(), json!("once"));

@@ -281,22 +281,18 @@ fn resolve_auth(
     let auth_cfg = cfg.auth();
     let rate_limit = cfg.rate_limit();
     let token = first_secret(
+        SharedSecret::Token,
         args.token.as_deref(),
         args.token_file.as_deref(),
         env,
-        "OPENCLAW_GATEWAY_TOKEN",
-        auth_cfg.and_then(|a| a.token.as_ref()),
-        "gateway.auth.token",
-        "--token",
+        cfg,
     )?;
     let password = first_secret(
+        SharedSecret::Password,
         args.password.as_deref(),
         args.password_file.as_deref(),
         env,
-        "OPENCLAW_GATEWAY_PASSWORD",
-        auth_cfg.and_then(|a| a.password.as_ref()),
-        "gateway.auth.password",
-        "--password",
+        cfg,
     )?;
     let explicit_mode = match &args.auth {
         Some(raw) => Some(parse_auth_mode(raw)?),
@@ -373,28 +369,11 @@ pub fn configured_secret_source(
     env: &Environment,
     cfg: &Config,
 ) -> Result<Option<String>, SettingsError> {
-    let auth_cfg = cfg.auth();
-    let token = first_secret(
-        None,
-        None,
-        env,
-        "OPENCLAW_GATEWAY_TOKEN",
-        auth_cfg.and_then(|a| a.token.as_ref()),
-        "gateway.auth.token",
-        "--token",
-    )?;
+    let token = first_secret(SharedSecret::Token, None, None, env, cfg)?;
     if let Some((_, source)) = token {
         return Ok(Some(source));
     }
-    let password = first_secret(
-        None,
-        None,
-        env,
-        "OPENCLAW_GATEWAY_PASSWORD",
-        auth_cfg.and_then(|a| a.password.as_ref()),
-        "gateway.auth.password",
-        "--password",
-    )?;
+    let password = first_secret(SharedSecret::Password, None, None, env, cfg)?;
     Ok(password.map(|(_, source)| source))
 }
 
@@ -410,16 +389,47 @@ fn parse_auth_mode(raw: &str) -> Result<AuthMode, SettingsError> {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The two shared secrets and where each can be given.
+#[derive(Debug, Clone, Copy)]
+enum SharedSecret {
+    Token,
+    Password,
+}
+
+impl SharedSecret {
+    /// (environment variable, config key, command-line flag).
+    fn names(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Self::Token => ("OPENCLAW_GATEWAY_TOKEN", "gateway.auth.token", "--token"),
+            Self::Password => (
+                "OPENCLAW_GATEWAY_PASSWORD",
+                "gateway.auth.password",
+                "--password",
+            ),
+        }
+    }
+
+    /// Its value in the config's `gateway.auth`.
+    fn configured(self, cfg: &Config) -> Option<&SecretInput> {
+        let auth = cfg.auth()?;
+        match self {
+            Self::Token => auth.token.as_ref(),
+            Self::Password => auth.password.as_ref(),
+        }
+    }
+}
+
+/// The first of: the flag's value, the flag's file, the environment variable, its `_FILE`
+/// variant, the config value (plain or an env/file reference); with where it came from.
 fn first_secret(
+    which: SharedSecret,
     flag: Option<&str>,
     flag_file: Option<&Path>,
     env: &Environment,
-    env_key: &str,
-    config: Option<&SecretInput>,
-    config_key: &str,
-    flag_name: &str,
+    cfg: &Config,
 ) -> Result<Option<(Secret, String)>, SettingsError> {
+    let (env_key, config_key, flag_name) = which.names();
+    let config = which.configured(cfg);
     if let Some(v) = flag.map(str::trim).filter(|v| !v.is_empty()) {
         return Ok(Some((Secret::new(v), flag_name.to_owned())));
     }

@@ -9,6 +9,8 @@
 //! Linux.
 
 pub mod abort_hook;
+#[cfg(test)]
+mod backend_rig;
 pub mod discovery;
 pub mod fake_tool;
 #[cfg(test)]

@@ -9,17 +9,16 @@ use std::path::Path;
 use crate::service::PlatformKind;
 use crate::service::discovery::{DiscoveredService, DiscoveryRoots};
 use crate::service::launchd::{LaunchdPaths, homebrew};
-use crate::service::plan::Plan;
 use crate::service::spec::ServiceSpec;
 use crate::service::status::SupervisorStatus;
 use crate::service::systemd::cli_command;
-use crate::service_names::{Treatment, classify_service_name};
+use crate::service_names::Treatment;
 
 use super::Target;
-use super::audit::{AuditContext, not_installed};
+use super::audit::{DefinitionAudit, not_installed};
 use super::file_audit::Item;
 use super::findings::{RepairKind, Severity};
-use super::platform::PlatformDoctor;
+use super::platform::{PlatformDoctor, profiles_named_in};
 use super::repair::{Action, trash_launch_agent};
 use super::runtime;
 use super::supervisor::Supervisor;
@@ -42,65 +41,56 @@ impl PlatformDoctor for LaunchdDoctor {
 
     fn installed_profiles(&self, home: &Path) -> Vec<String> {
         // Our LaunchAgents and other releases' `ai.openclaw.<p>` name profiles.
-        let Ok(entries) = std::fs::read_dir(home.join("Library/LaunchAgents")) else {
-            return Vec::new();
-        };
-        entries
-            .flatten()
-            .filter_map(|e| {
-                let name = e.file_name().to_string_lossy().into_owned();
-                let m = classify_service_name(PlatformKind::Macos, name.strip_suffix(".plist")?)?;
-                matches!(
-                    m.entry.treatment,
-                    Treatment::RecognisedProfileService | Treatment::OtherReleaseGateway
-                )
-                .then_some(m.profile)
-                .flatten()
-            })
-            .collect()
+        let agents = home.join("Library/LaunchAgents");
+        let named = [
+            Treatment::RecognisedProfileService,
+            Treatment::OtherReleaseGateway,
+        ];
+        profiles_named_in(&agents, PlatformKind::Macos, ".plist", &named)
     }
 
-    fn audit_definition(
-        &self,
-        target: &Target,
-        spec: &ServiceSpec,
-        plan: &Plan,
-        ctx: &AuditContext<'_>,
-        config_token: Option<&str>,
-    ) -> Vec<Item> {
-        let paths = LaunchdPaths::for_spec(spec);
+    fn audit_definition(&self, input: &DefinitionAudit<'_>) -> Vec<Item> {
+        let paths = LaunchdPaths::for_spec(input.spec);
         let plist = paths.plist;
         // Our Homebrew formula's job (`brew services start openclaw`) for this profile or port.
-        let home = &target.invocation.paths.home;
-        let root = DiscoveryRoots::from_env(home, &target.invocation.env).root;
-        let homebrew = homebrew::conflicting_agents(&paths.launch_agents_dir, Some(&root), spec);
+        let home = &input.target.invocation.paths.home;
+        let root = DiscoveryRoots::from_env(home, &input.target.invocation.env).root;
+        let homebrew =
+            homebrew::conflicting_agents(&paths.launch_agents_dir, Some(&root), input.spec);
         let Some((dict, _, env)) = repair::read_plist(&plist) else {
             if let Some(agent) = homebrew.first() {
-                return vec![(audit::homebrew_agent_in_use(&target.label, agent), None)];
+                return vec![(
+                    audit::homebrew_agent_in_use(&input.target.label, agent),
+                    None,
+                )];
             }
-            return not_installed(target, ctx, &format!("{} is missing", plist.display()));
+            return not_installed(
+                input.target,
+                input.ctx,
+                &format!("{} is missing", plist.display()),
+            );
         };
         let mut out = audit::audit_plist(&audit::LaunchdAuditInput {
-            profile: &target.label,
-            spec,
-            plan,
+            profile: &input.target.label,
+            spec: input.spec,
+            plan: input.plan,
             plist_path: &plist,
             installed: &dict,
             env_file: env.as_deref(),
             plist_mode: crate::atomic_write::file_mode(&plist),
-            config_token,
+            config_token: input.config_token,
         });
         runtime::audit_running_state(
             &mut out,
-            target,
-            spec,
-            ctx.sup,
-            audit::command_differs(&dict, plan),
+            input.target,
+            input.spec,
+            input.ctx.sup,
+            audit::command_differs(&dict, input.plan),
             runtime::RunningRewrite::Hold,
         );
-        let label = &spec.names.launchd_label;
+        let label = &input.spec.names.launchd_label;
         out.extend(homebrew.iter().map(|agent| {
-            let finding = audit::homebrew_duplicate(&target.label, &plist, label, agent);
+            let finding = audit::homebrew_duplicate(&input.target.label, &plist, label, agent);
             (finding, None)
         }));
         out

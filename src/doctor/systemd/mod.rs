@@ -14,13 +14,13 @@ use crate::service::spec::ServiceSpec;
 use crate::service::status::SupervisorStatus;
 use crate::service::systemd::discovery::discover_systemd;
 use crate::service::systemd::{packaged, units};
-use crate::service_names::{Treatment, classify_service_name};
+use crate::service_names::Treatment;
 
 use super::Target;
-use super::audit::{AuditContext, not_installed, packaged_unit_in_use};
+use super::audit::{DefinitionAudit, not_installed, packaged_unit_in_use};
 use super::file_audit::Item;
 use super::linger;
-use super::platform::PlatformDoctor;
+use super::platform::{PlatformDoctor, profiles_named_in};
 use super::repair::Action;
 use super::runtime;
 use super::supervisor::Supervisor;
@@ -46,19 +46,9 @@ impl PlatformDoctor for SystemdDoctor {
     }
 
     fn installed_profiles(&self, home: &Path) -> Vec<String> {
-        let Ok(entries) = std::fs::read_dir(home.join(".config/systemd/user")) else {
-            return Vec::new();
-        };
-        entries
-            .flatten()
-            .filter_map(|e| {
-                let name = e.file_name().to_string_lossy().into_owned();
-                let m = classify_service_name(PlatformKind::Linux, &name)?;
-                (m.entry.treatment == Treatment::RecognisedProfileService)
-                    .then_some(m.profile)
-                    .flatten()
-            })
-            .collect()
+        let units = home.join(".config/systemd/user");
+        let ours = [Treatment::RecognisedProfileService];
+        profiles_named_in(&units, PlatformKind::Linux, "", &ours)
     }
 
     fn discover(&self, roots: &DiscoveryRoots) -> Vec<DiscoveredService> {
@@ -67,55 +57,56 @@ impl PlatformDoctor for SystemdDoctor {
         found
     }
 
-    fn audit_definition(
-        &self,
-        target: &Target,
-        spec: &ServiceSpec,
-        plan: &Plan,
-        ctx: &AuditContext<'_>,
-        config_token: Option<&str>,
-    ) -> Vec<Item> {
-        let sup = ctx.sup;
-        let unit_dir = units::unit_dir(spec);
-        let service = spec.names.systemd_service_file();
+    fn audit_definition(&self, input: &DefinitionAudit<'_>) -> Vec<Item> {
+        let sup = input.ctx.sup;
+        let unit_dir = units::unit_dir(input.spec);
+        let service = input.spec.names.systemd_service_file();
         let unit_path = unit_dir.join(&service);
         let Ok(installed) = std::fs::read_to_string(&unit_path) else {
             // A distribution package's unit of ours (/usr/lib/systemd/...) is the service then:
             // doctor names it and leaves package files alone.
-            let paths = &target.invocation.paths;
-            let root = DiscoveryRoots::from_env(&paths.home, &target.invocation.env).root;
-            if let Some(packaged) = packaged::packaged_unit(&root, &spec.scope, &service) {
-                return vec![(packaged_unit_in_use(target, spec, &packaged), None)];
+            let paths = &input.target.invocation.paths;
+            let root = DiscoveryRoots::from_env(&paths.home, &input.target.invocation.env).root;
+            if let Some(packaged) = packaged::packaged_unit(&root, &input.spec.scope, &service) {
+                return vec![(
+                    packaged_unit_in_use(input.target, input.spec, &packaged),
+                    None,
+                )];
             }
-            return not_installed(target, ctx, &format!("{} is missing", unit_path.display()));
+            return not_installed(
+                input.target,
+                input.ctx,
+                &format!("{} is missing", unit_path.display()),
+            );
         };
-        let socket = std::fs::read_to_string(unit_dir.join(spec.names.systemd_socket_file())).ok();
+        let socket =
+            std::fs::read_to_string(unit_dir.join(input.spec.names.systemd_socket_file())).ok();
         let mut out = audit::audit_unit(&audit::UnitAuditInput {
-            profile: &target.label,
-            spec,
-            plan,
+            profile: &input.target.label,
+            spec: input.spec,
+            plan: input.plan,
             installed: &installed,
             socket: socket.as_deref(),
             dropins: &dropins(&unit_dir.join(format!("{service}.d"))),
-            config_token,
-            best_sandbox: units::best_level(spec, &units::SystemdFeatures::detect()),
+            config_token: input.config_token,
+            best_sandbox: units::best_level(input.spec, &units::SystemdFeatures::detect()),
         });
         // Releasing the running-unit rule is for a definition of another release (an old install
         // with inline secrets); a unit of this release whose command merely differs stays held.
         let rewrite = if audit::written_by_us(&installed) {
             runtime::RunningRewrite::Hold
         } else {
-            ctx.running_rewrite
+            input.ctx.running_rewrite
         };
         runtime::audit_running_state(
             &mut out,
-            target,
-            spec,
+            input.target,
+            input.spec,
             sup,
-            audit::command_differs(&installed, plan),
+            audit::command_differs(&installed, input.plan),
             rewrite,
         );
-        // Linger matters once a user unit is installed (spec §2.8); one finding for all profiles
+        // Linger matters once a user unit is installed (input.spec §2.8); one finding for all profiles
         // (see `audit_all`).
         let (user, state) = sup.read_linger();
         out.extend(linger::audit(&user, &state));

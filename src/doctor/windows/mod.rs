@@ -6,14 +6,13 @@ pub mod repair;
 
 use std::path::Path;
 
-use crate::service::plan::Plan;
 use crate::service::spec::ServiceSpec;
 use crate::service::status::SupervisorStatus;
 use crate::service::windows::schtasks::Schtasks;
 use crate::service::windows::task_file;
 
 use super::Target;
-use super::audit::{AuditContext, not_installed};
+use super::audit::{DefinitionAudit, not_installed};
 use super::file_audit::Item;
 use super::findings::{Finding, RepairKind, Severity};
 use super::platform::PlatformDoctor;
@@ -34,16 +33,9 @@ impl PlatformDoctor for WindowsDoctor {
         Vec::new()
     }
 
-    fn audit_definition(
-        &self,
-        target: &Target,
-        spec: &ServiceSpec,
-        plan: &Plan,
-        ctx: &AuditContext<'_>,
-        config_token: Option<&str>,
-    ) -> Vec<Item> {
-        let name = &spec.names.windows_task;
-        let mut runner = ctx.sup.runner();
+    fn audit_definition(&self, input: &DefinitionAudit<'_>) -> Vec<Item> {
+        let name = &input.spec.names.windows_task;
+        let mut runner = input.ctx.sup.runner();
         let registered = match Schtasks::new(runner.as_mut()).query_xml(name) {
             Ok(r) => r,
             Err(e) => {
@@ -54,36 +46,36 @@ impl PlatformDoctor for WindowsDoctor {
                     "Run doctor again from the account that owns the task",
                     RepairKind::Manual,
                 );
-                return vec![(finding.profile(&target.label), None)];
+                return vec![(finding.profile(&input.target.label), None)];
             }
         };
-        let record = std::fs::read(task_file(spec)).ok();
-        let script_path = repair::task_script(spec);
+        let record = std::fs::read(task_file(input.spec)).ok();
+        let script_path = repair::task_script(input.spec);
         let script = std::fs::read_to_string(&script_path).ok();
         if registered.is_none() && record.is_none() && script.is_none() {
             let why = format!("scheduled task \"{name}\" is not registered");
-            return not_installed(target, ctx, &why);
+            return not_installed(input.target, input.ctx, &why);
         }
         let script_mode = crate::atomic_write::file_mode(&script_path);
         let mut out = audit::audit_task(&audit::TaskAuditInput {
-            profile: &target.label,
-            spec,
-            plan,
+            profile: &input.target.label,
+            spec: input.spec,
+            plan: input.plan,
             registered: registered.as_ref(),
             record: record.as_deref(),
             script: script
                 .as_deref()
                 .map(|t| (script_path.as_path(), t, script_mode)),
-            config_token,
+            config_token: input.config_token,
         });
         let command_differs = registered
             .as_ref()
-            .is_some_and(|r| audit::command_differs(r, plan));
+            .is_some_and(|r| audit::command_differs(r, input.plan));
         runtime::audit_running_state(
             &mut out,
-            target,
-            spec,
-            ctx.sup,
+            input.target,
+            input.spec,
+            input.ctx.sup,
             command_differs,
             runtime::RunningRewrite::Hold,
         );

@@ -4,6 +4,7 @@
 //! `schemas/protocol/methods/` (a test checks it). Authorization: `operator.admin` satisfies every
 //! operator scope and `operator.write` also allows read; node-only methods need `role: node`.
 
+mod call;
 mod config;
 mod logs;
 pub mod node_catalog;
@@ -24,6 +25,7 @@ use crate::protocol::constants::scope;
 use crate::protocol::errors::GatewayError;
 use crate::protocol::schema_validation::Validators;
 
+pub use self::call::Call;
 pub use self::config::REDACTED;
 use self::config::config_get;
 use self::logs::logs_tail;
@@ -237,6 +239,11 @@ fn dispatch_sync(
     method: &str,
     params: &Map<String, Value>,
 ) -> Option<Result<Value, GatewayError>> {
+    let call = Call {
+        state,
+        info,
+        params,
+    };
     Some(match method {
         "health" => Ok(state.health()),
         "status" => Ok(status(state, info)),
@@ -256,21 +263,21 @@ fn dispatch_sync(
         "config.get" => Ok(config_get(state)),
         "node.list" => Ok(node_catalog::list(state)),
         "node.describe" => node_catalog::describe(state, params),
-        "node.rename" => pairing::node_rename(state, params),
+        "node.rename" => pairing::node_rename(&call),
         "node.invoke.result" => node_invoke::result(state, info, params),
         "node.event" => Ok(node_catalog::event(state, info, params)),
-        "node.pair.request" => pairing::node_request(state, params),
-        "node.pair.list" => pairing::node_list(state),
-        "node.pair.approve" => pairing::node_approve(state, info, params),
-        "node.pair.reject" => pairing::node_reject(state, params),
-        "node.pair.verify" => pairing::node_verify(state, params),
-        "node.pair.remove" => pairing::node_remove(state, params),
-        "device.pair.list" => pairing::device_list(state, info),
-        "device.pair.approve" => pairing::device_approve(state, info, params),
-        "device.pair.reject" => pairing::device_reject(state, info, params),
-        "device.pair.remove" => pairing::device_remove(state, info, params),
-        "device.token.rotate" => pairing::token_rotate(state, info, params),
-        "device.token.revoke" => pairing::token_revoke(state, info, params),
+        "node.pair.request" => pairing::node_request(&call),
+        "node.pair.list" => pairing::node_list(&call),
+        "node.pair.approve" => pairing::node_approve(&call),
+        "node.pair.reject" => pairing::node_reject(&call),
+        "node.pair.verify" => pairing::node_verify(&call),
+        "node.pair.remove" => pairing::node_remove(&call),
+        "device.pair.list" => pairing::device_list(&call),
+        "device.pair.approve" => pairing::device_approve(&call),
+        "device.pair.reject" => pairing::device_reject(&call),
+        "device.pair.remove" => pairing::device_remove(&call),
+        "device.token.rotate" => pairing::token_rotate(&call),
+        "device.token.revoke" => pairing::token_revoke(&call),
         _ => return None,
     })
 }

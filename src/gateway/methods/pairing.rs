@@ -24,12 +24,14 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::gateway::connection::MAX_PENDING_TOTAL;
 use crate::gateway::node_commands::requires_admin;
 use crate::gateway::pairing::{NodePairingInput, PairingStoreError};
 use crate::gateway::registry::ConnInfo;
+
+use super::call::Call;
 use crate::gateway::state::{GatewayState, lock, now_ms};
 use crate::protocol::constants::{close_code, scope};
 use crate::protocol::errors::GatewayError;
@@ -44,32 +46,6 @@ fn store_error(e: PairingStoreError) -> GatewayError {
         | PairingStoreError::Random(_) => GatewayError::unavailable(format!("pairing store: {e}")),
         other => GatewayError::invalid_request(other.to_string()),
     }
-}
-
-fn text<'a>(params: &'a Map<String, Value>, key: &str) -> &'a str {
-    params
-        .get(key)
-        .and_then(Value::as_str)
-        .map_or("", str::trim)
-}
-
-fn opt_text(params: &Map<String, Value>, key: &str) -> Option<String> {
-    params
-        .get(key)
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-}
-
-fn strings(params: &Map<String, Value>, key: &str) -> Option<Vec<String>> {
-    params.get(key).and_then(Value::as_array).map(|items| {
-        items
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect()
-    })
 }
 
 /// Which pairing ledger a request belongs to.
@@ -154,7 +130,8 @@ pub fn closes_caller(method: &str, info: &ConnInfo, params: &Value) -> Option<&'
 
 /// `device.pair.list`: pending requests and paired devices (token metadata only), each paired
 /// device with `connected`. A caller without `operator.admin` sees only its own device.
-pub fn device_list(state: &GatewayState, info: &ConnInfo) -> Result<Value, GatewayError> {
+pub fn device_list(call: &Call<'_>) -> Result<Value, GatewayError> {
+    let (state, info) = (call.state, call.info);
     let mut list = lock(&state.pairing).list(now_ms());
     if !info.has_scope(scope::ADMIN) {
         let own = info.device_id.as_deref().unwrap_or_default();
@@ -179,12 +156,9 @@ pub fn device_list(state: &GatewayState, info: &ConnInfo) -> Result<Value, Gatew
 }
 
 /// `device.pair.approve`.
-pub fn device_approve(
-    state: &GatewayState,
-    info: &ConnInfo,
-    params: &Map<String, Value>,
-) -> Result<Value, GatewayError> {
-    let request_id = text(params, "requestId");
+pub fn device_approve(call: &Call<'_>) -> Result<Value, GatewayError> {
+    let (state, info) = (call.state, call.info);
+    let request_id = call.text("requestId");
     let now = now_ms();
     let device = {
         let mut store = lock(&state.pairing);
@@ -237,12 +211,9 @@ pub fn device_approve(
 }
 
 /// `device.pair.reject`.
-pub fn device_reject(
-    state: &GatewayState,
-    info: &ConnInfo,
-    params: &Map<String, Value>,
-) -> Result<Value, GatewayError> {
-    let request_id = text(params, "requestId");
+pub fn device_reject(call: &Call<'_>) -> Result<Value, GatewayError> {
+    let (state, info) = (call.state, call.info);
+    let request_id = call.text("requestId");
     let rejected = {
         let mut store = lock(&state.pairing);
         if let Some(pending) = store.pending_device(request_id, now_ms()) {
@@ -262,12 +233,9 @@ pub fn device_reject(
 
 /// `device.pair.remove`: unpairs the device (its tokens go with it) and closes its other
 /// connections.
-pub fn device_remove(
-    state: &GatewayState,
-    info: &ConnInfo,
-    params: &Map<String, Value>,
-) -> Result<Value, GatewayError> {
-    let device_id = text(params, "deviceId");
+pub fn device_remove(call: &Call<'_>) -> Result<Value, GatewayError> {
+    let (state, info) = (call.state, call.info);
+    let device_id = call.text("deviceId");
     check_own_device(info, device_id)?;
     let removed = lock(&state.pairing)
         .remove_device(device_id)
@@ -283,18 +251,15 @@ pub fn device_remove(
 }
 
 /// `device.token.rotate`.
-pub fn token_rotate(
-    state: &GatewayState,
-    info: &ConnInfo,
-    params: &Map<String, Value>,
-) -> Result<Value, GatewayError> {
-    let device_id = text(params, "deviceId");
-    let role = text(params, "role");
+pub fn token_rotate(call: &Call<'_>) -> Result<Value, GatewayError> {
+    let (state, info) = (call.state, call.info);
+    let device_id = call.text("deviceId");
+    let role = call.text("role");
     if role != "operator" && role != "node" {
         return Err(GatewayError::invalid_request("invalid role"));
     }
     check_own_device(info, device_id)?;
-    let scopes = strings(params, "scopes");
+    let scopes = call.strings("scopes");
     let token = {
         let mut store = lock(&state.pairing);
         let granted = store
@@ -329,13 +294,10 @@ pub fn token_rotate(
 
 /// `device.token.revoke`: revokes the role's token and closes the device's other connections in
 /// that role.
-pub fn token_revoke(
-    state: &GatewayState,
-    info: &ConnInfo,
-    params: &Map<String, Value>,
-) -> Result<Value, GatewayError> {
-    let device_id = text(params, "deviceId");
-    let role = text(params, "role");
+pub fn token_revoke(call: &Call<'_>) -> Result<Value, GatewayError> {
+    let (state, info) = (call.state, call.info);
+    let device_id = call.text("deviceId");
+    let role = call.text("role");
     check_own_device(info, device_id)?;
     let now = now_ms();
     let summary = lock(&state.pairing)
@@ -358,22 +320,21 @@ pub fn token_revoke(
 // ----- nodes -----------------------------------------------------------------------------------
 
 /// `node.pair.request`: files (or refreshes) a pending node request.
-pub fn node_request(
-    state: &GatewayState,
-    params: &Map<String, Value>,
-) -> Result<Value, GatewayError> {
+pub fn node_request(call: &Call<'_>) -> Result<Value, GatewayError> {
+    let state = call.state;
     let input = NodePairingInput {
-        node_id: text(params, "nodeId").to_owned(),
-        display_name: opt_text(params, "displayName"),
-        platform: opt_text(params, "platform"),
-        version: opt_text(params, "version"),
-        core_version: opt_text(params, "coreVersion"),
-        ui_version: opt_text(params, "uiVersion"),
-        device_family: opt_text(params, "deviceFamily"),
-        model_identifier: opt_text(params, "modelIdentifier"),
-        caps: strings(params, "caps"),
-        commands: strings(params, "commands"),
-        permissions: params
+        node_id: call.text("nodeId").to_owned(),
+        display_name: call.opt_text("displayName"),
+        platform: call.opt_text("platform"),
+        version: call.opt_text("version"),
+        core_version: call.opt_text("coreVersion"),
+        ui_version: call.opt_text("uiVersion"),
+        device_family: call.opt_text("deviceFamily"),
+        model_identifier: call.opt_text("modelIdentifier"),
+        caps: call.strings("caps"),
+        commands: call.strings("commands"),
+        permissions: call
+            .params
             .get("permissions")
             .and_then(Value::as_object)
             .map(|m| {
@@ -381,8 +342,9 @@ pub fn node_request(
                     .filter_map(|(k, v)| v.as_bool().map(|b| (k.clone(), b)))
                     .collect::<BTreeMap<_, _>>()
             }),
-        remote_ip: opt_text(params, "remoteIp"),
-        silent: params
+        remote_ip: call.opt_text("remoteIp"),
+        silent: call
+            .params
             .get("silent")
             .and_then(Value::as_bool)
             .unwrap_or(false),
@@ -408,17 +370,15 @@ pub fn node_request(
 }
 
 /// `node.pair.list`.
-pub fn node_list(state: &GatewayState) -> Result<Value, GatewayError> {
+pub fn node_list(call: &Call<'_>) -> Result<Value, GatewayError> {
+    let state = call.state;
     to_json(&lock(&state.pairing).node_list(now_ms()))
 }
 
 /// `node.pair.approve`: returns the paired node with its new token (once).
-pub fn node_approve(
-    state: &GatewayState,
-    info: &ConnInfo,
-    params: &Map<String, Value>,
-) -> Result<Value, GatewayError> {
-    let request_id = text(params, "requestId");
+pub fn node_approve(call: &Call<'_>) -> Result<Value, GatewayError> {
+    let (state, info) = (call.state, call.info);
+    let request_id = call.text("requestId");
     let now = now_ms();
     let approval = {
         let mut store = lock(&state.pairing);
@@ -451,11 +411,9 @@ pub fn node_approve(
 }
 
 /// `node.pair.reject`.
-pub fn node_reject(
-    state: &GatewayState,
-    params: &Map<String, Value>,
-) -> Result<Value, GatewayError> {
-    let request_id = text(params, "requestId");
+pub fn node_reject(call: &Call<'_>) -> Result<Value, GatewayError> {
+    let state = call.state;
+    let request_id = call.text("requestId");
     let rejected = lock(&state.pairing)
         .node_reject(request_id)
         .map_err(store_error)?;
@@ -471,11 +429,9 @@ pub fn node_reject(
 
 /// `node.pair.remove`: unpairs a node approved through `node.pair.*`, or a device paired only
 /// as a node; its live node connections are closed.
-pub fn node_remove(
-    state: &GatewayState,
-    params: &Map<String, Value>,
-) -> Result<Value, GatewayError> {
-    let node_id = text(params, "nodeId").to_owned();
+pub fn node_remove(call: &Call<'_>) -> Result<Value, GatewayError> {
+    let state = call.state;
+    let node_id = call.text("nodeId").to_owned();
     {
         let mut store = lock(&state.pairing);
         match store.node_remove(&node_id) {
@@ -501,12 +457,14 @@ pub fn node_remove(
 }
 
 /// `node.pair.verify`: `{ok:true, node}` when `token` is the paired node's token.
-pub fn node_verify(
-    state: &GatewayState,
-    params: &Map<String, Value>,
-) -> Result<Value, GatewayError> {
-    let node_id = text(params, "nodeId");
-    let token = params.get("token").and_then(Value::as_str).unwrap_or("");
+pub fn node_verify(call: &Call<'_>) -> Result<Value, GatewayError> {
+    let state = call.state;
+    let node_id = call.text("nodeId");
+    let token = call
+        .params
+        .get("token")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     let store = lock(&state.pairing);
     if !store.node_verify(node_id, token) {
         return Ok(json!({"ok": false}));
@@ -516,12 +474,10 @@ pub fn node_verify(
 }
 
 /// `node.rename`: renames a node approved through `node.pair.*`, or a device paired as a node.
-pub fn node_rename(
-    state: &GatewayState,
-    params: &Map<String, Value>,
-) -> Result<Value, GatewayError> {
-    let node_id = text(params, "nodeId");
-    let display_name = text(params, "displayName");
+pub fn node_rename(call: &Call<'_>) -> Result<Value, GatewayError> {
+    let state = call.state;
+    let node_id = call.text("nodeId");
+    let display_name = call.text("displayName");
     if display_name.is_empty() {
         return Err(GatewayError::invalid_request("displayName required"));
     }

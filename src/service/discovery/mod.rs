@@ -259,6 +259,31 @@ pub(crate) struct Inspected {
     pub(crate) argv: Vec<String>,
 }
 
+impl Inspected {
+    /// The service found in the definition file `path` (its detail: the file and what it runs).
+    pub(crate) fn found_in(
+        self,
+        path: &Path,
+        platform: PlatformKind,
+        scope: DiscoveryScope,
+        label: String,
+        removal: Vec<String>,
+    ) -> DiscoveredService {
+        DiscoveredService {
+            platform,
+            scope,
+            label,
+            path: Some(path.to_owned()),
+            detail: summary(path, &self.argv, self.port),
+            class: self.class,
+            marker: self.marker,
+            port: self.port,
+            embeds_secret: self.embeds_secret,
+            removal,
+        }
+    }
+}
+
 /// Classifies a definition from its name, command line, description and environment (`env`
 /// answers non-empty values only). `label_rule`: a label containing `clawdbot` is gateway-like
 /// (launchd).

@@ -166,16 +166,5 @@ fn launchd_job(
             },
         ]
     };
-    Some(DiscoveredService {
-        platform: PlatformKind::Macos,
-        scope,
-        class: found.class,
-        label,
-        path: Some(path.to_owned()),
-        marker: found.marker,
-        port: found.port,
-        embeds_secret: found.embeds_secret,
-        detail: summary(path, &found.argv, found.port),
-        removal,
-    })
+    Some(found.found_in(path, PlatformKind::Macos, scope, label, removal))
 }

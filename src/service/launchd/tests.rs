@@ -3,46 +3,25 @@
 
 use std::path::{Path, PathBuf};
 
-use super::fake::{FakeJob, FakeLaunchctl};
+use super::fake::{FakeJob, FakeLaunchctl, FakeLaunchd};
 use super::*;
-use crate::config::LoadedConfig;
-use crate::environment::Environment;
-use crate::invocation::{GlobalOptions, Invocation};
+use crate::service::backend_rig::{self, strings as calls};
 use crate::service::golden::assert_golden;
-use crate::service::spec::SpecOptions;
 
 const UID: u32 = 501;
 
+const PROGRAM: &str = "/usr/local/bin/openclaw";
+
 fn spec_in(home: &Path, profile: Option<&str>) -> ServiceSpec {
-    let env = Environment::empty().with("HOME", &home.display().to_string());
-    let globals = GlobalOptions {
-        profile: profile.map(str::to_owned),
-        ..GlobalOptions::default()
-    };
-    let inv = Invocation::resolve(&globals, env.clone(), false).unwrap();
-    let config = LoadedConfig::load(Path::new("/nonexistent/openclaw.json"), &env).unwrap();
-    let options = SpecOptions {
-        program: Some(PathBuf::from("/usr/local/bin/openclaw")),
-        ..SpecOptions::default()
-    };
-    ServiceSpec::build(&inv, &config, &options).unwrap()
+    backend_rig::spec_in(home, profile, PROGRAM)
 }
 
-struct Rig {
-    home: tempfile::TempDir,
-    fake: FakeLaunchctl,
-    manager: LaunchdBackend,
-}
+type Rig = backend_rig::Rig<FakeLaunchd, LaunchdBackend>;
 
 fn rig_with(identity: LaunchdIdentity, gui_session: bool) -> Rig {
-    let home = tempfile::tempdir().unwrap();
     let fake = FakeLaunchctl::new(identity.uid, gui_session);
     let manager = LaunchdBackend::new(Box::new(fake.clone()), Box::new(fake.clone()), identity);
-    Rig {
-        home,
-        fake,
-        manager,
-    }
+    Rig::new(fake, manager, PROGRAM)
 }
 
 fn rig() -> Rig {
@@ -50,24 +29,11 @@ fn rig() -> Rig {
 }
 
 impl Rig {
-    fn spec(&self) -> ServiceSpec {
-        spec_in(self.home.path(), None)
-    }
-
-    fn install(&mut self, spec: &ServiceSpec, force: bool) -> Result<ActionOutcome, ServiceError> {
-        let plan = self.manager.plan_install(spec).unwrap();
-        self.manager.install(spec, &plan, force)
-    }
-
     fn plist(&self) -> PathBuf {
         self.home
             .path()
             .join("Library/LaunchAgents/bot.molt.gateway.plist")
     }
-}
-
-fn calls(expected: &[&str]) -> Vec<String> {
-    expected.iter().map(|s| (*s).to_owned()).collect()
 }
 
 const T: &str = "gui/501/bot.molt.gateway";
@@ -119,9 +85,7 @@ fn a_fresh_install_writes_the_plist_enables_bootstraps_and_verifies() {
 #[test]
 fn reinstalling_an_identical_loaded_plist_is_a_no_op() {
     let mut r = rig();
-    let spec = r.spec();
-    r.install(&spec, false).unwrap();
-    r.fake.take_calls();
+    let spec = r.installed();
     let outcome = r.install(&spec, false).unwrap();
     assert_eq!(outcome.result, ActionResult::AlreadyInstalled);
     assert_eq!(
@@ -145,9 +109,7 @@ fn reinstalling_an_identical_loaded_plist_is_a_no_op() {
 #[test]
 fn a_changed_plist_boots_the_old_job_out_waits_until_it_is_gone_then_bootstraps() {
     let mut r = rig();
-    let spec = r.spec();
-    r.install(&spec, false).unwrap();
-    r.fake.take_calls();
+    let spec = r.installed();
     let mut changed = spec.clone();
     changed.args[2] = "18888".into();
     let outcome = r.install(&changed, false).unwrap();
@@ -281,9 +243,7 @@ fn a_world_writable_plist_is_refused_by_the_fake_like_launchd() {
 #[test]
 fn restart_kickstarts_with_kill_and_a_new_pid() {
     let mut r = rig();
-    let spec = r.spec();
-    r.install(&spec, false).unwrap();
-    r.fake.take_calls();
+    let spec = r.installed();
     let outcome = r.manager.restart(&spec).unwrap();
     assert_eq!(outcome.result, ActionResult::Restarted);
     assert_eq!(outcome.messages, [format!("Restarted LaunchAgent: {T}")]);
@@ -302,9 +262,7 @@ fn restart_kickstarts_with_kill_and_a_new_pid() {
 #[test]
 fn stop_boots_out_and_waits_then_start_bootstraps_again() {
     let mut r = rig();
-    let spec = r.spec();
-    r.install(&spec, false).unwrap();
-    r.fake.take_calls();
+    let spec = r.installed();
     let outcome = r.manager.stop(&spec).unwrap();
     assert_eq!(outcome.result, ActionResult::Stopped);
     assert_eq!(outcome.messages, [format!("Stopped LaunchAgent: {T}")]);

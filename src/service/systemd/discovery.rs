@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::service::PlatformKind;
 use crate::service::discovery::SYSTEMD_SYSTEM_DIRS;
 use crate::service::discovery::{
-    DiscoveredService, DiscoveryRoots, DiscoveryScope, files_in, inspect, summary,
+    DiscoveredService, DiscoveryRoots, DiscoveryScope, files_in, inspect,
 };
 use crate::service::plan::shell_quote;
 use crate::service::systemd::drift::UnitFile;
@@ -92,16 +92,5 @@ fn systemd_unit(scope: DiscoveryScope, path: &Path) -> Option<DiscoveredService>
             ],
         }
     };
-    Some(DiscoveredService {
-        platform: PlatformKind::Linux,
-        scope,
-        class: found.class,
-        label: name,
-        path: Some(path.to_owned()),
-        marker: found.marker,
-        port: found.port,
-        embeds_secret: found.embeds_secret,
-        detail: summary(path, &found.argv, found.port),
-        removal,
-    })
+    Some(found.found_in(path, PlatformKind::Linux, scope, name, removal))
 }

@@ -3,70 +3,40 @@
 
 use std::path::{Path, PathBuf};
 
-use super::fake::FakeSchtasks;
+use super::fake::{FakeScheduler, FakeSchtasks};
 use super::task_xml::{decode_utf16_with_bom, parse_task_xml};
 use super::*;
 use crate::config::LoadedConfig;
 use crate::invocation::{GlobalOptions, Invocation};
+use crate::service::backend_rig::{self, strings as s};
 use crate::service::golden::assert_golden;
 use crate::service::spec::SpecOptions;
 
 const USER: &str = "DESKTOP-7Q2\\alice";
 const TASK: &str = "OpenClaw Gateway";
 
+const PROGRAM: &str = "/opt/openclaw/openclaw.exe";
+
 fn spec_in(home: &Path, profile: Option<&str>) -> ServiceSpec {
-    let env = Environment::empty().with("HOME", &home.display().to_string());
-    let globals = GlobalOptions {
-        profile: profile.map(str::to_owned),
-        ..GlobalOptions::default()
-    };
-    let inv = Invocation::resolve(&globals, env.clone(), false).unwrap();
-    let config = LoadedConfig::load(Path::new("/nonexistent/openclaw.json"), &env).unwrap();
-    let options = SpecOptions {
-        program: Some(PathBuf::from("/opt/openclaw/openclaw.exe")),
-        ..SpecOptions::default()
-    };
-    ServiceSpec::build(&inv, &config, &options).unwrap()
+    backend_rig::spec_in(home, profile, PROGRAM)
 }
 
-struct Rig {
-    home: tempfile::TempDir,
-    fake: FakeSchtasks,
-    manager: WindowsBackend,
-}
+type Rig = backend_rig::Rig<FakeScheduler, WindowsBackend>;
 
 fn rig() -> Rig {
-    let home = tempfile::tempdir().unwrap();
     let fake = FakeSchtasks::new();
     let manager = WindowsBackend::new(
         Box::new(fake.clone()),
         Box::new(fake.clone()),
         WindowsAccount::fixed(USER),
     );
-    Rig {
-        home,
-        fake,
-        manager,
-    }
+    Rig::new(fake, manager, PROGRAM)
 }
 
 impl Rig {
-    fn spec(&self) -> ServiceSpec {
-        spec_in(self.home.path(), None)
-    }
-
-    fn install(&mut self, spec: &ServiceSpec, force: bool) -> Result<ActionOutcome, ServiceError> {
-        let plan = self.manager.plan_install(spec).unwrap();
-        self.manager.install(spec, &plan, force)
-    }
-
     fn task_file(&self) -> PathBuf {
         self.home.path().join(".openclaw/gateway-task.xml")
     }
-}
-
-fn s(list: &[&str]) -> Vec<String> {
-    list.iter().map(|c| (*c).to_owned()).collect()
 }
 
 #[test]
@@ -106,9 +76,7 @@ fn a_fresh_install_creates_verifies_and_runs_the_task() {
 #[test]
 fn reinstalling_the_same_definition_is_a_no_op() {
     let mut r = rig();
-    let spec = r.spec();
-    r.install(&spec, false).unwrap();
-    r.fake.take_calls();
+    let spec = r.installed();
     let outcome = r.install(&spec, false).unwrap();
     assert_eq!(outcome.result, ActionResult::AlreadyInstalled);
     assert_eq!(
@@ -128,9 +96,7 @@ fn reinstalling_the_same_definition_is_a_no_op() {
 #[test]
 fn a_changed_definition_ends_the_running_instance_before_recreating_and_running() {
     let mut r = rig();
-    let spec = r.spec();
-    r.install(&spec, false).unwrap();
-    r.fake.take_calls();
+    let spec = r.installed();
     let mut changed = spec.clone();
     changed.args[2] = "18888".into();
     let outcome = r.install(&changed, false).unwrap();
@@ -232,9 +198,7 @@ fn install_removes_the_legacy_clawdbot_task() {
 #[test]
 fn restart_ends_waits_and_runs() {
     let mut r = rig();
-    let spec = r.spec();
-    r.install(&spec, false).unwrap();
-    r.fake.take_calls();
+    let spec = r.installed();
     let outcome = r.manager.restart(&spec).unwrap();
     assert_eq!(outcome.result, ActionResult::Restarted);
     assert_eq!(
