@@ -17,6 +17,7 @@ pub mod port_owner;
 pub mod preauth_budget;
 pub mod preauth_limit;
 pub mod presence;
+pub mod provider;
 pub mod rate_limit;
 pub mod registry;
 pub mod reload_plan;

@@ -25,6 +25,9 @@ pub mod systemd_harness;
 #[cfg(target_os = "linux")]
 pub mod service_fixture;
 
+/// A scriptable OpenAI-compatible upstream standing in for model providers.
+pub mod fake_openai;
+
 pub type Ws = WebSocketStream<MaybeTlsStream<TokioTcpStream>>;
 
 pub const TOKEN: &str = "test-token-0123456789";
