@@ -22,6 +22,7 @@ pub mod rate_limit;
 pub mod registry;
 pub mod reload_plan;
 pub mod server;
+pub mod session;
 pub mod settings;
 #[cfg(target_os = "linux")]
 pub mod sock_diag;
