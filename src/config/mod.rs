@@ -6,6 +6,7 @@ mod file;
 mod includes;
 mod locate;
 mod model;
+mod models;
 
 pub use env_substitution::{MissingEnvVar, has_env_reference, substitute_env};
 pub use file::{

@@ -5,11 +5,16 @@
 //! or reload mode is an error naming the key and the allowed values, never a silent default.
 //! Accessors apply the documented defaults.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
+
+pub use super::models::{
+    AgentEntry, ModelCompat, ModelEntry, ModelSetting, ModelsConfig, ProviderConfig,
+};
 
 /// Unknown keys of one object, kept verbatim.
 pub type OtherKeys = Map<String, Value>;
@@ -33,6 +38,9 @@ pub struct Config {
     /// `agents.*`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agents: Option<AgentsConfig>,
+    /// `models.*`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub models: Option<ModelsConfig>,
     /// Every other top-level key.
     #[serde(flatten)]
     pub other: OtherKeys,
@@ -428,6 +436,9 @@ pub struct AgentsConfig {
     /// `agents.defaults.*`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub defaults: Option<AgentDefaults>,
+    /// `agents.entries.<id>`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub entries: BTreeMap<String, AgentEntry>,
     /// Every other key.
     #[serde(flatten)]
     pub other: OtherKeys,
@@ -440,6 +451,12 @@ pub struct AgentDefaults {
     /// `agents.defaults.workspace`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workspace: Option<String>,
+    /// `agents.defaults.model`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelSetting>,
+    /// `agents.defaults.timeoutSeconds`: the whole-turn budget; 0 = none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<u64>,
     /// Every other key.
     #[serde(flatten)]
     pub other: OtherKeys,

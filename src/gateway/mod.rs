@@ -1,5 +1,6 @@
 //! The gateway process: one port serving HTTP and the WebSocket protocol.
 
+pub mod agent;
 pub mod canvas_host;
 pub mod config_watch;
 pub mod connection;

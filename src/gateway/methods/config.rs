@@ -23,6 +23,9 @@ pub(super) fn redact(value: &mut Value, found: &mut Vec<String>) {
                     "apikey",
                     "api_key",
                     "privatekey",
+                    "api-key",
+                    "authorization",
+                    "cookie",
                 ]
                 .iter()
                 .any(|s| lower.contains(s));
