@@ -722,15 +722,17 @@ async fn send_and_agent_answer_honestly_and_deduplicate_by_key() {
         "invalid send params: must have required property 'idempotencyKey'"
     );
 
+    // No model is configured: the run cannot start, and the one answer says what to set.
     let agent = json!({"message": "hello", "idempotencyKey": "run-1"});
     let first = call(&mut admin, "4", "agent", agent.clone()).await;
     assert_eq!(first["ok"], false, "{first}");
+    let fix = "agent main has no model: set agents.defaults.model (or agents.entries.main.model) to a configured provider/model";
     assert_eq!(
         first["payload"],
-        json!({"runId": "run-1", "status": "error", "summary": "no agent runtime is configured"})
+        json!({"runId": "run-1", "status": "error", "summary": fix})
     );
     assert_eq!(first["error"]["code"], "UNAVAILABLE");
-    assert_eq!(first["error"]["message"], "no agent runtime is configured");
+    assert_eq!(first["error"]["message"], fix);
     assert!(
         quiet_for(&mut admin, Duration::from_millis(300), |f| f["type"]
             == "res"

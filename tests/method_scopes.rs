@@ -10,8 +10,8 @@ use openclaw::gateway::device_identity::DeviceKeypair;
 use serde_json::{Value, json};
 use support::*;
 
-/// §4.1 "read — health, status, system-presence, last-heartbeat, logs.tail, …, node.list,
-/// node.describe".
+/// §4.1 "read — health, status, system-presence, last-heartbeat, logs.tail, …, models.list,
+/// agents.list, …, chat.history, node.list, node.describe".
 const READ: &[&str] = &[
     "health",
     "status",
@@ -20,10 +20,21 @@ const READ: &[&str] = &[
     "logs.tail",
     "node.list",
     "node.describe",
+    "chat.history",
+    "models.list",
+    "agents.list",
 ];
-/// §4.1 "write — send, …"; `agent` and `node.invoke` are "dynamic" there: both need write (and
-/// `node.invoke` admin for the commands that run code, tested in tests/security.rs).
-const WRITE: &[&str] = &["send", "agent", "node.invoke"];
+/// §4.1 "write — send, …, agent.wait, chat.send, chat.abort"; `agent` and `node.invoke` are
+/// "dynamic" there: both need write (and `node.invoke` admin for the commands that run code,
+/// tested in tests/security.rs).
+const WRITE: &[&str] = &[
+    "send",
+    "agent",
+    "node.invoke",
+    "agent.wait",
+    "chat.send",
+    "chat.abort",
+];
 /// §4.1 "admin — set-heartbeats, system-event, …"; `config.get` is listed under read there but
 /// the same section says the `config.*` prefix always needs admin, and the config holds every
 /// secret reference: admin. `node.pair.request` and `node.pair.verify` are not classified by

@@ -22,6 +22,7 @@ use crate::atomic_write::restrict_dir_to_owner;
 use crate::cli::RunArgs;
 use crate::cli::exit_status::{CliError, ExitStatus};
 use crate::contract::SHUTDOWN_BUDGET;
+use crate::gateway::agent::loading::open_runtime;
 use crate::gateway::config_watch::{self, LifecycleEvent};
 use crate::gateway::device_identity::{GatewayIdentity, IdentityError};
 use crate::gateway::idempotency;
@@ -270,12 +271,20 @@ impl Process {
             settings.auth.source
         );
         let presence = self_presence(&settings.version);
+        let agents = open_runtime(
+            &settings.config,
+            &settings.config_path,
+            &settings.state_dir,
+            &self.invocation.env,
+            now_ms(),
+        );
         let state = Arc::new(GatewayState::new(
             settings,
             pairing,
             identity,
             self.log_file.clone(),
             presence,
+            agents,
         ));
         server::serve(listeners, &state, server::ListenerRole::Gateway);
         spawn_ticker(&state, self.notifier);

@@ -11,10 +11,11 @@ use std::time::{Duration, SystemTime};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
+use super::agent::loading::build_catalog;
 use super::reload_plan::{changed_paths, plan};
 use super::state::{GatewayState, lock};
 use super::supervision::Notifier;
-use crate::config::parse_config_text_noting_includes;
+use crate::config::{Config, parse_config_text_noting_includes};
 use crate::environment::Environment;
 
 /// How often the file is looked at.
@@ -152,6 +153,14 @@ pub fn spawn(
             }
             let reload = plan(&paths, config.reload_mode());
             tracing::info!("config changed: {}", paths.join(", "));
+            let agents_changed = paths.iter().any(|p| {
+                ["models", "agents"]
+                    .iter()
+                    .any(|k| p == k || p.starts_with(&format!("{k}.")))
+            });
+            if agents_changed {
+                reload_agents(&state, &config, &path, &env);
+            }
             if reload.apply_hot && !reload.hot.is_empty() {
                 notifier.reloading("applying config changes");
                 lock(&state.rate_limiter).set_config(config.rate_limit());
@@ -173,6 +182,26 @@ pub fn spawn(
             current = parsed.expanded;
         }
     });
+}
+
+/// Applies changed agent and model keys to the next runs; a change that brings new problems
+/// (logged at their lines) is not applied and the previous agents and models stay in force.
+fn reload_agents(state: &GatewayState, config: &Config, path: &Path, env: &Environment) {
+    let catalog = build_catalog(config, path, env);
+    let old = state.agents.catalog();
+    let new_problems = catalog
+        .problems()
+        .iter()
+        .filter(|p| !old.problems().contains(p))
+        .count();
+    if new_problems > 0 {
+        tracing::error!(
+            "agent and model changes not applied: {new_problems} new problem(s) above; the previous agents and models stay in force"
+        );
+    } else {
+        state.agents.set_catalog(catalog);
+        tracing::info!("agents and models reloaded (applies to the next runs)");
+    }
 }
 
 #[cfg(test)]

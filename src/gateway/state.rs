@@ -11,6 +11,9 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::agent::AgentRuntime;
+use super::agent::catalog::DEFAULT_AGENT_ID;
+use super::agent::events::EventSink;
 use super::device_identity::GatewayIdentity;
 use super::health::health_summary;
 use super::idempotency::IdempotencyCache;
@@ -22,6 +25,7 @@ use super::rate_limit::AuthRateLimiter;
 use super::registry::ConnectionRegistry;
 use super::settings::GatewaySettings;
 use crate::contract::secret::{Secret, generate_token};
+use crate::protocol::connect::SessionDefaults;
 use crate::protocol::frames::StateVersion;
 
 /// Milliseconds since the Unix epoch.
@@ -80,6 +84,8 @@ pub struct GatewayState {
     pub idempotency: IdempotencyCache,
     /// `node.invoke` requests waiting for their node.
     pub invokes: PendingInvokes,
+    /// Agent runs, sessions and models.
+    pub agents: Arc<AgentRuntime>,
     /// Slots of connections that have not authenticated yet.
     pub preauth: Arc<PreauthGate>,
     /// Spacing of failed-credential answers.
@@ -104,6 +110,7 @@ impl GatewayState {
         identity: GatewayIdentity,
         log_file: Option<PathBuf>,
         self_presence: PresenceEntry,
+        agents: AgentRuntime,
     ) -> Self {
         let health_cache = Mutex::new(Self::build_health(&settings, true));
         let rate_limit = settings.auth.rate_limit;
@@ -121,6 +128,7 @@ impl GatewayState {
             tasks: TaskTracker::new(),
             idempotency: IdempotencyCache::default(),
             invokes: PendingInvokes::default(),
+            agents: Arc::new(agents),
             preauth,
             failure_pacer: FailurePacer::default(),
             canvas_capability: Secret::new(
@@ -212,6 +220,20 @@ impl GatewayState {
         lock(&self.health_cache).clone()
     }
 
+    /// `hello-ok.snapshot.sessionDefaults`.
+    pub fn session_defaults(&self) -> SessionDefaults {
+        let catalog = self.agents.catalog();
+        SessionDefaults {
+            default_agent_id: DEFAULT_AGENT_ID.to_owned(),
+            main_key: "main".to_owned(),
+            main_session_key: format!("agent:{DEFAULT_AGENT_ID}:main"),
+            scope: "per-sender".to_owned(),
+            model_configured: catalog
+                .agent(DEFAULT_AGENT_ID)
+                .is_some_and(|a| catalog.endpoints(a, None).is_ok()),
+        }
+    }
+
     /// The cached health summary as a value (for the `hello-ok` snapshot).
     pub fn health(&self) -> Value {
         serde_json::from_str(self.health_payload().get()).unwrap_or(Value::Null)
@@ -253,5 +275,13 @@ impl GatewayState {
     /// The queued system events, oldest first.
     pub fn system_events(&self) -> Vec<Value> {
         lock(&self.system_events).iter().cloned().collect()
+    }
+}
+
+impl EventSink for GatewayState {
+    /// Run events go to every connection allowed to see them (`operator.read`).
+    fn emit(&self, event: &str, payload: &Value) {
+        self.registry
+            .broadcast(event, payload, None, false, |_| true);
     }
 }

@@ -182,6 +182,25 @@ pub struct Snapshot {
     /// Auth mode (admin only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_mode: Option<String>,
+    /// The default agent and its main session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_defaults: Option<SessionDefaults>,
+}
+
+/// `hello-ok.snapshot.sessionDefaults`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionDefaults {
+    /// The agent used when a request names none (`main`).
+    pub default_agent_id: String,
+    /// The main session's short key (`main`).
+    pub main_key: String,
+    /// The main session's key (`agent:main:main`).
+    pub main_session_key: String,
+    /// How sessions are scoped (`per-sender`).
+    pub scope: String,
+    /// Whether the default agent has a usable model.
+    pub model_configured: bool,
 }
 
 /// `hello-ok.auth`.

@@ -123,7 +123,7 @@ impl Reply {
 pub struct Recorded {
     /// When it arrived.
     pub at: Instant,
-    /// Its headers (lower-case names).
+    /// Its headers (lower-case names; repeated ones joined with ", ").
     pub headers: BTreeMap<String, String>,
     /// Its JSON body (null for a GET).
     pub body: Value,
@@ -230,11 +230,18 @@ fn full(status: u16, content_type: &str, body: String) -> Response<Body> {
 
 async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Response<Body> {
     let path = req.uri().path().to_owned();
-    let headers = req
-        .headers()
-        .iter()
-        .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
-        .collect();
+    // A header sent twice is recorded as its values joined with ", " (so tests see duplicates).
+    let mut headers: BTreeMap<String, String> = BTreeMap::new();
+    for (k, v) in req.headers() {
+        let v = v.to_str().unwrap_or("");
+        headers
+            .entry(k.as_str().to_owned())
+            .and_modify(|all| {
+                all.push_str(", ");
+                all.push_str(v);
+            })
+            .or_insert_with(|| v.to_owned());
+    }
     let bytes = req
         .into_body()
         .collect()

@@ -1,6 +1,14 @@
 //! The agent runtime (agent-runtime.md §1–§5): what the config says about agents and models
-//! ([`catalog`]).
+//! ([`catalog`]), the prompt ([`prompt`]), one run from queue to answer ([`turn`]), its events
+//! ([`events`]), and the runs of the gateway ([`runtime`]).
 
 pub mod catalog;
 #[cfg(test)]
 mod catalog_tests;
+pub mod events;
+pub mod loading;
+pub mod prompt;
+pub mod runtime;
+mod turn;
+
+pub use self::runtime::{AgentRuntime, RunHandle, RunSummary, StartError, TurnRequest};

@@ -265,6 +265,7 @@ fn hello_ok(
             config_path: is_admin.then(|| settings.config_path.display().to_string()),
             state_dir: is_admin.then(|| settings.state_dir.display().to_string()),
             auth_mode: is_admin.then(|| settings.auth.mode.as_str().to_owned()),
+            session_defaults: Some(state.session_defaults()),
         },
         plugin_surface_urls: (protocol >= PROTOCOL_VERSION)
             .then(|| canvas_url(state, peer))

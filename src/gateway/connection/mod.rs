@@ -362,7 +362,8 @@ fn handle_frame(
     let info = info.clone();
     let sender = sender.clone();
     inflight.spawn(async move {
-        let result = methods::dispatch(&state, &info, &sender, &request.method, params).await;
+        let result =
+            methods::dispatch(&state, &info, &sender, &request.id, &request.method, params).await;
         sender.send_text(reply_frame(&request.id, result));
     });
 }

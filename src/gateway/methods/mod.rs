@@ -4,7 +4,9 @@
 //! `schemas/protocol/methods/` (a test checks it). Authorization: `operator.admin` satisfies every
 //! operator scope and `operator.write` also allows read; node-only methods need `role: node`.
 
+mod agent;
 mod call;
+mod chat;
 mod config;
 mod logs;
 pub mod node_catalog;
@@ -91,6 +93,12 @@ pub const METHODS: &[MethodSpec] = &[
     m("device.token.revoke", Access::Pairing),
     m("send", Access::Write),
     m("agent", Access::Write),
+    m("agent.wait", Access::Write),
+    m("chat.send", Access::Write),
+    m("chat.abort", Access::Write),
+    m("chat.history", Access::Read),
+    m("models.list", Access::Read),
+    m("agents.list", Access::Read),
 ];
 
 /// Looks a method up.
@@ -139,6 +147,7 @@ pub async fn dispatch(
     state: &Arc<GatewayState>,
     info: &Arc<ConnInfo>,
     sender: &ConnectionSender,
+    request_id: &str,
     method: &str,
     params: Value,
 ) -> Result<Box<RawValue>, GatewayError> {
@@ -152,7 +161,7 @@ pub async fn dispatch(
             .await
             .map_err(|e| GatewayError::unavailable(format!("log read failed: {e}")))?;
     }
-    let payload = dispatch_value(state, info, sender, method, params).await?;
+    let payload = dispatch_value(state, info, sender, request_id, method, params).await?;
     to_raw_value(&payload).map_err(|e| GatewayError::unavailable(e.to_string()))
 }
 
@@ -164,7 +173,14 @@ fn check_params(method: &str, params: &Value) -> Result<(), GatewayError> {
 }
 
 /// Methods that wait for something (a node, a runtime, the disk) and run in their own task.
-const WAITING_METHODS: [&str; 4] = ["node.invoke", "send", "agent", "logs.tail"];
+const WAITING_METHODS: [&str; 6] = [
+    "node.invoke",
+    "send",
+    "agent",
+    "agent.wait",
+    "chat.send",
+    "logs.tail",
+];
 
 /// True for methods that wait (a node, a runtime, the disk): they run in a task of their own
 /// through [`dispatch`]; every other method is answered at once by [`dispatch_now`].
@@ -216,7 +232,8 @@ fn prepare(
 async fn dispatch_value(
     state: &Arc<GatewayState>,
     info: &Arc<ConnInfo>,
-    _sender: &ConnectionSender,
+    sender: &ConnectionSender,
+    request_id: &str,
     method: &str,
     params: Value,
 ) -> Result<Value, GatewayError> {
@@ -227,7 +244,9 @@ async fn dispatch_value(
     match method {
         "node.invoke" => node_invoke::invoke(state, info, params).await,
         "send" => send::send(state, &params).await,
-        "agent" => send::agent(state, &params).await,
+        "agent" => agent::agent(state, sender, request_id, &params).await,
+        "agent.wait" => agent::wait(state, &params).await,
+        "chat.send" => chat::send(state, &params).await,
         _ => Err(GatewayError::unknown_method(method)),
     }
 }
@@ -278,6 +297,10 @@ fn dispatch_sync(
         "device.pair.remove" => pairing::device_remove(&call),
         "device.token.rotate" => pairing::token_rotate(&call),
         "device.token.revoke" => pairing::token_revoke(&call),
+        "chat.history" => chat::history(&call),
+        "chat.abort" => chat::abort(&call),
+        "models.list" => Ok(agent::models_list(&call)),
+        "agents.list" => Ok(agent::agents_list(&call)),
         _ => return None,
     })
 }

@@ -1,16 +1,8 @@
-//! `send` and `agent`: honest answers from a gateway without channels or an agent runtime.
+//! `send`: an honest answer from a gateway without channels.
 //!
-//! Both require an `idempotencyKey` (params schema) and are deduplicated in the idempotency
-//! cache under `send:<key>` / `agent:<key>`: a retry with the same key gets the same answer
-//! without doing anything again.
-//!
-//! - `send` answers `NOT_LINKED "no channel is linked; configure a channel first"`.
-//! - `agent` answers one final response: `ok:false`, payload `{runId, status:"error", summary}`
-//!   (`runId` = the idempotency key) and error `UNAVAILABLE "no agent runtime is configured"`.
-//!   There is no preceding `{status:"accepted"}` ack: clients that take the first response (the
-//!   Swift client, TS clients without "expect final") would read an ack as a started run, and
-//!   no run ever starts. The one frame is exactly the spec's final error frame, so TS clients
-//!   waiting for the final answer get it too.
+//! It requires an `idempotencyKey` (params schema) and is deduplicated in the idempotency cache
+//! under `send:<key>`: a retry with the same key gets the same answer without doing anything
+//! again. It answers `NOT_LINKED "no channel is linked; configure a channel first"`.
 
 use std::sync::Arc;
 
@@ -22,8 +14,6 @@ use crate::protocol::frames::ErrorCode;
 
 /// `send`'s message.
 pub const NOT_LINKED_MESSAGE: &str = "no channel is linked; configure a channel first";
-/// `agent`'s message.
-pub const NO_RUNTIME_MESSAGE: &str = "no agent runtime is configured";
 
 fn key(params: &Map<String, Value>) -> String {
     params
@@ -52,27 +42,6 @@ pub async fn send(
             }
             let error =
                 GatewayError::new(ErrorCode::NotLinked, NOT_LINKED_MESSAGE).with_details(details);
-            (Err(error), true)
-        })
-        .await
-}
-
-/// `agent`.
-pub async fn agent(
-    state: &Arc<GatewayState>,
-    params: &Map<String, Value>,
-) -> Result<Value, GatewayError> {
-    let run_id = key(params);
-    state
-        .idempotency
-        .run(&format!("agent:{run_id}"), now_ms, || async move {
-            let error = GatewayError::unavailable(NO_RUNTIME_MESSAGE)
-                .with_details(json!({"runId": run_id}))
-                .with_payload(json!({
-                    "runId": run_id,
-                    "status": "error",
-                    "summary": NO_RUNTIME_MESSAGE,
-                }));
             (Err(error), true)
         })
         .await

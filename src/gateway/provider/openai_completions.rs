@@ -99,7 +99,12 @@ async fn exchange(
         .header("content-type", "application/json")
         .header("accept", "text/event-stream")
         .body(request_body(endpoint, request).to_string());
-    if let Some(key) = &endpoint.api_key {
+    // A configured Authorization header replaces the key's (never two of them).
+    let own_authorization = endpoint
+        .headers
+        .keys()
+        .any(|k| k.eq_ignore_ascii_case("authorization"));
+    if let Some(key) = endpoint.api_key.as_ref().filter(|_| !own_authorization) {
         builder = builder.bearer_auth(key.expose());
     }
     for (k, v) in &endpoint.headers {

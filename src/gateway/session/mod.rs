@@ -3,12 +3,14 @@
 //!
 //! - A session is a key (`agent:<agentId>:<rest>`) with its current `sessionId`; `reset` starts a
 //!   new `sessionId` under the same key and keeps the old transcript.
-//! - A run is one user message and its answer. [`SessionStore::begin_run`] commits the user
-//!   entry and the run (`running`) in one transaction before any upstream call;
+//! - A run is one user message and its answer. [`SessionStore::accept_run`] commits the run
+//!   (`queued`, with its message) when it is accepted; [`SessionStore::begin_turn`] appends the
+//!   user entry and marks it `running` when its turn comes, before any upstream call (so a
+//!   queued message never shows in an earlier run's history);
 //!   [`SessionStore::finish_run`] commits the assistant entry (partial text as `incomplete`,
 //!   `aborted` or `error`) and the run's end in another. Every change is one transaction, so a
 //!   `kill -9` at any moment leaves a readable store with no half entry, and
-//!   [`SessionStore::open`] closes a run it finds `running` as `aborted`.
+//!   [`SessionStore::open`] closes a run it finds `queued` or `running` as `aborted`.
 //! - Durability: `synchronous=NORMAL` in WAL mode — a committed turn survives a crash of the
 //!   process; a power loss may lose the last commits but never corrupts the file (SQLite's WAL
 //!   guarantee). It keeps an fsync off the path between a message and the model call.
@@ -128,6 +130,9 @@ pub struct Entry {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum RunStatus {
+    /// Accepted, waiting for its session's earlier runs (its message is not in the transcript
+    /// yet, so the runs before it do not see it).
+    Queued,
     /// In progress.
     Running,
     /// Answered.

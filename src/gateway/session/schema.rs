@@ -42,12 +42,13 @@ CREATE TABLE IF NOT EXISTS runs (
     run_id      TEXT PRIMARY KEY,
     session_key TEXT NOT NULL,
     session_id  TEXT NOT NULL,
-    status      TEXT NOT NULL CHECK (status IN ('running', 'ok', 'error', 'timeout', 'aborted')),
+    status      TEXT NOT NULL CHECK (status IN ('queued', 'running', 'ok', 'error', 'timeout', 'aborted')),
+    message     TEXT NOT NULL DEFAULT '',
     started_at  INTEGER NOT NULL,
     ended_at    INTEGER,
     error       TEXT
 ) STRICT;
-CREATE INDEX IF NOT EXISTS runs_running ON runs (status) WHERE status = 'running';
+CREATE INDEX IF NOT EXISTS runs_open ON runs (status) WHERE status IN ('queued', 'running');
 ";
 
 /// Sets `conn` up (WAL, `synchronous=NORMAL`, a busy timeout) and creates the tables; an

@@ -97,6 +97,7 @@ fn run_of(r: &Row<'_>) -> rusqlite::Result<Run> {
 
 fn run_status(text: &str) -> RunStatus {
     match text {
+        "queued" => RunStatus::Queued,
         "running" => RunStatus::Running,
         "ok" => RunStatus::Ok,
         "timeout" => RunStatus::Timeout,
@@ -107,6 +108,7 @@ fn run_status(text: &str) -> RunStatus {
 
 pub(super) fn run_status_text(status: RunStatus) -> &'static str {
     match status {
+        RunStatus::Queued => "queued",
         RunStatus::Running => "running",
         RunStatus::Ok => "ok",
         RunStatus::Error => "error",
@@ -170,11 +172,12 @@ impl SessionStore {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Marks every `running` run `aborted` (a process died during it); how many.
+    /// Marks every `queued` or `running` run `aborted` (a process died during it); how many.
     pub fn close_interrupted_runs(&self, now_ms: u64) -> Result<usize, StoreError> {
         Ok(self.conn().execute(
             "UPDATE runs SET status = 'aborted', ended_at = ?1, \
-             error = 'interrupted: the gateway stopped during the run' WHERE status = 'running'",
+             error = 'interrupted: the gateway stopped during the run' \
+             WHERE status IN ('queued', 'running')",
             [now_ms],
         )?)
     }
@@ -303,9 +306,9 @@ impl SessionStore {
         Ok(true)
     }
 
-    /// Commits the start of run `run_id` in the session `key` of `agent_id` (created when new):
-    /// the run (`running`) and the user's message, in one transaction. Returns the session.
-    pub fn begin_run(
+    /// Commits run `run_id` as accepted (`queued`, with `message`) in the session `key` of
+    /// `agent_id`, created when new; returns the session.
+    pub fn accept_run(
         &self,
         key: &str,
         agent_id: &str,
@@ -326,30 +329,78 @@ impl SessionStore {
             session_of,
         )?;
         let inserted = tx.execute(
-            "INSERT INTO runs (run_id, session_key, session_id, status, started_at) \
-             VALUES (?1, ?2, ?3, 'running', ?4) ON CONFLICT (run_id) DO NOTHING",
-            params![run_id, key, session.session_id, now_ms],
+            "INSERT INTO runs (run_id, session_key, session_id, status, started_at, message) \
+             VALUES (?1, ?2, ?3, 'queued', ?4, ?5) ON CONFLICT (run_id) DO NOTHING",
+            params![run_id, key, session.session_id, now_ms, message],
         )?;
         if inserted == 0 {
             return Err(StoreError::DuplicateRun(run_id.to_owned()));
         }
+        tx.commit()?;
+        Ok(session)
+    }
+
+    /// Starts a `queued` run's turn: appends its message to the session's current transcript
+    /// and marks it `running`, in one transaction; the transcript's id (`None`: the run was not
+    /// queued, e.g. aborted meanwhile).
+    pub fn begin_turn(&self, run_id: &str, now_ms: u64) -> Result<Option<String>, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let queued: Option<(String, String)> = tx
+            .query_row(
+                "SELECT session_key, message FROM runs WHERE run_id = ?1 AND status = 'queued'",
+                [run_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((key, message)) = queued else {
+            return Ok(None);
+        };
+        let session_id: String = tx.query_row(
+            "SELECT session_id FROM sessions WHERE key = ?1",
+            [&key],
+            |r| r.get(0),
+        )?;
         super::transcript::append(
             &tx,
-            &session.session_id,
+            &session_id,
             &super::transcript::NewEntry {
                 role: Role::User,
-                text: message,
+                text: &message,
                 run_id: Some(run_id),
                 status: EntryStatus::Complete,
                 ..Default::default()
             },
             now_ms,
         )?;
+        tx.execute(
+            "UPDATE runs SET status = 'running', session_id = ?1 WHERE run_id = ?2",
+            params![session_id, run_id],
+        )?;
+        tx.execute(
+            "UPDATE sessions SET updated_at = ?1 WHERE key = ?2",
+            params![now_ms, key],
+        )?;
         tx.commit()?;
-        Ok(session)
+        Ok(Some(session_id))
     }
 
-    /// Commits the end of a `running` run: the answer (partial text as `incomplete` or
+    /// [`Self::accept_run`] and [`Self::begin_turn`] at once (a run that does not wait).
+    pub fn begin_run(
+        &self,
+        key: &str,
+        agent_id: &str,
+        run_id: &str,
+        message: &str,
+        now_ms: u64,
+    ) -> Result<Session, StoreError> {
+        self.accept_run(key, agent_id, run_id, message, now_ms)?;
+        self.begin_turn(run_id, now_ms)?;
+        self.session(key)?
+            .ok_or_else(|| StoreError::UnknownSession(key.to_owned()))
+    }
+
+    /// Commits the end of a `queued` or `running` run: the answer (partial text as `incomplete` or
     /// `aborted`; nothing when a failed run produced no text), the run's status, and the
     /// session's token counts, in one transaction. `false` when the run was not running.
     pub fn finish_run(&self, run_id: &str, end: &RunEnd, now_ms: u64) -> Result<bool, StoreError> {
@@ -363,11 +414,12 @@ impl SessionStore {
                 run_of,
             )
             .optional()?;
-        let Some(run) = run.filter(|r| r.status == RunStatus::Running) else {
+        let Some(run) = run.filter(|r| matches!(r.status, RunStatus::Queued | RunStatus::Running))
+        else {
             return Ok(false);
         };
         let status = match end.status {
-            RunStatus::Ok | RunStatus::Running => EntryStatus::Complete,
+            RunStatus::Ok | RunStatus::Running | RunStatus::Queued => EntryStatus::Complete,
             RunStatus::Error if end.text.is_empty() => EntryStatus::Error,
             RunStatus::Error => EntryStatus::Incomplete,
             RunStatus::Timeout | RunStatus::Aborted => EntryStatus::Aborted,

@@ -271,3 +271,51 @@ fn a_store_written_by_a_newer_build_is_refused_with_the_fix() {
     let err = SessionStore::open(&path, 2).unwrap_err();
     assert!(err.to_string().contains("upgrade openclaw"), "{err}");
 }
+
+#[test]
+fn a_queued_message_joins_the_transcript_only_when_its_turn_comes() {
+    let (_dir, store) = open();
+    let key = "agent:main:main";
+    let s = store.begin_run(key, "main", "r1", "first", 1).unwrap();
+    store.accept_run(key, "main", "r2", "second", 2).unwrap();
+    assert_eq!(store.run("r2").unwrap().unwrap().status, RunStatus::Queued);
+    let texts = |store: &SessionStore| -> Vec<String> {
+        store
+            .history(&s.session_id, 10)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.text)
+            .collect()
+    };
+    assert_eq!(
+        texts(&store),
+        ["first"],
+        "r1's history does not see the queued message"
+    );
+    store.finish_run("r1", &ok("answer one"), 3).unwrap();
+    assert_eq!(
+        store.begin_turn("r2", 4).unwrap().as_deref(),
+        Some(s.session_id.as_str())
+    );
+    assert_eq!(texts(&store), ["first", "answer one", "second"]);
+    assert_eq!(
+        store.begin_turn("r2", 5).unwrap(),
+        None,
+        "a turn begins once"
+    );
+}
+
+#[test]
+fn a_queued_run_left_by_a_dead_process_is_aborted_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(DATABASE_FILE);
+    {
+        let store = SessionStore::open(&path, 1).unwrap();
+        store
+            .accept_run("agent:main:main", "main", "q1", "waiting", 2)
+            .unwrap();
+    }
+    let store = SessionStore::open(&path, 3).unwrap();
+    assert_eq!(store.run("q1").unwrap().unwrap().status, RunStatus::Aborted);
+    assert_eq!(store.begin_turn("q1", 4).unwrap(), None);
+}

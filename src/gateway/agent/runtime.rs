@@ -1,0 +1,254 @@
+//! [`AgentRuntime`]: the gateway's runs — started, queued per session (two runs of one session
+//! never overlap), bounded across sessions, abortable, awaited — over the catalog, the session
+//! store and one HTTP client (built on the first run, so an idle gateway never pays for it).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::{Semaphore, watch};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::catalog::Catalog;
+use super::events::EventSink;
+use crate::gateway::provider::{FailureReason, Timeouts, Usage, http_client};
+use crate::gateway::session::{RunStatus, SessionStore, StoreError};
+
+/// Sessions whose runs may stream at the same time (the rest wait for a slot).
+pub const DEFAULT_CONCURRENT_SESSIONS: usize = 32;
+
+/// What starts a run.
+#[derive(Debug, Clone)]
+pub struct TurnRequest {
+    /// The caller's idempotency key.
+    pub run_id: String,
+    /// The agent.
+    pub agent_id: String,
+    /// The session key (`agent:<agentId>:…`).
+    pub session_key: String,
+    /// The user's message.
+    pub message: String,
+    /// The turn's budget instead of the agent's (`Some(None)`: no limit).
+    pub timeout: Option<Option<Duration>>,
+    /// More system prompt for this turn.
+    pub extra_system_prompt: Option<String>,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunSummary {
+    /// The run.
+    pub run_id: String,
+    /// `ok`, `error`, `timeout` or `aborted`.
+    pub status: RunStatus,
+    /// The answer (partial unless `ok`).
+    pub text: String,
+    /// Its transcript.
+    pub session_id: String,
+    /// Started (ms).
+    pub started_at: u64,
+    /// Ended (ms).
+    pub ended_at: u64,
+    /// The provider that answered (or was asked last).
+    pub provider: Option<String>,
+    /// Its model.
+    pub model: Option<String>,
+    /// Token counts.
+    pub usage: Usage,
+    /// The model's finish reason.
+    pub stop_reason: Option<String>,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// The failure's class.
+    pub reason: Option<FailureReason>,
+}
+
+/// A run in progress.
+#[derive(Debug)]
+pub struct RunHandle {
+    /// The run.
+    pub run_id: String,
+    /// Its session key.
+    pub session_key: String,
+    /// Its agent.
+    pub agent_id: String,
+    /// Its transcript.
+    pub session_id: String,
+    /// When it was accepted (ms).
+    pub accepted_at: u64,
+    pub(super) cancel: CancellationToken,
+    pub(super) done: watch::Sender<Option<Arc<RunSummary>>>,
+}
+
+impl RunHandle {
+    /// Waits for the run's end (at most `limit`); `None` when it is still running.
+    pub async fn finished(&self, limit: Option<Duration>) -> Option<Arc<RunSummary>> {
+        let mut rx = self.done.subscribe();
+        let wait = rx.wait_for(Option::is_some);
+        let result = match limit {
+            Some(d) => tokio::time::timeout(d, wait).await.ok()?,
+            None => wait.await,
+        };
+        result.ok().and_then(|v| v.clone())
+    }
+}
+
+/// Why a run could not start.
+#[derive(Debug)]
+pub enum StartError {
+    /// A run with this id is in progress.
+    InFlight(Arc<RunHandle>),
+    /// A run with this id ran before (its record is in the store).
+    Finished,
+    /// The store failed.
+    Store(String),
+}
+
+/// The runs of the gateway (see the module doc).
+pub struct AgentRuntime {
+    catalog: RwLock<Arc<Catalog>>,
+    store: Result<Arc<SessionStore>, String>,
+    client: OnceLock<Result<reqwest::Client, String>>,
+    lanes: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    slots: Arc<Semaphore>,
+    runs: Mutex<HashMap<String, Arc<RunHandle>>>,
+}
+
+impl std::fmt::Debug for AgentRuntime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentRuntime").finish_non_exhaustive()
+    }
+}
+
+fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl AgentRuntime {
+    /// A runtime over `catalog` and `store` (its open error, when it could not be opened: every
+    /// run then fails with it).
+    pub fn new(
+        catalog: Catalog,
+        store: Result<SessionStore, StoreError>,
+        concurrent: usize,
+    ) -> Self {
+        Self {
+            catalog: RwLock::new(Arc::new(catalog)),
+            store: store.map(Arc::new).map_err(|e| e.to_string()),
+            client: OnceLock::new(),
+            lanes: Mutex::new(HashMap::new()),
+            slots: Arc::new(Semaphore::new(concurrent.max(1))),
+            runs: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The current catalog.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.catalog
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Replaces the catalog (config reload): runs started from now on use it.
+    pub fn set_catalog(&self, catalog: Catalog) {
+        *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(catalog);
+    }
+
+    /// The session store, or why it is unavailable.
+    pub fn store(&self) -> Result<&Arc<SessionStore>, String> {
+        self.store.as_ref().map_err(Clone::clone)
+    }
+
+    pub(super) fn client(&self) -> Result<reqwest::Client, String> {
+        self.client
+            .get_or_init(|| http_client(Timeouts::default().connect))
+            .clone()
+    }
+
+    pub(super) fn lane(&self, session_key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        locked(&self.lanes)
+            .entry(session_key.to_owned())
+            .or_default()
+            .clone()
+    }
+
+    pub(super) fn slots(&self) -> Arc<Semaphore> {
+        self.slots.clone()
+    }
+
+    /// The run `run_id` while it is in progress.
+    pub fn active(&self, run_id: &str) -> Option<Arc<RunHandle>> {
+        locked(&self.runs).get(run_id).cloned()
+    }
+
+    /// Whether a run of `session_key` is in progress.
+    pub fn session_busy(&self, session_key: &str) -> bool {
+        locked(&self.runs)
+            .values()
+            .any(|r| r.session_key == session_key)
+    }
+
+    /// Commits the run as accepted (with the user's message) and starts it on `tasks`: it waits for its
+    /// session's earlier runs, streams its events to `sink`, and ends on its own (`shutdown`
+    /// aborts it).
+    pub fn start(
+        self: &Arc<Self>,
+        request: TurnRequest,
+        sink: Arc<dyn EventSink>,
+        tasks: &TaskTracker,
+        shutdown: &CancellationToken,
+        now_ms: u64,
+    ) -> Result<Arc<RunHandle>, StartError> {
+        let mut runs = locked(&self.runs);
+        if let Some(running) = runs.get(&request.run_id) {
+            return Err(StartError::InFlight(running.clone()));
+        }
+        let store = self.store().map_err(StartError::Store)?;
+        let session = match store.accept_run(
+            &request.session_key,
+            &request.agent_id,
+            &request.run_id,
+            &request.message,
+            now_ms,
+        ) {
+            Ok(s) => s,
+            Err(StoreError::DuplicateRun(_)) => return Err(StartError::Finished),
+            Err(e) => return Err(StartError::Store(e.to_string())),
+        };
+        let handle = Arc::new(RunHandle {
+            run_id: request.run_id.clone(),
+            session_key: request.session_key.clone(),
+            agent_id: request.agent_id.clone(),
+            session_id: session.session_id,
+            accepted_at: now_ms,
+            cancel: shutdown.child_token(),
+            done: watch::channel(None).0,
+        });
+        runs.insert(request.run_id.clone(), handle.clone());
+        drop(runs);
+        let runtime = self.clone();
+        let run = handle.clone();
+        tasks.spawn(async move {
+            let summary = super::turn::execute(&runtime, &run, request, sink).await;
+            locked(&runtime.runs).remove(&run.run_id);
+            run.done.send_replace(Some(Arc::new(summary)));
+        });
+        Ok(handle)
+    }
+
+    /// Aborts the runs in progress of `session_key` (only `run_id`, when given); their ids.
+    pub fn abort(&self, session_key: &str, run_id: Option<&str>) -> Vec<String> {
+        locked(&self.runs)
+            .values()
+            .filter(|r| r.session_key == session_key && run_id.is_none_or(|id| id == r.run_id))
+            .map(|r| {
+                r.cancel.cancel();
+                r.run_id.clone()
+            })
+            .collect()
+    }
+}
