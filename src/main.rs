@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-mod pow_symbol;
+mod libm_symbols;
 
 fn main() -> ExitCode {
     let cli = match openclaw::cli::parse_args(std::env::args_os()) {

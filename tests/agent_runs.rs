@@ -505,3 +505,124 @@ async fn provider_secrets_never_reach_config_get_events_or_the_log() {
     );
     assert_eq!(h["x-api-key"], "sk-other-secret");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_are_listed_patched_reset_injected_and_deleted_and_health_counts_them() {
+    let fake = FakeOpenAi::start().await;
+    let gw = gateway(&fake, "local/fake-model");
+    let (mut ws, _) = connected_cli(gw.port).await;
+    ws.send(req(
+        "a1",
+        "agent",
+        json!({"message": "hi", "idempotencyKey": "s-1", "sessionKey": "work"}),
+    ))
+    .await
+    .unwrap();
+    until_final(&mut ws, "a1").await;
+    let list = call(&mut ws, "l1", "sessions.list", json!({})).await;
+    let p = &list["payload"];
+    assert_eq!(
+        (&p["count"], &p["totalCount"], &p["hasMore"]),
+        (&json!(1), &json!(1), &json!(false))
+    );
+    let s = &p["sessions"][0];
+    assert_eq!(
+        (&s["key"], &s["agentId"], &s["hasActiveRun"]),
+        (&json!("agent:main:work"), &json!("main"), &json!(false))
+    );
+    assert_eq!(s["totalTokens"], 14);
+
+    let bad = call(
+        &mut ws,
+        "p0",
+        "sessions.patch",
+        json!({"key": "agent:main:work", "model": "local/nope"}),
+    )
+    .await;
+    assert!(
+        bad["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown model local/nope"),
+        "{bad}"
+    );
+    let patched = call(
+        &mut ws,
+        "p1",
+        "sessions.patch",
+        json!({"key": "agent:main:work", "label": "Work", "model": "local/backup"}),
+    )
+    .await;
+    assert_eq!(patched["payload"]["session"]["label"], "Work");
+    // The session's model override is the one asked next.
+    ws.send(req(
+        "a2",
+        "agent",
+        json!({"message": "again", "idempotencyKey": "s-2", "sessionKey": "work"}),
+    ))
+    .await
+    .unwrap();
+    let (_, fin) = until_final(&mut ws, "a2").await;
+    assert_eq!(
+        fin["payload"]["result"]["meta"]["agentMeta"]["model"],
+        "backup"
+    );
+
+    let injected = call(
+        &mut ws,
+        "i1",
+        "chat.inject",
+        json!({"sessionKey": "agent:main:work", "message": "a note", "label": "memo"}),
+    )
+    .await;
+    assert_eq!(injected["payload"]["ok"], true, "{injected}");
+    let history = call(
+        &mut ws,
+        "h1",
+        "chat.history",
+        json!({"sessionKey": "agent:main:work"}),
+    )
+    .await;
+    let last = history["payload"]["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (&last["role"], &last["label"]),
+        (&json!("assistant"), &json!("memo"))
+    );
+
+    let old = history["payload"]["sessionId"].clone();
+    let reset = call(
+        &mut ws,
+        "r1",
+        "sessions.reset",
+        json!({"key": "agent:main:work"}),
+    )
+    .await;
+    assert_ne!(reset["payload"]["sessionId"], old);
+    let fresh = call(
+        &mut ws,
+        "h2",
+        "chat.history",
+        json!({"sessionKey": "agent:main:work"}),
+    )
+    .await;
+    assert_eq!(fresh["payload"]["messages"], json!([]));
+
+    let health = call(&mut ws, "hz", "health", json!({})).await;
+    // The cached summary is refreshed periodically; the agent is listed either way.
+    assert_eq!(health["payload"]["agents"][0]["agentId"], "main");
+    let deleted = call(
+        &mut ws,
+        "d1",
+        "sessions.delete",
+        json!({"key": "agent:main:work", "deleteTranscript": true}),
+    )
+    .await;
+    assert_eq!(deleted["payload"]["deleted"], true);
+    let list = call(&mut ws, "l2", "sessions.list", json!({})).await;
+    assert_eq!(list["payload"]["totalCount"], 0);
+}

@@ -23,6 +23,7 @@ const READ: &[&str] = &[
     "chat.history",
     "models.list",
     "agents.list",
+    "sessions.list",
 ];
 /// §4.1 "write — send, …, agent.wait, chat.send, chat.abort"; `agent` and `node.invoke` are
 /// "dynamic" there: both need write (and `node.invoke` admin for the commands that run code,
@@ -35,11 +36,17 @@ const WRITE: &[&str] = &[
     "chat.send",
     "chat.abort",
 ];
-/// §4.1 "admin — set-heartbeats, system-event, …"; `config.get` is listed under read there but
+/// §4.1 "admin — set-heartbeats, system-event, …, chat.inject"; `sessions.patch|reset|delete`
+/// are not classified (admin by default; `sessions.list` is read, like `chat.history`);
+/// `config.get` is listed under read there but
 /// the same section says the `config.*` prefix always needs admin, and the config holds every
 /// secret reference: admin. `node.pair.request` and `node.pair.verify` are not classified by
 /// §4.1, and "unclassified methods default to admin".
 const ADMIN: &[&str] = &[
+    "sessions.patch",
+    "sessions.reset",
+    "sessions.delete",
+    "chat.inject",
     "system-event",
     "set-heartbeats",
     "config.get",

@@ -89,7 +89,27 @@ fn gateway_presence_and_health_payloads_match_their_schemas() {
     };
     assert!(presence_schema.is_valid(&serde_json::to_value(&entry).unwrap()));
     let health_schema = validator("health-summary.schema.json");
-    let health = openclaw::gateway::health::health_summary(1, "/s/sessions.json", true);
+    // The health of a runtime with one agent and one session, as the gateway builds it.
+    let dir = tempfile::tempdir().unwrap();
+    let store = openclaw::gateway::session::SessionStore::open(&dir.path().join("s.sqlite"), 1);
+    store
+        .as_ref()
+        .unwrap()
+        .begin_run("agent:main:main", "main", "r1", "hi", 1)
+        .unwrap();
+    let catalog = openclaw::gateway::agent::catalog::Catalog::build(
+        &Default::default(),
+        &openclaw::environment::Environment::empty(),
+        dir.path(),
+    );
+    let runtime = openclaw::gateway::agent::AgentRuntime::new(catalog, store, 1);
+    let agents = runtime.health(5);
+    assert_eq!(agents.sessions["count"], 1);
+    assert_eq!(
+        agents.agents[0]["sessions"]["recent"][0]["key"],
+        "agent:main:main"
+    );
+    let health = openclaw::gateway::health::health_summary(5, &agents, true);
     let errors: Vec<String> = health_schema
         .iter_errors(&health)
         .map(|e| e.to_string())

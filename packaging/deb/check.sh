@@ -6,7 +6,7 @@
 #      in a private mount namespace with the packaged binary overlaid on /usr/bin (systemd 252's
 #      `--user verify` has no --root);
 #   3. the packaged (release) binary loads no shared library but libc and libgcc_s: libm would be
-#      mapped and relocated at every start for nothing (src/pow_symbol.rs; issue 15, idle RSS);
+#      mapped and relocated at every start for nothing (src/libm_symbols.rs; issue 15, idle RSS);
 #   4. lintian reports no tag except those justified in packaging/README.md ("## lintian").
 # Needs root (for the mount namespace), cargo-deb, dpkg, lintian, systemd, binutils. Used by .ci/run.
 set -euo pipefail
@@ -57,7 +57,7 @@ echo "check.sh: systemd-analyze verify: the user and system units are clean"
 needed=$(readelf -d -W "$root/usr/bin/openclaw" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort | tr '\n' ' ')
 if [[ "$needed" != "libc.so.6 libgcc_s.so.1 " ]]; then
     echo "check.sh: /usr/bin/openclaw needs: $needed(expected only libc.so.6 libgcc_s.so.1); find the new" \
-        "libm call with \`nm -D --undefined-only\` and avoid it or define it as src/pow_symbol.rs does" >&2
+        "libm call with \`nm -D --undefined-only\` and avoid it or define it as src/libm_symbols.rs does" >&2
     exit 1
 fi
 echo "check.sh: shared libraries: $needed"

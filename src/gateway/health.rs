@@ -1,12 +1,22 @@
 //! The health summary served by the `health` RPC, the `health` event and `snapshot.health`.
 //!
-//! This gateway runs no channels or agents yet, so the summary says exactly that: no channels,
-//! no agents, heartbeats off. Fields keep the reference shape so clients render it.
+//! This gateway runs no channels yet and no heartbeats, so the summary says exactly that; the
+//! agents and sessions come from the agent runtime's catalog and session store. Fields keep the
+//! reference shape so clients render it.
 
 use serde_json::{Value, json};
 
+/// The agents and sessions part of the health summary.
+#[derive(Debug, Clone, Default)]
+pub struct AgentsHealth {
+    /// `agents[]`: `{agentId, name?, isDefault, sessions: {path, count, recent}}`.
+    pub agents: Value,
+    /// `sessions`: `{path, count, recent: [{key, updatedAt, age}]}` (5 newest).
+    pub sessions: Value,
+}
+
 /// Builds the summary at `now_ms`.
-pub fn health_summary(now_ms: u64, sessions_path: &str, heartbeats_enabled: bool) -> Value {
+pub fn health_summary(now_ms: u64, agents: &AgentsHealth, heartbeats_enabled: bool) -> Value {
     json!({
         "ok": true,
         "ts": now_ms,
@@ -17,7 +27,7 @@ pub fn health_summary(now_ms: u64, sessions_path: &str, heartbeats_enabled: bool
         "heartbeatSeconds": 0,
         "heartbeatsEnabled": heartbeats_enabled,
         "defaultAgentId": "main",
-        "agents": [],
-        "sessions": {"path": sessions_path, "count": 0, "recent": []},
+        "agents": agents.agents,
+        "sessions": agents.sessions,
     })
 }

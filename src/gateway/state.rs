@@ -112,7 +112,8 @@ impl GatewayState {
         self_presence: PresenceEntry,
         agents: AgentRuntime,
     ) -> Self {
-        let health_cache = Mutex::new(Self::build_health(&settings, true));
+        let agents = Arc::new(agents);
+        let health_cache = Mutex::new(Self::build_health(true, &agents));
         let rate_limit = settings.auth.rate_limit;
         let preauth = PreauthGate::new(settings.preauth);
         Self {
@@ -128,7 +129,7 @@ impl GatewayState {
             tasks: TaskTracker::new(),
             idempotency: IdempotencyCache::default(),
             invokes: PendingInvokes::default(),
-            agents: Arc::new(agents),
+            agents,
             preauth,
             failure_pacer: FailurePacer::default(),
             canvas_capability: Secret::new(
@@ -199,15 +200,9 @@ impl GatewayState {
         );
     }
 
-    fn build_health(settings: &GatewaySettings, heartbeats_enabled: bool) -> Arc<RawValue> {
-        let sessions = settings
-            .state_dir
-            .join("agents/main/sessions/sessions.json");
-        let summary = health_summary(
-            now_ms(),
-            &sessions.display().to_string(),
-            heartbeats_enabled,
-        );
+    fn build_health(heartbeats_enabled: bool, agents: &AgentRuntime) -> Arc<RawValue> {
+        let now = now_ms();
+        let summary = health_summary(now, &agents.health(now), heartbeats_enabled);
         serde_json::value::to_raw_value(&summary)
             .map(Arc::from)
             .unwrap_or_else(|_| {
@@ -241,7 +236,7 @@ impl GatewayState {
 
     /// Refreshes health: rebuilds the cached summary, bumps its version and broadcasts `health`.
     pub fn refresh_health(&self) {
-        let fresh = Self::build_health(&self.settings, self.heartbeats_enabled());
+        let fresh = Self::build_health(self.heartbeats_enabled(), &self.agents);
         *lock(&self.health_cache) = fresh;
         self.health_version.fetch_add(1, Ordering::AcqRel);
         let payload = self.health();

@@ -251,4 +251,44 @@ impl AgentRuntime {
             })
             .collect()
     }
+
+    /// The agents and sessions part of the health summary: each agent with its session count
+    /// and newest sessions, and the 5 newest sessions of all (from the store).
+    pub fn health(&self, now_ms: u64) -> crate::gateway::health::AgentsHealth {
+        use serde_json::json;
+        let (path, counts, recent) = match self.store() {
+            Ok(store) => (
+                store.path().display().to_string(),
+                store.counts_by_agent().unwrap_or_default(),
+                store
+                    .list(None, None, 5, 0)
+                    .map(|(s, _)| s)
+                    .unwrap_or_default(),
+            ),
+            Err(_) => (String::new(), Vec::new(), Vec::new()),
+        };
+        let view = |s: &crate::gateway::session::Session| json!({"key": s.key, "updatedAt": s.updated_at, "age": now_ms.saturating_sub(s.updated_at)});
+        let catalog = self.catalog();
+        let agents: Vec<serde_json::Value> = catalog
+            .agents()
+            .map(|a| {
+                let count = counts.iter().find(|(id, _)| *id == a.id).map_or(0, |(_, n)| *n);
+                let mine: Vec<_> = recent.iter().filter(|s| s.agent_id == a.id).map(view).collect();
+                // Heartbeats are not run by this gateway: reported as disabled.
+                let mut agent = json!({"agentId": a.id, "isDefault": a.id == super::catalog::DEFAULT_AGENT_ID,
+                    "heartbeat": {"enabled": false, "every": "off", "everyMs": null, "prompt": "",
+                        "target": "none", "ackMaxChars": 0},
+                    "sessions": {"path": path, "count": count, "recent": mine}});
+                if let Some(name) = &a.name {
+                    agent["name"] = json!(name);
+                }
+                agent
+            })
+            .collect();
+        let total: u64 = counts.iter().map(|(_, n)| n).sum();
+        crate::gateway::health::AgentsHealth {
+            agents: json!(agents),
+            sessions: json!({"path": path, "count": total, "recent": recent.iter().map(view).collect::<Vec<_>>()}),
+        }
+    }
 }

@@ -13,6 +13,7 @@ pub mod node_catalog;
 pub mod node_invoke;
 pub mod pairing;
 pub mod send;
+mod sessions;
 mod system;
 
 use std::sync::Arc;
@@ -99,6 +100,13 @@ pub const METHODS: &[MethodSpec] = &[
     m("chat.history", Access::Read),
     m("models.list", Access::Read),
     m("agents.list", Access::Read),
+    // Not classified by §4.1: listing is a read like chat.history; changing or deleting a
+    // session, and writing into its transcript (chat.inject, admin in §4.1), are the owner's.
+    m("sessions.list", Access::Read),
+    m("sessions.patch", Access::Admin),
+    m("sessions.reset", Access::Admin),
+    m("sessions.delete", Access::Admin),
+    m("chat.inject", Access::Admin),
 ];
 
 /// Looks a method up.
@@ -301,6 +309,11 @@ fn dispatch_sync(
         "chat.abort" => chat::abort(&call),
         "models.list" => Ok(agent::models_list(&call)),
         "agents.list" => Ok(agent::agents_list(&call)),
+        "sessions.list" => sessions::list(&call),
+        "sessions.patch" => sessions::patch(&call),
+        "sessions.reset" => sessions::reset(&call),
+        "sessions.delete" => sessions::delete(&call),
+        "chat.inject" => sessions::inject(&call),
         _ => return None,
     })
 }
