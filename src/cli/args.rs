@@ -7,6 +7,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
 
+use super::agent_args::{AgentArgs, ModelsArgs, SessionsArgs};
 use crate::invocation::GlobalOptions;
 
 /// OpenClaw: the always-on Gateway and the toolkit that supervises it.
@@ -72,6 +73,12 @@ pub enum Command {
     Doctor(DoctorArgs),
     /// Show the gateway's log (tails it over the gateway connection).
     Logs(LogsArgs),
+    /// Run one agent turn through the gateway and print the answer.
+    Agent(AgentArgs),
+    /// The models the gateway can use.
+    Models(ModelsArgs),
+    /// The gateway's chat sessions.
+    Sessions(SessionsArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
     /// Write the files distribution packages ship (units, man pages, completions) into a dir.

@@ -70,6 +70,9 @@ fn execute(cli: Cli, env: Environment) -> Result<ExitStatus, CliError> {
         Command::Health(args) => crate::cli::rpc::health(&invocation, &args),
         Command::Doctor(args) => crate::cli::doctor::run(&invocation, &args),
         Command::Logs(args) => crate::cli::rpc::logs(&invocation, &args),
+        Command::Agent(args) => crate::cli::agent::agent(&invocation, &args),
+        Command::Models(args) => crate::cli::agent::models(&invocation, &args.verb),
+        Command::Sessions(args) => crate::cli::agent::sessions(&invocation, &args.verb),
         Command::Completions(_) | Command::PackagingFiles(_) | Command::SandboxProbe => {
             unreachable!("handled above")
         }

@@ -5,6 +5,8 @@
 //! converts its clap arguments into the plain option structs of the layer below (`client`,
 //! `gateway`, `service`, `doctor`) and maps their results to an [`exit_status::ExitStatus`].
 
+pub mod agent;
+pub mod agent_args;
 pub mod args;
 pub mod dispatch;
 pub mod doctor;
@@ -17,5 +19,6 @@ pub mod service;
 pub mod setup;
 pub mod status;
 
+pub use agent_args::*;
 pub use args::*;
 pub use dispatch::run;

@@ -14,24 +14,24 @@ use crate::cli::{CallArgs, LogsArgs, RpcArgs};
 use crate::client::{RpcError, RpcTarget, resolve_target, with_client};
 use crate::invocation::Invocation;
 
-fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| CliError::failure(format!("cannot start the async runtime: {e}")))
 }
 
-fn target(invocation: &Invocation, rpc: &RpcArgs) -> Result<RpcTarget, CliError> {
+pub(super) fn target(invocation: &Invocation, rpc: &RpcArgs) -> Result<RpcTarget, CliError> {
     let config = invocation.load_config()?;
     Ok(resolve_target(invocation, &rpc.target_options(), &config)?)
 }
 
-fn pretty(value: &Value) -> String {
+pub(super) fn pretty(value: &Value) -> String {
     serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
 }
 
 /// Prints a failure the way the reference does and returns its exit status.
-fn report_failure(
+pub(super) fn report_failure(
     error: &RpcError,
     target: &RpcTarget,
     json_output: bool,

@@ -184,6 +184,17 @@ impl GatewayClient {
 
     /// Sends a request and waits for its response (events are skipped).
     pub async fn request(&mut self, method: &str, params: Value) -> Result<Value, RpcError> {
+        let id = self.send_request(method, params).await?;
+        loop {
+            let frame = self.next_frame().await?;
+            if frame["type"] == "res" && frame["id"] == id.as_str() {
+                return Self::response_payload(frame);
+            }
+        }
+    }
+
+    /// Sends a request without waiting; its id.
+    pub async fn send_request(&mut self, method: &str, params: Value) -> Result<String, RpcError> {
         self.next_id += 1;
         let id = format!("{}:{}", self.next_id, uuid::Uuid::new_v4());
         let frame = json!({"type": "req", "id": id, "method": method, "params": params});
@@ -191,18 +202,22 @@ impl GatewayClient {
             .send(Message::Text(frame.to_string().into()))
             .await
             .map_err(|e| RpcError::Protocol(format!("send failed: {e}")))?;
-        loop {
-            let frame = next_json(&mut self.ws).await?;
-            if frame["type"] != "res" || frame["id"] != id.as_str() {
-                continue;
-            }
-            if frame["ok"] == true {
-                return Ok(frame.get("payload").cloned().unwrap_or(Value::Null));
-            }
-            let error: ErrorShape = serde_json::from_value(frame["error"].clone())
-                .map_err(|_| RpcError::Protocol(format!("malformed error response: {frame}")))?;
-            return Err(RpcError::Gateway(error));
+        Ok(id)
+    }
+
+    /// The next frame from the gateway (a response or an event).
+    pub async fn next_frame(&mut self) -> Result<Value, RpcError> {
+        next_json(&mut self.ws).await
+    }
+
+    /// The payload of a response frame, or its error.
+    pub fn response_payload(frame: Value) -> Result<Value, RpcError> {
+        if frame["ok"] == true {
+            return Ok(frame.get("payload").cloned().unwrap_or(Value::Null));
         }
+        let error: ErrorShape = serde_json::from_value(frame["error"].clone())
+            .map_err(|_| RpcError::Protocol(format!("malformed error response: {frame}")))?;
+        Err(RpcError::Gateway(error))
     }
 
     /// Closes the connection politely.

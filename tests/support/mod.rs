@@ -47,6 +47,7 @@ pub struct TestGateway {
     pub port: u16,
     pub home: tempfile::TempDir,
     pub stderr_path: PathBuf,
+    options: GatewayOptions,
 }
 
 /// How to start a gateway.
@@ -85,6 +86,42 @@ impl GatewayOptions {
     }
 }
 
+/// Starts `openclaw gateway run` for `home` on `port` (stderr appended to `stderr_path`).
+fn spawn_gateway(home: &Path, port: u16, stderr_path: &Path, options: &GatewayOptions) -> Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_openclaw"));
+    cmd.args(["gateway", "run", "--allow-unconfigured"]);
+    if options.configured_port.is_none() {
+        cmd.args(["--port", &port.to_string()]);
+    }
+    let stderr = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(stderr_path)
+        .unwrap();
+    cmd.args(&options.args)
+        .env_clear()
+        .env("HOME", home)
+        .env("PATH", "/usr/bin:/bin")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr);
+    if !options.no_token {
+        cmd.env("OPENCLAW_GATEWAY_TOKEN", TOKEN);
+    }
+    // The canvas host would take gateway port + 4, which another test may have picked.
+    if !options
+        .env
+        .iter()
+        .any(|(k, _)| k == "OPENCLAW_CANVAS_HOST_PORT")
+    {
+        cmd.env("OPENCLAW_SKIP_CANVAS_HOST", "1");
+    }
+    for (k, v) in &options.env {
+        cmd.env(k, v);
+    }
+    cmd.spawn().expect("spawn gateway")
+}
+
 impl TestGateway {
     pub fn start() -> Self {
         Self::start_with(GatewayOptions::default())
@@ -104,41 +141,30 @@ impl TestGateway {
         }
         let port = options.configured_port.unwrap_or_else(free_port);
         let stderr_path = home.path().join("gateway.stderr");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_openclaw"));
-        cmd.args(["gateway", "run", "--allow-unconfigured"]);
-        if options.configured_port.is_none() {
-            cmd.args(["--port", &port.to_string()]);
-        }
-        cmd.args(&options.args)
-            .env_clear()
-            .env("HOME", home.path())
-            .env("PATH", "/usr/bin:/bin")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&stderr_path).unwrap());
-        if !options.no_token {
-            cmd.env("OPENCLAW_GATEWAY_TOKEN", TOKEN);
-        }
-        // The canvas host would take gateway port + 4, which another test may have picked.
-        if !options
-            .env
-            .iter()
-            .any(|(k, _)| k == "OPENCLAW_CANVAS_HOST_PORT")
-        {
-            cmd.env("OPENCLAW_SKIP_CANVAS_HOST", "1");
-        }
-        for (k, v) in &options.env {
-            cmd.env(k, v);
-        }
-        let child = cmd.spawn().expect("spawn gateway");
+        let child = spawn_gateway(home.path(), port, &stderr_path, &options);
         let mut gw = Self {
             child,
             port,
             home,
             stderr_path,
+            options,
         };
         gw.wait_ready(Duration::from_secs(15));
         gw
+    }
+
+    /// Kills the gateway with SIGKILL (no shutdown path runs) and starts it again on the same
+    /// home, state dir and port.
+    pub fn kill_9_and_restart(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        self.child = spawn_gateway(
+            self.home.path(),
+            self.port,
+            &self.stderr_path,
+            &self.options,
+        );
+        self.wait_ready(Duration::from_secs(15));
     }
 
     fn wait_ready(&mut self, within: Duration) {

@@ -35,6 +35,9 @@ Register-ArgumentCompleter -Native -CommandName 'openclaw' -ScriptBlock {
             [CompletionResult]::new('health', 'health', [CompletionResultType]::ParameterValue, 'Ask the running gateway for its health (as `gateway health`)')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Audit the installation and repair what is wrong')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Show the gateway''s log (tails it over the gateway connection)')
+            [CompletionResult]::new('agent', 'agent', [CompletionResultType]::ParameterValue, 'Run one agent turn through the gateway and print the answer')
+            [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'The models the gateway can use')
+            [CompletionResult]::new('sessions', 'sessions', [CompletionResultType]::ParameterValue, 'The gateway''s chat sessions')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
             [CompletionResult]::new('__packaging-files', '__packaging-files', [CompletionResultType]::ParameterValue, 'Write the files distribution packages ship (units, man pages, completions) into a dir')
             [CompletionResult]::new('__sandbox-probe', '__sandbox-probe', [CompletionResultType]::ParameterValue, 'Run inside `gateway install`''s sandbox probe unit: check the sandbox, send READY=1')
@@ -351,6 +354,128 @@ Register-ArgumentCompleter -Native -CommandName 'openclaw' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'openclaw;agent' {
+            [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'The message to send')
+            [CompletionResult]::new('--message', '--message', [CompletionResultType]::ParameterName, 'The message to send')
+            [CompletionResult]::new('--agent', '--agent', [CompletionResultType]::ParameterName, 'The agent (default: the gateway''s default agent)')
+            [CompletionResult]::new('--session-key', '--session-key', [CompletionResultType]::ParameterName, 'The session key (default: the agent''s main session)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'The run''s budget in seconds (0 = none; default: the agent''s)')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Gateway URL (default: ws://127.0.0.1:<resolved port>)')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Token (default: OPENCLAW_GATEWAY_TOKEN, config, then <state>/gateway.token)')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Password (default: OPENCLAW_GATEWAY_PASSWORD, config)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use an isolated profile: its own state dir (~/.openclaw-<NAME>), port and service names')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the final answer as JSON')
+            [CompletionResult]::new('--dev', '--dev', [CompletionResultType]::ParameterName, 'Use the dev profile (profile `dev`, default port 19001)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Mirror debug logs to stderr')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour output (NO_COLOR is honoured too)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'openclaw;models' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use an isolated profile: its own state dir (~/.openclaw-<NAME>), port and service names')
+            [CompletionResult]::new('--dev', '--dev', [CompletionResultType]::ParameterName, 'Use the dev profile (profile `dev`, default port 19001)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Mirror debug logs to stderr')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour output (NO_COLOR is honoured too)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the configured models (as the running gateway resolved them)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'openclaw;models;list' {
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Gateway URL (default: ws://127.0.0.1:<resolved port>)')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Token (default: OPENCLAW_GATEWAY_TOKEN, config, then <state>/gateway.token)')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Password (default: OPENCLAW_GATEWAY_PASSWORD, config)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Timeout in milliseconds')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use an isolated profile: its own state dir (~/.openclaw-<NAME>), port and service names')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
+            [CompletionResult]::new('--dev', '--dev', [CompletionResultType]::ParameterName, 'Use the dev profile (profile `dev`, default port 19001)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Mirror debug logs to stderr')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour output (NO_COLOR is honoured too)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'openclaw;models;help' {
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the configured models (as the running gateway resolved them)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'openclaw;models;help;list' {
+            break
+        }
+        'openclaw;models;help;help' {
+            break
+        }
+        'openclaw;sessions' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use an isolated profile: its own state dir (~/.openclaw-<NAME>), port and service names')
+            [CompletionResult]::new('--dev', '--dev', [CompletionResultType]::ParameterName, 'Use the dev profile (profile `dev`, default port 19001)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Mirror debug logs to stderr')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour output (NO_COLOR is honoured too)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the sessions, latest change first')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Show a session''s transcript')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'openclaw;sessions;list' {
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Gateway URL (default: ws://127.0.0.1:<resolved port>)')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Token (default: OPENCLAW_GATEWAY_TOKEN, config, then <state>/gateway.token)')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Password (default: OPENCLAW_GATEWAY_PASSWORD, config)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Timeout in milliseconds')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use an isolated profile: its own state dir (~/.openclaw-<NAME>), port and service names')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
+            [CompletionResult]::new('--dev', '--dev', [CompletionResultType]::ParameterName, 'Use the dev profile (profile `dev`, default port 19001)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Mirror debug logs to stderr')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour output (NO_COLOR is honoured too)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'openclaw;sessions;history' {
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'The most messages to show (newest)')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Gateway URL (default: ws://127.0.0.1:<resolved port>)')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Token (default: OPENCLAW_GATEWAY_TOKEN, config, then <state>/gateway.token)')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Password (default: OPENCLAW_GATEWAY_PASSWORD, config)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Timeout in milliseconds')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use an isolated profile: its own state dir (~/.openclaw-<NAME>), port and service names')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
+            [CompletionResult]::new('--dev', '--dev', [CompletionResultType]::ParameterName, 'Use the dev profile (profile `dev`, default port 19001)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Mirror debug logs to stderr')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour output (NO_COLOR is honoured too)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'openclaw;sessions;help' {
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the sessions, latest change first')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Show a session''s transcript')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'openclaw;sessions;help;list' {
+            break
+        }
+        'openclaw;sessions;help;history' {
+            break
+        }
+        'openclaw;sessions;help;help' {
+            break
+        }
         'openclaw;completions' {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use an isolated profile: its own state dir (~/.openclaw-<NAME>), port and service names')
             [CompletionResult]::new('--dev', '--dev', [CompletionResultType]::ParameterName, 'Use the dev profile (profile `dev`, default port 19001)')
@@ -391,6 +516,9 @@ Register-ArgumentCompleter -Native -CommandName 'openclaw' -ScriptBlock {
             [CompletionResult]::new('health', 'health', [CompletionResultType]::ParameterValue, 'Ask the running gateway for its health (as `gateway health`)')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Audit the installation and repair what is wrong')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Show the gateway''s log (tails it over the gateway connection)')
+            [CompletionResult]::new('agent', 'agent', [CompletionResultType]::ParameterValue, 'Run one agent turn through the gateway and print the answer')
+            [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'The models the gateway can use')
+            [CompletionResult]::new('sessions', 'sessions', [CompletionResultType]::ParameterValue, 'The gateway''s chat sessions')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
             [CompletionResult]::new('__packaging-files', '__packaging-files', [CompletionResultType]::ParameterValue, 'Write the files distribution packages ship (units, man pages, completions) into a dir')
             [CompletionResult]::new('__sandbox-probe', '__sandbox-probe', [CompletionResultType]::ParameterValue, 'Run inside `gateway install`''s sandbox probe unit: check the sandbox, send READY=1')
@@ -449,6 +577,27 @@ Register-ArgumentCompleter -Native -CommandName 'openclaw' -ScriptBlock {
             break
         }
         'openclaw;help;logs' {
+            break
+        }
+        'openclaw;help;agent' {
+            break
+        }
+        'openclaw;help;models' {
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the configured models (as the running gateway resolved them)')
+            break
+        }
+        'openclaw;help;models;list' {
+            break
+        }
+        'openclaw;help;sessions' {
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the sessions, latest change first')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Show a session''s transcript')
+            break
+        }
+        'openclaw;help;sessions;list' {
+            break
+        }
+        'openclaw;help;sessions;history' {
             break
         }
         'openclaw;help;completions' {

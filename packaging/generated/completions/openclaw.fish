@@ -36,6 +36,9 @@ complete -c openclaw -n "__fish_openclaw_needs_command" -f -a "status" -d 'Show 
 complete -c openclaw -n "__fish_openclaw_needs_command" -f -a "health" -d 'Ask the running gateway for its health (as `gateway health`)'
 complete -c openclaw -n "__fish_openclaw_needs_command" -f -a "doctor" -d 'Audit the installation and repair what is wrong'
 complete -c openclaw -n "__fish_openclaw_needs_command" -f -a "logs" -d 'Show the gateway\'s log (tails it over the gateway connection)'
+complete -c openclaw -n "__fish_openclaw_needs_command" -f -a "agent" -d 'Run one agent turn through the gateway and print the answer'
+complete -c openclaw -n "__fish_openclaw_needs_command" -f -a "models" -d 'The models the gateway can use'
+complete -c openclaw -n "__fish_openclaw_needs_command" -f -a "sessions" -d 'The gateway\'s chat sessions'
 complete -c openclaw -n "__fish_openclaw_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c openclaw -n "__fish_openclaw_needs_command" -f -a "__packaging-files" -d 'Write the files distribution packages ship (units, man pages, completions) into a dir'
 complete -c openclaw -n "__fish_openclaw_needs_command" -f -a "__sandbox-probe" -d 'Run inside `gateway install`\'s sandbox probe unit: check the sandbox, send READY=1'
@@ -244,6 +247,76 @@ complete -c openclaw -n "__fish_openclaw_using_subcommand logs" -l verbose -d 'M
 complete -c openclaw -n "__fish_openclaw_using_subcommand logs" -l no-color -d 'Never colour output (NO_COLOR is honoured too)'
 complete -c openclaw -n "__fish_openclaw_using_subcommand logs" -s h -l help -d 'Print help'
 complete -c openclaw -n "__fish_openclaw_using_subcommand logs" -s V -l version -d 'Print version'
+complete -c openclaw -n "__fish_openclaw_using_subcommand agent" -s m -l message -d 'The message to send' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand agent" -l agent -d 'The agent (default: the gateway\'s default agent)' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand agent" -l session-key -d 'The session key (default: the agent\'s main session)' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand agent" -l timeout -d 'The run\'s budget in seconds (0 = none; default: the agent\'s)' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand agent" -l url -d 'Gateway URL (default: ws://127.0.0.1:<resolved port>)' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand agent" -l token -d 'Token (default: OPENCLAW_GATEWAY_TOKEN, config, then <state>/gateway.token)' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand agent" -l password -d 'Password (default: OPENCLAW_GATEWAY_PASSWORD, config)' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand agent" -l profile -d 'Use an isolated profile: its own state dir (~/.openclaw-<NAME>), port and service names' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand agent" -l json -d 'Print the final answer as JSON'
+complete -c openclaw -n "__fish_openclaw_using_subcommand agent" -l dev -d 'Use the dev profile (profile `dev`, default port 19001)'
+complete -c openclaw -n "__fish_openclaw_using_subcommand agent" -l verbose -d 'Mirror debug logs to stderr'
+complete -c openclaw -n "__fish_openclaw_using_subcommand agent" -l no-color -d 'Never colour output (NO_COLOR is honoured too)'
+complete -c openclaw -n "__fish_openclaw_using_subcommand agent" -s h -l help -d 'Print help'
+complete -c openclaw -n "__fish_openclaw_using_subcommand agent" -s V -l version -d 'Print version'
+complete -c openclaw -n "__fish_openclaw_using_subcommand models; and not __fish_seen_subcommand_from list help" -l profile -d 'Use an isolated profile: its own state dir (~/.openclaw-<NAME>), port and service names' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand models; and not __fish_seen_subcommand_from list help" -l dev -d 'Use the dev profile (profile `dev`, default port 19001)'
+complete -c openclaw -n "__fish_openclaw_using_subcommand models; and not __fish_seen_subcommand_from list help" -l verbose -d 'Mirror debug logs to stderr'
+complete -c openclaw -n "__fish_openclaw_using_subcommand models; and not __fish_seen_subcommand_from list help" -l no-color -d 'Never colour output (NO_COLOR is honoured too)'
+complete -c openclaw -n "__fish_openclaw_using_subcommand models; and not __fish_seen_subcommand_from list help" -s h -l help -d 'Print help'
+complete -c openclaw -n "__fish_openclaw_using_subcommand models; and not __fish_seen_subcommand_from list help" -s V -l version -d 'Print version'
+complete -c openclaw -n "__fish_openclaw_using_subcommand models; and not __fish_seen_subcommand_from list help" -f -a "list" -d 'List the configured models (as the running gateway resolved them)'
+complete -c openclaw -n "__fish_openclaw_using_subcommand models; and not __fish_seen_subcommand_from list help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c openclaw -n "__fish_openclaw_using_subcommand models; and __fish_seen_subcommand_from list" -l url -d 'Gateway URL (default: ws://127.0.0.1:<resolved port>)' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand models; and __fish_seen_subcommand_from list" -l token -d 'Token (default: OPENCLAW_GATEWAY_TOKEN, config, then <state>/gateway.token)' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand models; and __fish_seen_subcommand_from list" -l password -d 'Password (default: OPENCLAW_GATEWAY_PASSWORD, config)' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand models; and __fish_seen_subcommand_from list" -l timeout -d 'Timeout in milliseconds' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand models; and __fish_seen_subcommand_from list" -l profile -d 'Use an isolated profile: its own state dir (~/.openclaw-<NAME>), port and service names' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand models; and __fish_seen_subcommand_from list" -l json -d 'Print JSON'
+complete -c openclaw -n "__fish_openclaw_using_subcommand models; and __fish_seen_subcommand_from list" -l dev -d 'Use the dev profile (profile `dev`, default port 19001)'
+complete -c openclaw -n "__fish_openclaw_using_subcommand models; and __fish_seen_subcommand_from list" -l verbose -d 'Mirror debug logs to stderr'
+complete -c openclaw -n "__fish_openclaw_using_subcommand models; and __fish_seen_subcommand_from list" -l no-color -d 'Never colour output (NO_COLOR is honoured too)'
+complete -c openclaw -n "__fish_openclaw_using_subcommand models; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c openclaw -n "__fish_openclaw_using_subcommand models; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c openclaw -n "__fish_openclaw_using_subcommand models; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the configured models (as the running gateway resolved them)'
+complete -c openclaw -n "__fish_openclaw_using_subcommand models; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c openclaw -n "__fish_openclaw_using_subcommand sessions; and not __fish_seen_subcommand_from list history help" -l profile -d 'Use an isolated profile: its own state dir (~/.openclaw-<NAME>), port and service names' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand sessions; and not __fish_seen_subcommand_from list history help" -l dev -d 'Use the dev profile (profile `dev`, default port 19001)'
+complete -c openclaw -n "__fish_openclaw_using_subcommand sessions; and not __fish_seen_subcommand_from list history help" -l verbose -d 'Mirror debug logs to stderr'
+complete -c openclaw -n "__fish_openclaw_using_subcommand sessions; and not __fish_seen_subcommand_from list history help" -l no-color -d 'Never colour output (NO_COLOR is honoured too)'
+complete -c openclaw -n "__fish_openclaw_using_subcommand sessions; and not __fish_seen_subcommand_from list history help" -s h -l help -d 'Print help'
+complete -c openclaw -n "__fish_openclaw_using_subcommand sessions; and not __fish_seen_subcommand_from list history help" -s V -l version -d 'Print version'
+complete -c openclaw -n "__fish_openclaw_using_subcommand sessions; and not __fish_seen_subcommand_from list history help" -f -a "list" -d 'List the sessions, latest change first'
+complete -c openclaw -n "__fish_openclaw_using_subcommand sessions; and not __fish_seen_subcommand_from list history help" -f -a "history" -d 'Show a session\'s transcript'
+complete -c openclaw -n "__fish_openclaw_using_subcommand sessions; and not __fish_seen_subcommand_from list history help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c openclaw -n "__fish_openclaw_using_subcommand sessions; and __fish_seen_subcommand_from list" -l url -d 'Gateway URL (default: ws://127.0.0.1:<resolved port>)' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand sessions; and __fish_seen_subcommand_from list" -l token -d 'Token (default: OPENCLAW_GATEWAY_TOKEN, config, then <state>/gateway.token)' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand sessions; and __fish_seen_subcommand_from list" -l password -d 'Password (default: OPENCLAW_GATEWAY_PASSWORD, config)' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand sessions; and __fish_seen_subcommand_from list" -l timeout -d 'Timeout in milliseconds' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand sessions; and __fish_seen_subcommand_from list" -l profile -d 'Use an isolated profile: its own state dir (~/.openclaw-<NAME>), port and service names' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand sessions; and __fish_seen_subcommand_from list" -l json -d 'Print JSON'
+complete -c openclaw -n "__fish_openclaw_using_subcommand sessions; and __fish_seen_subcommand_from list" -l dev -d 'Use the dev profile (profile `dev`, default port 19001)'
+complete -c openclaw -n "__fish_openclaw_using_subcommand sessions; and __fish_seen_subcommand_from list" -l verbose -d 'Mirror debug logs to stderr'
+complete -c openclaw -n "__fish_openclaw_using_subcommand sessions; and __fish_seen_subcommand_from list" -l no-color -d 'Never colour output (NO_COLOR is honoured too)'
+complete -c openclaw -n "__fish_openclaw_using_subcommand sessions; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c openclaw -n "__fish_openclaw_using_subcommand sessions; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c openclaw -n "__fish_openclaw_using_subcommand sessions; and __fish_seen_subcommand_from history" -l limit -d 'The most messages to show (newest)' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand sessions; and __fish_seen_subcommand_from history" -l url -d 'Gateway URL (default: ws://127.0.0.1:<resolved port>)' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand sessions; and __fish_seen_subcommand_from history" -l token -d 'Token (default: OPENCLAW_GATEWAY_TOKEN, config, then <state>/gateway.token)' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand sessions; and __fish_seen_subcommand_from history" -l password -d 'Password (default: OPENCLAW_GATEWAY_PASSWORD, config)' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand sessions; and __fish_seen_subcommand_from history" -l timeout -d 'Timeout in milliseconds' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand sessions; and __fish_seen_subcommand_from history" -l profile -d 'Use an isolated profile: its own state dir (~/.openclaw-<NAME>), port and service names' -r
+complete -c openclaw -n "__fish_openclaw_using_subcommand sessions; and __fish_seen_subcommand_from history" -l json -d 'Print JSON'
+complete -c openclaw -n "__fish_openclaw_using_subcommand sessions; and __fish_seen_subcommand_from history" -l dev -d 'Use the dev profile (profile `dev`, default port 19001)'
+complete -c openclaw -n "__fish_openclaw_using_subcommand sessions; and __fish_seen_subcommand_from history" -l verbose -d 'Mirror debug logs to stderr'
+complete -c openclaw -n "__fish_openclaw_using_subcommand sessions; and __fish_seen_subcommand_from history" -l no-color -d 'Never colour output (NO_COLOR is honoured too)'
+complete -c openclaw -n "__fish_openclaw_using_subcommand sessions; and __fish_seen_subcommand_from history" -s h -l help -d 'Print help'
+complete -c openclaw -n "__fish_openclaw_using_subcommand sessions; and __fish_seen_subcommand_from history" -s V -l version -d 'Print version'
+complete -c openclaw -n "__fish_openclaw_using_subcommand sessions; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the sessions, latest change first'
+complete -c openclaw -n "__fish_openclaw_using_subcommand sessions; and __fish_seen_subcommand_from help" -f -a "history" -d 'Show a session\'s transcript'
+complete -c openclaw -n "__fish_openclaw_using_subcommand sessions; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c openclaw -n "__fish_openclaw_using_subcommand completions" -l profile -d 'Use an isolated profile: its own state dir (~/.openclaw-<NAME>), port and service names' -r
 complete -c openclaw -n "__fish_openclaw_using_subcommand completions" -l dev -d 'Use the dev profile (profile `dev`, default port 19001)'
 complete -c openclaw -n "__fish_openclaw_using_subcommand completions" -l verbose -d 'Mirror debug logs to stderr'
@@ -262,16 +335,19 @@ complete -c openclaw -n "__fish_openclaw_using_subcommand __sandbox-probe" -l ve
 complete -c openclaw -n "__fish_openclaw_using_subcommand __sandbox-probe" -l no-color -d 'Never colour output (NO_COLOR is honoured too)'
 complete -c openclaw -n "__fish_openclaw_using_subcommand __sandbox-probe" -s h -l help -d 'Print help'
 complete -c openclaw -n "__fish_openclaw_using_subcommand __sandbox-probe" -s V -l version -d 'Print version'
-complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway setup status health doctor logs completions __packaging-files __sandbox-probe help" -f -a "gateway" -d 'Run the gateway, or manage it as an OS service'
-complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway setup status health doctor logs completions __packaging-files __sandbox-probe help" -f -a "setup" -d 'Prepare this account: a minimal config (gateway.mode "local"), the gateway token, the workspace'
-complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway setup status health doctor logs completions __packaging-files __sandbox-probe help" -f -a "status" -d 'Show the gateway service and whether the gateway answers (a summary of `gateway status`)'
-complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway setup status health doctor logs completions __packaging-files __sandbox-probe help" -f -a "health" -d 'Ask the running gateway for its health (as `gateway health`)'
-complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway setup status health doctor logs completions __packaging-files __sandbox-probe help" -f -a "doctor" -d 'Audit the installation and repair what is wrong'
-complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway setup status health doctor logs completions __packaging-files __sandbox-probe help" -f -a "logs" -d 'Show the gateway\'s log (tails it over the gateway connection)'
-complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway setup status health doctor logs completions __packaging-files __sandbox-probe help" -f -a "completions" -d 'Print shell completions'
-complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway setup status health doctor logs completions __packaging-files __sandbox-probe help" -f -a "__packaging-files" -d 'Write the files distribution packages ship (units, man pages, completions) into a dir'
-complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway setup status health doctor logs completions __packaging-files __sandbox-probe help" -f -a "__sandbox-probe" -d 'Run inside `gateway install`\'s sandbox probe unit: check the sandbox, send READY=1'
-complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway setup status health doctor logs completions __packaging-files __sandbox-probe help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway setup status health doctor logs agent models sessions completions __packaging-files __sandbox-probe help" -f -a "gateway" -d 'Run the gateway, or manage it as an OS service'
+complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway setup status health doctor logs agent models sessions completions __packaging-files __sandbox-probe help" -f -a "setup" -d 'Prepare this account: a minimal config (gateway.mode "local"), the gateway token, the workspace'
+complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway setup status health doctor logs agent models sessions completions __packaging-files __sandbox-probe help" -f -a "status" -d 'Show the gateway service and whether the gateway answers (a summary of `gateway status`)'
+complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway setup status health doctor logs agent models sessions completions __packaging-files __sandbox-probe help" -f -a "health" -d 'Ask the running gateway for its health (as `gateway health`)'
+complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway setup status health doctor logs agent models sessions completions __packaging-files __sandbox-probe help" -f -a "doctor" -d 'Audit the installation and repair what is wrong'
+complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway setup status health doctor logs agent models sessions completions __packaging-files __sandbox-probe help" -f -a "logs" -d 'Show the gateway\'s log (tails it over the gateway connection)'
+complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway setup status health doctor logs agent models sessions completions __packaging-files __sandbox-probe help" -f -a "agent" -d 'Run one agent turn through the gateway and print the answer'
+complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway setup status health doctor logs agent models sessions completions __packaging-files __sandbox-probe help" -f -a "models" -d 'The models the gateway can use'
+complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway setup status health doctor logs agent models sessions completions __packaging-files __sandbox-probe help" -f -a "sessions" -d 'The gateway\'s chat sessions'
+complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway setup status health doctor logs agent models sessions completions __packaging-files __sandbox-probe help" -f -a "completions" -d 'Print shell completions'
+complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway setup status health doctor logs agent models sessions completions __packaging-files __sandbox-probe help" -f -a "__packaging-files" -d 'Write the files distribution packages ship (units, man pages, completions) into a dir'
+complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway setup status health doctor logs agent models sessions completions __packaging-files __sandbox-probe help" -f -a "__sandbox-probe" -d 'Run inside `gateway install`\'s sandbox probe unit: check the sandbox, send READY=1'
+complete -c openclaw -n "__fish_openclaw_using_subcommand help; and not __fish_seen_subcommand_from gateway setup status health doctor logs agent models sessions completions __packaging-files __sandbox-probe help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c openclaw -n "__fish_openclaw_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "run" -d 'Run the gateway in the foreground (what the service runs)'
 complete -c openclaw -n "__fish_openclaw_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "install" -d 'Install the gateway as a service (systemd user unit, LaunchAgent or scheduled task)'
 complete -c openclaw -n "__fish_openclaw_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "uninstall" -d 'Stop and remove the service; config, state and logs are kept'
@@ -281,3 +357,6 @@ complete -c openclaw -n "__fish_openclaw_using_subcommand help; and __fish_seen_
 complete -c openclaw -n "__fish_openclaw_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "status" -d 'Show the service (supervisor view) and whether the gateway answers (RPC view)'
 complete -c openclaw -n "__fish_openclaw_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "health" -d 'Ask the running gateway for its health'
 complete -c openclaw -n "__fish_openclaw_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "call" -d 'Call a gateway method and print its result'
+complete -c openclaw -n "__fish_openclaw_using_subcommand help; and __fish_seen_subcommand_from models" -f -a "list" -d 'List the configured models (as the running gateway resolved them)'
+complete -c openclaw -n "__fish_openclaw_using_subcommand help; and __fish_seen_subcommand_from sessions" -f -a "list" -d 'List the sessions, latest change first'
+complete -c openclaw -n "__fish_openclaw_using_subcommand help; and __fish_seen_subcommand_from sessions" -f -a "history" -d 'Show a session\'s transcript'
