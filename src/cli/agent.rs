@@ -20,7 +20,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// `openclaw agent`.
 pub fn agent(invocation: &Invocation, args: &AgentArgs) -> Result<ExitStatus, CliError> {
     let config = invocation.load_config()?;
-    let target = resolve_target(invocation, &args.target_options(), &config)?;
+    let target = resolve_target(invocation, &args.target.options(), &config)?;
     let options = TurnOptions {
         message: args.message.clone(),
         agent_id: args.agent.clone(),

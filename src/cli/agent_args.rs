@@ -2,7 +2,7 @@
 
 use clap::{Args, Subcommand};
 
-use super::RpcArgs;
+use super::{RpcArgs, TargetArgs};
 
 /// `openclaw agent`.
 #[derive(Debug, Clone, Args)]
@@ -25,26 +25,9 @@ pub struct AgentArgs {
     /// Print the final answer as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Gateway URL (default: ws://127.0.0.1:<resolved port>).
-    #[arg(long)]
-    pub url: Option<String>,
-    /// Token (default: OPENCLAW_GATEWAY_TOKEN, config, then <state>/gateway.token).
-    #[arg(long)]
-    pub token: Option<String>,
-    /// Password (default: OPENCLAW_GATEWAY_PASSWORD, config).
-    #[arg(long)]
-    pub password: Option<String>,
-}
-
-impl AgentArgs {
-    /// The explicit target of the command, as the client layer takes it.
-    pub fn target_options(&self) -> crate::client::TargetOptions {
-        crate::client::TargetOptions {
-            url: self.url.clone(),
-            token: self.token.clone(),
-            password: self.password.clone(),
-        }
-    }
+    /// The gateway and the credentials.
+    #[command(flatten)]
+    pub target: TargetArgs,
 }
 
 /// `openclaw models <verb>`.

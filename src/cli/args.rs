@@ -284,9 +284,9 @@ pub struct SetupArgs {
     pub json: bool,
 }
 
-/// How a client reaches the gateway.
+/// Which gateway a client command talks to, and with which credentials.
 #[derive(Debug, Clone, Args)]
-pub struct RpcArgs {
+pub struct TargetArgs {
     /// Gateway URL (default: ws://127.0.0.1:<resolved port>).
     #[arg(long)]
     pub url: Option<String>,
@@ -296,6 +296,25 @@ pub struct RpcArgs {
     /// Password (default: OPENCLAW_GATEWAY_PASSWORD, config).
     #[arg(long)]
     pub password: Option<String>,
+}
+
+impl TargetArgs {
+    /// The explicit target, as the client layer takes it.
+    pub fn options(&self) -> crate::client::TargetOptions {
+        crate::client::TargetOptions {
+            url: self.url.clone(),
+            token: self.token.clone(),
+            password: self.password.clone(),
+        }
+    }
+}
+
+/// How a client reaches the gateway.
+#[derive(Debug, Clone, Args)]
+pub struct RpcArgs {
+    /// The gateway and the credentials.
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// Timeout in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = crate::client::probe::DEFAULT_PROBE_TIMEOUT_MS)]
     pub timeout: u64,
@@ -307,11 +326,7 @@ pub struct RpcArgs {
 impl RpcArgs {
     /// The explicit target of the command, as the client layer takes it.
     pub fn target_options(&self) -> crate::client::TargetOptions {
-        crate::client::TargetOptions {
-            url: self.url.clone(),
-            token: self.token.clone(),
-            password: self.password.clone(),
-        }
+        self.target.options()
     }
 }
 

@@ -276,7 +276,6 @@ impl Process {
             &settings.config_path,
             &settings.state_dir,
             &self.invocation.env,
-            now_ms(),
         );
         let state = Arc::new(GatewayState::new(
             settings,
@@ -297,6 +296,13 @@ impl Process {
             events.clone(),
         );
         state.set_phase(Phase::Ready);
+        // The session store opens off the start-up path (closing the runs a previous process
+        // left open); a request that needs it meanwhile waits for it.
+        let opening = state.clone();
+        tokio::task::spawn_blocking(move || {
+            let _ = opening.agents.store();
+            opening.refresh_health();
+        });
         let port = state.settings.ports.port;
         let url = format!("ws://{}:{port}", fmt_host(state.settings.bind.probe_host()));
         let bound: Vec<String> = listeners

@@ -10,21 +10,21 @@ use crate::environment::Environment;
 use crate::gateway::session::{DATABASE_FILE, SessionStore};
 
 /// The runtime of a gateway with `config` (read from `config_path`) and `state_dir`: the
-/// catalog (its problems logged) and the session store (a store that cannot be opened is
-/// logged; every run then fails with the reason).
+/// catalog (its problems logged) and the session store, opened at its first use (a store that
+/// cannot be opened is logged then; every run fails with the reason).
 pub fn open_runtime(
     config: &Config,
     config_path: &Path,
     state_dir: &Path,
     env: &Environment,
-    now_ms: u64,
 ) -> AgentRuntime {
     let catalog = build_catalog(config, config_path, env);
-    let store = SessionStore::open(&state_dir.join(DATABASE_FILE), now_ms);
-    if let Err(e) = &store {
-        tracing::error!("agent runs are unavailable: {e}");
-    }
-    AgentRuntime::new(catalog, store, DEFAULT_CONCURRENT_SESSIONS)
+    let path = state_dir.join(DATABASE_FILE);
+    AgentRuntime::deferred(
+        catalog,
+        move || SessionStore::open(&path, crate::gateway::state::now_ms()),
+        DEFAULT_CONCURRENT_SESSIONS,
+    )
 }
 
 /// The catalog of `config`, its problems logged as `<file>:<line>:<column>: <key>: <message>`.

@@ -107,10 +107,15 @@ pub enum StartError {
     Store(String),
 }
 
+/// Opens the session store (at its first use).
+type StoreOpener = Box<dyn FnOnce() -> Result<SessionStore, StoreError> + Send>;
+
 /// The runs of the gateway (see the module doc).
 pub struct AgentRuntime {
     catalog: RwLock<Arc<Catalog>>,
-    store: Result<Arc<SessionStore>, String>,
+    store: OnceLock<Result<Arc<SessionStore>, String>>,
+    /// Opens the store on first use ([`Self::deferred`]).
+    opener: Mutex<Option<StoreOpener>>,
     client: OnceLock<Result<reqwest::Client, String>>,
     lanes: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     slots: Arc<Semaphore>,
@@ -135,9 +140,31 @@ impl AgentRuntime {
         store: Result<SessionStore, StoreError>,
         concurrent: usize,
     ) -> Self {
+        let opened = OnceLock::new();
+        let _ = opened.set(store.map(Arc::new).map_err(|e| e.to_string()));
+        Self::with_store(catalog, opened, None, concurrent)
+    }
+
+    /// A runtime whose store `open` opens at its first use (the gateway opens it right after
+    /// it is ready, off the start-up path; a request that needs it first waits for it).
+    pub fn deferred(
+        catalog: Catalog,
+        open: impl FnOnce() -> Result<SessionStore, StoreError> + Send + 'static,
+        concurrent: usize,
+    ) -> Self {
+        Self::with_store(catalog, OnceLock::new(), Some(Box::new(open)), concurrent)
+    }
+
+    fn with_store(
+        catalog: Catalog,
+        store: OnceLock<Result<Arc<SessionStore>, String>>,
+        opener: Option<StoreOpener>,
+        concurrent: usize,
+    ) -> Self {
         Self {
             catalog: RwLock::new(Arc::new(catalog)),
-            store: store.map(Arc::new).map_err(|e| e.to_string()),
+            store,
+            opener: Mutex::new(opener),
             client: OnceLock::new(),
             lanes: Mutex::new(HashMap::new()),
             slots: Arc::new(Semaphore::new(concurrent.max(1))),
@@ -158,9 +185,22 @@ impl AgentRuntime {
         *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(catalog);
     }
 
-    /// The session store, or why it is unavailable.
+    /// The session store (opened now if it was not yet), or why it is unavailable.
     pub fn store(&self) -> Result<&Arc<SessionStore>, String> {
-        self.store.as_ref().map_err(Clone::clone)
+        self.store
+            .get_or_init(|| {
+                let open = locked(&self.opener).take();
+                let opened = match open {
+                    Some(open) => open().map(Arc::new).map_err(|e| e.to_string()),
+                    None => Err("the session store was not configured".to_owned()),
+                };
+                if let Err(e) = &opened {
+                    tracing::error!("agent runs are unavailable: {e}");
+                }
+                opened
+            })
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     pub(super) fn client(&self) -> Result<reqwest::Client, String> {
@@ -256,8 +296,9 @@ impl AgentRuntime {
     /// and newest sessions, and the 5 newest sessions of all (from the store).
     pub fn health(&self, now_ms: u64) -> crate::gateway::health::AgentsHealth {
         use serde_json::json;
-        let (path, counts, recent) = match self.store() {
-            Ok(store) => (
+        // Only a store already open: the health summary never opens it.
+        let (path, counts, recent) = match self.store.get().and_then(|s| s.as_ref().ok()) {
+            Some(store) => (
                 store.path().display().to_string(),
                 store.counts_by_agent().unwrap_or_default(),
                 store
@@ -265,7 +306,7 @@ impl AgentRuntime {
                     .map(|(s, _)| s)
                     .unwrap_or_default(),
             ),
-            Err(_) => (String::new(), Vec::new(), Vec::new()),
+            None => (String::new(), Vec::new(), Vec::new()),
         };
         let view = |s: &crate::gateway::session::Session| json!({"key": s.key, "updatedAt": s.updated_at, "age": now_ms.saturating_sub(s.updated_at)});
         let catalog = self.catalog();

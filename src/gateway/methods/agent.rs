@@ -65,6 +65,26 @@ fn text<'a>(params: &'a Map<String, Value>, key: &str) -> &'a str {
         .map_or("", str::trim)
 }
 
+/// The run a request asks for: its agent (which must exist), session key, message, and the
+/// turn's budget (`Some(0)`: none).
+pub(super) fn turn_request(
+    state: &GatewayState,
+    params: &Map<String, Value>,
+    run_id: &str,
+    message: String,
+    timeout: Option<Duration>,
+) -> Result<TurnRequest, GatewayError> {
+    let agent_id = agent_id(state, params)?;
+    Ok(TurnRequest {
+        session_key: session_key(params, &agent_id),
+        run_id: run_id.to_owned(),
+        agent_id,
+        message,
+        timeout: timeout.map(|t| (!t.is_zero()).then_some(t)),
+        extra_system_prompt: None,
+    })
+}
+
 /// Starts the run of a checked request; the error when it cannot start (an `in_flight` answer
 /// for a run already running is the caller's).
 pub(super) fn start(
@@ -126,21 +146,15 @@ pub async fn agent(
     if state.agents.active(&run_id).is_some() {
         return Ok(json!({"runId": run_id, "status": "in_flight"}));
     }
-    let agent_id = agent_id(state, params)?;
-    let request = TurnRequest {
-        session_key: session_key(params, &agent_id),
-        run_id: run_id.clone(),
-        agent_id,
-        message,
-        timeout: params
-            .get("timeout")
-            .and_then(Value::as_u64)
-            .map(|s| (s > 0).then(|| Duration::from_secs(s))),
-        extra_system_prompt: params
-            .get("extraSystemPrompt")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-    };
+    let timeout = params
+        .get("timeout")
+        .and_then(Value::as_u64)
+        .map(Duration::from_secs);
+    let mut request = turn_request(state, params, &run_id, message, timeout)?;
+    request.extra_system_prompt = params
+        .get("extraSystemPrompt")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     let key = format!("agent:{run_id}");
     state
         .idempotency

@@ -6,12 +6,11 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
-use crate::gateway::agent::TurnRequest;
 use crate::gateway::session::{Entry, EntryStatus, Role};
 use crate::gateway::state::{GatewayState, now_ms};
 use crate::protocol::errors::GatewayError;
 
-use super::agent::{agent_id, session_key, start};
+use super::agent::{agent_id, session_key, start, turn_request};
 use super::call::Call;
 
 /// Most entries one `chat.history` returns.
@@ -35,18 +34,11 @@ pub async fn send(
             "chat.send needs a non-empty sessionKey, message and idempotencyKey",
         ));
     }
-    let agent_id = agent_id(state, params)?;
-    let request = TurnRequest {
-        session_key: session_key(params, &agent_id),
-        run_id: run_id.clone(),
-        agent_id,
-        message,
-        timeout: params
-            .get("timeoutMs")
-            .and_then(Value::as_u64)
-            .map(|ms| (ms > 0).then(|| Duration::from_millis(ms))),
-        extra_system_prompt: None,
-    };
+    let timeout = params
+        .get("timeoutMs")
+        .and_then(Value::as_u64)
+        .map(Duration::from_millis);
+    let request = turn_request(state, params, &run_id, message, timeout)?;
     state
         .idempotency
         .run(&format!("chat.send:{run_id}"), now_ms, || async move {
