@@ -15,7 +15,7 @@ use crate::gateway::state::{GatewayState, now_ms};
 use crate::protocol::errors::GatewayError;
 use crate::protocol::frames::response_ok;
 
-use super::call::Call;
+use super::call::{Call, param_text};
 
 /// The agent a request names (else `main`), which must exist.
 pub(super) fn agent_id(
@@ -43,26 +43,19 @@ pub(super) fn agent_id(
     Ok(id.to_owned())
 }
 
-/// The session key of a request: `agent:<agentId>:<key>` for a bare key, else as given;
-/// `agent:<agentId>:main` when none.
+/// The session key of a request's `sessionKey` param (see [`scoped_key`]).
 pub(super) fn session_key(params: &Map<String, Value>, agent_id: &str) -> String {
-    match params
-        .get("sessionKey")
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        Some(k) if k.starts_with("agent:") || k.contains(':') => k.to_owned(),
-        Some(k) => format!("agent:{agent_id}:{k}"),
-        None => format!("agent:{agent_id}:main"),
-    }
+    scoped_key(param_text(params, "sessionKey"), agent_id)
 }
 
-fn text<'a>(params: &'a Map<String, Value>, key: &str) -> &'a str {
-    params
-        .get(key)
-        .and_then(Value::as_str)
-        .map_or("", str::trim)
+/// `agent:<agentId>:<key>` for a bare key, a key with a `:` as given, `agent:<agentId>:main`
+/// for an empty one.
+pub(super) fn scoped_key(key: &str, agent_id: &str) -> String {
+    match key.trim() {
+        "" => format!("agent:{agent_id}:main"),
+        k if k.contains(':') => k.to_owned(),
+        k => format!("agent:{agent_id}:{k}"),
+    }
 }
 
 /// The run a request asks for: its agent (which must exist), session key, message, and the
@@ -136,8 +129,8 @@ pub async fn agent(
     request_id: &str,
     params: &Map<String, Value>,
 ) -> Result<Value, GatewayError> {
-    let run_id = text(params, "idempotencyKey").to_owned();
-    let message = text(params, "message").to_owned();
+    let run_id = param_text(params, "idempotencyKey").to_owned();
+    let message = param_text(params, "message").to_owned();
     if message.is_empty() || run_id.is_empty() {
         return Err(GatewayError::invalid_request(
             "agent needs a non-empty message and idempotencyKey",
@@ -234,7 +227,7 @@ pub async fn wait(
     state: &Arc<GatewayState>,
     params: &Map<String, Value>,
 ) -> Result<Value, GatewayError> {
-    let run_id = text(params, "runId").to_owned();
+    let run_id = param_text(params, "runId").to_owned();
     let limit = Duration::from_millis(
         params
             .get("timeoutMs")

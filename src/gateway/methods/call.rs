@@ -18,13 +18,18 @@ pub struct Call<'a> {
     pub params: &'a Map<String, Value>,
 }
 
+/// The string param `key` of `params`, trimmed; empty when absent or not a string.
+pub fn param_text<'p>(params: &'p Map<String, Value>, key: &str) -> &'p str {
+    params
+        .get(key)
+        .and_then(Value::as_str)
+        .map_or("", str::trim)
+}
+
 impl<'a> Call<'a> {
     /// The string param `key`, trimmed; empty when absent or not a string.
     pub fn text(&self, key: &str) -> &'a str {
-        self.params
-            .get(key)
-            .and_then(Value::as_str)
-            .map_or("", str::trim)
+        param_text(self.params, key)
     }
 
     /// The string param `key`, trimmed; `None` when absent, blank or not a string.

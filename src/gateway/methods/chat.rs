@@ -11,7 +11,7 @@ use crate::gateway::state::{GatewayState, now_ms};
 use crate::protocol::errors::GatewayError;
 
 use super::agent::{agent_id, session_key, start, turn_request};
-use super::call::Call;
+use super::call::{Call, param_text};
 
 /// Most entries one `chat.history` returns.
 const HISTORY_MAX: usize = 1000;
@@ -21,13 +21,7 @@ pub async fn send(
     state: &Arc<GatewayState>,
     params: &Map<String, Value>,
 ) -> Result<Value, GatewayError> {
-    let call_text = |k: &str| {
-        params
-            .get(k)
-            .and_then(Value::as_str)
-            .map_or("", str::trim)
-            .to_owned()
-    };
+    let call_text = |k: &str| param_text(params, k).to_owned();
     let (run_id, message) = (call_text("idempotencyKey"), call_text("message"));
     if run_id.is_empty() || message.is_empty() || call_text("sessionKey").is_empty() {
         return Err(GatewayError::invalid_request(

@@ -7,7 +7,7 @@ use crate::gateway::session::{SessionPatch, SessionStore, StoreError};
 use crate::gateway::state::now_ms;
 use crate::protocol::errors::GatewayError;
 
-use super::agent::session_key;
+use super::agent::scoped_key;
 use super::call::Call;
 
 fn store<'a>(call: &Call<'a>) -> Result<&'a std::sync::Arc<SessionStore>, GatewayError> {
@@ -32,12 +32,10 @@ fn key_param(call: &Call<'_>, name: &str) -> Result<String, GatewayError> {
     if key.is_empty() {
         return Err(GatewayError::invalid_request(format!("{name} is required")));
     }
-    let mut params = call.params.clone();
-    params.insert("sessionKey".into(), json!(key));
     let agent = call
         .opt_text("agentId")
         .unwrap_or_else(|| "main".to_owned());
-    Ok(session_key(&params, &agent))
+    Ok(scoped_key(key, &agent))
 }
 
 /// `sessions.list {limit?, offset?, agentId?, search?}`.
