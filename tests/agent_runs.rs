@@ -126,9 +126,16 @@ async fn a_turn_answers_ack_then_final_with_events_and_the_next_turn_carries_the
         .iter()
         .filter(|e| e["stream"] == "assistant")
         .collect();
-    assert_eq!(assistant.len(), 3);
-    assert_eq!(assistant[2]["data"]["text"], "Hello from the fake model.");
-    assert_eq!(assistant[2]["data"]["delta"], " fake model.");
+    // The first piece at once; the ones right behind it gathered (tests/agent_events.rs).
+    assert_eq!(assistant[0]["data"]["delta"], "Hello");
+    assert_eq!(assistant[0]["data"]["text"], "Hello");
+    let deltas: String = assistant
+        .iter()
+        .map(|e| e["data"]["delta"].as_str().unwrap())
+        .collect();
+    assert_eq!(deltas, "Hello from the fake model.");
+    let last_assistant = assistant.last().unwrap();
+    assert_eq!(last_assistant["data"]["text"], "Hello from the fake model.");
     let last = agent_events.last().unwrap();
     assert_eq!(
         (&last["stream"], &last["data"]["phase"]),

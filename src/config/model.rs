@@ -457,6 +457,9 @@ pub struct AgentDefaults {
     /// `agents.defaults.timeoutSeconds`: the whole-turn budget; 0 = none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_seconds: Option<u64>,
+    /// `agents.defaults.maxConcurrent`: sessions whose runs may stream at the same time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_concurrent: Option<u64>,
     /// Every other key.
     #[serde(flatten)]
     pub other: OtherKeys,

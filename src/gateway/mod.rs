@@ -6,6 +6,7 @@ pub mod config_watch;
 pub mod connection;
 pub mod device_identity;
 pub mod health;
+pub mod heap_release;
 pub mod http_routes;
 pub mod idempotency;
 pub mod logs_tail;

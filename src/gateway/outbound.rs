@@ -239,15 +239,27 @@ where
             }
             Outgoing::Close { code, reason } => (close_message(code, &reason), true),
         };
+        // Frames queued behind this one go out in the same write: one flush (one syscall) for a
+        // burst, as when many runs stream to every connection at once.
         let sent = tokio::select! {
             biased;
             () = &mut killed => break,
-            sent = sink.send(message) => sent.is_ok(),
+            sent = sink.feed(message) => sent.is_ok(),
         };
         queue.shared.queued.fetch_sub(bytes, Ordering::Relaxed);
         if !sent || last {
             let _ = tokio::time::timeout(Duration::from_secs(1), sink.flush()).await;
             return;
+        }
+        if queue.rx.is_empty() {
+            let flushed = tokio::select! {
+                biased;
+                () = &mut killed => break,
+                flushed = sink.flush() => flushed.is_ok(),
+            };
+            if !flushed {
+                return;
+            }
         }
     }
     // Killed as a slow consumer: free what it queued at once, then keep the socket a bounded

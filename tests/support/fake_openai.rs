@@ -20,12 +20,13 @@ use tokio::sync::mpsc;
 /// What the fake answers one request with.
 #[derive(Debug, Clone)]
 pub enum Reply {
-    /// A streamed answer: `chunks` as content deltas, `delay` before each, then a finish chunk
+    /// A streamed answer: `chunks` as content deltas, `delays[i]` before the i-th (the last delay
+    /// repeats; none: no delay), then a finish chunk
     /// (`finish`), a usage chunk and `[DONE]`; `cut_after` closes the connection abruptly after
     /// that many content chunks, `stall_after` stops sending (connection open) after that many.
     Stream {
         chunks: Vec<String>,
-        delay: Duration,
+        delays: Vec<Duration>,
         finish: String,
         cut_after: Option<usize>,
         stall_after: Option<usize>,
@@ -49,7 +50,7 @@ impl Reply {
     pub fn text(chunks: &[&str]) -> Self {
         Self::Stream {
             chunks: chunks.iter().map(|c| (*c).to_owned()).collect(),
-            delay: Duration::ZERO,
+            delays: vec![],
             finish: "stop".into(),
             cut_after: None,
             stall_after: None,
@@ -61,7 +62,24 @@ impl Reply {
         match Self::text(chunks) {
             Self::Stream { chunks, finish, .. } => Self::Stream {
                 chunks,
-                delay,
+                delays: vec![delay],
+                finish,
+                cut_after: None,
+                stall_after: None,
+            },
+            other => other,
+        }
+    }
+
+    /// Each chunk after its own delay.
+    pub fn paced(chunks: &[(&str, Duration)]) -> Self {
+        let text: Vec<&str> = chunks.iter().map(|(c, _)| *c).collect();
+        match Self::text(&text) {
+            Self::Stream {
+                chunks: c, finish, ..
+            } => Self::Stream {
+                chunks: c,
+                delays: chunks.iter().map(|(_, d)| *d).collect(),
                 finish,
                 cut_after: None,
                 stall_after: None,
@@ -75,7 +93,7 @@ impl Reply {
         match Self::text(chunks) {
             Self::Stream { chunks, finish, .. } => Self::Stream {
                 chunks,
-                delay: Duration::ZERO,
+                delays: vec![],
                 finish,
                 cut_after: Some(n),
                 stall_after: None,
@@ -89,7 +107,7 @@ impl Reply {
         match Self::text(chunks) {
             Self::Stream { chunks, finish, .. } => Self::Stream {
                 chunks,
-                delay: Duration::ZERO,
+                delays: vec![],
                 finish,
                 cut_after: None,
                 stall_after: Some(n),
@@ -294,11 +312,11 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Response<Bo
         }
         Reply::Stream {
             chunks,
-            delay,
+            delays,
             finish,
             cut_after,
             stall_after,
-        } => stream_reply(state, model, chunks, delay, finish, cut_after, stall_after),
+        } => stream_reply(state, model, chunks, delays, finish, cut_after, stall_after),
     }
 }
 
@@ -312,7 +330,7 @@ fn stream_reply(
     state: Arc<Mutex<State>>,
     model: String,
     chunks: Vec<String>,
-    delay: Duration,
+    delays: Vec<Duration>,
     finish: String,
     cut_after: Option<usize>,
     stall_after: Option<usize>,
@@ -340,7 +358,8 @@ fn stream_reply(
                 tx.closed().await;
                 return gone(&state);
             }
-            tokio::time::sleep(delay).await;
+            let delay = delays.get(i).or(delays.last()).copied();
+            tokio::time::sleep(delay.unwrap_or(Duration::ZERO)).await;
             if !send(chunk(&model, json!({"content": text}), None)).await {
                 return gone(&state);
             }

@@ -22,6 +22,8 @@ pub const DEFAULT_AGENT_ID: &str = "main";
 /// The whole-turn budget when the config sets none: 10 minutes (the reference's 48 hours lets a
 /// stuck turn hold its session for days).
 pub const DEFAULT_TURN_TIMEOUT: Duration = Duration::from_secs(600);
+/// The largest `agents.defaults.maxConcurrent`.
+pub const MAX_CONCURRENT_LIMIT: u64 = 1024;
 /// The only provider API this gateway speaks so far.
 pub const OPENAI_COMPLETIONS: &str = "openai-completions";
 
@@ -69,6 +71,8 @@ pub struct Agent {
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     agents: BTreeMap<String, Agent>,
+    /// `agents.defaults.maxConcurrent` (`None`: the default).
+    max_concurrent: Option<usize>,
     models: BTreeMap<String, CatalogModel>,
     problems: Vec<Problem>,
 }
@@ -96,6 +100,14 @@ impl Catalog {
         let default_models = defaults.and_then(|d| d.model.as_ref());
         let default_workspace = defaults.and_then(|d| d.workspace.as_deref());
         let default_timeout = defaults.and_then(|d| d.timeout_seconds);
+        match defaults.and_then(|d| d.max_concurrent) {
+            Some(n @ 1..=MAX_CONCURRENT_LIMIT) => catalog.max_concurrent = Some(n as usize),
+            Some(n) => catalog.problem(
+                "agents.defaults.maxConcurrent",
+                format!("{n} is out of range: use 1 to {MAX_CONCURRENT_LIMIT} (sessions streaming at the same time)"),
+            ),
+            None => {}
+        }
         if let Some(setting) = default_models {
             catalog.check_models("agents.defaults.model", setting);
         }
@@ -260,6 +272,11 @@ impl Catalog {
                 r.provider
             )
         })
+    }
+
+    /// `agents.defaults.maxConcurrent` when it is set (and valid).
+    pub fn max_concurrent(&self) -> Option<usize> {
+        self.max_concurrent
     }
 
     /// The problems found, in config order.

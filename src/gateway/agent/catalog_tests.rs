@@ -130,3 +130,18 @@ fn invalid_agent_ids_are_problems() {
     assert_eq!(c.problems()[0].key_path, "agents.entries.Main Agent");
     assert!(c.agent("Main Agent").is_none());
 }
+
+#[test]
+fn max_concurrent_is_taken_in_range_and_a_problem_outside_it() {
+    let c = catalog(json!({"agents": {"defaults": {"maxConcurrent": 100}}}));
+    assert_eq!(c.max_concurrent(), Some(100));
+    assert!(c.problems().is_empty());
+    assert_eq!(catalog(json!({})).max_concurrent(), None);
+    for bad in [0, 1025] {
+        let c = catalog(json!({"agents": {"defaults": {"maxConcurrent": bad}}}));
+        assert_eq!(c.max_concurrent(), None);
+        let p = &c.problems()[0];
+        assert_eq!(p.key_path, "agents.defaults.maxConcurrent");
+        assert!(p.message.contains("use 1 to 1024"), "{}", p.message);
+    }
+}

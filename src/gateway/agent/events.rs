@@ -1,6 +1,12 @@
 //! The events of one run (agent-runtime.md §3.2, **wire**): `agent` events (`lifecycle`,
-//! `assistant`) and `chat` events (`delta` at most every [`CHAT_DELTA_INTERVAL`], then `final`,
-//! `error` or `aborted`), numbered by one per-run `seq` shared by both kinds.
+//! `assistant` at most every [`AGENT_DELTA_INTERVAL`]) and `chat` events (`delta` at most every
+//! [`CHAT_DELTA_INTERVAL`], then `final`, `error` or `aborted`), numbered by one per-run `seq`
+//! shared by both kinds.
+//!
+//! Both kinds carry the whole text so far, so one event per upstream token would send a long
+//! answer's text quadratically often to every connection: the first piece goes out at once, the
+//! ones after it are gathered for the interval ([`RunEvents::flush_due`], called by the turn on a
+//! [`FLUSH_TICK`], sends what waited; the end sends the rest).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,6 +17,10 @@ use crate::gateway::provider::Usage;
 
 /// The shortest gap between two `chat` deltas of one run.
 pub const CHAT_DELTA_INTERVAL: Duration = Duration::from_millis(75);
+/// The shortest gap between two `assistant` events of one run.
+pub const AGENT_DELTA_INTERVAL: Duration = Duration::from_millis(50);
+/// How often a streaming turn sends the text that waited out its interval.
+pub const FLUSH_TICK: Duration = Duration::from_millis(25);
 
 /// Where a run's events go (the gateway's connections; a recorder in tests).
 pub trait EventSink: Send + Sync {
@@ -38,6 +48,10 @@ pub struct RunEvents {
     seq: u64,
     item_id: String,
     text: String,
+    /// Text not yet in an `assistant` event.
+    unsent_agent: String,
+    last_agent: Option<Instant>,
+    /// Text not yet in a `chat` delta.
     unsent_delta: String,
     last_chat: Option<Instant>,
 }
@@ -56,6 +70,8 @@ impl RunEvents {
             seq: 0,
             item_id,
             text: String::new(),
+            unsent_agent: String::new(),
+            last_agent: None,
             unsent_delta: String::new(),
             last_chat: None,
         }
@@ -99,22 +115,42 @@ impl RunEvents {
         self.agent("lifecycle", data, now_ms);
     }
 
-    /// A piece of answer text: an `assistant` event now, a `chat` delta when the last one is at
-    /// least [`CHAT_DELTA_INTERVAL`] old.
+    /// A piece of answer text: sent now in an `assistant` event and a `chat` delta when the
+    /// last of each kind is old enough, else when [`Self::flush_due`] or the end finds it.
     pub fn text_delta(&mut self, delta: &str, now_ms: u64) {
         if delta.is_empty() {
             return;
         }
         self.text.push_str(delta);
-        let data = json!({"text": self.text, "delta": delta, "itemId": self.item_id});
-        self.agent("assistant", data, now_ms);
+        self.unsent_agent.push_str(delta);
         self.unsent_delta.push_str(delta);
+        self.flush_due(now_ms);
+    }
+
+    /// Sends the text whose interval has passed.
+    pub fn flush_due(&mut self, now_ms: u64) {
+        if self
+            .last_agent
+            .is_none_or(|t| t.elapsed() >= AGENT_DELTA_INTERVAL)
+        {
+            self.flush_agent_delta(now_ms);
+        }
         if self
             .last_chat
             .is_none_or(|t| t.elapsed() >= CHAT_DELTA_INTERVAL)
         {
             self.flush_chat_delta(now_ms);
         }
+    }
+
+    fn flush_agent_delta(&mut self, now_ms: u64) {
+        if self.unsent_agent.is_empty() {
+            return;
+        }
+        let delta = std::mem::take(&mut self.unsent_agent);
+        self.last_agent = Some(Instant::now());
+        let data = json!({"text": self.text, "delta": delta, "itemId": self.item_id});
+        self.agent("assistant", data, now_ms);
     }
 
     fn flush_chat_delta(&mut self, now_ms: u64) {
@@ -130,6 +166,7 @@ impl RunEvents {
     /// The run's end: `lifecycle` `end` (or `error`), the last `chat` delta, then `chat`
     /// `final`, `aborted` or `error`.
     pub fn end(&mut self, end: &RunEndEvent<'_>, now_ms: u64) {
+        self.flush_agent_delta(now_ms);
         let mut data = json!({"phase": if end.error.is_some() && !end.aborted { "error" } else { "end" },
             "startedAt": end.started_at, "endedAt": now_ms, "aborted": end.aborted});
         if let Some(reason) = end.stop_reason {

@@ -13,10 +13,12 @@ use tokio_util::task::TaskTracker;
 
 use super::catalog::Catalog;
 use super::events::EventSink;
+use crate::gateway::heap_release::HeapRelease;
 use crate::gateway::provider::{FailureReason, Timeouts, Usage, http_client};
 use crate::gateway::session::{RunStatus, SessionStore, StoreError};
 
-/// Sessions whose runs may stream at the same time (the rest wait for a slot).
+/// Sessions whose runs may stream at the same time (the rest wait for a slot) when
+/// `agents.defaults.maxConcurrent` is not set.
 pub const DEFAULT_CONCURRENT_SESSIONS: usize = 32;
 
 /// What starts a run.
@@ -119,7 +121,13 @@ pub struct AgentRuntime {
     client: OnceLock<Result<reqwest::Client, String>>,
     lanes: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     slots: Arc<Semaphore>,
+    /// How many slots there are (the semaphore's permits, free or held).
+    capacity: Mutex<usize>,
+    /// The slots when the config sets no `maxConcurrent`.
+    default_concurrent: usize,
     runs: Mutex<HashMap<String, Arc<RunHandle>>>,
+    /// Trims the heap when the last run of a burst has ended.
+    heap: HeapRelease,
 }
 
 impl std::fmt::Debug for AgentRuntime {
@@ -159,16 +167,23 @@ impl AgentRuntime {
         catalog: Catalog,
         store: OnceLock<Result<Arc<SessionStore>, String>>,
         opener: Option<StoreOpener>,
-        concurrent: usize,
+        default_concurrent: usize,
     ) -> Self {
+        let concurrent = catalog
+            .max_concurrent()
+            .unwrap_or(default_concurrent)
+            .max(1);
         Self {
             catalog: RwLock::new(Arc::new(catalog)),
             store,
             opener: Mutex::new(opener),
             client: OnceLock::new(),
             lanes: Mutex::new(HashMap::new()),
-            slots: Arc::new(Semaphore::new(concurrent.max(1))),
+            slots: Arc::new(Semaphore::new(concurrent)),
+            capacity: Mutex::new(concurrent),
+            default_concurrent: default_concurrent.max(1),
             runs: Mutex::new(HashMap::new()),
+            heap: HeapRelease::default(),
         }
     }
 
@@ -180,9 +195,38 @@ impl AgentRuntime {
             .clone()
     }
 
-    /// Replaces the catalog (config reload): runs started from now on use it.
+    /// Replaces the catalog (config reload): runs started from now on use it, and the number of
+    /// slots follows its `maxConcurrent` (fewer slots: runs streaming now finish, and new ones
+    /// wait until the count is under the new cap).
     pub fn set_catalog(&self, catalog: Catalog) {
+        self.resize_slots(catalog.max_concurrent().unwrap_or(self.default_concurrent));
         *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(catalog);
+    }
+
+    /// How many sessions may stream at the same time.
+    pub fn concurrent_sessions(&self) -> usize {
+        *locked(&self.capacity)
+    }
+
+    fn resize_slots(&self, wanted: usize) {
+        let mut capacity = locked(&self.capacity);
+        if wanted > *capacity {
+            self.slots.add_permits(wanted - *capacity);
+        } else if wanted < *capacity {
+            // Free slots go now; held ones as their runs end (the task ends with the last one).
+            let left = (*capacity - wanted) - self.slots.forget_permits(*capacity - wanted);
+            if left > 0 {
+                let slots = self.slots.clone();
+                if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                    runtime.spawn(async move {
+                        if let Ok(held) = slots.acquire_many_owned(left as u32).await {
+                            held.forget();
+                        }
+                    });
+                }
+            }
+        }
+        *capacity = wanted;
     }
 
     /// The session store (opened now if it was not yet), or why it is unavailable.
@@ -272,10 +316,23 @@ impl AgentRuntime {
         drop(runs);
         let runtime = self.clone();
         let run = handle.clone();
+        let (tracker, stop) = (tasks.clone(), shutdown.clone());
         tasks.spawn(async move {
             let summary = super::turn::execute(&runtime, &run, request, sink).await;
-            locked(&runtime.runs).remove(&run.run_id);
+            let idle = {
+                let mut runs = locked(&runtime.runs);
+                runs.remove(&run.run_id);
+                runs.is_empty()
+            };
             run.done.send_replace(Some(Arc::new(summary)));
+            if idle {
+                let quiet = Arc::downgrade(&runtime);
+                runtime.heap.after_burst(&tracker, &stop, move || {
+                    quiet
+                        .upgrade()
+                        .is_some_and(|rt| locked(&rt.runs).is_empty())
+                });
+            }
         });
         Ok(handle)
     }
@@ -331,5 +388,60 @@ impl AgentRuntime {
             agents: json!(agents),
             sessions: json!({"path": path, "count": total, "recent": recent.iter().map(view).collect::<Vec<_>>()}),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalog(max_concurrent: Option<u64>) -> Catalog {
+        let config: crate::config::Config = serde_json::from_value(
+            serde_json::json!({"agents": {"defaults": {"maxConcurrent": max_concurrent}}}),
+        )
+        .unwrap();
+        Catalog::build(
+            &config,
+            &crate::environment::Environment::empty(),
+            std::path::Path::new("/"),
+        )
+    }
+
+    fn runtime(max_concurrent: Option<u64>) -> AgentRuntime {
+        AgentRuntime::new(
+            catalog(max_concurrent),
+            Err(StoreError::UnknownSession("no store needed here".into())),
+            32,
+        )
+    }
+
+    #[test]
+    fn the_slots_come_from_max_concurrent_or_the_default() {
+        assert_eq!(runtime(Some(3)).concurrent_sessions(), 3);
+        assert_eq!(runtime(Some(3)).slots.available_permits(), 3);
+        assert_eq!(runtime(None).concurrent_sessions(), 32);
+    }
+
+    #[tokio::test]
+    async fn a_reload_grows_the_slots_at_once_and_shrinks_them_as_runs_end() {
+        let rt = runtime(Some(4));
+        rt.set_catalog(catalog(Some(10)));
+        assert_eq!(rt.slots.available_permits(), 10);
+        let held = rt.slots.clone().acquire_many_owned(3).await.unwrap();
+        rt.set_catalog(catalog(Some(2)));
+        assert_eq!(rt.concurrent_sessions(), 2);
+        // Three runs stream; none may start until only one is left streaming.
+        assert_eq!(rt.slots.available_permits(), 0);
+        drop(held);
+        tokio::time::timeout(Duration::from_secs(5), async {
+            while rt.slots.available_permits() != 2 {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .expect("the held slots came back as the new cap");
+        rt.set_catalog(catalog(None));
+        assert_eq!(rt.concurrent_sessions(), 32);
+        assert_eq!(rt.slots.available_permits(), 32);
     }
 }

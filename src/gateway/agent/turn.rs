@@ -3,8 +3,9 @@
 //! and commit the answer.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use super::events::{EventSink, RunEndEvent, RunEvents, RunIdentity};
+use super::events::{EventSink, FLUSH_TICK, RunEndEvent, RunEvents, RunIdentity};
 use super::prompt::{fit, system_prompt};
 use super::runtime::{AgentRuntime, RunHandle, RunSummary, TurnRequest};
 use crate::gateway::provider::attempts::answer;
@@ -147,16 +148,23 @@ async fn call_models(
     let call = answer(&client, &endpoints, &chat, &run.cancel, &mut sink);
     tokio::pin!(call);
     let mut timed_out = false;
-    let result = match budget {
-        None => call.await,
-        Some(limit) => tokio::select! {
-            a = &mut call => a,
-            () = tokio::time::sleep(limit) => {
+    // The whole-turn budget, and a tick that sends text held back by the events' pacing.
+    // (No budget: the branch is off and its far-off sleep never polled.)
+    let deadline = tokio::time::sleep(budget.unwrap_or(Duration::from_secs(365 * 86_400)));
+    tokio::pin!(deadline);
+    let mut flush = tokio::time::interval(FLUSH_TICK);
+    flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let result = loop {
+        tokio::select! {
+            a = &mut call => break a,
+            () = &mut deadline, if budget.is_some() && !timed_out => {
                 timed_out = true;
                 run.cancel.cancel();
-                call.await
             }
-        },
+            _ = flush.tick() => {
+                events.lock().unwrap_or_else(|p| p.into_inner()).flush_due(now_ms());
+            }
+        }
     };
     match result.result {
         Ok(completion) => Produced {

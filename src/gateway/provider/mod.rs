@@ -217,11 +217,20 @@ impl Completion {
     }
 }
 
+/// Idle connections kept per provider host.
+pub const IDLE_CONNECTIONS_PER_HOST: usize = 8;
+/// How long an idle provider connection is kept.
+pub const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// The one HTTP client of the gateway's provider calls (connection pool; rustls with aws-lc-rs
 /// and the platform's certificate roots). `connect` is the connect timeout.
 pub fn http_client(connect: Duration) -> Result<reqwest::Client, String> {
     reqwest::Client::builder()
         .connect_timeout(connect)
+        // A burst of concurrent runs opens one connection each; keep a few for the next turns,
+        // not every one of them with its buffers for minutes.
+        .pool_max_idle_per_host(IDLE_CONNECTIONS_PER_HOST)
+        .pool_idle_timeout(IDLE_CONNECTION_TIMEOUT)
         .user_agent(concat!("openclaw-rs/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| format!("HTTP client: {e}"))
