@@ -36,6 +36,9 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+#[path = "gateway/agent_turns.rs"]
+mod agent_turns;
+
 type Ws = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 
 const TOKEN: &str = "bench-token-7c1d2e9a4f";
@@ -67,6 +70,18 @@ struct Opts {
     presence_triggers: usize,
     /// Invocations of each CLI command per run (0: no CLI timing).
     cli_reps: usize,
+    /// Sequential `agent` turns timed per run (0: no agent scenarios).
+    agent_turns: usize,
+    /// Sessions streaming at the same time.
+    agent_sessions: usize,
+    /// Tokens each of them streams.
+    agent_tokens: usize,
+    /// The upstream's gap between two of those tokens (ms).
+    agent_token_gap_ms: u64,
+    /// Connections those sessions are started over (each sees every run's events).
+    agent_observers: usize,
+    /// Turns of the long session (0: not built).
+    history_turns: usize,
     /// `key=value` lines printed by the systemd harness's restart test (`BENCH …`).
     restart_figures: Option<PathBuf>,
     ready_timeout: Duration,
@@ -84,10 +99,11 @@ fn usage() -> ! {
          [--reference-missing TEXT] [--no-warmup] [--idle-wait S] [--handshakes N] \
          [--health-clients 1,10,100] [--health-secs S] [--conns 1000,10000] [--conn-hold 3,30] \
          [--open-concurrency N] [--presence 10,100,1000,10000] [--presence-triggers N] \
-         [--cli-reps N] [--restart-figures FILE] [--out FILE] [--json FILE] [--notes FILE] \
+         [--cli-reps N] [--agent-turns N] [--agent-sessions N] [--agent-tokens N] [--agent-token-gap-ms MS] [--agent-observers N] \
+         [--history-turns N] [--restart-figures FILE] [--out FILE] [--json FILE] [--notes FILE] \
          [--invocation TEXT] [--commit TEXT] [--keep-scratch]\n\
-         An empty list (`--conns ''`, `--presence ''`, `--health-clients ''`) or `--cli-reps 0` \
-         skips that scenario."
+         An empty list (`--conns ''`, `--presence ''`, `--health-clients ''`), `--cli-reps 0`, \
+         `--agent-turns 0` (all agent scenarios) or `--history-turns 0` skips that scenario."
     );
     std::process::exit(2)
 }
@@ -120,6 +136,12 @@ fn parse_opts() -> Opts {
         presence_levels: vec![10, 100, 1000, 10000],
         presence_triggers: 5,
         cli_reps: 5,
+        agent_turns: 40,
+        agent_sessions: 100,
+        agent_tokens: 500,
+        agent_token_gap_ms: 2,
+        agent_observers: 4,
+        history_turns: 1000,
         restart_figures: None,
         ready_timeout: Duration::from_secs(90),
         out: PathBuf::from("BENCHMARKS.md"),
@@ -157,6 +179,14 @@ fn parse_opts() -> Opts {
                 o.presence_triggers = val().parse().unwrap_or_else(|_| usage());
             }
             "--cli-reps" => o.cli_reps = val().parse().unwrap_or_else(|_| usage()),
+            "--agent-turns" => o.agent_turns = val().parse().unwrap_or_else(|_| usage()),
+            "--agent-sessions" => o.agent_sessions = val().parse().unwrap_or_else(|_| usage()),
+            "--agent-tokens" => o.agent_tokens = val().parse().unwrap_or_else(|_| usage()),
+            "--agent-observers" => o.agent_observers = val().parse().unwrap_or_else(|_| usage()),
+            "--agent-token-gap-ms" => {
+                o.agent_token_gap_ms = val().parse().unwrap_or_else(|_| usage());
+            }
+            "--history-turns" => o.history_turns = val().parse().unwrap_or_else(|_| usage()),
             "--restart-figures" => o.restart_figures = Some(PathBuf::from(val())),
             "--out" => o.out = PathBuf::from(val()),
             "--json" => o.json = Some(PathBuf::from(val())),
@@ -371,13 +401,18 @@ struct Target {
 }
 
 impl Target {
-    fn ours(program: &Path) -> Target {
+    fn ours(program: &Path, agent_config: &Value) -> Target {
         let scratch = tempfile::Builder::new()
             .prefix("openclaw-bench-ours.")
             .tempdir()
             .expect("scratch dir");
         let home = scratch.path().join("home");
-        std::fs::create_dir_all(&home).unwrap();
+        std::fs::create_dir_all(home.join(".openclaw")).unwrap();
+        std::fs::write(
+            home.join(".openclaw/openclaw.json"),
+            serde_json::to_string_pretty(agent_config).unwrap(),
+        )
+        .unwrap();
         let version = version_of(program, &[]);
         Target {
             side: Side::Ours,
@@ -396,7 +431,7 @@ impl Target {
         }
     }
 
-    fn reference(launcher: &Path) -> Target {
+    fn reference(launcher: &Path, agent_config: &Value) -> Target {
         let scratch = tempfile::Builder::new()
             .prefix("openclaw-bench-ref.")
             .tempdir()
@@ -406,7 +441,7 @@ impl Target {
             std::fs::create_dir_all(s.join(d)).unwrap();
         }
         // reference-measurements.md §4.4
-        let config = json!({
+        let mut config = json!({
             "gateway": {
                 "mode": "local",
                 "port": 28789,
@@ -418,6 +453,8 @@ impl Target {
             "models": {"catalogRefresh": {"enabled": false}},
             "logging": {"file": s.join("logs/openclaw.log").display().to_string()}
         });
+        config["models"]["providers"] = agent_config["models"]["providers"].clone();
+        config["agents"] = agent_config["agents"].clone();
         std::fs::write(
             s.join("state/openclaw.json"),
             serde_json::to_string_pretty(&config).unwrap(),
@@ -1467,7 +1504,13 @@ fn bench_cli(target: &Target, port: u16, o: &Opts, r: &mut RunResult) {
     }
 }
 
-fn run_once(rt: &Runtime, target: &Target, o: &Opts, tag: &str) -> RunResult {
+fn run_once(
+    rt: &Runtime,
+    upstream: &agent_turns::Upstream,
+    target: &Target,
+    o: &Opts,
+    tag: &str,
+) -> RunResult {
     let mut r = RunResult {
         load: load1(),
         ..Default::default()
@@ -1504,6 +1547,15 @@ fn run_once(rt: &Runtime, target: &Target, o: &Opts, tag: &str) -> RunResult {
     for &c in &o.health_clients {
         bench_health_on_one_thread(port, pid, c, o, &mut r);
     }
+    rt.block_on(agent_turns::bench_agent(
+        upstream,
+        target.side,
+        port,
+        pid,
+        o,
+        &mut r,
+    ));
+    agent_turns::bench_cli_agent(target, port, o, &mut r);
     rt.block_on(async {
         bench_presence_small_levels(port, pid, o, &mut r).await;
         bench_idle_conns(port, pid, o, &mut r).await;
@@ -1565,7 +1617,13 @@ fn fmt_val(v: f64, unit: Unit) -> String {
         Unit::Count => format!("{v:.0}"),
         Unit::PerSec => format!("{v:.0}/s"),
         Unit::Pct => format!("{v:.1} %"),
-        Unit::Us => format!("{v:.0} µs"),
+        Unit::Us => {
+            if v < 100.0 {
+                format!("{v:.1} µs")
+            } else {
+                format!("{v:.0} µs")
+            }
+        }
         Unit::Bytes => format!("{v:.0} B"),
         Unit::CpuS => {
             if v < 1.0 {
@@ -1801,6 +1859,9 @@ fn metric_defs(o: &Opts) -> Vec<(String, Vec<MetricDef>)> {
         Unit::Count,
     ));
     groups.push(("Idle authenticated connections".to_owned(), conns));
+    if o.agent_turns > 0 {
+        groups.push(agent_turns::metric_group(o));
+    }
     groups
 }
 
@@ -2173,7 +2234,7 @@ fn render(rep: &Report) -> String {
     );
     let last = o.conn_levels.last().copied().unwrap_or(0);
     let top = o.health_clients.iter().max().copied().unwrap_or(0);
-    let targets = [
+    let mut targets = vec![
         (
             "exec → `READY=1` < 5 ms".to_owned(),
             "notify_ready_ms".to_owned(),
@@ -2205,11 +2266,14 @@ fn render(rep: &Report) -> String {
             Unit::Ms,
         ),
     ];
+    targets.extend(agent_turns::targets());
     // A target whose scenario was skipped by an option (e.g. `--health-clients ''`) is not listed.
     let skipped = |key: &str| {
         (key.starts_with("health_") && o.health_clients.is_empty())
             || (key.starts_with("conns_") && o.conn_levels.is_empty())
             || (key.starts_with("cli_") && o.cli_reps == 0)
+            || ((key.starts_with("agent_") || key.starts_with("history_")) && o.agent_turns == 0)
+            || (key.starts_with("history_") && o.history_turns == 0)
     };
     for (label, key, limit, unit) in targets.iter().filter(|t| !skipped(&t.1)) {
         match summarize(ours, key) {
@@ -2659,8 +2723,13 @@ fn main() {
     let load_start = loadavg();
     let date = jiff::Zoned::now().strftime("%Y-%m-%d %H:%M %Z").to_string();
     let facts = machine_facts();
-    let ours = Target::ours(&o.ours);
-    let reference = o.reference.as_deref().map(Target::reference);
+    let upstream = agent_turns::Upstream::start(&rt);
+    let agent_config = agent_turns::agent_config(&upstream.base_url(), o.agent_sessions.max(1));
+    let ours = Target::ours(&o.ours, &agent_config);
+    let reference = o
+        .reference
+        .as_deref()
+        .map(|launcher| Target::reference(launcher, &agent_config));
     let mut targets: Vec<&Target> = vec![&ours];
     if let Some(r) = &reference {
         targets.push(r);
@@ -2695,7 +2764,7 @@ fn main() {
                 t.side.label(),
                 loadavg()
             );
-            let r = run_once(&rt, t, &o, &format!("run{i}"));
+            let r = run_once(&rt, &upstream, t, &o, &format!("run{i}"));
             eprintln!(
                 "    {:.0} s: {}",
                 t0.elapsed().as_secs_f64(),
