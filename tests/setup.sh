@@ -7,7 +7,10 @@
 #   - cargo-deb (crates.io), for packaging/deb/check.sh;
 #   - the published reference OpenClaw CLI (npm registry, ≈800 MB, about 30 s) into
 #     $OPENCLAW_REFERENCE_DIR (default ~/.cache/openclaw/reference), for tests/reference_cli.rs
-#     and bench/run.sh.
+#     and bench/run.sh;
+#   - the official OpenAI Python SDK (PyPI) into $OPENCLAW_TEST_PYTHON_DIR (default
+#     ~/.cache/openclaw/python: `site/` for PYTHONPATH, `interpreter` names the python it is
+#     for), for tests/openai_api.rs.
 # Called by tests/run.sh (the README's test command); needs root (or sudo) for apt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +41,9 @@ command -v readelf >/dev/null || apt_packages+=(binutils)
 command -v c++ >/dev/null || apt_packages+=(g++)
 # tests/compat/install-reference.sh installs the reference with npm.
 command -v npm >/dev/null || apt_packages+=(npm)
+# tests/openai_api.rs: the OpenAI SDK needs a python3 with pip; curl -N streams.
+command -v python3 >/dev/null && python3 -m pip --version >/dev/null 2>&1 || apt_packages+=(python3 python3-pip)
+command -v curl >/dev/null || apt_packages+=(curl)
 
 if ((${#apt_packages[@]})); then
     sudo=()
@@ -58,3 +64,20 @@ command -v cargo-deb >/dev/null || cargo install cargo-deb --locked
 
 reference_dir=${OPENCLAW_REFERENCE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/openclaw/reference}
 tests/compat/install-reference.sh "$reference_dir" >/dev/null
+
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/openclaw
+python_dir=${OPENCLAW_TEST_PYTHON_DIR:-$cache/python}
+OPENAI_SDK_VERSION="3.63.0"
+if ! { [[ -f $python_dir/interpreter ]] &&
+    PYTHONPATH=$python_dir/site "$(cat "$python_dir/interpreter")" -c \
+        "import openai, sys; sys.exit(openai.__version__ != '$OPENAI_SDK_VERSION')" 2>/dev/null; }; then
+    interpreter=$(python3 -c 'import sys; print(sys.executable)')
+    rm -rf "$python_dir"
+    mkdir -p "$python_dir"
+    # Debian's pip refuses to touch the system site (PEP 668); --target writes only here.
+    "$interpreter" -m pip install --quiet --disable-pip-version-check --break-system-packages \
+        --target "$python_dir/site" "openai==$OPENAI_SDK_VERSION" 2>/dev/null ||
+        "$interpreter" -m pip install --quiet --disable-pip-version-check \
+            --target "$python_dir/site" "openai==$OPENAI_SDK_VERSION"
+    echo "$interpreter" > "$python_dir/interpreter"
+fi

@@ -12,6 +12,7 @@ pub mod idempotency;
 pub mod logs_tail;
 pub mod methods;
 pub mod node_commands;
+pub mod openai_api;
 pub mod origin_check;
 pub mod outbound;
 pub mod pairing;

@@ -24,6 +24,7 @@ const RULES: &[(&str, ReloadKind)] = &[
     ("gateway.remote", ReloadKind::None),
     ("gateway.reload", ReloadKind::None),
     ("gateway.auth.rateLimit", ReloadKind::Hot),
+    ("gateway.http.endpoints", ReloadKind::Hot),
     ("hooks.gmail", ReloadKind::Hot),
     ("hooks", ReloadKind::Hot),
     ("agents.defaults.heartbeat", ReloadKind::Hot),

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::Poll;
 use std::time::Duration;
 
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{
     CONNECTION, HOST, HeaderValue, ORIGIN, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY,
@@ -28,6 +28,7 @@ use tokio_tungstenite::tungstenite::protocol::{Role as WsRole, WebSocketConfig};
 use super::canvas_host;
 use super::connection::{self, Peer};
 use super::http_routes::{json_response, not_found, route};
+use super::openai_api::{self, HttpBody};
 use super::preauth_budget::{Budget, Budgeted, PreauthHold};
 use super::state::{GatewayState, Phase};
 use crate::contract::bind::BindPlan;
@@ -227,6 +228,21 @@ fn is_websocket_upgrade(request: &Request<Incoming>) -> bool {
 }
 
 async fn handle(
+    request: Request<Incoming>,
+    peer: SocketAddr,
+    state: Arc<GatewayState>,
+    role: ListenerRole,
+) -> Response<HttpBody> {
+    let path = request.uri().path();
+    if role == ListenerRole::Gateway && openai_api::owns(path) {
+        return openai_api::serve(request, canonical_ip(peer.ip()), state).await;
+    }
+    handle_plain(request, peer, state, role)
+        .await
+        .map(BodyExt::boxed_unsync)
+}
+
+async fn handle_plain(
     mut request: Request<Incoming>,
     peer: SocketAddr,
     state: Arc<GatewayState>,

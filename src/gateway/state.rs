@@ -86,6 +86,8 @@ pub struct GatewayState {
     pub invokes: PendingInvokes,
     /// Agent runs, sessions and models.
     pub agents: Arc<AgentRuntime>,
+    /// Which OpenAI-compatible HTTP endpoints are on (hot-applied).
+    pub http_api: super::openai_api::EndpointSwitches,
     /// Slots of connections that have not authenticated yet.
     pub preauth: Arc<PreauthGate>,
     /// Spacing of failed-credential answers.
@@ -116,6 +118,7 @@ impl GatewayState {
         let health_cache = Mutex::new(Self::build_health(true, &agents));
         let rate_limit = settings.auth.rate_limit;
         let preauth = PreauthGate::new(settings.preauth);
+        let http_api = super::openai_api::EndpointSwitches::from_config(&settings.config);
         Self {
             settings,
             started: Instant::now(),
@@ -130,6 +133,7 @@ impl GatewayState {
             idempotency: IdempotencyCache::default(),
             invokes: PendingInvokes::default(),
             agents,
+            http_api,
             preauth,
             failure_pacer: FailurePacer::default(),
             canvas_capability: Secret::new(

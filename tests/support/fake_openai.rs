@@ -31,6 +31,9 @@ pub enum Reply {
         cut_after: Option<usize>,
         stall_after: Option<usize>,
     },
+    /// A streamed answer asking for tool calls: `(id, name, arguments)` each, the arguments in
+    /// two fragments, then `finish_reason: "tool_calls"`.
+    Tools(Vec<(String, String, String)>),
     /// An error answer.
     Error {
         status: u16,
@@ -114,6 +117,11 @@ impl Reply {
             },
             other => other,
         }
+    }
+
+    /// One tool call (`arguments` is JSON text).
+    pub fn tool_call(id: &str, name: &str, arguments: &str) -> Self {
+        Self::Tools(vec![(id.into(), name.into(), arguments.into())])
     }
 
     /// An error status with an OpenAI-shaped error body.
@@ -317,6 +325,7 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Response<Bo
             cut_after,
             stall_after,
         } => stream_reply(state, model, chunks, delays, finish, cut_after, stall_after),
+        Reply::Tools(calls) => tool_reply(&model, &calls),
     }
 }
 
@@ -386,4 +395,25 @@ fn stream_reply(
         .header("cache-control", "no-cache")
         .body(BodyExt::boxed(body))
         .unwrap()
+}
+
+fn tool_reply(model: &str, calls: &[(String, String, String)]) -> Response<Body> {
+    let mut text = chunk(model, json!({"role": "assistant"}), None);
+    for (index, (id, name, arguments)) in calls.iter().enumerate() {
+        let (a, b) = arguments.split_at(arguments.len() / 2);
+        text.push_str(&chunk(
+            model,
+            json!({"tool_calls": [{"index": index, "id": id, "type": "function",
+                "function": {"name": name, "arguments": a}}]}),
+            None,
+        ));
+        text.push_str(&chunk(
+            model,
+            json!({"tool_calls": [{"index": index, "function": {"arguments": b}}]}),
+            None,
+        ));
+    }
+    text.push_str(&chunk(model, json!({}), Some("tool_calls")));
+    text.push_str("data: [DONE]\n\n");
+    full(200, "text/event-stream", text)
 }

@@ -26,6 +26,10 @@ pub const FLUSH_TICK: Duration = Duration::from_millis(25);
 pub trait EventSink: Send + Sync {
     /// Sends `event` with `payload` to every connection allowed to see it.
     fn emit(&self, event: &str, payload: &Value);
+
+    /// A piece of answer text exactly as the model produced it, before the events' pacing
+    /// (the HTTP API streams these; connections get the paced events).
+    fn text(&self, _delta: &str) {}
 }
 
 /// Who a run is, for its events.
@@ -121,6 +125,7 @@ impl RunEvents {
         if delta.is_empty() {
             return;
         }
+        self.sink.text(delta);
         self.text.push_str(delta);
         self.unsent_agent.push_str(delta);
         self.unsent_delta.push_str(delta);

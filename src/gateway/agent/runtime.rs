@@ -36,6 +36,10 @@ pub struct TurnRequest {
     pub timeout: Option<Option<Duration>>,
     /// More system prompt for this turn.
     pub extra_system_prompt: Option<String>,
+    /// Function tools offered to the model (OpenAI `tools` items, as a client sent them).
+    pub tools: Vec<serde_json::Value>,
+    /// `temperature`, `top_p`, `stop`, `seed`, `tool_choice`, … as a client set them.
+    pub sampling: serde_json::Map<String, serde_json::Value>,
 }
 
 /// How a run ended.
@@ -62,6 +66,9 @@ pub struct RunSummary {
     pub usage: Usage,
     /// The model's finish reason.
     pub stop_reason: Option<String>,
+    /// The tool calls the model asked for.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<crate::gateway::provider::ToolCall>,
     /// Why it failed.
     pub error: Option<String>,
     /// The failure's class.

@@ -133,7 +133,8 @@ async fn call_models(
     );
     let chat = ChatRequest {
         messages,
-        ..ChatRequest::default()
+        tools: request.tools.clone(),
+        sampling: request.sampling.clone(),
     };
     let budget = request.timeout.unwrap_or(agent.turn_timeout);
     let sink_events = events.clone();
@@ -249,6 +250,7 @@ fn finish(
         model: model.map(|m| m.model),
         usage: completion.usage,
         stop_reason: completion.finish_reason,
+        tool_calls: completion.tool_calls,
         error,
         reason,
     }

@@ -75,6 +75,8 @@ pub(super) fn turn_request(
         message,
         timeout: timeout.map(|t| (!t.is_zero()).then_some(t)),
         extra_system_prompt: None,
+        tools: Vec::new(),
+        sampling: serde_json::Map::new(),
     })
 }
 

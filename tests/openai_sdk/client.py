@@ -1,0 +1,71 @@
+"""Drives the official OpenAI Python SDK against our gateway for tests/openai_api.rs.
+
+usage: client.py BASE_URL API_KEY SCENARIO [MODEL]  -> prints one JSON object (what the SDK saw).
+The SDK's own retries are off (max_retries=0) so a status reaches the test as it was sent.
+"""
+import json
+import sys
+
+import openai
+
+base_url, api_key, scenario = sys.argv[1], sys.argv[2], sys.argv[3]
+model = sys.argv[4] if len(sys.argv) > 4 else "openclaw"
+client = openai.OpenAI(base_url=base_url, api_key=api_key, max_retries=0, timeout=30)
+out = {"scenario": scenario, "sdk": openai.__version__}
+
+
+def error(e):
+    return {"exception": type(e).__name__, "status": getattr(e, "status_code", None),
+            "message": str(e)}
+
+
+try:
+    if scenario == "non-stream":
+        r = client.chat.completions.create(
+            model="openclaw", messages=[{"role": "user", "content": "hi"}])
+        out.update(text=r.choices[0].message.content, finish=r.choices[0].finish_reason,
+                   model=r.model, object=r.object, id=r.id,
+                   usage=r.usage.model_dump() if r.usage else None)
+    elif scenario == "stream":
+        stream = client.chat.completions.create(
+            model="openclaw/main", messages=[{"role": "user", "content": "hi"}], stream=True,
+            stream_options={"include_usage": True})
+        pieces, finish, usage, roles = [], None, None, []
+        for chunk in stream:
+            if chunk.usage is not None:
+                usage = chunk.usage.model_dump()
+            for c in chunk.choices:
+                if c.delta.role:
+                    roles.append(c.delta.role)
+                if c.delta.content:
+                    pieces.append(c.delta.content)
+                if c.finish_reason:
+                    finish = c.finish_reason
+        out.update(pieces=pieces, text="".join(pieces), finish=finish, usage=usage, roles=roles)
+    elif scenario == "tools":
+        tools = [{"type": "function", "function": {
+            "name": "get_weather", "description": "Weather in a city",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
+                           "required": ["city"]}}}]
+        r = client.chat.completions.create(
+            model="openclaw", messages=[{"role": "user", "content": "weather in Oslo?"}],
+            tools=tools)
+        m = r.choices[0].message
+        out.update(finish=r.choices[0].finish_reason, content=m.content,
+                   calls=[{"id": c.id, "name": c.function.name,
+                           "arguments": json.loads(c.function.arguments)}
+                          for c in (m.tool_calls or [])])
+    elif scenario == "models":
+        out.update(ids=[m.id for m in client.models.list()])
+    elif scenario == "bad-model":
+        client.chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+    elif scenario == "plain":
+        r = client.chat.completions.create(
+            model=model, messages=[{"role": "user", "content": "hi"}])
+        out.update(text=r.choices[0].message.content)
+    else:
+        raise SystemExit(f"unknown scenario {scenario}")
+except openai.APIError as e:
+    out.update(error=error(e))
+print(json.dumps(out))
