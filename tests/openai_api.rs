@@ -518,3 +518,102 @@ async fn a_thousand_hostile_requests_get_their_statuses_start_no_run_and_spare_a
         "a good client's p99 went from {before:.2} ms to {under:.2} ms"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_goes_away_mid_stream_aborts_its_run_and_the_upstream_call() {
+    let fake = FakeOpenAi::start().await;
+    fake.script(
+        "fake-model",
+        [Reply::slow(
+            &["one", " two", " three", " four", " five"],
+            Duration::from_millis(300),
+        )],
+    );
+    let gw = gateway(&fake, true);
+    let port = gw.port;
+    let left_at = tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let body = r#"{"stream":true,"user":"leaver","messages":[{"role":"user","content":"count"}]}"#;
+        write!(
+            s,
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut seen = String::new();
+        let mut buf = [0u8; 4096];
+        while !seen.contains("\"content\":\"one\"") {
+            let n = s.read(&mut buf).unwrap();
+            assert!(n > 0, "closed before the first piece: {seen}");
+            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+        drop(s);
+        Instant::now()
+    })
+    .await
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while fake.disconnects().is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let closed = *fake
+        .disconnects()
+        .first()
+        .expect("the upstream call was cut");
+    assert!(
+        closed.duration_since(left_at) < Duration::from_millis(1000),
+        "upstream closed {:?} after the client left",
+        closed.duration_since(left_at)
+    );
+    // The run ended as aborted with what had arrived.
+    let (mut ws, _) = connected_cli(gw.port).await;
+    let history = call(
+        &mut ws,
+        "h",
+        "chat.history",
+        json!({"sessionKey": "agent:main:openai-user:leaver"}),
+    )
+    .await;
+    let messages = history["payload"]["messages"].as_array().unwrap().clone();
+    assert_eq!(messages.len(), 2, "{history}");
+    assert_eq!(messages[0]["content"], "count");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tools_invoke_needs_the_token_and_says_no_tool_is_available() {
+    let fake = FakeOpenAi::start().await;
+    let gw = gateway(&fake, false);
+    let bearer = format!("Bearer {TOKEN}");
+    let (code, _, body) = status(gw.port, "POST", "/tools/invoke", None, r#"{"tool":"exec"}"#);
+    assert_eq!(code, 401, "{body}");
+    let (code, _, body) = status(
+        gw.port,
+        "POST",
+        "/tools/invoke",
+        Some(&bearer),
+        r#"{"tool":"exec","args":{}}"#,
+    );
+    assert_eq!(code, 404);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap(),
+        json!({"ok": false, "error": {"type": "not_found",
+            "message": "Tool not available: exec (this gateway has no built-in tools)"}})
+    );
+    let (code, _, body) = status(
+        gw.port,
+        "POST",
+        "/tools/invoke",
+        Some(&bearer),
+        r#"{"args":{}}"#,
+    );
+    assert_eq!(code, 400);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["error"]["type"],
+        "invalid_request"
+    );
+    assert_eq!(
+        status(gw.port, "GET", "/tools/invoke", Some(&bearer), "").0,
+        405
+    );
+}

@@ -1,7 +1,7 @@
-//! The OpenAI-compatible HTTP APIs on the gateway port (agent-runtime.md §6, **wire**):
+//! The HTTP APIs on the gateway port (agent-runtime.md §6, **wire**): the OpenAI-compatible
 //! `POST /v1/chat/completions` and `GET /v1/models[/<id>]`, each off until
 //! `gateway.http.endpoints.<name>.enabled` (hot-applied; a disabled endpoint answers 404 as if
-//! absent).
+//! absent), and `POST /tools/invoke`.
 //!
 //! Shared rules live here: `Authorization: Bearer <gateway token or password>` (device tokens
 //! are not accepted; a wrong one counts against the per-address limiter of WebSocket auth),
@@ -14,6 +14,7 @@ pub mod chat_completions;
 pub mod chat_request;
 pub mod errors;
 pub mod models;
+pub mod tools_invoke;
 
 use std::convert::Infallible;
 use std::net::IpAddr;
@@ -85,7 +86,7 @@ impl EndpointSwitches {
 
 /// Whether `path` belongs to these APIs.
 pub fn owns(path: &str) -> bool {
-    path == "/v1" || path.starts_with("/v1/")
+    path == "/v1" || path.starts_with("/v1/") || path == "/tools/invoke"
 }
 
 /// Adds the headers every answer carries.
@@ -238,12 +239,13 @@ pub async fn serve(
     let switches = &state.http_api;
     let route = match path.as_str() {
         "/v1/chat/completions" if switches.chat_completions() => Route::ChatCompletions,
+        "/tools/invoke" => Route::ToolsInvoke,
         "/v1/models" if switches.models() => Route::Models,
         p if switches.models() && p.starts_with("/v1/models/") => Route::Model,
         _ => return not_found(),
     };
     let allowed = match route {
-        Route::ChatCompletions => ("POST", request.method() == Method::POST),
+        Route::ChatCompletions | Route::ToolsInvoke => ("POST", request.method() == Method::POST),
         Route::Models | Route::Model => (
             "GET, HEAD",
             matches!(*request.method(), Method::GET | Method::HEAD),
@@ -281,11 +283,13 @@ pub async fn serve(
         Route::ChatCompletions => chat_completions::create(request, state).await,
         Route::Models => models::list(&state),
         Route::Model => models::get(&state, path.trim_start_matches("/v1/models/")),
+        Route::ToolsInvoke => tools_invoke::invoke(request).await,
     }
 }
 
 enum Route {
     ChatCompletions,
+    ToolsInvoke,
     Models,
     Model,
 }
