@@ -1440,6 +1440,42 @@ const CLI_COMMANDS: [(&str, &[&str]); 3] = [
 /// through them); passed on when the benchmark itself has them.
 const SESSION_VARS: [&str; 2] = ["XDG_RUNTIME_DIR", "DBUS_SESSION_BUS_ADDRESS"];
 
+/// Runs `target`'s own CLI once with `args`, in its isolated environment plus `extra_env`, and
+/// times it: the milliseconds when `accept` takes the output, else what went wrong (the command,
+/// its status and the last lines it printed).
+fn time_cli(
+    target: &Target,
+    args: &[String],
+    extra_env: &[(&str, std::ffi::OsString)],
+    accept: impl Fn(&std::process::Output) -> bool,
+) -> Result<f64, String> {
+    let mut cmd = Command::new(&target.program);
+    cmd.args(args)
+        .env_clear()
+        .envs(target.env.iter().map(|(k, v)| (k, v)))
+        .envs(extra_env.iter().map(|(k, v)| (k, v)))
+        .current_dir(target.scratch.path())
+        .stdin(Stdio::null());
+    let t = Instant::now();
+    let out = cmd.output();
+    let took = ms(t.elapsed());
+    match out {
+        Ok(out) if accept(&out) => Ok(took),
+        Ok(out) => {
+            let text = String::from_utf8_lossy(&out.stderr).into_owned()
+                + &String::from_utf8_lossy(&out.stdout);
+            let tail: Vec<&str> = text.lines().rev().take(3).collect();
+            Err(format!(
+                "{} ({}): {}",
+                args.join(" "),
+                out.status,
+                tail.join(" | ")
+            ))
+        }
+        Err(e) => Err(format!("{}: {e}", args.join(" "))),
+    }
+}
+
 /// Wall time of the gateway's own CLI (`target.program` with its isolated environment):
 /// each command of [`CLI_COMMANDS`] once untimed, then `o.cli_reps` rounds of all of them.
 fn bench_cli(target: &Target, port: u16, o: &Opts, r: &mut RunResult) {
@@ -1457,36 +1493,18 @@ fn bench_cli(target: &Target, port: u16, o: &Opts, r: &mut RunResult) {
                         .replace("{token}", TOKEN)
                 })
                 .collect();
-            let mut cmd = Command::new(&target.program);
-            cmd.args(&args)
-                .env_clear()
-                .envs(target.env.iter().map(|(k, v)| (k, v)))
-                .envs(
-                    SESSION_VARS
-                        .iter()
-                        .filter_map(|k| Some((k, std::env::var_os(k)?))),
-                )
-                .current_dir(target.scratch.path())
-                .stdin(Stdio::null());
-            let t = Instant::now();
-            let out = cmd.output();
-            let took = ms(t.elapsed());
-            match out {
-                Ok(out) if out.status.success() => {
+            let session: Vec<(&str, std::ffi::OsString)> = SESSION_VARS
+                .iter()
+                .filter_map(|k| Some((*k, std::env::var_os(k)?)))
+                .collect();
+            match time_cli(target, &args, &session, |out| out.status.success()) {
+                Ok(took) => {
                     if round > 0 {
                         times[i].push(took);
                     }
                 }
-                Ok(out) => {
-                    failures[i].get_or_insert_with(|| {
-                        let text = String::from_utf8_lossy(&out.stderr).into_owned()
-                            + &String::from_utf8_lossy(&out.stdout);
-                        let tail: Vec<&str> = text.lines().rev().take(3).collect();
-                        format!("{} ({}): {}", args.join(" "), out.status, tail.join(" | "))
-                    });
-                }
-                Err(e) => {
-                    failures[i].get_or_insert_with(|| format!("{}: {e}", args.join(" ")));
+                Err(why) => {
+                    failures[i].get_or_insert(why);
                 }
             }
         }

@@ -15,7 +15,7 @@
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::process::{Command, Stdio};
+use std::process::Output;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -29,7 +29,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::{
     MetricDef, Opts, RunResult, Side, TOKEN, Target, Unit, Ws, handshake_with_scopes, ms,
-    next_text, pct, sorted, tree_cpu_s, tree_mem, tree_rss_mib,
+    next_text, pct, sorted, time_cli, tree_cpu_s, tree_mem, tree_rss_mib,
 };
 
 /// The model both gateways are configured with.
@@ -610,37 +610,22 @@ pub fn bench_cli_agent(target: &Target, port: u16, o: &Opts, r: &mut RunResult) 
             "hi from the cli tokens=5",
         ],
     };
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    let port_env = [("OPENCLAW_GATEWAY_PORT", port.to_string().into())];
     let mut times = vec![];
     let mut failure = None;
     for round in 0..=o.cli_reps {
-        let mut cmd = Command::new(&target.program);
-        cmd.args(&args)
-            .env_clear()
-            .envs(target.env.iter().map(|(k, v)| (k, v)))
-            .env("OPENCLAW_GATEWAY_PORT", port.to_string())
-            .current_dir(target.scratch.path())
-            .stdin(Stdio::null());
-        let t = Instant::now();
-        let out = cmd.output();
-        let took = ms(t.elapsed());
-        match out {
-            Ok(out)
-                if out.status.success() && String::from_utf8_lossy(&out.stdout).contains("tok") =>
-            {
+        let answered = |out: &Output| {
+            out.status.success() && String::from_utf8_lossy(&out.stdout).contains("tok")
+        };
+        match time_cli(target, &args, &port_env, answered) {
+            Ok(took) => {
                 if round > 0 {
                     times.push(took);
                 }
             }
-            Ok(out) => {
-                failure.get_or_insert_with(|| {
-                    let text = String::from_utf8_lossy(&out.stderr).into_owned()
-                        + &String::from_utf8_lossy(&out.stdout);
-                    let tail: Vec<&str> = text.lines().rev().take(3).collect();
-                    format!("({}): {}", out.status, tail.join(" | "))
-                });
-            }
-            Err(e) => {
-                failure.get_or_insert_with(|| e.to_string());
+            Err(why) => {
+                failure.get_or_insert(why);
             }
         }
     }
@@ -648,7 +633,7 @@ pub fn bench_cli_agent(target: &Target, port: u16, o: &Opts, r: &mut RunResult) 
     r.set("cli_agent_ms", pct(&v, 50.0));
     r.set("cli_agent_max_ms", v.last().copied().unwrap_or(f64::NAN));
     if let Some(f) = failure {
-        r.note(format!("CLI agent failed {f}"));
+        r.note(format!("CLI agent failed: {f}"));
     }
 }
 
