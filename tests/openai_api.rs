@@ -5,70 +5,27 @@
 mod support;
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use support::fake_openai::{FakeOpenAi, Reply};
+use support::http_client::{request, sdk, status};
 use support::*;
 
-/// The interpreter and package folder `tests/setup.sh` installed the SDK for.
-fn python() -> (String, PathBuf) {
-    let dir = std::env::var_os("OPENCLAW_TEST_PYTHON_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let cache = std::env::var_os("XDG_CACHE_HOME")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache"));
-            cache.join("openclaw/python")
-        });
-    let interpreter = std::fs::read_to_string(dir.join("interpreter")).unwrap_or_else(|_| {
-        panic!(
-            "the OpenAI Python SDK is not installed in {}: run `bash tests/setup.sh`",
-            dir.display()
-        )
-    });
-    (interpreter.trim().to_owned(), dir.join("site"))
-}
+/// The hooks' own token in these tests.
+const HOOK_TOKEN: &str = "hook-secret-for-tests-0123456789";
 
 fn gateway(fake: &FakeOpenAi, enabled: bool) -> TestGateway {
     let config = json!({
         "gateway": {"http": {"endpoints": {"chatCompletions": {"enabled": enabled}}}},
         "models": {"providers": {"local": {"baseUrl": fake.base_url(),
-            "models": [{"id": "fake-model", "contextWindow": 32000}]}}},
+            "models": [{"id": "fake-model", "contextWindow": 32000},
+                {"id": "other-model", "contextWindow": 32000}]}}},
         "agents": {"defaults": {"model": "local/fake-model"},
             "entries": {"slow": {"timeoutSeconds": 1}}},
     });
     TestGateway::start_with(GatewayOptions::default().config(&config.to_string()))
-}
-
-/// Runs one scenario of `tests/openai_sdk/client.py` against `gw` (`key`: the API key).
-async fn sdk(gw: &TestGateway, key: &str, scenario: &str, model: Option<&str>) -> Value {
-    let (interpreter, site) = python();
-    let base = format!("http://127.0.0.1:{}/v1", gw.port);
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/openai_sdk/client.py");
-    let mut args = vec![script.to_owned(), base, key.to_owned(), scenario.to_owned()];
-    args.extend(model.map(str::to_owned));
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(interpreter)
-            .args(args)
-            .env_clear()
-            .env("PYTHONPATH", site)
-            .env("PATH", "/usr/bin:/bin")
-            .env("NO_PROXY", "*")
-            .output()
-            .expect("run the OpenAI SDK client")
-    })
-    .await
-    .unwrap();
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{scenario}: {e}\nstdout: {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -245,52 +202,6 @@ async fn curl_gets_the_first_content_before_the_upstream_has_finished() {
     assert!(body.trim_end().ends_with("data: [DONE]"), "{body}");
 }
 
-fn status(
-    port: u16,
-    method: &str,
-    path: &str,
-    auth: Option<&str>,
-    body: &str,
-) -> (u16, String, String) {
-    request(
-        port,
-        method,
-        path,
-        auth.map(|a| format!("Authorization: {a}\r\n"))
-            .unwrap_or_default(),
-        body,
-    )
-}
-
-/// One raw HTTP/1.1 request with `extra` header lines; (status, lower-cased head, body).
-fn request(
-    port: u16,
-    method: &str,
-    path: &str,
-    extra: String,
-    body: &str,
-) -> (u16, String, String) {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let auth = extra;
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
-    let code = out
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let (head, body) = out.split_once("\r\n\r\n").unwrap_or((&out, ""));
-    (code, head.to_ascii_lowercase(), body.to_owned())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_endpoint_is_absent_until_enabled_and_answers_wrong_requests_with_their_status() {
     let fake = FakeOpenAi::start().await;
@@ -436,11 +347,25 @@ fn p99(sorted: &[f64]) -> f64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_hostile_requests_get_their_statuses_start_no_run_and_spare_a_good_client() {
     let fake = FakeOpenAi::start().await;
-    let gw = gateway(&fake, true);
+    let config = json!({
+        "gateway": {"http": {"endpoints": {"chatCompletions": {"enabled": true},
+            "responses": {"enabled": true}}}},
+        "hooks": {"enabled": true, "token": HOOK_TOKEN},
+        "models": {"providers": {"local": {"baseUrl": fake.base_url(),
+            "models": [{"id": "fake-model", "contextWindow": 32000}]}}},
+        "agents": {"defaults": {"model": "local/fake-model"}},
+    });
+    let gw = TestGateway::start_with(
+        GatewayOptions::default()
+            .config(&config.to_string())
+            .env("OPENCLAW_HTTP_BODY_TIMEOUT_MS", "4000"),
+    );
     let port = gw.port;
-    let (baseline, during, codes) = tokio::task::spawn_blocking(move || {
+    let (baseline, during, codes, slow_codes) = tokio::task::spawn_blocking(move || {
         let baseline = good_client(port, 60);
-        // Slow bodies: a declared body that never comes holds only its own connection.
+        // Slow bodies: a declared body that never comes holds only its own connection, and
+        // gets a 408 when the body deadline passes.
+        let started = Instant::now();
         let slow: Vec<std::net::TcpStream> = (0..20)
             .map(|_| {
                 use std::io::Write;
@@ -460,6 +385,12 @@ async fn a_thousand_hostile_requests_get_their_statuses_start_no_run_and_spare_a
             ("[1,2,3]".into(), Some(bearer.clone()), 400),
             (r#"{"messages":[{"role":"user","content":"x"}]}"#.into(), None, 401),
         ];
+        let responses_kinds = [
+            (r#"{"model":"openclaw","input":"x","foo_unknown":1}"#, 400),
+            (r#"{"model":"openclaw"}"#, 400),
+            (r#"{"model":"openclaw","input":"x","previous_response_id":"resp_forged"}"#, 400),
+            (r#"{"model":"openclaw","input":[{"type":"message","role":"user","content":7}]}"#, 400),
+        ];
         let attack = std::thread::spawn(move || {
             let mut codes = std::collections::BTreeMap::<(usize, u16), usize>::new();
             std::thread::scope(|scope| {
@@ -472,6 +403,13 @@ async fn a_thousand_hostile_requests_get_their_statuses_start_no_run_and_spare_a
                                 let (code, kind) = if i % 100 == 0 {
                                     let big = "x".repeat(2 * 1024 * 1024 + 1);
                                     (status(port, "POST", "/v1/chat/completions", Some(&format!("Bearer {TOKEN}")), &big).0, 413)
+                                } else if i % 10 == 3 {
+                                    // The right hook token, but also one in the URL: refused.
+                                    let hook = format!("X-OpenClaw-Token: {HOOK_TOKEN}\r\n");
+                                    (request(port, "POST", "/hooks/agent?token=x", hook, r#"{"message":"x"}"#).0, 400)
+                                } else if i % 10 == 7 {
+                                    let (body, want) = responses_kinds[i % responses_kinds.len()];
+                                    (status(port, "POST", "/v1/responses", Some(&format!("Bearer {TOKEN}")), body).0, want)
                                 } else if i % 50 == 1 {
                                     // A wrong bearer (paced like a failed connect: few of them).
                                     (status(port, "POST", "/v1/chat/completions", Some("Bearer nope"), "{}").0, 401)
@@ -495,8 +433,24 @@ async fn a_thousand_hostile_requests_get_their_statuses_start_no_run_and_spare_a
         });
         let during = good_client(port, 60);
         let codes = attack.join().unwrap();
-        drop(slow);
-        (baseline, during, codes)
+        let slow_codes: Vec<(u16, Duration)> = slow
+            .into_iter()
+            .map(|mut s| {
+                use std::io::Read;
+                s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+                let mut out = String::new();
+                let mut buf = [0u8; 1024];
+                while !out.contains("\r\n\r\n") {
+                    match s.read(&mut buf) {
+                        Ok(n) if n > 0 => out.push_str(&String::from_utf8_lossy(&buf[..n])),
+                        _ => break,
+                    }
+                }
+                let code = out.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+                (code, started.elapsed())
+            })
+            .collect();
+        (baseline, during, codes, slow_codes)
     })
     .await
     .unwrap();
@@ -507,6 +461,13 @@ async fn a_thousand_hostile_requests_get_their_statuses_start_no_run_and_spare_a
         );
     }
     assert_eq!(codes.values().sum::<usize>(), 1000);
+    for (code, at) in &slow_codes {
+        assert_eq!(*code, 408, "a slow body's answer: {slow_codes:?}");
+        assert!(
+            *at >= Duration::from_secs(4),
+            "408 before the deadline: {at:?}"
+        );
+    }
     assert_eq!(
         fake.requests().len(),
         120,
@@ -615,5 +576,30 @@ async fn tools_invoke_needs_the_token_and_says_no_tool_is_available() {
     assert_eq!(
         status(gw.port, "GET", "/tools/invoke", Some(&bearer), "").0,
         405
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_x_openclaw_model_header_picks_a_configured_backend_model_for_one_request() {
+    let fake = FakeOpenAi::start().await;
+    let gw = gateway(&fake, true);
+    let bearer = format!("Authorization: Bearer {TOKEN}\r\n");
+    let chat = r#"{"model":"openclaw","user":"m","messages":[{"role":"user","content":"hi"}]}"#;
+    let path = "/v1/chat/completions";
+    let with = |model: &str| format!("{bearer}x-openclaw-model: {model}\r\n");
+    let (code, _, body) = request(gw.port, "POST", path, with("local/other-model"), chat);
+    assert_eq!(code, 200, "{body}");
+    let (code, _, body) = request(gw.port, "POST", path, with("local/ghost"), chat);
+    assert_eq!(code, 400, "{body}");
+    assert!(
+        body.contains("x-openclaw-model") && body.contains("local/ghost"),
+        "the error names the header and the model: {body}"
+    );
+    let (code, _, body) = request(gw.port, "POST", path, bearer.clone(), chat);
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(
+        fake.models_asked(),
+        vec!["other-model", "fake-model"],
+        "the header chose the model of its request only; the refused one asked none"
     );
 }

@@ -284,6 +284,7 @@ impl Process {
             self.log_file.clone(),
             presence,
             agents,
+            &self.invocation.env,
         ));
         server::serve(listeners, &state, server::ListenerRole::Gateway);
         spawn_ticker(&state, self.notifier);

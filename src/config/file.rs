@@ -293,22 +293,26 @@ pub fn holds_secrets(raw: &Value) -> bool {
         Value::String(s) => !s.trim().is_empty() && !super::env_substitution::has_env_reference(s),
         Value::Object(_) => false,
         _ => false,
-    }) || raw["gateway"]["remote"]["token"]
+    }) || raw["hooks"]["token"]
         .as_str()
-        .is_some_and(|s| !s.is_empty())
+        .is_some_and(|s| !s.trim().is_empty() && !super::env_substitution::has_env_reference(s))
+        || raw["gateway"]["remote"]["token"]
+            .as_str()
+            .is_some_and(|s| !s.is_empty())
         || raw["gateway"]["remote"]["password"]
             .as_str()
             .is_some_and(|s| !s.is_empty())
 }
 
 /// The inline gateway secrets of a document (`gateway.auth.token`/`password`,
-/// `gateway.remote.token`/`password`: non-empty strings that are not `${VAR}` references).
+/// `gateway.remote.token`/`password`, `hooks.token`: non-empty strings that are not `${VAR}` references).
 pub fn inline_secrets(doc: &Value) -> Vec<&str> {
     [
         &doc["gateway"]["auth"]["token"],
         &doc["gateway"]["auth"]["password"],
         &doc["gateway"]["remote"]["token"],
         &doc["gateway"]["remote"]["password"],
+        &doc["hooks"]["token"],
     ]
     .into_iter()
     .filter_map(Value::as_str)

@@ -41,7 +41,31 @@ pub struct Config {
     /// `models.*`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub models: Option<ModelsConfig>,
+    /// `hooks.*`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hooks: Option<HooksConfig>,
     /// Every other top-level key.
+    #[serde(flatten)]
+    pub other: OtherKeys,
+}
+
+/// `hooks.*`: the webhooks `<path>/wake` and `<path>/agent`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HooksConfig {
+    /// `hooks.enabled` (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// `hooks.token`: the hooks' own secret (must differ from the gateway's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<SecretInput>,
+    /// `hooks.path` (default `/hooks`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// `hooks.allowRequestSessionKey`: a hook may name its session (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_request_session_key: Option<bool>,
+    /// Other keys (`mappings`, `presets`, `gmail`, …), kept.
     #[serde(flatten)]
     pub other: OtherKeys,
 }
@@ -269,6 +293,58 @@ impl SecretInput {
             _ => None,
         }
     }
+
+    /// The secret this stands for (`None`: blank), and where it came from for messages
+    /// (`config <key>`, `env <VAR> (via <key>)`, a file path) — never the secret itself. A
+    /// literal is taken as written (`${VAR}` already substituted); references are `env` and
+    /// `file` (first line, trimmed). The error names `key` and the fix.
+    pub fn resolve(
+        &self,
+        env: &crate::environment::Environment,
+        key: &str,
+    ) -> Result<Option<(crate::contract::secret::Secret, String)>, String> {
+        use crate::contract::secret::Secret;
+        match self {
+            Self::Plain(v) if v.trim().is_empty() => Ok(None),
+            Self::Plain(v) => Ok(Some((Secret::new(v), format!("config {key}")))),
+            Self::Reference(map) => {
+                let source = map.get("source").and_then(Value::as_str).unwrap_or("");
+                let id = map.get("id").and_then(Value::as_str).unwrap_or("");
+                match source {
+                    "env" => env
+                        .get_nonempty(id)
+                        .map(|v| Some((Secret::new(v), format!("env {id} (via {key})"))))
+                        .ok_or_else(|| {
+                            format!("{key} references env var {id:?}, which is not set")
+                        }),
+                    "file" => {
+                        secret_file(std::path::Path::new(id), key).map(|s| Some((s, id.to_owned())))
+                    }
+                    _ => Err(format!(
+                        "{key} is a secret reference with source {source:?}, which this gateway \
+                         cannot resolve; use a literal, \"${{VAR}}\", or an env or file reference"
+                    )),
+                }
+            }
+        }
+    }
+}
+
+/// The secret on the first line of `path` (`origin` names what pointed there, for the error).
+pub fn secret_file(
+    path: &std::path::Path,
+    origin: &str,
+) -> Result<crate::contract::secret::Secret, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {origin} {}: {e}", path.display()))?;
+    let value = text.lines().next().unwrap_or_default().trim();
+    if value.is_empty() {
+        return Err(format!(
+            "{origin} {} is empty; put the secret on its first line",
+            path.display()
+        ));
+    }
+    Ok(crate::contract::secret::Secret::new(value))
 }
 
 /// `gateway.auth.rateLimit.*`.

@@ -164,7 +164,7 @@ pub fn spawn(
             if reload.apply_hot && !reload.hot.is_empty() {
                 notifier.reloading("applying config changes");
                 lock(&state.rate_limiter).set_config(config.rate_limit());
-                state.http_api.apply(&config);
+                state.http_api.apply(&config, &env, &state.settings.auth);
                 tracing::info!("config hot-applied: {}", reload.hot.join(", "));
                 notifier.ready("serving (config reloaded)");
             }

@@ -27,8 +27,8 @@ use tokio_tungstenite::tungstenite::protocol::{Role as WsRole, WebSocketConfig};
 
 use super::canvas_host;
 use super::connection::{self, Peer};
+use super::http_api::{self, HttpBody};
 use super::http_routes::{json_response, not_found, route};
-use super::openai_api::{self, HttpBody};
 use super::preauth_budget::{Budget, Budgeted, PreauthHold};
 use super::state::{GatewayState, Phase};
 use crate::contract::bind::BindPlan;
@@ -234,8 +234,8 @@ async fn handle(
     role: ListenerRole,
 ) -> Response<HttpBody> {
     let path = request.uri().path();
-    if role == ListenerRole::Gateway && openai_api::owns(path) {
-        return openai_api::serve(request, canonical_ip(peer.ip()), state).await;
+    if role == ListenerRole::Gateway && state.http_api.owns(path) {
+        return http_api::HttpApi::serve(request, canonical_ip(peer.ip()), state).await;
     }
     handle_plain(request, peer, state, role)
         .await

@@ -103,6 +103,9 @@ pub struct GatewaySettings {
     pub tick_interval: Duration,
     /// Pre-auth handshake timeout.
     pub handshake_timeout: Duration,
+    /// How long an HTTP API request body may take to arrive (`OPENCLAW_HTTP_BODY_TIMEOUT_MS`,
+    /// default 30 s; then 408).
+    pub http_body_timeout: Duration,
     /// Per-connection send-buffer cap (`OPENCLAW_MAX_BUFFERED_BYTES`, default 50 MiB).
     pub max_buffered_bytes: usize,
     /// The server version string (`OPENCLAW_VERSION` or the crate version).
@@ -157,6 +160,7 @@ pub fn resolve(
     let tick_ms = env_millis(env, "OPENCLAW_TICK_INTERVAL_MS")?.unwrap_or(TICK_INTERVAL_MS);
     let handshake_ms =
         env_millis(env, "OPENCLAW_HANDSHAKE_TIMEOUT_MS")?.unwrap_or(HANDSHAKE_TIMEOUT_MS);
+    let body_ms = env_millis(env, "OPENCLAW_HTTP_BODY_TIMEOUT_MS")?.unwrap_or(30_000);
     let max_buffered_bytes = match env.get_nonempty("OPENCLAW_MAX_BUFFERED_BYTES") {
         None => MAX_BUFFERED_BYTES,
         Some(raw) => raw.parse::<usize>().ok().filter(|b| *b >= 65_536).ok_or_else(|| {
@@ -178,6 +182,7 @@ pub fn resolve(
         auth,
         tick_interval: Duration::from_millis(tick_ms),
         handshake_timeout: Duration::from_millis(handshake_ms),
+        http_body_timeout: Duration::from_millis(body_ms),
         max_buffered_bytes,
         version: env
             .get_nonempty("OPENCLAW_VERSION")
@@ -446,42 +451,12 @@ fn first_secret(
     }
     match config {
         None => Ok(None),
-        Some(SecretInput::Plain(v)) if v.trim().is_empty() => Ok(None),
-        Some(SecretInput::Plain(v)) => Ok(Some((Secret::new(v), format!("config {config_key}")))),
-        Some(SecretInput::Reference(map)) => {
-            let source = map.get("source").and_then(|v| v.as_str()).unwrap_or("");
-            let id = map.get("id").and_then(|v| v.as_str()).unwrap_or("");
-            match source {
-                "env" => env
-                    .get_nonempty(id)
-                    .map(|v| Some((Secret::new(v), format!("env {id} (via {config_key})"))))
-                    .ok_or_else(|| {
-                        refuse(format!(
-                            "{config_key} references env var {id:?}, which is not set"
-                        ))
-                    }),
-                "file" => {
-                    read_secret_file(Path::new(id), config_key).map(|s| Some((s, id.to_owned())))
-                }
-                _ => Err(refuse(format!(
-                    "{config_key} is a secret reference with source {source:?}, which this gateway cannot resolve; use an env or file reference, or OPENCLAW_GATEWAY_TOKEN/_PASSWORD"
-                ))),
-            }
-        }
+        Some(input) => input.resolve(env, config_key).map_err(refuse),
     }
 }
 
 fn read_secret_file(path: &Path, origin: &str) -> Result<Secret, SettingsError> {
-    let text = fs::read_to_string(path)
-        .map_err(|e| refuse(format!("cannot read {origin} {}: {e}", path.display())))?;
-    let value = text.trim();
-    if value.is_empty() {
-        return Err(refuse(format!(
-            "{origin} {} is empty; put the secret on its first line",
-            path.display()
-        )));
-    }
-    Ok(Secret::new(value))
+    crate::config::secret_file(path, origin).map_err(refuse)
 }
 
 /// Reads `<state>/gateway.token`, generating it (0600, atomically) when it does not exist.

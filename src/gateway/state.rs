@@ -86,8 +86,8 @@ pub struct GatewayState {
     pub invokes: PendingInvokes,
     /// Agent runs, sessions and models.
     pub agents: Arc<AgentRuntime>,
-    /// Which OpenAI-compatible HTTP endpoints are on (hot-applied).
-    pub http_api: super::openai_api::EndpointSwitches,
+    /// The HTTP APIs and webhooks: which are on (hot-applied), what they remember.
+    pub http_api: super::http_api::HttpApi,
     /// Slots of connections that have not authenticated yet.
     pub preauth: Arc<PreauthGate>,
     /// Spacing of failed-credential answers.
@@ -113,12 +113,13 @@ impl GatewayState {
         log_file: Option<PathBuf>,
         self_presence: PresenceEntry,
         agents: AgentRuntime,
+        env: &crate::environment::Environment,
     ) -> Self {
         let agents = Arc::new(agents);
         let health_cache = Mutex::new(Self::build_health(true, &agents));
         let rate_limit = settings.auth.rate_limit;
         let preauth = PreauthGate::new(settings.preauth);
-        let http_api = super::openai_api::EndpointSwitches::from_config(&settings.config);
+        let http_api = super::http_api::HttpApi::from_config(&settings.config, env, &settings.auth);
         Self {
             settings,
             started: Instant::now(),

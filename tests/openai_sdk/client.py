@@ -64,6 +64,39 @@ try:
         r = client.chat.completions.create(
             model=model, messages=[{"role": "user", "content": "hi"}])
         out.update(text=r.choices[0].message.content)
+    elif scenario == "responses":
+        r = client.responses.create(model=model, input="hi", instructions="Be terse.")
+        out.update(text=r.output_text, status=r.status, id=r.id, model=r.model,
+                   object=r.object, usage=r.usage.model_dump() if r.usage else None,
+                   instructions=r.instructions)
+    elif scenario == "responses-stream":
+        stream = client.responses.create(model=model, input="hi", stream=True)
+        types, deltas, final = [], [], None
+        for event in stream:
+            types.append(event.type)
+            if event.type == "response.output_text.delta":
+                deltas.append(event.delta)
+            if event.type in ("response.completed", "response.failed", "response.incomplete"):
+                final = event.response
+        out.update(types=types, deltas=deltas, text="".join(deltas),
+                   final_text=final.output_text if final else None,
+                   status=final.status if final else None,
+                   usage=final.usage.model_dump() if final and final.usage else None)
+    elif scenario == "responses-followup":
+        first = client.responses.create(model=model, input="first question")
+        second = client.responses.create(model=model, input="second question",
+                                          previous_response_id=first.id)
+        out.update(first=first.id, second=second.id, text=second.output_text,
+                   previous=second.previous_response_id)
+    elif scenario == "responses-tools":
+        tools = [{"type": "function", "name": "get_weather", "description": "Weather in a city",
+                  "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
+                                 "required": ["city"]}}]
+        r = client.responses.create(model=model, input="weather in Oslo?", tools=tools)
+        out.update(status=r.status,
+                   calls=[{"call_id": i.call_id, "name": i.name,
+                           "arguments": json.loads(i.arguments)}
+                          for i in r.output if i.type == "function_call"])
     else:
         raise SystemExit(f"unknown scenario {scenario}")
 except openai.APIError as e:

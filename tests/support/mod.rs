@@ -28,6 +28,9 @@ pub mod service_fixture;
 /// A scriptable OpenAI-compatible upstream standing in for model providers.
 pub mod fake_openai;
 
+/// The OpenAI Python SDK and raw HTTP requests, for the HTTP API tests.
+pub mod http_client;
+
 pub type Ws = WebSocketStream<MaybeTlsStream<TokioTcpStream>>;
 
 pub const TOKEN: &str = "test-token-0123456789";

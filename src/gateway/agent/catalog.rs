@@ -372,24 +372,7 @@ fn catalog_model(
 fn resolve_key(input: Option<&SecretInput>, env: &Environment) -> Result<Option<Secret>, String> {
     match input {
         None => Ok(None),
-        Some(SecretInput::Plain(v)) if v.trim().is_empty() => Ok(None),
-        Some(SecretInput::Plain(v)) => Ok(Some(Secret::new(v))),
-        Some(SecretInput::Reference(map)) => {
-            let source = map.get("source").and_then(|v| v.as_str()).unwrap_or("");
-            let id = map.get("id").and_then(|v| v.as_str()).unwrap_or("");
-            match source {
-                "env" => env
-                    .get_nonempty(id)
-                    .map(|v| Some(Secret::new(v)))
-                    .ok_or_else(|| format!("apiKey references env var {id:?}, which is not set")),
-                "file" => std::fs::read_to_string(id)
-                    .map(|t| Some(Secret::new(&t)))
-                    .map_err(|e| format!("apiKey references file {id}, which cannot be read: {e}")),
-                _ => Err(format!(
-                    "apiKey is a secret reference with source {source:?}, which this gateway cannot resolve; use a literal, \"${{VAR}}\", or an env/file reference"
-                )),
-            }
-        }
+        Some(input) => Ok(input.resolve(env, "apiKey")?.map(|(secret, _)| secret)),
     }
 }
 

@@ -9,6 +9,7 @@ pub mod events;
 pub mod loading;
 pub mod prompt;
 pub mod runtime;
+pub mod system_events;
 mod turn;
 
 pub use self::runtime::{AgentRuntime, RunHandle, RunSummary, StartError, TurnRequest};

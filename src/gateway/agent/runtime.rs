@@ -40,6 +40,8 @@ pub struct TurnRequest {
     pub tools: Vec<serde_json::Value>,
     /// `temperature`, `top_p`, `stop`, `seed`, `tool_choice`, … as a client set them.
     pub sampling: serde_json::Map<String, serde_json::Value>,
+    /// `provider/model` for this turn instead of the session's or the agent's primary.
+    pub model: Option<String>,
 }
 
 /// How a run ended.
@@ -135,6 +137,8 @@ pub struct AgentRuntime {
     runs: Mutex<HashMap<String, Arc<RunHandle>>>,
     /// Trims the heap when the last run of a burst has ended.
     heap: HeapRelease,
+    /// Notes waiting for a session's next turn.
+    system_events: super::system_events::SystemEvents,
 }
 
 impl std::fmt::Debug for AgentRuntime {
@@ -191,7 +195,22 @@ impl AgentRuntime {
             default_concurrent: default_concurrent.max(1),
             runs: Mutex::new(HashMap::new()),
             heap: HeapRelease::default(),
+            system_events: Default::default(),
         }
+    }
+
+    /// Queues `text` for the next turn of `session_key` (given to the model as system prompt).
+    pub fn queue_system_event(
+        &self,
+        session_key: &str,
+        text: &str,
+    ) -> Result<(), super::system_events::QueueFull> {
+        self.system_events.queue(session_key, text)
+    }
+
+    /// Takes the notes waiting for the next turn of `session_key`.
+    pub(super) fn take_system_events(&self, session_key: &str) -> Vec<String> {
+        self.system_events.take(session_key)
     }
 
     /// The current catalog.

@@ -97,7 +97,10 @@ async fn call_models(
         Err(e) => return fail(FailureReason::ServerError, e.to_string()),
     };
     let session = store.session(&run.session_key).ok().flatten();
-    let model_override = session.as_ref().and_then(|s| s.model.clone());
+    let model_override = request
+        .model
+        .clone()
+        .or_else(|| session.as_ref().and_then(|s| s.model.clone()));
     let endpoints = match catalog.endpoints(agent, model_override.as_deref()) {
         Ok(e) => e,
         Err(message) => return fail(FailureReason::ModelNotFound, message),
@@ -108,11 +111,15 @@ async fn call_models(
     };
     let primary = &endpoints[0];
     let model_info = catalog.model(&primary.model.to_string());
-    let system = system_prompt(
-        agent,
-        &jiff::Zoned::now(),
+    let notes = runtime.take_system_events(&run.session_key);
+    let extra = match (
         request.extra_system_prompt.as_deref(),
-    );
+        super::system_events::as_prompt(&notes),
+    ) {
+        (Some(asked), Some(notes)) => Some(format!("{asked}\n\n{notes}")),
+        (asked, notes) => notes.or(asked.map(str::to_owned)),
+    };
+    let system = system_prompt(agent, &jiff::Zoned::now(), extra.as_deref());
     let messages = match fit(
         &system,
         &history,

@@ -10,7 +10,7 @@ use crate::gateway::agent::catalog::DEFAULT_AGENT_ID;
 use crate::gateway::agent::events::EventSink;
 use crate::gateway::agent::{RunHandle, RunSummary, StartError, TurnRequest};
 use crate::gateway::outbound::ConnectionSender;
-use crate::gateway::session::RunStatus;
+use crate::gateway::session::{RunStatus, scoped_key};
 use crate::gateway::state::{GatewayState, now_ms};
 use crate::protocol::errors::GatewayError;
 use crate::protocol::frames::response_ok;
@@ -48,16 +48,6 @@ pub(super) fn session_key(params: &Map<String, Value>, agent_id: &str) -> String
     scoped_key(param_text(params, "sessionKey"), agent_id)
 }
 
-/// `agent:<agentId>:<key>` for a bare key, a key with a `:` as given, `agent:<agentId>:main`
-/// for an empty one.
-pub(super) fn scoped_key(key: &str, agent_id: &str) -> String {
-    match key.trim() {
-        "" => format!("agent:{agent_id}:main"),
-        k if k.contains(':') => k.to_owned(),
-        k => format!("agent:{agent_id}:{k}"),
-    }
-}
-
 /// The run a request asks for: its agent (which must exist), session key, message, and the
 /// turn's budget (`Some(0)`: none).
 pub(super) fn turn_request(
@@ -77,6 +67,7 @@ pub(super) fn turn_request(
         extra_system_prompt: None,
         tools: Vec::new(),
         sampling: serde_json::Map::new(),
+        model: None,
     })
 }
 

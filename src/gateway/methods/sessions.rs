@@ -7,8 +7,8 @@ use crate::gateway::session::{SessionPatch, SessionStore, StoreError};
 use crate::gateway::state::now_ms;
 use crate::protocol::errors::GatewayError;
 
-use super::agent::scoped_key;
 use super::call::Call;
+use crate::gateway::session::scoped_key;
 
 fn store<'a>(call: &Call<'a>) -> Result<&'a std::sync::Arc<SessionStore>, GatewayError> {
     call.state

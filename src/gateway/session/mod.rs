@@ -29,6 +29,16 @@ use serde::Serialize;
 pub use self::store::{SessionPatch, SessionStore, StoreError};
 pub use self::transcript::TranscriptPage;
 
+/// `agent:<agentId>:<key>` for a bare key, a key with a `:` as given, `agent:<agentId>:main`
+/// for an empty one.
+pub fn scoped_key(key: &str, agent_id: &str) -> String {
+    match key.trim() {
+        "" => format!("agent:{agent_id}:main"),
+        k if k.contains(':') => k.to_owned(),
+        k => format!("agent:{agent_id}:{k}"),
+    }
+}
+
 /// The database file under the state dir.
 pub const DATABASE_FILE: &str = "sessions.sqlite";
 

@@ -13,7 +13,12 @@
 pub mod chat_completions;
 pub mod chat_request;
 pub mod errors;
+pub mod hooks;
 pub mod models;
+pub mod response_ids;
+pub mod responses;
+pub mod responses_request;
+pub mod run;
 pub mod tools_invoke;
 
 use std::convert::Infallible;
@@ -33,17 +38,64 @@ use serde_json::Value;
 use self::errors::ApiError;
 use super::origin_check::{OriginRequest, origin_allowed};
 use super::rate_limit::CredentialKind;
+use super::settings::AuthSettings;
 use super::state::{GatewayState, lock};
 use crate::config::AuthMode;
 use crate::config::Config;
+use crate::environment::Environment;
 
 /// The body of every HTTP answer of the gateway.
 pub type HttpBody = UnsyncBoxBody<Bytes, Infallible>;
 
 /// Largest request body of these APIs.
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
-/// How long a request body may take to arrive.
-pub const BODY_DEADLINE: Duration = Duration::from_secs(30);
+
+/// What these APIs keep while the gateway runs: which endpoints are on, and the sessions of
+/// recent `/v1/responses` answers.
+#[derive(Debug, Default)]
+pub struct HttpApi {
+    /// `gateway.http.endpoints.*.enabled`.
+    pub endpoints: EndpointSwitches,
+    /// `previous_response_id` → session.
+    pub response_ids: response_ids::ResponseIds,
+    /// The webhooks.
+    pub hooks: hooks::Hooks,
+}
+
+impl HttpApi {
+    /// The state for `config` (`env` and `auth` resolve and check the hook token).
+    pub fn from_config(config: &Config, env: &Environment, auth: &AuthSettings) -> Self {
+        let api = Self::default();
+        api.apply(config, env, auth);
+        api
+    }
+
+    /// Takes the settings of `config` (start and reload).
+    pub fn apply(&self, config: &Config, env: &Environment, auth: &AuthSettings) {
+        self.endpoints.apply(config);
+        self.hooks.apply(config, env, auth);
+    }
+
+    /// Whether `path` is one of these APIs' (the hooks' only while they are on).
+    pub fn owns(&self, path: &str) -> bool {
+        path == "/v1"
+            || path.starts_with("/v1/")
+            || path == "/tools/invoke"
+            || self.hooks.owns(path)
+    }
+
+    /// Answers a request for a path [`Self::owns`].
+    pub async fn serve(
+        request: Request<Incoming>,
+        ip: IpAddr,
+        state: std::sync::Arc<GatewayState>,
+    ) -> Response<HttpBody> {
+        if state.http_api.hooks.owns(request.uri().path()) {
+            return hooks::serve(request, ip, state).await;
+        }
+        serve(request, ip, state).await
+    }
+}
 
 /// Which endpoints are on (`gateway.http.endpoints.*.enabled`), switched on reload.
 #[derive(Debug, Default)]
@@ -78,15 +130,15 @@ impl EndpointSwitches {
         self.chat_completions.load(Ordering::Relaxed)
     }
 
+    /// `POST /v1/responses` is on.
+    pub fn responses(&self) -> bool {
+        self.responses.load(Ordering::Relaxed)
+    }
+
     /// `/v1/models` is on (with either endpoint).
     pub fn models(&self) -> bool {
-        self.chat_completions() || self.responses.load(Ordering::Relaxed)
+        self.chat_completions() || self.responses()
     }
-}
-
-/// Whether `path` belongs to these APIs.
-pub fn owns(path: &str) -> bool {
-    path == "/v1" || path.starts_with("/v1/") || path == "/tools/invoke"
 }
 
 /// Adds the headers every answer carries.
@@ -196,6 +248,11 @@ fn authorize<B>(
     }
 }
 
+/// How long a request body may take to arrive.
+pub fn body_deadline(state: &GatewayState) -> Duration {
+    state.settings.http_body_timeout
+}
+
 /// Reads a JSON body as it arrives: at most `limit` bytes (413), within `deadline` (408),
 /// valid JSON (400).
 pub async fn read_json(
@@ -229,23 +286,26 @@ pub async fn read_json(
     })
 }
 
-/// Answers a request for a path [`owns`] says is ours.
-pub async fn serve(
+/// Answers a request for `/v1/*` or `/tools/invoke`.
+async fn serve(
     request: Request<Incoming>,
     ip: IpAddr,
     state: std::sync::Arc<GatewayState>,
 ) -> Response<HttpBody> {
     let path = request.uri().path().to_owned();
-    let switches = &state.http_api;
+    let switches = &state.http_api.endpoints;
     let route = match path.as_str() {
         "/v1/chat/completions" if switches.chat_completions() => Route::ChatCompletions,
+        "/v1/responses" if switches.responses() => Route::Responses,
         "/tools/invoke" => Route::ToolsInvoke,
         "/v1/models" if switches.models() => Route::Models,
         p if switches.models() && p.starts_with("/v1/models/") => Route::Model,
         _ => return not_found(),
     };
     let allowed = match route {
-        Route::ChatCompletions | Route::ToolsInvoke => ("POST", request.method() == Method::POST),
+        Route::ChatCompletions | Route::Responses | Route::ToolsInvoke => {
+            ("POST", request.method() == Method::POST)
+        }
         Route::Models | Route::Model => (
             "GET, HEAD",
             matches!(*request.method(), Method::GET | Method::HEAD),
@@ -281,14 +341,16 @@ pub async fn serve(
     }
     match route {
         Route::ChatCompletions => chat_completions::create(request, state).await,
+        Route::Responses => responses::create(request, state).await,
         Route::Models => models::list(&state),
         Route::Model => models::get(&state, path.trim_start_matches("/v1/models/")),
-        Route::ToolsInvoke => tools_invoke::invoke(request).await,
+        Route::ToolsInvoke => tools_invoke::invoke(request, &state).await,
     }
 }
 
 enum Route {
     ChatCompletions,
+    Responses,
     ToolsInvoke,
     Models,
     Model,

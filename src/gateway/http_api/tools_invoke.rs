@@ -9,7 +9,8 @@ use hyper::body::Incoming;
 use hyper::{Request, Response};
 use serde_json::{Value, json};
 
-use super::{BODY_DEADLINE, HttpBody, json as json_response, read_json};
+use super::{HttpBody, body_deadline, json as json_response, read_json};
+use crate::gateway::state::GatewayState;
 
 /// The largest `/tools/invoke` body.
 pub const MAX_TOOL_BODY_BYTES: usize = 256 * 1024;
@@ -22,8 +23,14 @@ fn failure(status: StatusCode, kind: &str, message: String) -> Response<HttpBody
 }
 
 /// Answers one (authorized) request.
-pub async fn invoke(request: Request<Incoming>) -> Response<HttpBody> {
-    let body = match read_json(request.into_body(), MAX_TOOL_BODY_BYTES, BODY_DEADLINE).await {
+pub async fn invoke(request: Request<Incoming>, state: &GatewayState) -> Response<HttpBody> {
+    let body = match read_json(
+        request.into_body(),
+        MAX_TOOL_BODY_BYTES,
+        body_deadline(state),
+    )
+    .await
+    {
         Ok(b) => b,
         Err(e) => return failure(e.status, "invalid_request", e.message),
     };

@@ -48,14 +48,16 @@ pub fn agent_of_model(model: &str) -> Result<Option<String>, ApiError> {
 }
 
 /// The text of a message's `content`: a string, or the `text` parts of an array.
-fn content_text(content: &Value) -> Option<String> {
+pub(super) fn content_text(content: &Value) -> Option<String> {
     match content {
         Value::String(s) => Some(s.clone()),
         Value::Array(parts) => Some(
             parts
                 .iter()
                 .filter_map(|p| match p.get("type").and_then(Value::as_str) {
-                    Some("text" | "input_text") => p.get("text").and_then(Value::as_str),
+                    Some("text" | "input_text" | "output_text") => {
+                        p.get("text").and_then(Value::as_str)
+                    }
                     _ => None,
                 })
                 .collect::<Vec<_>>()
@@ -66,7 +68,42 @@ fn content_text(content: &Value) -> Option<String> {
     }
 }
 
-fn number_in(body: &Value, field: &str, lo: f64, hi: f64) -> Result<Option<Value>, ApiError> {
+/// The new message (the last non-blank `user` or `tool` turn) and the context a run gets:
+/// the system texts, then the turns before it as one block. 400 naming `field` without one.
+pub(super) fn split_conversation(
+    system: Vec<String>,
+    turns: &[(String, String)],
+    field: &str,
+) -> Result<(String, Option<String>), ApiError> {
+    let last = turns.iter().rposition(|(role, text)| {
+        matches!(role.as_str(), "user" | "tool") && !text.trim().is_empty()
+    });
+    let Some(last) = last else {
+        return Err(ApiError::invalid(format!(
+            "Missing user message in `{field}`."
+        )));
+    };
+    let earlier: Vec<String> = turns[..last]
+        .iter()
+        .map(|(role, text)| format!("{role}: {text}"))
+        .collect();
+    let mut context = system;
+    if !earlier.is_empty() {
+        context.push(format!(
+            "The conversation so far, as the client sent it:\n{}",
+            earlier.join("\n")
+        ));
+    }
+    let context = (!context.is_empty()).then(|| context.join("\n\n"));
+    Ok((turns[last].1.clone(), context))
+}
+
+pub(super) fn number_in(
+    body: &Value,
+    field: &str,
+    lo: f64,
+    hi: f64,
+) -> Result<Option<Value>, ApiError> {
     match body.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(v) => match v.as_f64() {
@@ -175,25 +212,7 @@ pub fn parse(body: &Value) -> Result<CompletionRequest, ApiError> {
             }
         }
     }
-    let last = turns.iter().rposition(|(role, text)| {
-        matches!(role.as_str(), "user" | "tool") && !text.trim().is_empty()
-    });
-    let Some(last) = last else {
-        return Err(ApiError::invalid("Missing user message in `messages`."));
-    };
-    let message = turns[last].1.clone();
-    let earlier: Vec<String> = turns[..last]
-        .iter()
-        .map(|(role, text)| format!("{role}: {text}"))
-        .collect();
-    let mut context = system;
-    if !earlier.is_empty() {
-        context.push(format!(
-            "The conversation so far, as the client sent it:\n{}",
-            earlier.join("\n")
-        ));
-    }
-    let context = (!context.is_empty()).then(|| context.join("\n\n"));
+    let (message, context) = split_conversation(system, &turns, "messages")?;
 
     let mut sampling = Map::new();
     if let Some(v) = number_in(body, "temperature", 0.0, 2.0)? {
