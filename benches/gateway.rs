@@ -38,6 +38,8 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 #[path = "gateway/agent_turns.rs"]
 mod agent_turns;
+#[path = "gateway/http_api.rs"]
+mod http_api;
 
 type Ws = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -82,6 +84,12 @@ struct Opts {
     agent_observers: usize,
     /// Turns of the long session (0: not built).
     history_turns: usize,
+    /// Sequential `/v1/chat/completions` requests of each kind (0: none).
+    http_sequential: usize,
+    /// Requests of each kind sent by 50 clients at once (0: none).
+    http_concurrent: usize,
+    /// Tokens of each HTTP answer.
+    http_tokens: usize,
     /// `key=value` lines printed by the systemd harness's restart test (`BENCH …`).
     restart_figures: Option<PathBuf>,
     ready_timeout: Duration,
@@ -100,10 +108,11 @@ fn usage() -> ! {
          [--health-clients 1,10,100] [--health-secs S] [--conns 1000,10000] [--conn-hold 3,30] \
          [--open-concurrency N] [--presence 10,100,1000,10000] [--presence-triggers N] \
          [--cli-reps N] [--agent-turns N] [--agent-sessions N] [--agent-tokens N] [--agent-token-gap-ms MS] [--agent-observers N] \
-         [--history-turns N] [--restart-figures FILE] [--out FILE] [--json FILE] [--notes FILE] \
+         [--history-turns N] [--http-requests N] [--http-concurrent N] [--http-tokens N] [--restart-figures FILE] [--out FILE] [--json FILE] [--notes FILE] \
          [--invocation TEXT] [--commit TEXT] [--keep-scratch]\n\
          An empty list (`--conns ''`, `--presence ''`, `--health-clients ''`), `--cli-reps 0`, \
-         `--agent-turns 0` (all agent scenarios) or `--history-turns 0` skips that scenario."
+         `--agent-turns 0` (all agent scenarios), `--history-turns 0`, `--http-requests 0` or \
+         `--http-concurrent 0` skips that scenario."
     );
     std::process::exit(2)
 }
@@ -142,6 +151,9 @@ fn parse_opts() -> Opts {
         agent_token_gap_ms: 2,
         agent_observers: 4,
         history_turns: 1000,
+        http_sequential: 40,
+        http_concurrent: 100,
+        http_tokens: 20,
         restart_figures: None,
         ready_timeout: Duration::from_secs(90),
         out: PathBuf::from("BENCHMARKS.md"),
@@ -187,6 +199,9 @@ fn parse_opts() -> Opts {
                 o.agent_token_gap_ms = val().parse().unwrap_or_else(|_| usage());
             }
             "--history-turns" => o.history_turns = val().parse().unwrap_or_else(|_| usage()),
+            "--http-requests" => o.http_sequential = val().parse().unwrap_or_else(|_| usage()),
+            "--http-concurrent" => o.http_concurrent = val().parse().unwrap_or_else(|_| usage()),
+            "--http-tokens" => o.http_tokens = val().parse().unwrap_or_else(|_| usage()),
             "--restart-figures" => o.restart_figures = Some(PathBuf::from(val())),
             "--out" => o.out = PathBuf::from(val()),
             "--json" => o.json = Some(PathBuf::from(val())),
@@ -455,6 +470,7 @@ impl Target {
         });
         config["models"]["providers"] = agent_config["models"]["providers"].clone();
         config["agents"] = agent_config["agents"].clone();
+        config["gateway"]["http"] = agent_config["gateway"]["http"].clone();
         std::fs::write(
             s.join("state/openclaw.json"),
             serde_json::to_string_pretty(&config).unwrap(),
@@ -1524,7 +1540,7 @@ fn bench_cli(target: &Target, port: u16, o: &Opts, r: &mut RunResult) {
 
 fn run_once(
     rt: &Runtime,
-    upstream: &agent_turns::Upstream,
+    upstream: &Arc<agent_turns::Upstream>,
     target: &Target,
     o: &Opts,
     tag: &str,
@@ -1574,6 +1590,7 @@ fn run_once(
         &mut r,
     ));
     agent_turns::bench_cli_agent(target, port, o, &mut r);
+    rt.block_on(http_api::bench_http(upstream, port, o, &mut r));
     rt.block_on(async {
         bench_presence_small_levels(port, pid, o, &mut r).await;
         bench_idle_conns(port, pid, o, &mut r).await;
@@ -1879,6 +1896,9 @@ fn metric_defs(o: &Opts) -> Vec<(String, Vec<MetricDef>)> {
     groups.push(("Idle authenticated connections".to_owned(), conns));
     if o.agent_turns > 0 {
         groups.push(agent_turns::metric_group(o));
+    }
+    if o.http_sequential > 0 || o.http_concurrent > 0 {
+        groups.push(http_api::metric_group(o));
     }
     groups
 }
@@ -2285,6 +2305,7 @@ fn render(rep: &Report) -> String {
         ),
     ];
     targets.extend(agent_turns::targets());
+    targets.extend(http_api::targets());
     // A target whose scenario was skipped by an option (e.g. `--health-clients ''`) is not listed.
     let skipped = |key: &str| {
         (key.starts_with("health_") && o.health_clients.is_empty())
@@ -2292,6 +2313,9 @@ fn render(rep: &Report) -> String {
             || (key.starts_with("cli_") && o.cli_reps == 0)
             || ((key.starts_with("agent_") || key.starts_with("history_")) && o.agent_turns == 0)
             || (key.starts_with("history_") && o.history_turns == 0)
+            || (key.starts_with("http_stream_50") || key.starts_with("http_plain_50"))
+                && o.http_concurrent == 0
+            || key.starts_with("http_") && o.http_sequential == 0 && !key.contains("_50")
     };
     for (label, key, limit, unit) in targets.iter().filter(|t| !skipped(&t.1)) {
         match summarize(ours, key) {
@@ -2312,6 +2336,36 @@ fn render(rep: &Report) -> String {
             }
             None => {
                 let _ = writeln!(w, "| {label} | — | — | not measured |");
+            }
+        }
+    }
+    for (label, key, times) in http_api::ratio_targets()
+        .into_iter()
+        .filter(|t| !skipped(&t.1))
+    {
+        match (summarize(ours, &key), summarize(refr, &key)) {
+            (Some(a), Some(b)) if b.median > 0.0 => {
+                let ratio = a.median / b.median;
+                let worst = a.min / b.max;
+                let verdict = if worst >= times {
+                    "**met** (every run)"
+                } else if ratio >= times {
+                    "met by the median, missed by the worst run"
+                } else {
+                    "**MISSED**"
+                };
+                let _ = writeln!(
+                    w,
+                    "| {label} | {ratio:.1}× ({} vs {}) | {worst:.1}× | {verdict} |",
+                    fmt_val(a.median, Unit::PerSec),
+                    fmt_val(b.median, Unit::PerSec)
+                );
+            }
+            _ => {
+                let _ = writeln!(
+                    w,
+                    "| {label} | — | — | not measured (needs both gateways) |"
+                );
             }
         }
     }
@@ -2741,7 +2795,7 @@ fn main() {
     let load_start = loadavg();
     let date = jiff::Zoned::now().strftime("%Y-%m-%d %H:%M %Z").to_string();
     let facts = machine_facts();
-    let upstream = agent_turns::Upstream::start(&rt);
+    let upstream = Arc::new(agent_turns::Upstream::start(&rt));
     let agent_config = agent_turns::agent_config(&upstream.base_url(), o.agent_sessions.max(1));
     let ours = Target::ours(&o.ours, &agent_config);
     let reference = o

@@ -36,7 +36,7 @@ use crate::{
 pub const MODEL: &str = "bench-model";
 
 /// The agent config both gateways get (`agents.defaults.maxConcurrent` high enough that the
-/// concurrent sessions really stream at once on both).
+/// concurrent sessions really stream at once on both; `/v1/chat/completions` on).
 pub fn agent_config(base_url: &str, max_concurrent: usize) -> Value {
     json!({
         "models": {"providers": {"local": {
@@ -44,7 +44,8 @@ pub fn agent_config(base_url: &str, max_concurrent: usize) -> Value {
             "models": [{"id": MODEL, "name": "Bench model", "contextWindow": 200000, "maxTokens": 4096}]
         }}},
         "agents": {"defaults": {"model": {"primary": format!("local/{MODEL}")},
-            "maxConcurrent": max_concurrent}}
+            "maxConcurrent": max_concurrent}},
+        "gateway": {"http": {"endpoints": {"chatCompletions": {"enabled": true}}}}
     })
 }
 
@@ -58,6 +59,8 @@ struct Served {
     arrived: Instant,
     /// The first byte of the answer was handed to the socket.
     first_byte: Instant,
+    /// `req=N` of the message, when it had one.
+    tag: Option<u64>,
 }
 
 /// The fake upstream (runs on the benchmark's runtime until the process ends).
@@ -105,6 +108,17 @@ impl Upstream {
 
     fn clear(&self) {
         self.served.lock().unwrap().clear();
+    }
+
+    /// When the request tagged `req=<tag>` arrived, and when its first byte left.
+    pub fn served_tagged(&self, tag: u64) -> Option<(Instant, Instant)> {
+        self.served
+            .lock()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|s| s.tag == Some(tag))
+            .map(|s| (s.arrived, s.first_byte))
     }
 
     /// The first request that arrived in `[from, to]`.
@@ -184,6 +198,7 @@ async fn answer(req: Request<Incoming>, served: &Mutex<VecDeque<Served>>) -> Res
     let asked = last_user_text(&body);
     let tokens = number_asked(&asked, "tokens").unwrap_or(5) as usize;
     let gap = Duration::from_millis(number_asked(&asked, "gap_ms").unwrap_or(0));
+    let tag = number_asked(&asked, "req");
     let chunk = |delta: Value, finish: Value, usage: Option<Value>| {
         let mut c = json!({"id": "chatcmpl-bench", "object": "chat.completion.chunk",
             "created": 1_796_600_000, "model": model,
@@ -197,7 +212,7 @@ async fn answer(req: Request<Incoming>, served: &Mutex<VecDeque<Served>>) -> Res
         json!({"prompt_tokens": 12, "completion_tokens": tokens, "total_tokens": 12 + tokens});
     if body["stream"] != true {
         let text = vec!["tok"; tokens].join(" ");
-        record(served, arrived);
+        record(served, arrived, tag);
         return full(
             200,
             json!({"id": "chatcmpl-bench", "object": "chat.completion", "created": 1_796_600_000,
@@ -232,7 +247,7 @@ async fn answer(req: Request<Incoming>, served: &Mutex<VecDeque<Served>>) -> Res
             ))
         },
     );
-    record(served, arrived);
+    record(served, arrived, tag);
     Response::builder()
         .status(200)
         .header("content-type", "text/event-stream")
@@ -241,7 +256,7 @@ async fn answer(req: Request<Incoming>, served: &Mutex<VecDeque<Served>>) -> Res
         .unwrap()
 }
 
-fn record(served: &Mutex<VecDeque<Served>>, arrived: Instant) {
+fn record(served: &Mutex<VecDeque<Served>>, arrived: Instant, tag: Option<u64>) {
     let mut all = served.lock().unwrap();
     if all.len() >= 10_000 {
         all.pop_front();
@@ -249,6 +264,7 @@ fn record(served: &Mutex<VecDeque<Served>>, arrived: Instant) {
     all.push_back(Served {
         arrived,
         first_byte: Instant::now(),
+        tag,
     });
 }
 

@@ -121,6 +121,26 @@ fn new_session_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// `sql` run with `params` through the connection's statement cache (the hot paths run the same
+/// few statements for every turn; preparing them each time was most of a transaction's cost).
+pub(super) fn exec(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute(params)
+}
+
+/// The one row of `sql` with `params`, through the statement cache.
+pub(super) fn row<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    conn.prepare_cached(sql)?.query_row(params, f)
+}
+
 impl SessionStore {
     /// Opens (creating, 0600 in a 0700 dir) the database at `path`, and closes the runs a
     /// previous process left `running` as `aborted` (at `now_ms`).
@@ -140,6 +160,7 @@ impl SessionStore {
             .open(path)
             .map_err(open_error)?;
         let conn = Connection::open(path).map_err(|e| open_error(std::io::Error::other(e)))?;
+        conn.set_prepared_statement_cache_capacity(64);
         match schema::prepare(&conn).map_err(|e| open_error(std::io::Error::other(e)))? {
             Ok(()) => {}
             Err(found) => {
@@ -174,7 +195,8 @@ impl SessionStore {
 
     /// Marks every `queued` or `running` run `aborted` (a process died during it); how many.
     pub fn close_interrupted_runs(&self, now_ms: u64) -> Result<usize, StoreError> {
-        Ok(self.conn().execute(
+        Ok(exec(
+            &self.conn(),
             "UPDATE runs SET status = 'aborted', ended_at = ?1, \
              error = 'interrupted: the gateway stopped during the run' \
              WHERE status IN ('queued', 'running')",
@@ -184,14 +206,13 @@ impl SessionStore {
 
     /// The session of `key`.
     pub fn session(&self, key: &str) -> Result<Option<Session>, StoreError> {
-        Ok(self
-            .conn()
-            .query_row(
-                &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE key = ?1"),
-                [key],
-                session_of,
-            )
-            .optional()?)
+        Ok(row(
+            &self.conn(),
+            &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE key = ?1"),
+            [key],
+            session_of,
+        )
+        .optional()?)
     }
 
     /// Sessions, latest change first, of `agent_id` (all agents: `None`) whose key or label
@@ -206,12 +227,13 @@ impl SessionStore {
         let conn = self.conn();
         let filter = "(?1 IS NULL OR agent_id = ?1) AND (?2 IS NULL OR instr(lower(key), lower(?2)) > 0 \
              OR instr(lower(coalesce(label, '')), lower(?2)) > 0)";
-        let total: usize = conn.query_row(
+        let total: usize = row(
+            &conn,
             &format!("SELECT count(*) FROM sessions WHERE {filter}"),
             params![agent_id, search],
             |r| r.get(0),
         )?;
-        let mut stmt = conn.prepare(&format!(
+        let mut stmt = conn.prepare_cached(&format!(
             "SELECT {SESSION_COLUMNS} FROM sessions WHERE {filter} \
              ORDER BY updated_at DESC, key LIMIT ?3 OFFSET ?4"
         ))?;
@@ -227,7 +249,7 @@ impl SessionStore {
     /// How many sessions each agent has.
     pub fn counts_by_agent(&self) -> Result<Vec<(String, u64)>, StoreError> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
+        let mut stmt = conn.prepare_cached(
             "SELECT agent_id, count(*) FROM sessions GROUP BY agent_id ORDER BY agent_id",
         )?;
         let rows = stmt
@@ -251,27 +273,29 @@ impl SessionStore {
             ("thinking_level", &patch.thinking_level),
         ] {
             if let Some(value) = value {
-                tx.execute(
+                exec(
+                    &tx,
                     &format!("UPDATE sessions SET {column} = ?1, updated_at = ?2 WHERE key = ?3"),
                     params![value, now_ms, key],
                 )?;
             }
         }
-        let session = tx
-            .query_row(
-                &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE key = ?1"),
-                [key],
-                session_of,
-            )
-            .optional()?
-            .ok_or_else(|| StoreError::UnknownSession(key.to_owned()))?;
+        let session = row(
+            &tx,
+            &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE key = ?1"),
+            [key],
+            session_of,
+        )
+        .optional()?
+        .ok_or_else(|| StoreError::UnknownSession(key.to_owned()))?;
         tx.commit()?;
         Ok(session)
     }
 
     /// Starts a new transcript (`sessionId`) under `key`; the old one is kept.
     pub fn reset(&self, key: &str, now_ms: u64) -> Result<Session, StoreError> {
-        let changed = self.conn().execute(
+        let changed = exec(
+            &self.conn(),
             "UPDATE sessions SET session_id = ?1, updated_at = ?2, input_tokens = 0, \
              output_tokens = 0, total_tokens = 0 WHERE key = ?3",
             params![new_session_id(), now_ms, key],
@@ -288,20 +312,24 @@ impl SessionStore {
     pub fn delete(&self, key: &str, delete_transcript: bool) -> Result<bool, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let session_id: Option<String> = tx
-            .query_row(
-                "SELECT session_id FROM sessions WHERE key = ?1",
-                [key],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let session_id: Option<String> = row(
+            &tx,
+            "SELECT session_id FROM sessions WHERE key = ?1",
+            [key],
+            |r| r.get(0),
+        )
+        .optional()?;
         let Some(session_id) = session_id else {
             return Ok(false);
         };
         if delete_transcript {
-            tx.execute("DELETE FROM entries WHERE session_id = ?1", [&session_id])?;
+            exec(
+                &tx,
+                "DELETE FROM entries WHERE session_id = ?1",
+                [&session_id],
+            )?;
         }
-        tx.execute("DELETE FROM sessions WHERE key = ?1", [key])?;
+        exec(&tx, "DELETE FROM sessions WHERE key = ?1", [key])?;
         tx.commit()?;
         Ok(true)
     }
@@ -318,17 +346,20 @@ impl SessionStore {
     ) -> Result<Session, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        tx.execute(
+        exec(
+            &tx,
             "INSERT INTO sessions (key, session_id, agent_id, created_at, updated_at) \
              VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (key) DO UPDATE SET updated_at = ?4",
             params![key, new_session_id(), agent_id, now_ms],
         )?;
-        let session = tx.query_row(
+        let session = row(
+            &tx,
             &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE key = ?1"),
             [key],
             session_of,
         )?;
-        let inserted = tx.execute(
+        let inserted = exec(
+            &tx,
             "INSERT INTO runs (run_id, session_key, session_id, status, started_at, message) \
              VALUES (?1, ?2, ?3, 'queued', ?4, ?5) ON CONFLICT (run_id) DO NOTHING",
             params![run_id, key, session.session_id, now_ms, message],
@@ -346,17 +377,18 @@ impl SessionStore {
     pub fn begin_turn(&self, run_id: &str, now_ms: u64) -> Result<Option<String>, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let queued: Option<(String, String)> = tx
-            .query_row(
-                "SELECT session_key, message FROM runs WHERE run_id = ?1 AND status = 'queued'",
-                [run_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
+        let queued: Option<(String, String)> = row(
+            &tx,
+            "SELECT session_key, message FROM runs WHERE run_id = ?1 AND status = 'queued'",
+            [run_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
         let Some((key, message)) = queued else {
             return Ok(None);
         };
-        let session_id: String = tx.query_row(
+        let session_id: String = row(
+            &tx,
             "SELECT session_id FROM sessions WHERE key = ?1",
             [&key],
             |r| r.get(0),
@@ -373,11 +405,13 @@ impl SessionStore {
             },
             now_ms,
         )?;
-        tx.execute(
+        exec(
+            &tx,
             "UPDATE runs SET status = 'running', session_id = ?1 WHERE run_id = ?2",
             params![session_id, run_id],
         )?;
-        tx.execute(
+        exec(
+            &tx,
             "UPDATE sessions SET updated_at = ?1 WHERE key = ?2",
             params![now_ms, key],
         )?;
@@ -406,14 +440,14 @@ impl SessionStore {
     pub fn finish_run(&self, run_id: &str, end: &RunEnd, now_ms: u64) -> Result<bool, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let run = tx
-            .query_row(
-                "SELECT run_id, session_key, session_id, status, started_at, ended_at, error \
+        let run = row(
+            &tx,
+            "SELECT run_id, session_key, session_id, status, started_at, ended_at, error \
                  FROM runs WHERE run_id = ?1",
-                [run_id],
-                run_of,
-            )
-            .optional()?;
+            [run_id],
+            run_of,
+        )
+        .optional()?;
         let Some(run) = run.filter(|r| matches!(r.status, RunStatus::Queued | RunStatus::Running))
         else {
             return Ok(false);
@@ -442,11 +476,13 @@ impl SessionStore {
                 now_ms,
             )?;
         }
-        tx.execute(
+        exec(
+            &tx,
             "UPDATE runs SET status = ?1, ended_at = ?2, error = ?3 WHERE run_id = ?4",
             params![run_status_text(end.status), now_ms, end.error, run_id],
         )?;
-        tx.execute(
+        exec(
+            &tx,
             "UPDATE sessions SET updated_at = ?1, input_tokens = input_tokens + ?2, \
              output_tokens = output_tokens + ?3, total_tokens = total_tokens + ?4 \
              WHERE session_id = ?5",
@@ -464,14 +500,13 @@ impl SessionStore {
 
     /// The run `run_id`.
     pub fn run(&self, run_id: &str) -> Result<Option<Run>, StoreError> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT run_id, session_key, session_id, status, started_at, ended_at, error \
+        Ok(row(
+            &self.conn(),
+            "SELECT run_id, session_key, session_id, status, started_at, ended_at, error \
                  FROM runs WHERE run_id = ?1",
-                [run_id],
-                run_of,
-            )
-            .optional()?)
+            [run_id],
+            run_of,
+        )
+        .optional()?)
     }
 }

@@ -3,7 +3,7 @@
 
 use rusqlite::{Connection, Row, params};
 
-use super::store::{SessionStore, StoreError};
+use super::store::{SessionStore, StoreError, exec, row};
 use super::{Entry, EntryStatus, Role};
 
 /// An entry to append.
@@ -104,13 +104,17 @@ pub(super) fn append(
     entry: &NewEntry<'_>,
     now_ms: u64,
 ) -> rusqlite::Result<u64> {
-    let ordinal: u64 = conn.query_row(
+    let ordinal: u64 = row(
+        conn,
         "SELECT coalesce(max(ordinal), 0) + 1 FROM entries WHERE session_id = ?1",
         [session_id],
         |r| r.get(0),
     )?;
-    conn.execute(
-        &format!("INSERT INTO entries ({ENTRY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
+    exec(
+        conn,
+        &format!(
+            "INSERT INTO entries ({ENTRY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+        ),
         params![
             session_id,
             ordinal,
@@ -147,7 +151,7 @@ impl SessionStore {
         offset: usize,
     ) -> Result<TranscriptPage, StoreError> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
+        let mut stmt = conn.prepare_cached(&format!(
             "SELECT {ENTRY_COLUMNS} FROM entries WHERE session_id = ?1 \
              ORDER BY ordinal DESC LIMIT ?2 OFFSET ?3"
         ))?;
@@ -167,7 +171,7 @@ impl SessionStore {
     /// short and the notes of `session_id`, the newest `limit`, oldest first.
     pub fn history(&self, session_id: &str, limit: usize) -> Result<Vec<Entry>, StoreError> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
+        let mut stmt = conn.prepare_cached(&format!(
             "SELECT {ENTRY_COLUMNS} FROM entries WHERE session_id = ?1 \
              AND role IN ('user', 'assistant', 'note') AND status = 'complete' \
              ORDER BY ordinal DESC LIMIT ?2"
@@ -189,16 +193,16 @@ impl SessionStore {
     ) -> Result<Entry, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let session_id: String = tx
-            .query_row(
-                "SELECT session_id FROM sessions WHERE key = ?1",
-                [key],
-                |r| r.get(0),
-            )
-            .map_err(|e| match e {
-                rusqlite::Error::QueryReturnedNoRows => StoreError::UnknownSession(key.to_owned()),
-                other => other.into(),
-            })?;
+        let session_id: String = row(
+            &tx,
+            "SELECT session_id FROM sessions WHERE key = ?1",
+            [key],
+            |r| r.get(0),
+        )
+        .map_err(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => StoreError::UnknownSession(key.to_owned()),
+            other => other.into(),
+        })?;
         let ordinal = append(
             &tx,
             &session_id,
@@ -210,11 +214,13 @@ impl SessionStore {
             },
             now_ms,
         )?;
-        tx.execute(
+        exec(
+            &tx,
             "UPDATE sessions SET updated_at = ?1 WHERE key = ?2",
             params![now_ms, key],
         )?;
-        let entry = tx.query_row(
+        let entry = row(
+            &tx,
             &format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE session_id = ?1 AND ordinal = ?2"),
             params![session_id, ordinal],
             entry_of,
