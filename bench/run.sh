@@ -94,6 +94,7 @@ INVOCATION="$(printf '%s\n' \
   "$QUOTED")"
 
 echo "== $QUOTED" >&2
-# Hard stop well past the expected duration; SIGTERM makes the harness kill its gateways.
-timeout --signal=TERM --kill-after=30 35m "${HARNESS[@]}" --invocation "$INVOCATION" --commit "$COMMIT"
+# Hard stop well past the expected duration (≈ 40 min with the reference: its HTTP and agent
+# scenarios dominate); SIGTERM makes the harness kill its gateways.
+timeout --signal=TERM --kill-after=30 55m "${HARNESS[@]}" --invocation "$INVOCATION" --commit "$COMMIT"
 echo "== wrote $ROOT/BENCHMARKS.md (raw per-run values: target/bench/results.json)" >&2

@@ -6,6 +6,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use futures_util::SinkExt;
 use serde_json::{Value, json};
 use support::fake_openai::{FakeOpenAi, Reply};
 use support::http_client::request;
@@ -103,10 +104,10 @@ async fn a_hook_runs_the_agent_once_per_idempotency_key_and_can_wait_for_the_ans
     let body = r#"{"message":"deploy done","idempotencyKey":"deploy-42"}"#;
     let (code, _, first) = post(port, "/hooks/agent", &[&hook], body);
     assert_eq!(code, 200, "{first}");
-    assert_eq!(first["runId"], "deploy-42");
+    assert_eq!(first["runId"], "hook:deploy-42");
     assert!(first.get("completion").is_none());
     let (code, _, again) = post(port, "/hooks/agent", &[&hook], body);
-    assert_eq!((code, &again["runId"]), (200, &json!("deploy-42")));
+    assert_eq!((code, &again["runId"]), (200, &json!("hook:deploy-42")));
     let deadline = Instant::now() + Duration::from_secs(10);
     while fake.requests().len() < 2 {
         assert!(
@@ -316,4 +317,45 @@ async fn twenty_wrong_hook_tokens_lock_the_address_out_loopback_included() {
     // The gateway token's own limiter is another: the WebSocket still connects.
     let (_ws, hello) = connected_cli(port).await;
     assert_eq!(hello["type"], "hello-ok", "{hello}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hook_cannot_name_and_read_another_clients_run_by_its_idempotency_key() {
+    let fake = FakeOpenAi::start().await;
+    fake.script(
+        "fake-model",
+        [
+            Reply::text(&["private answer"]),
+            Reply::text(&["hook answer"]),
+        ],
+    );
+    let gw = gateway(&fake);
+    let (mut ws, _) = connected_cli(gw.port).await;
+    ws.send(req(
+        "w1",
+        "agent",
+        json!({"message": "my secret plans", "idempotencyKey": "shared-1",
+            "sessionKey": "agent:main:private"}),
+    ))
+    .await
+    .unwrap();
+    loop {
+        let frame = recv_json_within(&mut ws, Duration::from_secs(15)).await;
+        if frame["type"] == "res" && frame["id"] == "w1" && frame["payload"]["status"] != "accepted"
+        {
+            assert_eq!(frame["payload"]["status"], "ok", "{frame}");
+            break;
+        }
+    }
+    let (code, _, answer) = post(
+        gw.port,
+        "/hooks/agent",
+        &[&bearer(HOOK_TOKEN)],
+        r#"{"message":"hello","idempotencyKey":"shared-1","waitForCompletion":true}"#,
+    );
+    assert_eq!(code, 200, "{answer}");
+    assert_eq!(answer["runId"], "hook:shared-1");
+    assert_eq!(answer["completion"]["text"], "hook answer", "{answer}");
+    assert!(!answer.to_string().contains("private"), "{answer}");
+    assert_eq!(fake.requests().len(), 2, "the hook ran a turn of its own");
 }

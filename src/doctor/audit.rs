@@ -53,6 +53,13 @@ pub(super) fn audit_target(target: &Target, ctx: &AuditContext<'_>) -> Vec<Item>
     let mut out: Vec<Item> =
         file_audit::audit_config(&target.config, &paths.config_path, &target.label);
     out.extend(file_audit::audit_state_dir(&paths.state_dir, &target.label));
+    out.extend(super::hooks_audit::audit_hooks(
+        &target.config,
+        &target.invocation.env,
+        &paths.token_file(),
+        &paths.config_path,
+        &target.label,
+    ));
     out.extend(file_audit::audit_private_file(
         &paths.systemd_env_file(),
         "systemd env file",

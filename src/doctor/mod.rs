@@ -26,6 +26,7 @@ mod audit;
 pub mod consent;
 pub mod file_audit;
 pub mod findings;
+pub mod hooks_audit;
 pub mod launchd;
 pub mod legacy;
 pub mod linger;

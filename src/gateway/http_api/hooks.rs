@@ -289,7 +289,12 @@ pub async fn serve(
         }
         return refused.answer();
     }
-    let name = request.uri().path()[settings.path.len()..]
+    // The settings may have changed since routing (a reload): match against these.
+    let name = request
+        .uri()
+        .path()
+        .strip_prefix(settings.path.as_str())
+        .unwrap_or_default()
         .trim_matches('/')
         .to_owned();
     if !matches!(name.as_str(), "wake" | "agent") {
@@ -443,7 +448,12 @@ fn agent_hook(
         .find_map(|h| header(headers, h))
         .or(string_field(body, "idempotencyKey")?)
         .filter(|k| k.len() <= 200);
-    let run_id = idempotency.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    // Run ids are shared with WebSocket runs (their idempotency keys): a hook's own live in
+    // `hook:`, so a hook sender cannot name, wait for and read another client's run.
+    let run_id = match idempotency {
+        Some(key) => format!("hook:{key}"),
+        None => format!("hook:{}", uuid::Uuid::new_v4()),
+    };
     Ok(AgentHook {
         turn: TurnRequest {
             run_id,
