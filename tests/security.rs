@@ -951,3 +951,38 @@ async fn an_idempotency_key_reused_by_another_caller_is_not_answered_from_the_fi
         );
     }
 }
+
+/// R14/R15: a paired device's token is a WebSocket credential only; the HTTP APIs and the
+/// webhooks take the gateway's shared secret (or the hooks' own token) and nothing else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paired_devices_token_opens_no_http_api_and_no_webhook() {
+    let config = r#"{ gateway: { mode: "local", nodes: { pairing: { autoApproveLocal: false } },
+        http: { endpoints: { chatCompletions: { enabled: true }, responses: { enabled: true } } } },
+        hooks: { enabled: true, token: "hook-secret-for-the-security-test" } }"#;
+    let gw = TestGateway::start_with(GatewayOptions::default().config(config));
+    let (mut admin, _) = connected_cli(gw.port).await;
+    let key = DeviceKeypair::generate().unwrap();
+    let device_token = pair_through_admin(&gw, &mut admin, &key, &["operator.admin"]).await;
+    let bearer = format!("Authorization: Bearer {device_token}\r\n");
+    for (method, path, body) in [
+        (
+            "POST",
+            "/v1/chat/completions",
+            r#"{"messages":[{"role":"user","content":"hi"}]}"#,
+        ),
+        (
+            "POST",
+            "/v1/responses",
+            r#"{"model":"openclaw","input":"hi"}"#,
+        ),
+        ("GET", "/v1/models", ""),
+        ("POST", "/tools/invoke", r#"{"tool":"x"}"#),
+        ("POST", "/hooks/agent", r#"{"message":"hi"}"#),
+        ("POST", "/hooks/wake", r#"{"text":"hi"}"#),
+    ] {
+        let (code, _, answer) =
+            support::http_client::request(gw.port, method, path, bearer.clone(), body);
+        assert_eq!(code, 401, "{method} {path} with a device token: {answer}");
+        assert!(!answer.contains(&device_token), "{answer}");
+    }
+}
