@@ -386,6 +386,61 @@ async fn runs_of_one_session_are_serial_while_two_sessions_run_together() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_sent_together_on_one_session_reach_the_model_and_the_history_in_the_order_sent() {
+    let fake = FakeOpenAi::start().await;
+    let sent: Vec<String> = (0..8).map(|i| format!("m{i}")).collect();
+    fake.script(
+        "fake-model",
+        sent.iter().map(|m| Reply::text(&[&format!("re {m}")])),
+    );
+    let gw = gateway(&fake, "local/fake-model");
+    let (mut ws, _) = connected_cli(gw.port).await;
+    // Alternating methods: `agent` and `chat.send` share the session's queue.
+    for (i, m) in sent.iter().enumerate() {
+        let (method, params) = if i % 2 == 0 {
+            (
+                "agent",
+                json!({"message": m, "idempotencyKey": m, "sessionKey": "order"}),
+            )
+        } else {
+            (
+                "chat.send",
+                json!({"message": m, "idempotencyKey": m, "sessionKey": "order"}),
+            )
+        };
+        ws.send(req(m, method, params)).await.unwrap();
+    }
+    let mut finals = 0;
+    while finals < sent.len() / 2 {
+        let f = recv_json_within(&mut ws, Duration::from_secs(15)).await;
+        if f["type"] == "res" && f["payload"]["status"] == "ok" {
+            finals += 1;
+        }
+    }
+    // The last chat.send run may still be committing: wait until the fake saw every turn.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while fake.requests().len() < sent.len() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let asked: Vec<Value> = fake
+        .requests()
+        .iter()
+        .map(|q| q.body["messages"].as_array().unwrap().last().unwrap()["content"].clone())
+        .collect();
+    assert_eq!(asked, sent, "the model was asked in the order sent");
+    let history = call(&mut ws, "h", "chat.history", json!({"sessionKey": "order"})).await;
+    let users: Vec<&Value> = history["payload"]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] == "user")
+        .map(|m| &m["content"])
+        .collect();
+    assert_eq!(users, sent.iter().collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_whole_turn_timeout_ends_the_run_as_timeout() {
     let fake = FakeOpenAi::start().await;
     fake.script(

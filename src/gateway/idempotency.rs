@@ -11,6 +11,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -231,6 +232,53 @@ impl IdempotencyCache {
                     guard.complete(&outcome, store, now());
                     return outcome;
                 }
+            }
+        }
+    }
+
+    /// [`run`](Self::run) in two steps, the first on the caller's task: for a fresh key
+    /// `accept` runs now (so requests on one connection are accepted in the order they arrived)
+    /// and `finish` goes on in the returned future. `accept` may end the work at once with
+    /// `Err((outcome, store))`. A stored answer is returned as it is; a key in flight waits in
+    /// the future and, when that request was cancelled, does both steps there.
+    pub fn run_accepting<A, Acc, Fin, Fut>(
+        &self,
+        key: &str,
+        now: fn() -> u64,
+        accept: Acc,
+        finish: Fin,
+    ) -> Pin<Box<dyn Future<Output = Outcome> + Send>>
+    where
+        A: Send + 'static,
+        Acc: FnOnce() -> Result<A, (Outcome, bool)> + Send + 'static,
+        Fin: FnOnce(A) -> Fut + Send + 'static,
+        Fut: Future<Output = (Outcome, bool)> + Send + 'static,
+    {
+        match self.claim(key, now()) {
+            Claim::Done(outcome) => Box::pin(std::future::ready(outcome)),
+            Claim::Fresh(guard) => match accept() {
+                Err((outcome, store)) => {
+                    guard.complete(&outcome, store, now());
+                    Box::pin(std::future::ready(outcome))
+                }
+                Ok(accepted) => Box::pin(async move {
+                    let (outcome, store) = finish(accepted).await;
+                    guard.complete(&outcome, store, now());
+                    outcome
+                }),
+            },
+            Claim::Pending(_) => {
+                let (cache, key) = (self.clone(), key.to_owned());
+                Box::pin(async move {
+                    cache
+                        .run(&key, now, || async move {
+                            match accept() {
+                                Ok(accepted) => finish(accepted).await,
+                                Err(ended) => ended,
+                            }
+                        })
+                        .await
+                })
             }
         }
     }

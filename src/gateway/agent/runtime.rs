@@ -13,6 +13,7 @@ use tokio_util::task::TaskTracker;
 
 use super::catalog::Catalog;
 use super::events::EventSink;
+use super::lanes::SessionLanes;
 use crate::gateway::heap_release::HeapRelease;
 use crate::gateway::provider::{FailureReason, Timeouts, Usage, http_client};
 use crate::gateway::session::{RunStatus, SessionStore, StoreError};
@@ -128,7 +129,7 @@ pub struct AgentRuntime {
     /// Opens the store on first use ([`Self::deferred`]).
     opener: Mutex<Option<StoreOpener>>,
     client: OnceLock<Result<reqwest::Client, String>>,
-    lanes: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    lanes: SessionLanes,
     slots: Arc<Semaphore>,
     /// How many slots there are (the semaphore's permits, free or held).
     capacity: Mutex<usize>,
@@ -189,7 +190,7 @@ impl AgentRuntime {
             store,
             opener: Mutex::new(opener),
             client: OnceLock::new(),
-            lanes: Mutex::new(HashMap::new()),
+            lanes: SessionLanes::default(),
             slots: Arc::new(Semaphore::new(concurrent)),
             capacity: Mutex::new(concurrent),
             default_concurrent: default_concurrent.max(1),
@@ -279,13 +280,6 @@ impl AgentRuntime {
             .clone()
     }
 
-    pub(super) fn lane(&self, session_key: &str) -> Arc<tokio::sync::Mutex<()>> {
-        locked(&self.lanes)
-            .entry(session_key.to_owned())
-            .or_default()
-            .clone()
-    }
-
     pub(super) fn slots(&self) -> Arc<Semaphore> {
         self.slots.clone()
     }
@@ -339,12 +333,14 @@ impl AgentRuntime {
             done: watch::channel(None).0,
         });
         runs.insert(request.run_id.clone(), handle.clone());
+        // In the lane before the next run can be accepted: runs go in the order accepted.
+        let place = self.lanes.enter(&request.session_key);
         drop(runs);
         let runtime = self.clone();
         let run = handle.clone();
         let (tracker, stop) = (tasks.clone(), shutdown.clone());
         tasks.spawn(async move {
-            let summary = super::turn::execute(&runtime, &run, request, sink).await;
+            let summary = super::turn::execute(&runtime, &run, request, place, sink).await;
             let idle = {
                 let mut runs = locked(&runtime.runs);
                 runs.remove(&run.run_id);

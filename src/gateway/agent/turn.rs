@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::events::{EventSink, FLUSH_TICK, RunEndEvent, RunEvents, RunIdentity};
+use super::lanes::LanePlace;
 use super::prompt::{fit, system_prompt};
 use super::runtime::{AgentRuntime, RunHandle, RunSummary, TurnRequest};
 use crate::gateway::provider::attempts::answer;
@@ -27,16 +28,20 @@ pub(super) async fn execute(
     runtime: &Arc<AgentRuntime>,
     run: &Arc<RunHandle>,
     request: TurnRequest,
+    mut place: LanePlace,
     sink: Arc<dyn EventSink>,
 ) -> RunSummary {
-    let lane = runtime.lane(&run.session_key);
     let slots = runtime.slots();
     // Queued behind the session's earlier runs, then behind the concurrency cap; an abort
-    // while queued ends the run without a model call.
-    let guards = tokio::select! {
+    // while queued ends the run without a model call. The lane is held until the answer is
+    // committed, so the session's next run sees it in its history.
+    let slot = tokio::select! {
         biased;
         () = run.cancel.cancelled() => None,
-        g = async { (lane.lock_owned().await, slots.acquire_owned().await) } => Some(g),
+        slot = async {
+            place.reached().await;
+            slots.acquire_owned().await
+        } => Some(slot),
     };
     let started_at = now_ms();
     let events = Arc::new(Mutex::new(RunEvents::new(
@@ -52,15 +57,17 @@ pub(super) async fn execute(
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .start(started_at);
-    let produced = match guards {
+    let produced = match slot {
         None => Produced {
             completion: Completion::default(),
             failure: Some((FailureReason::Aborted, "aborted before it started".into())),
             timed_out: false,
         },
-        Some(_guards) => call_models(runtime, run, &request, &events).await,
+        Some(_slot) => call_models(runtime, run, &request, &events).await,
     };
-    finish(runtime, run, started_at, produced, &events)
+    let summary = finish(runtime, run, started_at, produced, &events);
+    drop(place);
+    summary
 }
 
 async fn call_models(

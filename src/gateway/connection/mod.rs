@@ -358,12 +358,11 @@ fn handle_frame(
         sender.send_text(response_error(&request.id, &error.to_shape()));
         return;
     }
-    let state = state.clone();
-    let info = info.clone();
+    // What must keep the frames' order (a run's acceptance) happens here, the rest in a task.
+    let answer = methods::dispatch(state, info, sender, &request.id, &request.method, params);
     let sender = sender.clone();
     inflight.spawn(async move {
-        let result =
-            methods::dispatch(&state, &info, &sender, &request.id, &request.method, params).await;
+        let result = answer.await;
         sender.send_text(reply_frame(&request.id, result));
     });
 }

@@ -16,6 +16,7 @@ use crate::protocol::errors::GatewayError;
 use crate::protocol::frames::response_ok;
 
 use super::call::{Call, param_text};
+use super::{Answer, answered};
 
 /// The agent a request names (else `main`), which must exist.
 pub(super) fn agent_id(
@@ -115,57 +116,64 @@ pub(super) fn start(
 
 /// `agent`: answers an ack frame at once (after the user's message is stored) and the final
 /// answer when the run ends. A repeat of a running key answers `in_flight`; of a finished one,
-/// the stored final (for 5 minutes).
-pub async fn agent(
+/// the stored final (for 5 minutes). The run is accepted before this returns, so a session's
+/// runs sent on one connection run in the order they were sent; the returned future waits for
+/// the end.
+pub fn agent(
     state: &Arc<GatewayState>,
     sender: &ConnectionSender,
     request_id: &str,
     params: &Map<String, Value>,
-) -> Result<Value, GatewayError> {
+) -> Answer {
     let run_id = param_text(params, "idempotencyKey").to_owned();
     let message = param_text(params, "message").to_owned();
     if message.is_empty() || run_id.is_empty() {
-        return Err(GatewayError::invalid_request(
+        return answered(Err(GatewayError::invalid_request(
             "agent needs a non-empty message and idempotencyKey",
-        ));
+        )));
     }
     if state.agents.active(&run_id).is_some() {
-        return Ok(json!({"runId": run_id, "status": "in_flight"}));
+        return answered(Ok(json!({"runId": run_id, "status": "in_flight"})));
     }
     let timeout = params
         .get("timeout")
         .and_then(Value::as_u64)
         .map(Duration::from_secs);
-    let mut request = turn_request(state, params, &run_id, message, timeout)?;
+    let mut request = match turn_request(state, params, &run_id, message, timeout) {
+        Ok(request) => request,
+        Err(e) => return answered(Err(e)),
+    };
     request.extra_system_prompt = params
         .get("extraSystemPrompt")
         .and_then(Value::as_str)
         .map(str::to_owned);
-    let key = format!("agent:{run_id}");
-    state
-        .idempotency
-        .run(&key, now_ms, || async move {
-            let handle = match start(state, request) {
-                Ok(Ok(handle)) => handle,
-                Ok(Err(running)) => {
-                    return (Ok(json!({"runId": running.run_id, "status": "in_flight"})), false);
-                }
-                Err(e) => return (Err(e), false),
-            };
+    let cache = state.idempotency.clone();
+    let (state, sender, request_id) = (state.clone(), sender.clone(), request_id.to_owned());
+    let accept = move || match start(&state, request) {
+        Ok(Ok(handle)) => {
             let ack = json!({"runId": handle.run_id, "sessionKey": handle.session_key,
                 "agentId": handle.agent_id, "status": "accepted", "acceptedAt": handle.accepted_at});
             if let Ok(raw) = serde_json::value::to_raw_value(&ack) {
-                sender.send_text(response_ok(request_id, &raw));
+                sender.send_text(response_ok(&request_id, &raw));
             }
-            match handle.finished(None).await {
-                Some(summary) => (Ok(final_payload(&handle, &summary)), true),
-                None => (
-                    Err(GatewayError::unavailable("the run ended without a result")),
-                    false,
-                ),
-            }
-        })
-        .await
+            Ok(handle)
+        }
+        Ok(Err(running)) => Err((
+            Ok(json!({"runId": running.run_id, "status": "in_flight"})),
+            false,
+        )),
+        Err(e) => Err((Err(e), false)),
+    };
+    let finish = |handle: Arc<RunHandle>| async move {
+        match handle.finished(None).await {
+            Some(summary) => (Ok(final_payload(&handle, &summary)), true),
+            None => (
+                Err(GatewayError::unavailable("the run ended without a result")),
+                false,
+            ),
+        }
+    };
+    cache.run_accepting(&format!("agent:{run_id}"), now_ms, accept, finish)
 }
 
 /// The final answer of `agent` (§3.1).

@@ -12,37 +12,38 @@ use crate::protocol::errors::GatewayError;
 
 use super::agent::{agent_id, session_key, start, turn_request};
 use super::call::{Call, param_text};
+use super::{Answer, answered};
 
 /// Most entries one `chat.history` returns.
 const HISTORY_MAX: usize = 1000;
 
 /// `chat.send {sessionKey, message, idempotencyKey, agentId?, timeoutMs?}` → `{runId, status}`.
-pub async fn send(
-    state: &Arc<GatewayState>,
-    params: &Map<String, Value>,
-) -> Result<Value, GatewayError> {
+/// The run is accepted before this returns (runs sent on one connection keep their order).
+pub fn send(state: &Arc<GatewayState>, params: &Map<String, Value>) -> Answer {
     let call_text = |k: &str| param_text(params, k).to_owned();
     let (run_id, message) = (call_text("idempotencyKey"), call_text("message"));
     if run_id.is_empty() || message.is_empty() || call_text("sessionKey").is_empty() {
-        return Err(GatewayError::invalid_request(
+        return answered(Err(GatewayError::invalid_request(
             "chat.send needs a non-empty sessionKey, message and idempotencyKey",
-        ));
+        )));
     }
     let timeout = params
         .get("timeoutMs")
         .and_then(Value::as_u64)
         .map(Duration::from_millis);
-    let request = turn_request(state, params, &run_id, message, timeout)?;
-    state
-        .idempotency
-        .run(&format!("chat.send:{run_id}"), now_ms, || async move {
-            match start(state, request) {
-                Ok(Ok(h)) => (Ok(json!({"runId": h.run_id, "status": "started"})), true),
-                Ok(Err(h)) => (Ok(json!({"runId": h.run_id, "status": "in_flight"})), false),
-                Err(e) => (Err(e), false),
-            }
-        })
-        .await
+    let request = match turn_request(state, params, &run_id, message, timeout) {
+        Ok(request) => request,
+        Err(e) => return answered(Err(e)),
+    };
+    let cache = state.idempotency.clone();
+    let state = state.clone();
+    let accept = move || match start(&state, request) {
+        Ok(Ok(h)) => Ok(json!({"runId": h.run_id, "status": "started"})),
+        Ok(Err(h)) => Err((Ok(json!({"runId": h.run_id, "status": "in_flight"})), false)),
+        Err(e) => Err((Err(e), false)),
+    };
+    let finish = |started: Value| std::future::ready((Ok(started), true));
+    cache.run_accepting(&format!("chat.send:{run_id}"), now_ms, accept, finish)
 }
 
 fn history_message(e: &Entry) -> Value {

@@ -16,6 +16,8 @@ pub mod send;
 mod sessions;
 mod system;
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use serde_json::value::{RawValue, to_raw_value};
@@ -150,27 +152,61 @@ fn authorize(info: &ConnInfo, access: Access) -> Result<(), GatewayError> {
     }
 }
 
-/// Handles one request; the payload comes back serialised.
-pub async fn dispatch(
+/// A method's answer still to come: what has to keep the caller's order is done before it is
+/// handed out, the rest runs in the request's own task.
+pub type Answer = Pin<Box<dyn Future<Output = Result<Value, GatewayError>> + Send>>;
+
+/// An answer already known.
+fn answered(result: Result<Value, GatewayError>) -> Answer {
+    Box::pin(std::future::ready(result))
+}
+
+/// Starts a waiting method (see [`waits`]) and returns the rest of it to run in its own task.
+/// Runs (`agent`, `chat.send`) are accepted before this returns, so a connection's runs are
+/// queued in the order its frames arrived.
+pub fn dispatch(
     state: &Arc<GatewayState>,
     info: &Arc<ConnInfo>,
     sender: &ConnectionSender,
     request_id: &str,
     method: &str,
     params: Value,
-) -> Result<Box<RawValue>, GatewayError> {
+) -> Pin<Box<dyn Future<Output = Result<Box<RawValue>, GatewayError>> + Send>> {
+    let serialised = |answer: Answer| -> Pin<Box<dyn Future<Output = _> + Send>> {
+        Box::pin(async move {
+            let payload = answer.await?;
+            to_raw_value(&payload).map_err(|e| GatewayError::unavailable(e.to_string()))
+        })
+    };
     if method == "logs.tail" {
-        authorize(info, Access::Read)?;
-        check_params(method, &params)?;
+        if let Err(e) = authorize(info, Access::Read).and_then(|()| check_params(method, &params)) {
+            return Box::pin(std::future::ready(Err(e)));
+        }
         // File I/O and megabyte-sized results (read and serialised) stay off the async workers.
         let state = state.clone();
         let params = params.as_object().cloned().unwrap_or_default();
-        return tokio::task::spawn_blocking(move || logs_tail(&state, &params))
-            .await
-            .map_err(|e| GatewayError::unavailable(format!("log read failed: {e}")))?;
+        return Box::pin(async move {
+            tokio::task::spawn_blocking(move || logs_tail(&state, &params))
+                .await
+                .map_err(|e| GatewayError::unavailable(format!("log read failed: {e}")))?
+        });
     }
-    let payload = dispatch_value(state, info, sender, request_id, method, params).await?;
-    to_raw_value(&payload).map_err(|e| GatewayError::unavailable(e.to_string()))
+    let params = match prepare(info, method, params) {
+        Ok(params) => params,
+        Err(e) => return Box::pin(std::future::ready(Err(e))),
+    };
+    if let Some(result) = dispatch_sync(state, info, method, &params) {
+        return serialised(answered(result));
+    }
+    let (state, info) = (state.clone(), info.clone());
+    serialised(match method {
+        "agent" => agent::agent(&state, sender, request_id, &params),
+        "chat.send" => chat::send(&state, &params),
+        "node.invoke" => Box::pin(async move { node_invoke::invoke(&state, &info, params).await }),
+        "send" => Box::pin(async move { send::send(&state, &params).await }),
+        "agent.wait" => Box::pin(async move { agent::wait(&state, &params).await }),
+        _ => answered(Err(GatewayError::unknown_method(method))),
+    })
 }
 
 fn check_params(method: &str, params: &Value) -> Result<(), GatewayError> {
@@ -235,28 +271,6 @@ fn prepare(
         Value::Object(map) => map,
         _ => Map::new(),
     })
-}
-
-async fn dispatch_value(
-    state: &Arc<GatewayState>,
-    info: &Arc<ConnInfo>,
-    sender: &ConnectionSender,
-    request_id: &str,
-    method: &str,
-    params: Value,
-) -> Result<Value, GatewayError> {
-    let params = prepare(info, method, params)?;
-    if let Some(result) = dispatch_sync(state, info, method, &params) {
-        return result;
-    }
-    match method {
-        "node.invoke" => node_invoke::invoke(state, info, params).await,
-        "send" => send::send(state, &params).await,
-        "agent" => agent::agent(state, sender, request_id, &params).await,
-        "agent.wait" => agent::wait(state, &params).await,
-        "chat.send" => chat::send(state, &params).await,
-        _ => Err(GatewayError::unknown_method(method)),
-    }
 }
 
 /// The methods that answer without waiting; `None` for the others.
