@@ -2,13 +2,17 @@
 //! source of truth: `schemas/protocol/*.schema.json` and
 //! `schemas/protocol/methods/<method>.params.schema.json` become static tables (every file of the
 //! directories, so a new method's schema needs no code). The service and unit templates are
-//! fixed files, embedded with `include_str!` where they are used. Also sets
+//! fixed files, embedded with `include_str!` where they are used. The Control UI (`ui/`) is
+//! embedded with its compressed forms by `build/ui_assets.rs`. Also sets
 //! `OPENCLAW_VERSION_LONG`.
 
 use std::env;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
+
+#[path = "build/ui_assets.rs"]
+mod ui_assets;
 
 fn sorted_files(dir: &Path, suffix: &str) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = fs::read_dir(dir)
@@ -107,4 +111,5 @@ fn main() {
         &keyed_by_stem(&protocol.join("methods"), ".params.schema.json"),
     );
     fs::write(out_dir.join("embedded_schemas.rs"), out).expect("write embedded_schemas.rs");
+    ui_assets::generate(&root, &out_dir);
 }

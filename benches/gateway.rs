@@ -38,6 +38,8 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 #[path = "gateway/agent_turns.rs"]
 mod agent_turns;
+#[path = "gateway/control_ui.rs"]
+mod control_ui;
 #[path = "gateway/http_api.rs"]
 mod http_api;
 
@@ -1591,6 +1593,7 @@ fn run_once(
     ));
     agent_turns::bench_cli_agent(target, port, o, &mut r);
     rt.block_on(http_api::bench_http(upstream, port, o, &mut r));
+    rt.block_on(control_ui::bench_ui(port, &mut r));
     rt.block_on(async {
         bench_presence_small_levels(port, pid, o, &mut r).await;
         bench_idle_conns(port, pid, o, &mut r).await;
@@ -1900,6 +1903,7 @@ fn metric_defs(o: &Opts) -> Vec<(String, Vec<MetricDef>)> {
     if o.http_sequential > 0 || o.http_concurrent > 0 {
         groups.push(http_api::metric_group(o));
     }
+    groups.push(control_ui::metric_group());
     groups
 }
 
@@ -2306,6 +2310,7 @@ fn render(rep: &Report) -> String {
     ];
     targets.extend(agent_turns::targets());
     targets.extend(http_api::targets());
+    targets.extend(control_ui::targets());
     // A target whose scenario was skipped by an option (e.g. `--health-clients ''`) is not listed.
     let skipped = |key: &str| {
         (key.starts_with("health_") && o.health_clients.is_empty())

@@ -44,6 +44,9 @@ command -v npm >/dev/null || apt_packages+=(npm)
 # tests/openai_api.rs: the OpenAI SDK needs a python3 with pip; curl -N streams.
 command -v python3 >/dev/null && python3 -m pip --version >/dev/null 2>&1 || apt_packages+=(python3 python3-pip)
 command -v curl >/dev/null || apt_packages+=(curl)
+# tests/control_ui_browser.rs: headless Chromium driven over WebDriver (chromedriver).
+[[ -x /usr/bin/chromium ]] || apt_packages+=(chromium)
+[[ -x /usr/bin/chromedriver ]] || apt_packages+=(chromium-driver)
 
 if ((${#apt_packages[@]})); then
     sudo=()
@@ -68,16 +71,19 @@ tests/compat/install-reference.sh "$reference_dir" >/dev/null
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/openclaw
 python_dir=${OPENCLAW_TEST_PYTHON_DIR:-$cache/python}
 OPENAI_SDK_VERSION="3.63.0"
+# Selenium 4.52+ needs certifi >= 2026.10.23, which the package index reachable here lacks.
+SELENIUM_VERSION="4.51.0"
 if ! { [[ -f $python_dir/interpreter ]] &&
     PYTHONPATH=$python_dir/site "$(cat "$python_dir/interpreter")" -c \
-        "import openai, sys; sys.exit(openai.__version__ != '$OPENAI_SDK_VERSION')" 2>/dev/null; }; then
+        "import openai, selenium, sys; sys.exit(openai.__version__ != '$OPENAI_SDK_VERSION' or selenium.__version__ != '$SELENIUM_VERSION')" 2>/dev/null; }; then
     interpreter=$(python3 -c 'import sys; print(sys.executable)')
     rm -rf "$python_dir"
     mkdir -p "$python_dir"
+    packages=("openai==$OPENAI_SDK_VERSION" "selenium==$SELENIUM_VERSION")
     # Debian's pip refuses to touch the system site (PEP 668); --target writes only here.
     "$interpreter" -m pip install --quiet --disable-pip-version-check --break-system-packages \
-        --target "$python_dir/site" "openai==$OPENAI_SDK_VERSION" 2>/dev/null ||
+        --target "$python_dir/site" "${packages[@]}" 2>/dev/null ||
         "$interpreter" -m pip install --quiet --disable-pip-version-check \
-            --target "$python_dir/site" "openai==$OPENAI_SDK_VERSION"
+            --target "$python_dir/site" "${packages[@]}"
     echo "$interpreter" > "$python_dir/interpreter"
 fi

@@ -268,16 +268,21 @@ fn dashboard_links_and_probe_note_follow_the_bind_mode() {
         let http = format!("http://127.0.0.1:{}/", gw.port);
         assert_eq!(g["controlUiLinks"]["httpUrl"], http.as_str());
         assert_eq!(g["controlUiLinks"]["wsUrl"], gw.url().as_str());
-        // What the link honestly reaches: the gateway's HTTP root (no Control UI: a JSON 404)
-        // beside its health endpoints.
+        assert_eq!(g["controlUiLinks"]["dashboardUrl"], http.as_str());
+        // What the link reaches: the Control UI, beside the health endpoints.
         let (code, body) = http_get(gw.port, "/").unwrap();
-        assert_eq!((code, body.contains("not_found")), (404, true), "{body}");
+        assert_eq!(
+            (code, body.contains("OpenClaw Control")),
+            (200, true),
+            "{body}"
+        );
         assert_eq!(http_get(gw.port, "/healthz").unwrap().0, 200);
         let (out, _) = status(gw.home(), gw.port, &[]);
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(
-            text.contains(&format!("Dashboard     {http} (no Control UI"))
-                && text.contains(&format!("Probe note    {note}")),
+            text.contains(&format!(
+                "Dashboard     {http} (run `openclaw dashboard` to open it signed in)"
+            )) && text.contains(&format!("Probe note    {note}")),
             "{text}"
         );
     }

@@ -79,6 +79,8 @@ pub enum Command {
     Models(ModelsArgs),
     /// The gateway's chat sessions.
     Sessions(SessionsArgs),
+    /// Print the Control UI's address, signed in with the gateway token, and open it in a browser.
+    Dashboard(DashboardArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
     /// Write the files distribution packages ship (units, man pages, completions) into a dir.
@@ -391,6 +393,14 @@ pub struct DoctorArgs {
     /// Print the findings as one JSON object (read-only; schemas/doctor.schema.json).
     #[arg(long)]
     pub json: bool,
+}
+
+/// Options of `dashboard`.
+#[derive(Debug, Clone, Args)]
+pub struct DashboardArgs {
+    /// Only print the address; do not open a browser.
+    #[arg(long)]
+    pub no_open: bool,
 }
 
 /// Options of `logs`.

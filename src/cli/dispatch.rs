@@ -70,6 +70,7 @@ fn execute(cli: Cli, env: Environment) -> Result<ExitStatus, CliError> {
         Command::Health(args) => crate::cli::rpc::health(&invocation, &args),
         Command::Doctor(args) => crate::cli::doctor::run(&invocation, &args),
         Command::Logs(args) => crate::cli::rpc::logs(&invocation, &args),
+        Command::Dashboard(args) => crate::cli::dashboard::run(&invocation, &args),
         Command::Agent(args) => crate::cli::agent::agent(&invocation, &args),
         Command::Models(args) => crate::cli::agent::models(&invocation, &args.verb),
         Command::Sessions(args) => crate::cli::agent::sessions(&invocation, &args.verb),

@@ -8,6 +8,7 @@
 pub mod agent;
 pub mod agent_args;
 pub mod args;
+pub mod dashboard;
 pub mod dispatch;
 pub mod doctor;
 pub mod exit_status;

@@ -6,6 +6,7 @@
 
 pub mod agent_turn;
 pub mod connection;
+pub mod dashboard;
 pub mod probe;
 pub mod target;
 

@@ -629,6 +629,60 @@ impl Config {
             .unwrap_or_default()
     }
 
+    /// `gateway.controlUi.enabled` (default true): whether the gateway serves the Control UI.
+    pub fn control_ui_enabled(&self) -> bool {
+        self.gateway_other("controlUi")
+            .and_then(|c| c.get("enabled"))
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(true)
+    }
+
+    /// `gateway.controlUi.basePath` as served: `""` for the root, else `/a/b` (no trailing
+    /// slash); the problem and its fix when it is not a plain URL path.
+    pub fn control_ui_base_path(&self) -> Result<String, String> {
+        let Some(raw) = self
+            .gateway_other("controlUi")
+            .and_then(|c| c.get("basePath"))
+            .and_then(serde_json::Value::as_str)
+        else {
+            return Ok(String::new());
+        };
+        let trimmed = raw.trim().trim_end_matches('/');
+        let plain_segment = |seg: &str| {
+            !seg.is_empty()
+                && seg != "."
+                && seg != ".."
+                && seg
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+        };
+        let ok = trimmed.is_empty()
+            || trimmed
+                .strip_prefix('/')
+                .is_some_and(|rest| rest.split('/').all(plain_segment));
+        if ok {
+            Ok(trimmed.to_owned())
+        } else {
+            Err(format!(
+                "gateway.controlUi.basePath {raw:?} is not a URL path: use \"/\" or segments of letters, digits, '-', '_', '.' or '~' like \"/openclaw\""
+            ))
+        }
+    }
+
+    /// The name the Control UI shows for the assistant: `ui.assistant.name`, else `Assistant`.
+    pub fn assistant_name(&self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|raw| {
+                raw.pointer("/ui/assistant/name")
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+            })
+            .unwrap_or_else(|| "Assistant".to_owned())
+    }
+
     /// `gateway.nodes.pairing.autoApproveLocal` (default true): authenticated loopback devices
     /// are paired without asking.
     pub fn pairing_auto_approve_local(&self) -> bool {

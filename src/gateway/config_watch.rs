@@ -165,6 +165,7 @@ pub fn spawn(
                 notifier.reloading("applying config changes");
                 lock(&state.rate_limiter).set_config(config.rate_limit());
                 state.http_api.apply(&config, &env, &state.settings.auth);
+                state.control_ui.apply(&config);
                 tracing::info!("config hot-applied: {}", reload.hot.join(", "));
                 notifier.ready("serving (config reloaded)");
             }

@@ -4,6 +4,7 @@ pub mod agent;
 pub mod canvas_host;
 pub mod config_watch;
 pub mod connection;
+pub mod control_ui;
 pub mod device_identity;
 pub mod health;
 pub mod heap_release;

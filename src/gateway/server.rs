@@ -17,7 +17,7 @@ use hyper::header::{
 };
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::{Request, Response, StatusCode};
+use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use serde_json::json;
 use tokio::net::{TcpListener, TcpSocket};
@@ -27,6 +27,7 @@ use tokio_tungstenite::tungstenite::protocol::{Role as WsRole, WebSocketConfig};
 
 use super::canvas_host;
 use super::connection::{self, Peer};
+use super::control_ui::ControlUi;
 use super::http_api::{self, HttpBody};
 use super::http_routes::{json_response, not_found, route};
 use super::preauth_budget::{Budget, Budgeted, PreauthHold};
@@ -236,6 +237,14 @@ async fn handle(
     let path = request.uri().path();
     if role == ListenerRole::Gateway && state.http_api.owns(path) {
         return http_api::HttpApi::serve(request, canonical_ip(peer.ip()), state).await;
+    }
+    if role == ListenerRole::Gateway
+        && matches!(*request.method(), Method::GET | Method::HEAD)
+        && !is_websocket_upgrade(&request)
+        && !canvas_host::is_canvas_path(path)
+        && state.control_ui.owns(path)
+    {
+        return ControlUi::serve(request, canonical_ip(peer.ip()), state).await;
     }
     handle_plain(request, peer, state, role)
         .await

@@ -88,6 +88,8 @@ pub struct GatewayState {
     pub agents: Arc<AgentRuntime>,
     /// The HTTP APIs and webhooks: which are on (hot-applied), what they remember.
     pub http_api: super::http_api::HttpApi,
+    /// The Control UI served on the gateway port.
+    pub control_ui: super::control_ui::ControlUi,
     /// Slots of connections that have not authenticated yet.
     pub preauth: Arc<PreauthGate>,
     /// Spacing of failed-credential answers.
@@ -120,6 +122,7 @@ impl GatewayState {
         let rate_limit = settings.auth.rate_limit;
         let preauth = PreauthGate::new(settings.preauth);
         let http_api = super::http_api::HttpApi::from_config(&settings.config, env, &settings.auth);
+        let control_ui = super::control_ui::ControlUi::from_config(&settings.config);
         Self {
             settings,
             started: Instant::now(),
@@ -135,6 +138,7 @@ impl GatewayState {
             invokes: PendingInvokes::default(),
             agents,
             http_api,
+            control_ui,
             preauth,
             failure_pacer: FailurePacer::default(),
             canvas_capability: Secret::new(

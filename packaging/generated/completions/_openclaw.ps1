@@ -38,6 +38,7 @@ Register-ArgumentCompleter -Native -CommandName 'openclaw' -ScriptBlock {
             [CompletionResult]::new('agent', 'agent', [CompletionResultType]::ParameterValue, 'Run one agent turn through the gateway and print the answer')
             [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'The models the gateway can use')
             [CompletionResult]::new('sessions', 'sessions', [CompletionResultType]::ParameterValue, 'The gateway''s chat sessions')
+            [CompletionResult]::new('dashboard', 'dashboard', [CompletionResultType]::ParameterValue, 'Print the Control UI''s address, signed in with the gateway token, and open it in a browser')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
             [CompletionResult]::new('__packaging-files', '__packaging-files', [CompletionResultType]::ParameterValue, 'Write the files distribution packages ship (units, man pages, completions) into a dir')
             [CompletionResult]::new('__sandbox-probe', '__sandbox-probe', [CompletionResultType]::ParameterValue, 'Run inside `gateway install`''s sandbox probe unit: check the sandbox, send READY=1')
@@ -476,6 +477,18 @@ Register-ArgumentCompleter -Native -CommandName 'openclaw' -ScriptBlock {
         'openclaw;sessions;help;help' {
             break
         }
+        'openclaw;dashboard' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use an isolated profile: its own state dir (~/.openclaw-<NAME>), port and service names')
+            [CompletionResult]::new('--no-open', '--no-open', [CompletionResultType]::ParameterName, 'Only print the address; do not open a browser')
+            [CompletionResult]::new('--dev', '--dev', [CompletionResultType]::ParameterName, 'Use the dev profile (profile `dev`, default port 19001)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Mirror debug logs to stderr')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour output (NO_COLOR is honoured too)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'openclaw;completions' {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Use an isolated profile: its own state dir (~/.openclaw-<NAME>), port and service names')
             [CompletionResult]::new('--dev', '--dev', [CompletionResultType]::ParameterName, 'Use the dev profile (profile `dev`, default port 19001)')
@@ -519,6 +532,7 @@ Register-ArgumentCompleter -Native -CommandName 'openclaw' -ScriptBlock {
             [CompletionResult]::new('agent', 'agent', [CompletionResultType]::ParameterValue, 'Run one agent turn through the gateway and print the answer')
             [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'The models the gateway can use')
             [CompletionResult]::new('sessions', 'sessions', [CompletionResultType]::ParameterValue, 'The gateway''s chat sessions')
+            [CompletionResult]::new('dashboard', 'dashboard', [CompletionResultType]::ParameterValue, 'Print the Control UI''s address, signed in with the gateway token, and open it in a browser')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
             [CompletionResult]::new('__packaging-files', '__packaging-files', [CompletionResultType]::ParameterValue, 'Write the files distribution packages ship (units, man pages, completions) into a dir')
             [CompletionResult]::new('__sandbox-probe', '__sandbox-probe', [CompletionResultType]::ParameterValue, 'Run inside `gateway install`''s sandbox probe unit: check the sandbox, send READY=1')
@@ -598,6 +612,9 @@ Register-ArgumentCompleter -Native -CommandName 'openclaw' -ScriptBlock {
             break
         }
         'openclaw;help;sessions;history' {
+            break
+        }
+        'openclaw;help;dashboard' {
             break
         }
         'openclaw;help;completions' {

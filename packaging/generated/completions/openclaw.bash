@@ -28,6 +28,9 @@ _openclaw() {
             openclaw,completions)
                 cmd="openclaw__subcmd__completions"
                 ;;
+            openclaw,dashboard)
+                cmd="openclaw__subcmd__dashboard"
+                ;;
             openclaw,doctor)
                 cmd="openclaw__subcmd__doctor"
                 ;;
@@ -126,6 +129,9 @@ _openclaw() {
                 ;;
             openclaw__subcmd__help,completions)
                 cmd="openclaw__subcmd__help__subcmd__completions"
+                ;;
+            openclaw__subcmd__help,dashboard)
+                cmd="openclaw__subcmd__help__subcmd__dashboard"
                 ;;
             openclaw__subcmd__help,doctor)
                 cmd="openclaw__subcmd__help__subcmd__doctor"
@@ -227,7 +233,7 @@ _openclaw() {
 
     case "${cmd}" in
         openclaw)
-            opts="-h -V --profile --dev --verbose --no-color --help --version gateway setup status health doctor logs agent models sessions completions __packaging-files __sandbox-probe help"
+            opts="-h -V --profile --dev --verbose --no-color --help --version gateway setup status health doctor logs agent models sessions dashboard completions __packaging-files __sandbox-probe help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -332,6 +338,24 @@ _openclaw() {
             ;;
         openclaw__subcmd__completions)
             opts="-h -V --profile --dev --verbose --no-color --help --version bash elvish fish powershell zsh"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        openclaw__subcmd__dashboard)
+            opts="-h -V --no-open --profile --dev --verbose --no-color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -863,7 +887,7 @@ _openclaw() {
             return 0
             ;;
         openclaw__subcmd__help)
-            opts="gateway setup status health doctor logs agent models sessions completions __packaging-files __sandbox-probe help"
+            opts="gateway setup status health doctor logs agent models sessions dashboard completions __packaging-files __sandbox-probe help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -919,6 +943,20 @@ _openclaw() {
             return 0
             ;;
         openclaw__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        openclaw__subcmd__help__subcmd__dashboard)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

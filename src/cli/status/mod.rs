@@ -7,8 +7,8 @@
 //!   state with the fix), and with `--require-rpc` a read RPC (`status`).
 //!
 //! Plus where things are (config, state dir, profile, log file), the bind mode and host, port and
-//! where the port came from, the probe URL, the dashboard link (the gateway's HTTP root: this
-//! gateway bundles no Control UI), who listens on the port, and — when the service looks running
+//! where the port came from, the probe URL, the dashboard link (the Control UI page, unless the
+//! config switches it off), who listens on the port, and — when the service looks running
 //! but the gateway does not answer — the last error line of the gateway log.
 //! The probe goes to `--port` on 127.0.0.1 (`portSource: "cli"`), else to the port of the
 //! installed service's command line when it has one (`"service args"`), else env/config; a

@@ -275,7 +275,10 @@ fn print_gateway(report: &StatusReport, styles: &Styles, require_rpc: bool) {
     );
     line(
         "Dashboard",
-        &format!("{} ({NO_CONTROL_UI})", g.control_ui_links.http_url),
+        &match &g.control_ui_links.dashboard_url {
+            Some(url) => format!("{url} (run `openclaw dashboard` to open it signed in)"),
+            None => format!("{} ({NO_CONTROL_UI})", g.control_ui_links.http_url),
+        },
     );
     line("Probe note", &g.probe_note);
     let rpc = &report.rpc;
@@ -494,9 +497,8 @@ fn print_other_services(report: &StatusReport, styles: &Styles) {
 /// The text suffix of a service that is not the probe target (spec §5.2).
 pub const DIAGNOSTIC_ONLY: &str = "(diagnostic only, not the probe target)";
 
-/// What the `Dashboard` line adds: this gateway serves no Control UI.
-pub(crate) const NO_CONTROL_UI: &str =
-    "no Control UI in this gateway: only /healthz, /readyz and the WebSocket answer there";
+/// What the `Dashboard` line adds when the config switches the Control UI off.
+pub(crate) const NO_CONTROL_UI: &str = "Control UI off: gateway.controlUi.enabled is false";
 
 /// How many connections the text output lists.
 pub(crate) const MAX_PRINTED_CONNECTIONS: usize = 10;

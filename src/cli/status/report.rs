@@ -14,8 +14,9 @@ use super::scan::{connections_view, port_view, scan_services};
 use crate::cli::StatusArgs;
 use crate::cli::exit_status::CliError;
 use crate::client::RpcTarget;
+use crate::client::dashboard::{ControlUiLinks, links_for};
 use crate::client::probe::{RpcView, probe, probe_target};
-use crate::config::{BindMode, LoadedConfig};
+use crate::config::{BindMode, Config, LoadedConfig};
 use crate::contract::bind::bind_plan;
 use crate::environment::Environment;
 use crate::invocation::Invocation;
@@ -228,18 +229,6 @@ pub struct GatewayView {
     pub probe_note: String,
 }
 
-/// `gateway.controlUiLinks`. This gateway bundles no Control UI: `httpUrl` is the HTTP root of
-/// the gateway port (what the reference prints as its dashboard), where only `/health(z)`,
-/// `/ready(z)` and the WebSocket upgrade are served (other paths answer a JSON 404).
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ControlUiLinks {
-    /// `http[s]://<host>:<port>/`.
-    pub http_url: String,
-    /// `ws[s]://<host>:<port>`.
-    pub ws_url: String,
-}
-
 /// `service`.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -353,7 +342,7 @@ pub fn build_report(invocation: &Invocation, args: &StatusArgs) -> Result<Status
         definition.as_ref(),
     )?;
     service.target_role = target_role(invocation, &target, &service).to_owned();
-    let gateway = gateway_view(mode, host, &target, port_number, port_source);
+    let gateway = gateway_view(mode, host, &target, cfg, port_number, port_source);
 
     let port = port_view(port_number);
     let port_cli = (ports.port != port_number).then(|| port_view(ports.port));
@@ -452,6 +441,7 @@ fn gateway_view(
     mode: BindMode,
     host: IpAddr,
     target: &RpcTarget,
+    config: &Config,
     port_number: u16,
     port_source: String,
 ) -> GatewayView {
@@ -468,7 +458,7 @@ fn gateway_view(
         port: port_number,
         port_source,
         probe_url: target.url.clone(),
-        control_ui_links: control_ui_links(&target.url),
+        control_ui_links: links_for(&target.url, config),
         probe_note,
     }
 }
@@ -591,22 +581,6 @@ pub fn target_role(
     }
 }
 
-/// `gateway.controlUiLinks` of a probe URL: its scheme and authority as HTTP root and WebSocket
-/// URL.
-pub(crate) fn control_ui_links(probe_url: &str) -> ControlUiLinks {
-    let (scheme, rest) = probe_url.split_once("://").unwrap_or(("ws", probe_url));
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
-    let (http, ws) = if scheme.eq_ignore_ascii_case("wss") {
-        ("https", "wss")
-    } else {
-        ("http", "ws")
-    };
-    ControlUiLinks {
-        http_url: format!("{http}://{authority}/"),
-        ws_url: format!("{ws}://{authority}"),
-    }
-}
-
 /// How many connections `connections.clients` lists.
 pub const MAX_LISTED_CONNECTIONS: usize = 100;
 
@@ -683,16 +657,6 @@ pub(crate) fn command_view(def: &InstalledDefinition, source: &Path) -> CommandV
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn control_ui_links_are_the_probe_urls_http_root_and_websocket() {
-        let links = control_ui_links("ws://127.0.0.1:18789");
-        assert_eq!(links.http_url, "http://127.0.0.1:18789/");
-        assert_eq!(links.ws_url, "ws://127.0.0.1:18789");
-        let links = control_ui_links("wss://[::1]:8443/some/path?x=1");
-        assert_eq!(links.http_url, "https://[::1]:8443/");
-        assert_eq!(links.ws_url, "wss://[::1]:8443");
-    }
 
     #[test]
     fn the_service_command_hides_secrets_and_keeps_the_listed_environment() {

@@ -286,6 +286,43 @@ pub async fn read_json(
     })
 }
 
+/// The checks every authenticated HTTP route makes before its work: a browser `Origin` must be
+/// allowed (as for WebSocket connects), and `Authorization: Bearer` must hold the gateway's
+/// shared secret (a wrong one is answered as late as a failed WebSocket connect). The refusal
+/// to send otherwise.
+pub async fn gate<B>(
+    request: &Request<B>,
+    state: &GatewayState,
+    ip: IpAddr,
+) -> Result<(), Response<HttpBody>> {
+    if let Some(origin) = request.headers().get(ORIGIN) {
+        let allowed = state.settings.config.control_ui_allowed_origins();
+        let host = request.headers().get(HOST).and_then(|h| h.to_str().ok());
+        let check = OriginRequest {
+            origin: origin.to_str().unwrap_or_default(),
+            host,
+            peer_is_loopback: ip.is_loopback(),
+        };
+        if !origin_allowed(check, &allowed) {
+            let mut e = ApiError::invalid(
+                "Origin not allowed: add it to gateway.controlUi.allowedOrigins to call this API from that page.",
+            );
+            e.status = StatusCode::FORBIDDEN;
+            e.kind = "forbidden";
+            return Err(error(&e));
+        }
+    }
+    if let Err((e, guess)) = authorize(request, state, ip) {
+        if guess {
+            // Spaced like a failed WebSocket connect, so guessing costs the same here.
+            let at = state.failure_pacer.answer_at(ip, Instant::now());
+            tokio::time::sleep_until(at.into()).await;
+        }
+        return Err(error(&e));
+    }
+    Ok(())
+}
+
 /// Answers a request for `/v1/*` or `/tools/invoke`.
 async fn serve(
     request: Request<Incoming>,
@@ -314,30 +351,8 @@ async fn serve(
     if !allowed.1 {
         return method_not_allowed(allowed.0);
     }
-    if let Some(origin) = request.headers().get(ORIGIN) {
-        let allowed = state.settings.config.control_ui_allowed_origins();
-        let host = request.headers().get(HOST).and_then(|h| h.to_str().ok());
-        let check = OriginRequest {
-            origin: origin.to_str().unwrap_or_default(),
-            host,
-            peer_is_loopback: ip.is_loopback(),
-        };
-        if !origin_allowed(check, &allowed) {
-            let mut e = ApiError::invalid(
-                "Origin not allowed: add it to gateway.controlUi.allowedOrigins to call this API from that page.",
-            );
-            e.status = StatusCode::FORBIDDEN;
-            e.kind = "forbidden";
-            return error(&e);
-        }
-    }
-    if let Err((e, guess)) = authorize(&request, &state, ip) {
-        if guess {
-            // Spaced like a failed WebSocket connect, so guessing costs the same here.
-            let at = state.failure_pacer.answer_at(ip, Instant::now());
-            tokio::time::sleep_until(at.into()).await;
-        }
-        return error(&e);
+    if let Err(refused) = gate(&request, &state, ip).await {
+        return refused;
     }
     match route {
         Route::ChatCompletions => chat_completions::create(request, state).await,
