@@ -1594,6 +1594,7 @@ fn run_once(
     agent_turns::bench_cli_agent(target, port, o, &mut r);
     rt.block_on(http_api::bench_http(upstream, port, o, &mut r));
     rt.block_on(control_ui::bench_ui(port, &mut r));
+    control_ui::bench_paint(port, &mut r);
     rt.block_on(async {
         bench_presence_small_levels(port, pid, o, &mut r).await;
         bench_idle_conns(port, pid, o, &mut r).await;
