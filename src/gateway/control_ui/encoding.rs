@@ -10,6 +10,20 @@ pub enum Encoding {
     Identity,
 }
 
+/// The entries of a weighted list header (`Accept`, `Accept-Encoding`): each name as written
+/// (trimmed) with its `q` (1 when absent or unreadable).
+pub fn weighted(header: &str) -> impl Iterator<Item = (&str, f32)> {
+    header.split(',').map(|part| {
+        let mut fields = part.split(';');
+        let name = fields.next().unwrap_or("").trim();
+        let q = fields
+            .find_map(|f| f.trim().strip_prefix("q="))
+            .and_then(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        (name, q)
+    })
+}
+
 /// The best encoding the header allows (ours in order: br, gzip, identity).
 pub fn preferred(header: Option<&HeaderValue>) -> Encoding {
     let Some(text) = header.and_then(|v| v.to_str().ok()) else {
@@ -17,19 +31,8 @@ pub fn preferred(header: Option<&HeaderValue>) -> Encoding {
     };
     let mut wildcard = None;
     let (mut br, mut gzip) = (None, None);
-    for part in text.split(',') {
-        let mut fields = part.split(';');
-        let name = fields.next().unwrap_or("").trim().to_ascii_lowercase();
-        let q = fields
-            .find_map(|f| {
-                f.trim()
-                    .strip_prefix("q=")
-                    .map(str::trim)
-                    .map(str::to_owned)
-            })
-            .and_then(|q| q.parse::<f32>().ok())
-            .unwrap_or(1.0);
-        match name.as_str() {
+    for (name, q) in weighted(text) {
+        match name.to_ascii_lowercase().as_str() {
             "br" => br = Some(q),
             "gzip" | "x-gzip" => gzip = Some(q),
             "*" => wildcard = Some(q),

@@ -21,7 +21,7 @@ use hyper::header::{
 use hyper::{Request, Response, StatusCode};
 use serde_json::json;
 
-use self::encoding::{Encoding, preferred};
+use self::encoding::{Encoding, preferred, weighted};
 use super::http_api::{self, HttpBody};
 use super::state::GatewayState;
 use crate::config::Config;
@@ -125,10 +125,8 @@ impl ControlUi {
             // The UI's own address is the page for every client; deeper paths for browsers.
             ui.page()
         } else {
-            http_api::json(
-                StatusCode::NOT_FOUND,
-                &json!({"ok": false, "error": {"type": "not_found", "message": "Not Found"}}),
-            )
+            // The plain routes' JSON 404, as for any path nobody serves.
+            super::http_routes::not_found(false).map(BodyExt::boxed_unsync)
         };
         // HEAD: hyper sends the head only, with the length of the body a GET would get.
         ui.secured(response)
@@ -214,17 +212,8 @@ fn accepts_html(headers: &HeaderMap) -> bool {
         .get(ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| {
-            accept.split(',').any(|part| {
-                let mut fields = part.split(';');
-                let kind = fields.next().unwrap_or("").trim();
-                let refused = fields.any(|f| {
-                    f.trim()
-                        .strip_prefix("q=")
-                        .and_then(|q| q.trim().parse::<f32>().ok())
-                        .is_some_and(|q| q == 0.0)
-                });
-                !refused && matches!(kind, "text/html" | "application/xhtml+xml")
-            })
+            weighted(accept)
+                .any(|(kind, q)| q != 0.0 && matches!(kind, "text/html" | "application/xhtml+xml"))
         })
 }
 
